@@ -1,0 +1,54 @@
+# attck: build, run, test and benchmark in one place.
+
+SHELL          := /bin/bash
+ROOT           := $(abspath .)
+BUILD          := $(ROOT)/build
+SHARED         ?= $(abspath $(ROOT)/../shared)
+ATTCK_PORT     ?= 8080
+NGINX_SRC      := /usr/share/nginx/src
+
+CC             ?= cc
+CFLAGS         ?= -O2 -g
+WARN           := -Wall -Wextra -Werror -Wno-unused-parameter
+DEPS_CFLAGS    := $(shell pkg-config --cflags jansson libcurl 2>/dev/null)
+DEPS_LIBS      := $(shell pkg-config --libs jansson libcurl zlib 2>/dev/null) -lm
+
+SNAP_SRCS      := $(wildcard ngx_attck_module/snapshot/*.c)
+SNAP_HDRS      := $(wildcard ngx_attck_module/snapshot/*.h)
+WORKER_SRCS    := $(wildcard worker/*.c)
+WORKER_HDRS    := $(wildcard worker/*.h)
+MODULE_SRCS    := $(wildcard ngx_attck_module/*.c ngx_attck_module/*.h)
+
+WORKER         := $(BUILD)/attck-worker
+MODULE         := $(BUILD)/ngx_http_attck_module.so
+
+.PHONY: all deps module worker test unit-test integration-test run stop \
+        bench clean snapshot
+
+all: worker module
+
+worker: $(WORKER)
+module: $(MODULE)
+
+$(WORKER): $(WORKER_SRCS) $(WORKER_HDRS) $(SNAP_SRCS) $(SNAP_HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(DEPS_CFLAGS) -o $@ $(WORKER_SRCS) \
+	    $(SNAP_SRCS) $(DEPS_LIBS)
+
+# The module is built against the installed nginx the way Debian builds
+# its own dynamic modules: configure with the binary's ABI flags.
+$(BUILD)/nginx/Makefile: config
+	@mkdir -p $(BUILD)/nginx
+	cd $(NGINX_SRC) && . ./conf_flags && ./configure \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS)" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	    "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(ROOT) \
+	    --builddir=$(BUILD)/nginx > $(BUILD)/nginx-configure.log 2>&1 \
+	    || { tail -20 $(BUILD)/nginx-configure.log; exit 1; }
+
+$(MODULE): $(BUILD)/nginx/Makefile $(MODULE_SRCS) $(SNAP_SRCS) $(SNAP_HDRS)
+	$(MAKE) -s -f $(BUILD)/nginx/Makefile -C $(NGINX_SRC) modules
+	cp $(BUILD)/nginx/ngx_http_attck_module.so $@
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,948 @@
+
+/*
+ * ngx_http_attck_module: the JSON API under an "attck_api" location.
+ *
+ * Lookups answer with bytes that already sit in shared memory: the
+ * response buffer points into the snapshot, nothing is copied or built.
+ * Only the filtered technique list, search and status are assembled per
+ * request, from pre-rendered fragments.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_attck_module.h"
+#include "snapshot/attck_args.h"
+#include "snapshot/attck_query.h"
+
+
+#define NGX_HTTP_ATTCK_MAX_ID        24
+#define NGX_HTTP_ATTCK_MAX_VALUE     256
+#define NGX_HTTP_ATTCK_MAX_ARGS      4096
+
+#define NGX_HTTP_ATTCK_LIST_LIMIT    100
+#define NGX_HTTP_ATTCK_LIST_MAX      1000
+#define NGX_HTTP_ATTCK_SEARCH_LIMIT  20
+#define NGX_HTTP_ATTCK_SEARCH_MAX    100
+
+/* parameters, as bits of a route's allowed set */
+#define NGX_HTTP_ATTCK_P_RELEASE     0x001
+#define NGX_HTTP_ATTCK_P_TACTIC      0x002
+#define NGX_HTTP_ATTCK_P_PLATFORM    0x004
+#define NGX_HTTP_ATTCK_P_DOMAIN      0x008
+#define NGX_HTTP_ATTCK_P_SUB         0x010
+#define NGX_HTTP_ATTCK_P_REVOKED     0x020
+#define NGX_HTTP_ATTCK_P_LIMIT       0x040
+#define NGX_HTTP_ATTCK_P_OFFSET      0x080
+#define NGX_HTTP_ATTCK_P_Q           0x100
+#define NGX_HTTP_ATTCK_P_NUM         9
+
+
+typedef struct {
+    ngx_http_attck_local_t    *local;
+    const attck_snap_t        *snap;
+    const attck_snap_view_t   *view;
+    ngx_str_t                  collection;
+    ngx_str_t                  id;
+    ngx_uint_t                 given;          /* parameters present */
+    ngx_str_t                  param[NGX_HTTP_ATTCK_P_NUM];
+} ngx_http_attck_ctx_t;
+
+
+typedef ngx_int_t (*ngx_http_attck_route_pt)(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+
+
+typedef struct {
+    ngx_str_t                  name;
+    ngx_http_attck_route_pt    handler;     /* NULL: a pre-rendered list */
+    ngx_uint_t                 params;      /* allowed without an id */
+    ngx_uint_t                 has_ids;     /* collection/{id} exists */
+} ngx_http_attck_route_t;
+
+
+static ngx_int_t ngx_http_attck_status(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_techniques(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_search(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_matrix(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_index(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_object(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_parse_args(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx, ngx_uint_t allowed);
+static ngx_int_t ngx_http_attck_select_view(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_uint_param(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx, ngx_uint_t bit, ngx_uint_t def,
+    ngx_uint_t max, ngx_uint_t *value);
+static ngx_int_t ngx_http_attck_send(ngx_http_request_t *r, u_char *body,
+    size_t len, u_char *etag, size_t etag_len, ngx_uint_t in_memory);
+static ngx_int_t ngx_http_attck_send_doc(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx, const attck_snap_doc_t *doc);
+static ngx_int_t ngx_http_attck_send_buf(ngx_http_request_t *r,
+    ngx_buf_t *b, ngx_http_attck_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *error, const char *fmt, ...);
+
+
+static ngx_str_t  ngx_http_attck_param_names[NGX_HTTP_ATTCK_P_NUM] = {
+    ngx_string("release"),
+    ngx_string("tactic"),
+    ngx_string("platform"),
+    ngx_string("domain"),
+    ngx_string("subtechniques"),
+    ngx_string("include_revoked"),
+    ngx_string("limit"),
+    ngx_string("offset"),
+    ngx_string("q")
+};
+
+
+static ngx_http_attck_route_t  ngx_http_attck_routes[] = {
+
+    { ngx_string("techniques"), ngx_http_attck_techniques,
+      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_TACTIC
+      |NGX_HTTP_ATTCK_P_PLATFORM|NGX_HTTP_ATTCK_P_DOMAIN
+      |NGX_HTTP_ATTCK_P_SUB|NGX_HTTP_ATTCK_P_REVOKED
+      |NGX_HTTP_ATTCK_P_LIMIT|NGX_HTTP_ATTCK_P_OFFSET, 1 },
+
+    { ngx_string("search"), ngx_http_attck_search,
+      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_Q|NGX_HTTP_ATTCK_P_LIMIT, 0 },
+
+    { ngx_string("matrix"), ngx_http_attck_matrix,
+      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_DOMAIN, 0 },
+
+    { ngx_string("status"), ngx_http_attck_status, 0, 0 },
+
+    { ngx_string("tactics"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
+    { ngx_string("groups"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
+    { ngx_string("software"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
+    { ngx_string("mitigations"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
+    { ngx_string("campaigns"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
+    { ngx_string("detection-strategies"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
+    { ngx_string("data-components"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
+    { ngx_string("analytics"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
+    { ngx_string("assets"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
+
+    { ngx_null_string, NULL, 0, 0 }
+};
+
+
+static u_char  ngx_http_attck_index_body[] =
+    "{\"endpoints\":[\"status\",\"techniques\",\"techniques/{id}\","
+    "\"tactics\",\"tactics/{id}\",\"groups\",\"groups/{id}\",\"software\","
+    "\"software/{id}\",\"mitigations\",\"mitigations/{id}\",\"campaigns\","
+    "\"campaigns/{id}\",\"detection-strategies\","
+    "\"detection-strategies/{id}\",\"data-components\","
+    "\"data-components/{id}\",\"analytics/{id}\",\"assets\",\"assets/{id}\","
+    "\"matrix\",\"search\"]}";
+
+
+static ngx_str_t  ngx_http_attck_json_type =
+    ngx_string("application/json; charset=utf-8");
+
+
+ngx_int_t
+ngx_http_attck_api_handler(ngx_http_request_t *r)
+{
+    u_char                      *p, *end, *slash;
+    ngx_int_t                    rc;
+    ngx_uint_t                   i;
+    ngx_http_attck_ctx_t        *ctx;
+    ngx_http_attck_route_t      *route;
+    ngx_http_attck_loc_conf_t   *alcf;
+    ngx_http_attck_main_conf_t  *amcf;
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_attck_error(r, NGX_HTTP_NOT_ALLOWED,
+                                    "method not allowed",
+                                    "only GET and HEAD are served here");
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_attck_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_attck_module);
+
+    ctx->local = ngx_http_attck_acquire(r, amcf);
+
+    if (ctx->local == NULL) {
+        return ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", "no snapshot is loaded");
+    }
+
+    ctx->snap = &ctx->local->snap;
+
+    /* the path below the location: "techniques/T1059.001" */
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attck_module);
+
+    if (r->uri.len < alcf->prefix.len
+        || ngx_strncmp(r->uri.data, alcf->prefix.data, alcf->prefix.len) != 0)
+    {
+        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                    "no such endpoint");
+    }
+
+    p = r->uri.data + alcf->prefix.len;
+    end = r->uri.data + r->uri.len;
+
+    while (p < end && *p == '/') {
+        p++;
+    }
+
+    while (end > p && end[-1] == '/') {
+        end--;
+    }
+
+    if (p == end) {
+        ctx->view = &ctx->snap->views[0];
+        return ngx_http_attck_index(r, ctx);
+    }
+
+    slash = ngx_strlchr(p, end, '/');
+
+    ctx->collection.data = p;
+    ctx->collection.len = (slash ? slash : end) - p;
+
+    if (slash) {
+        ctx->id.data = slash + 1;
+        ctx->id.len = end - ctx->id.data;
+    }
+
+    for (route = ngx_http_attck_routes; route->name.len; route++) {
+        if (route->name.len == ctx->collection.len
+            && ngx_strncmp(route->name.data, p, route->name.len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (route->name.len == 0 || (slash && !route->has_ids)) {
+        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                    "no such endpoint");
+    }
+
+    if (slash) {
+        if (ctx->id.len == 0 || ctx->id.len > NGX_HTTP_ATTCK_MAX_ID) {
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid id",
+                                        "an ATT&CK id has 1 to %d letters, "
+                                        "digits and dots",
+                                        NGX_HTTP_ATTCK_MAX_ID);
+        }
+
+        for (i = 0; i < ctx->id.len; i++) {
+            if (!((ctx->id.data[i] >= 'A' && ctx->id.data[i] <= 'Z')
+                  || (ctx->id.data[i] >= 'a' && ctx->id.data[i] <= 'z')
+                  || (ctx->id.data[i] >= '0' && ctx->id.data[i] <= '9')
+                  || ctx->id.data[i] == '.' || ctx->id.data[i] == '-'))
+            {
+                return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid id",
+                                            "an ATT&CK id has only letters, "
+                                            "digits and dots");
+            }
+        }
+
+        rc = ngx_http_attck_parse_args(r, ctx, NGX_HTTP_ATTCK_P_RELEASE);
+
+    } else {
+        rc = ngx_http_attck_parse_args(r, ctx, route->params);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_attck_select_view(r, ctx);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (slash || route->handler == NULL) {
+        return ngx_http_attck_object(r, ctx);
+    }
+
+    return route->handler(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
+    ngx_uint_t allowed)
+{
+    int           rc;
+    u_char       *buf, *last;
+    size_t        len;
+    ngx_uint_t    i;
+    const char   *p, *end;
+    attck_arg_t   arg;
+
+    if (r->args.len == 0) {
+        return NGX_OK;
+    }
+
+    if (r->args.len > NGX_HTTP_ATTCK_MAX_ARGS) {
+        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                    "invalid parameter",
+                                    "the query string is longer than %d "
+                                    "bytes", NGX_HTTP_ATTCK_MAX_ARGS);
+    }
+
+    /* decoded values never grow: one buffer of the raw length holds all */
+
+    buf = ngx_pnalloc(r->pool, r->args.len);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = buf + r->args.len;
+    p = (const char *) r->args.data;
+    end = p + r->args.len;
+
+    for ( ;; ) {
+        len = ngx_min(NGX_HTTP_ATTCK_MAX_VALUE, (size_t) (last - buf));
+
+        rc = attck_args_next(&p, end, &arg, (char *) buf, len);
+
+        if (rc == ATTCK_ARGS_END) {
+            return NGX_OK;
+        }
+
+        if (rc != ATTCK_ARGS_OK) {
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        rc == ATTCK_ARGS_TOO_LONG
+                                        ? "a parameter value is longer than "
+                                          "256 bytes"
+                                        : "a parameter value holds a "
+                                          "control character");
+        }
+
+        for (i = 0; i < NGX_HTTP_ATTCK_P_NUM; i++) {
+            if (ngx_http_attck_param_names[i].len == arg.name_len
+                && ngx_strncmp(ngx_http_attck_param_names[i].data, arg.name,
+                               arg.name_len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == NGX_HTTP_ATTCK_P_NUM || !(allowed & (1 << i))) {
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        "unknown parameter for this "
+                                        "endpoint");
+        }
+
+        if (ctx->given & (1 << i)) {
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        "parameter \"%V\" given twice",
+                                        &ngx_http_attck_param_names[i]);
+        }
+
+        ctx->given |= 1 << i;
+        ctx->param[i].data = (u_char *) arg.value;
+        ctx->param[i].len = arg.value_len;
+
+        buf += arg.value_len;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_attck_select_view(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
+{
+    ngx_str_t  *release;
+
+    release = &ctx->param[0];
+
+    if (!(ctx->given & NGX_HTTP_ATTCK_P_RELEASE)
+        || (release->len == 6 && ngx_strncmp(release->data, "latest", 6) == 0))
+    {
+        ctx->view = &ctx->snap->views[0];
+        return NGX_OK;
+    }
+
+    ctx->view = attck_snap_view(ctx->snap, (const char *) release->data,
+                                release->len);
+
+    if (ctx->view == NULL) {
+        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                    "this ATT&CK release is not loaded "
+                                    "(see status)");
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attck_uint_param(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
+    ngx_uint_t bit, ngx_uint_t def, ngx_uint_t max, ngx_uint_t *value)
+{
+    int64_t     v;
+    ngx_uint_t  i;
+
+    if (!(ctx->given & bit)) {
+        *value = def;
+        return NGX_OK;
+    }
+
+    for (i = 0; (ngx_uint_t) 1 << i != bit; i++) { /* void */ }
+
+    v = attck_args_uint((const char *) ctx->param[i].data, ctx->param[i].len,
+                        (int64_t) max);
+
+    if (v < 0 || (bit == NGX_HTTP_ATTCK_P_LIMIT && v == 0)) {
+        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                    "invalid parameter",
+                                    "\"%V\" must be a whole number from %d "
+                                    "to %ui",
+                                    &ngx_http_attck_param_names[i],
+                                    bit == NGX_HTTP_ATTCK_P_LIMIT ? 1 : 0,
+                                    max);
+    }
+
+    *value = (ngx_uint_t) v;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_attck_object(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
+{
+    u_char                   key[64], *p;
+    ngx_uint_t               i;
+    const attck_snap_doc_t  *doc;
+
+    /* "techniques/t1059.001" -> "techniques/T1059.001" */
+
+    p = ngx_cpymem(key, ctx->collection.data, ctx->collection.len);
+
+    if (ctx->id.len) {
+        *p++ = '/';
+
+        for (i = 0; i < ctx->id.len; i++) {
+            *p++ = ngx_toupper(ctx->id.data[i]);
+        }
+    }
+
+    doc = attck_snap_find(ctx->snap, ctx->view, (const char *) key, p - key);
+
+    if (doc == NULL) {
+        if (ctx->id.len == 0) {
+            return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                        "no list of %V in this release",
+                                        &ctx->collection);
+        }
+
+        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                    "no %V with id %*s in this release",
+                                    &ctx->collection, p - key
+                                    - ctx->collection.len - 1,
+                                    key + ctx->collection.len + 1);
+    }
+
+    return ngx_http_attck_send_doc(r, ctx, doc);
+}
+
+
+static ngx_int_t
+ngx_http_attck_matrix(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
+{
+    u_char                   key[32], *p;
+    uint32_t                 domain;
+    ngx_str_t                name;
+    const attck_snap_doc_t  *doc;
+
+    domain = ATTCK_DOMAIN_ENTERPRISE;
+
+    if (ctx->given & NGX_HTTP_ATTCK_P_DOMAIN) {
+        domain = attck_query_domain((const char *) ctx->param[3].data,
+                                    ctx->param[3].len);
+    }
+
+    switch (domain) {
+    case ATTCK_DOMAIN_ENTERPRISE:
+        ngx_str_set(&name, "enterprise");
+        break;
+    case ATTCK_DOMAIN_MOBILE:
+        ngx_str_set(&name, "mobile");
+        break;
+    case ATTCK_DOMAIN_ICS:
+        ngx_str_set(&name, "ics");
+        break;
+    default:
+        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                    "invalid parameter",
+                                    "\"domain\" is enterprise, mobile or ics");
+    }
+
+    p = ngx_sprintf(key, "matrix/%V", &name);
+    doc = attck_snap_find(ctx->snap, ctx->view, (const char *) key, p - key);
+
+    if (doc == NULL) {
+        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                    "the %V domain is not loaded in this "
+                                    "release", &name);
+    }
+
+    return ngx_http_attck_send_doc(r, ctx, doc);
+}
+
+
+static ngx_int_t
+ngx_http_attck_index(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
+{
+    return ngx_http_attck_send(r, ngx_http_attck_index_body,
+                               sizeof(ngx_http_attck_index_body) - 1,
+                               NULL, 0, 1);
+}
+
+
+static ngx_int_t
+ngx_http_attck_status(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
+{
+    size_t                 len;
+    ngx_tm_t               tm;
+    ngx_buf_t             *b;
+    const attck_snap_t    *snap;
+    ngx_http_attck_gen_t  *gen;
+
+    snap = ctx->snap;
+    gen = ctx->local->gen;
+    len = snap->header->status.len + 256;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_gmtime(gen->loaded, &tm);
+
+    /* the compiled status object, with what only the zone knows first */
+
+    b->last = ngx_sprintf(b->last,
+                          "{\"generation\":%ui,"
+                          "\"loaded\":\"%4d-%02d-%02dT%02d:%02d:%02dZ\","
+                          "\"size\":%uz,\"checksum\":\"%*s\","
+                          "\"default_release\":\"%*s\",",
+                          gen->number, tm.ngx_tm_year, tm.ngx_tm_mon,
+                          tm.ngx_tm_mday, tm.ngx_tm_hour, tm.ngx_tm_min,
+                          tm.ngx_tm_sec, gen->size,
+                          (size_t) 8, ctx->local->checksum,
+                          (size_t) snap->views[0].name.len,
+                          attck_snap_bytes(snap, snap->views[0].name));
+
+    b->last = ngx_cpymem(b->last, attck_snap_bytes(snap, snap->header->status)
+                                  + 1,
+                         snap->header->status.len - 1);
+
+    return ngx_http_attck_send_buf(r, b, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_attck_techniques(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
+{
+    int                      b;
+    size_t                   len;
+    uint32_t                *out, nout, total, i;
+    ngx_int_t                rc;
+    ngx_buf_t               *buf;
+    ngx_uint_t               limit, offset;
+    attck_tech_filter_t      f;
+    const attck_snap_doc_t  *docs;
+
+    ngx_memzero(&f, sizeof(attck_tech_filter_t));
+    f.subtechniques = 1;
+
+    if (ctx->given & NGX_HTTP_ATTCK_P_TACTIC) {
+        f.tactics = attck_query_tactic(ctx->snap, ctx->view,
+                                       (const char *) ctx->param[1].data,
+                                       ctx->param[1].len);
+        if (f.tactics == 0) {
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        "unknown tactic (an id such as "
+                                        "TA0002 or a shortname such as "
+                                        "execution)");
+        }
+    }
+
+    if (ctx->given & NGX_HTTP_ATTCK_P_PLATFORM) {
+        f.platforms = attck_query_platform(ctx->snap, ctx->view,
+                                           (const char *) ctx->param[2].data,
+                                           ctx->param[2].len);
+        if (f.platforms == 0) {
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        "unknown platform");
+        }
+    }
+
+    if (ctx->given & NGX_HTTP_ATTCK_P_DOMAIN) {
+        f.domains = attck_query_domain((const char *) ctx->param[3].data,
+                                       ctx->param[3].len);
+        if (f.domains == 0) {
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        "\"domain\" is enterprise, mobile "
+                                        "or ics");
+        }
+    }
+
+    if (ctx->given & NGX_HTTP_ATTCK_P_SUB) {
+        b = attck_args_bool((const char *) ctx->param[4].data,
+                            ctx->param[4].len);
+        if (b < 0) {
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        "\"subtechniques\" is true or false");
+        }
+
+        f.subtechniques = b;
+    }
+
+    if (ctx->given & NGX_HTTP_ATTCK_P_REVOKED) {
+        b = attck_args_bool((const char *) ctx->param[5].data,
+                            ctx->param[5].len);
+        if (b < 0) {
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        "\"include_revoked\" is true or "
+                                        "false");
+        }
+
+        f.include_revoked = b;
+    }
+
+    rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_LIMIT,
+                                   NGX_HTTP_ATTCK_LIST_LIMIT,
+                                   NGX_HTTP_ATTCK_LIST_MAX, &limit);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_OFFSET, 0,
+                                   1000000, &offset);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    out = ngx_palloc(r->pool, limit * sizeof(uint32_t));
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    total = attck_query_techniques(ctx->snap, ctx->view, &f, offset, limit,
+                                   out, &nout);
+
+    docs = attck_snap_docs(ctx->snap, ctx->view);
+    len = sizeof("{\"total\":,\"offset\":,\"limit\":,\"techniques\":[]}")
+          + 3 * NGX_INT_T_LEN;
+
+    for (i = 0; i < nout; i++) {
+        len += docs[out[i]].summary.len + 1;
+    }
+
+    buf = ngx_create_temp_buf(r->pool, len);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    buf->last = ngx_sprintf(buf->last,
+                            "{\"total\":%uD,\"offset\":%ui,\"limit\":%ui,"
+                            "\"techniques\":[", total, offset, limit);
+
+    for (i = 0; i < nout; i++) {
+        if (i) {
+            *buf->last++ = ',';
+        }
+
+        buf->last = ngx_cpymem(buf->last,
+                               attck_snap_bytes(ctx->snap, docs[out[i]].summary),
+                               docs[out[i]].summary.len);
+    }
+
+    *buf->last++ = ']';
+    *buf->last++ = '}';
+
+    return ngx_http_attck_send_buf(r, buf, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_attck_search(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
+{
+    u_char                  *p, *end;
+    float                   *scores;
+    size_t                   len;
+    uint32_t                *touched, n, total, i;
+    ngx_int_t                rc;
+    ngx_buf_t               *buf;
+    ngx_str_t               *q;
+    ngx_uint_t               limit;
+    attck_hit_t             *hits;
+    const attck_snap_doc_t  *doc;
+
+    q = &ctx->param[8];
+
+    if (!(ctx->given & NGX_HTTP_ATTCK_P_Q) || q->len == 0) {
+        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                    "invalid parameter",
+                                    "\"q\" is required");
+    }
+
+    /* the query is echoed in the answer: it must be valid UTF-8 */
+
+    p = q->data;
+    end = q->data + q->len;
+
+    while (p < end) {
+        if (ngx_utf8_decode(&p, end - p) > 0x10ffff) {
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        "\"q\" is not valid UTF-8");
+        }
+    }
+
+    rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_LIMIT,
+                                   NGX_HTTP_ATTCK_SEARCH_LIMIT,
+                                   NGX_HTTP_ATTCK_SEARCH_MAX, &limit);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    scores = ngx_pcalloc(r->pool, ctx->view->ndocs * sizeof(float));
+    touched = ngx_palloc(r->pool, ctx->view->ndocs * sizeof(uint32_t));
+    hits = ngx_palloc(r->pool, limit * sizeof(attck_hit_t));
+
+    if (scores == NULL || touched == NULL || hits == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = attck_query_search(ctx->snap, ctx->view, (const char *) q->data,
+                           q->len, scores, touched, hits, (uint32_t) limit,
+                           &total);
+
+    len = sizeof("{\"query\":\"\",\"total\":,\"limit\":,\"results\":[]}")
+          + q->len + ngx_escape_json(NULL, q->data, q->len)
+          + 2 * NGX_INT_T_LEN;
+
+    for (i = 0; i < n; i++) {
+        len += attck_snap_docs(ctx->snap, ctx->view)[hits[i].doc].summary.len
+               + sizeof("{\"score\":,") + 24;
+    }
+
+    buf = ngx_create_temp_buf(r->pool, len);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    buf->last = ngx_cpymem(buf->last, "{\"query\":\"", 10);
+    buf->last = (u_char *) ngx_escape_json(buf->last, q->data, q->len);
+    buf->last = ngx_sprintf(buf->last, "\",\"total\":%uD,\"limit\":%ui,"
+                            "\"results\":[", total, limit);
+
+    for (i = 0; i < n; i++) {
+        doc = &attck_snap_docs(ctx->snap, ctx->view)[hits[i].doc];
+
+        if (i) {
+            *buf->last++ = ',';
+        }
+
+        /* {"score":12.345, + the summary without its opening brace */
+
+        buf->last = ngx_sprintf(buf->last, "{\"score\":%.3f,",
+                                (double) hits[i].score);
+        buf->last = ngx_cpymem(buf->last,
+                               attck_snap_bytes(ctx->snap, doc->summary) + 1,
+                               doc->summary.len - 1);
+    }
+
+    *buf->last++ = ']';
+    *buf->last++ = '}';
+
+    return ngx_http_attck_send_buf(r, buf, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_attck_send_doc(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
+    const attck_snap_doc_t *doc)
+{
+    return ngx_http_attck_send(r,
+                   (u_char *) attck_snap_bytes(ctx->snap, doc->body),
+                   doc->body.len,
+                   (u_char *) attck_snap_bytes(ctx->snap, doc->etag),
+                   doc->etag.len, 1);
+}
+
+
+static ngx_int_t
+ngx_http_attck_send_buf(ngx_http_request_t *r, ngx_buf_t *b,
+    ngx_http_attck_ctx_t *ctx)
+{
+    u_char    *etag;
+    uint32_t   crc;
+
+    /*
+     * An assembled answer depends only on the snapshot, its generation
+     * and the query string: that is its entity tag.
+     */
+
+    etag = ngx_pnalloc(r->pool, 2 + 8 + 1 + 8 + 1 + NGX_INT_T_LEN);
+    if (etag == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    crc = ngx_crc32_short(r->args.data, r->args.len);
+    crc ^= ngx_crc32_short(r->uri.data, r->uri.len);
+
+    return ngx_http_attck_send(r, b->pos, b->last - b->pos, etag,
+                               ngx_sprintf(etag, "\"%*s-%08xD-%ui\"",
+                                           (size_t) 8, ctx->local->checksum,
+                                           crc, ctx->local->gen->number)
+                               - etag, 0);
+}
+
+
+static ngx_int_t
+ngx_http_attck_send(ngx_http_request_t *r, u_char *body, size_t len,
+    u_char *etag, size_t etag_len, ngx_uint_t in_memory)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_type = ngx_http_attck_json_type;
+    r->headers_out.content_type_len = sizeof("application/json") - 1;
+    r->headers_out.content_length_n = len;
+
+    if (etag_len) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "ETag");
+        h->value.data = etag;
+        h->value.len = etag_len;
+        r->headers_out.etag = h;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* in_memory: the bytes live in the zone and must not be changed */
+
+    b->pos = body;
+    b->last = body + len;
+    b->memory = in_memory ? 1 : 0;
+    b->temporary = in_memory ? 0 : 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_attck_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, const char *fmt, ...)
+{
+    u_char           *p, *body, detail[512];
+    size_t            len;
+    va_list           args;
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(detail, detail + sizeof(detail), fmt, args);
+    va_end(args);
+
+    len = sizeof("{\"error\":\"\",\"detail\":\"\"}") - 1 + ngx_strlen(error)
+          + (p - detail) + ngx_escape_json(NULL, detail, p - detail);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = body;
+    b->last = ngx_sprintf(body, "{\"error\":\"%s\",\"detail\":\"", error);
+    b->last = (u_char *) ngx_escape_json(b->last, detail, p - detail);
+    b->last = ngx_cpymem(b->last, "\"}", 2);
+    b->temporary = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    if (status == NGX_HTTP_NOT_ALLOWED) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "GET, HEAD");
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_type = ngx_http_attck_json_type;
+    r->headers_out.content_type_len = sizeof("application/json") - 1;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}

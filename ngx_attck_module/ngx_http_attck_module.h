@@ -1,0 +1,74 @@
+
+/*
+ * ngx_http_attck_module: MITRE ATT&CK served from nginx shared memory.
+ */
+
+#ifndef _NGX_HTTP_ATTCK_MODULE_H_INCLUDED_
+#define _NGX_HTTP_ATTCK_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "snapshot/attck_snapshot.h"
+
+
+/*
+ * One loaded snapshot in the zone.  refs counts the holders: the zone
+ * while it is current, plus each worker process that still serves from
+ * it.  The last holder to let go frees it.
+ */
+
+typedef struct {
+    ngx_uint_t                 refs;
+    ngx_uint_t                 number;      /* generation, from 1 */
+    time_t                     loaded;
+    size_t                     size;
+    u_char                    *data;        /* size bytes, checked */
+} ngx_http_attck_gen_t;
+
+
+typedef struct {
+    ngx_http_attck_gen_t      *current;
+    ngx_uint_t                 generations; /* loaded so far */
+} ngx_http_attck_shctx_t;
+
+
+/* a worker process's view of one generation */
+
+typedef struct {
+    ngx_http_attck_gen_t      *gen;
+    attck_snap_t               snap;
+    ngx_uint_t                 requests;    /* in flight, this process */
+    ngx_uint_t                 retired;     /* no longer current */
+    u_char                     checksum[8];
+} ngx_http_attck_local_t;
+
+
+typedef struct {
+    ngx_shm_zone_t            *shm_zone;
+    ngx_slab_pool_t           *shpool;
+    ngx_http_attck_shctx_t    *sh;
+    ngx_str_t                  snapshot;    /* attck_snapshot path */
+    u_char                    *data;        /* read at configuration time */
+    size_t                     size;
+} ngx_http_attck_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                  prefix;      /* the attck_api location */
+} ngx_http_attck_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_attck_module;
+
+
+ngx_int_t ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+ngx_http_attck_local_t *ngx_http_attck_acquire(ngx_http_request_t *r,
+    ngx_http_attck_main_conf_t *amcf);
+ngx_int_t ngx_http_attck_api_handler(ngx_http_request_t *r);
+void ngx_http_attck_exit_process(ngx_cycle_t *cycle);
+
+
+#endif /* _NGX_HTTP_ATTCK_MODULE_H_INCLUDED_ */

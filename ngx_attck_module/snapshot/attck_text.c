@@ -1,0 +1,127 @@
+
+/*
+ * Tokeniser shared by the snapshot compiler and the module.
+ */
+
+
+#include "attck_text.h"
+
+
+#define attck_text_word(c)                                                    \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z')                \
+     || ((c) >= '0' && (c) <= '9') || (c) >= 0x80)
+
+#define attck_text_lower(c)                                                   \
+    (((c) >= 'A' && (c) <= 'Z') ? (c) | 0x20 : (c))
+
+
+static void attck_text_emit(const unsigned char *s, size_t len,
+    attck_text_term_pt cb, void *ctx);
+
+
+static void
+attck_text_emit(const unsigned char *s, size_t len, attck_text_term_pt cb,
+    void *ctx)
+{
+    size_t  i;
+    char    term[ATTCK_TEXT_MAX_TERM];
+
+    if (len < 2 || len > ATTCK_TEXT_MAX_TERM) {
+        return;
+    }
+
+    for (i = 0; i < len; i++) {
+        term[i] = (char) attck_text_lower(s[i]);
+    }
+
+    cb(term, len, ctx);
+}
+
+
+void
+attck_text_terms(const char *text, size_t len, attck_text_term_pt cb,
+    void *ctx)
+{
+    size_t               words;
+    const unsigned char  *p, *end, *word, *compound;
+
+    p = (const unsigned char *) text;
+    end = p + len;
+
+    while (p < end) {
+
+        while (p < end && !attck_text_word(*p)) {
+            p++;
+        }
+
+        compound = p;
+        words = 0;
+
+        for ( ;; ) {
+            word = p;
+
+            while (p < end && attck_text_word(*p)) {
+                p++;
+            }
+
+            if (p == word) {
+                break;
+            }
+
+            attck_text_emit(word, p - word, cb, ctx);
+            words++;
+
+            /* a dot between two words joins them: "cmd.exe", "T1059.001" */
+
+            if (p + 1 < end && *p == '.' && attck_text_word(p[1])) {
+                p++;
+                continue;
+            }
+
+            break;
+        }
+
+        if (words > 1) {
+            attck_text_emit(compound, p - compound, cb, ctx);
+        }
+    }
+}
+
+
+size_t
+attck_text_normalize(char *dst, size_t dstlen, const char *src, size_t len)
+{
+    size_t               n;
+    unsigned char        c;
+    const unsigned char  *p, *end;
+
+    p = (const unsigned char *) src;
+    end = p + len;
+    n = 0;
+
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        p++;
+    }
+
+    while (p < end && n < dstlen) {
+        c = *p++;
+
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            while (p < end
+                   && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+            {
+                p++;
+            }
+
+            if (p == end) {
+                break;
+            }
+
+            c = ' ';
+        }
+
+        dst[n++] = (char) attck_text_lower(c);
+    }
+
+    return n;
+}

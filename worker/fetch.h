@@ -1,0 +1,40 @@
+
+/*
+ * attck-worker: every remote byte comes through here (libcurl).
+ */
+
+#ifndef _ATTCK_FETCH_H_INCLUDED_
+#define _ATTCK_FETCH_H_INCLUDED_
+
+
+#include <stddef.h>
+
+
+typedef struct {
+    long                 timeout;          /* seconds for one attempt */
+    long                 connect_timeout;  /* seconds */
+    size_t               max_size;         /* bytes */
+    int                  retries;          /* extra attempts on 5xx/429/IO */
+    long                 backoff_ms;       /* first wait, doubled each time */
+    const char *const   *headers;          /* "Name: value", NULL-ended */
+} attck_fetch_opts_t;
+
+
+typedef struct {
+    char    *data;                         /* NUL-terminated, malloc()ed */
+    size_t   len;
+    long     status;                       /* HTTP status, 0 for files */
+} attck_fetch_result_t;
+
+
+void attck_fetch_defaults(attck_fetch_opts_t *o);
+
+/*
+ * Reads a source: a URL (http, https, file) through libcurl, anything
+ * else as a local path.  Returns 0 or an ATTCK_EXIT_* code with err set.
+ */
+int attck_fetch(const char *src, const attck_fetch_opts_t *o,
+    attck_fetch_result_t *res, char *err, size_t errlen);
+
+
+#endif /* _ATTCK_FETCH_H_INCLUDED_ */

@@ -1,0 +1,79 @@
+
+/*
+ * attck-worker: the batch side of attck.  One binary, one subcommand per
+ * stage; exit codes follow sysexits(3) (see util.h and README).
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "compile.h"
+#include "util.h"
+
+
+typedef struct {
+    const char  *name;
+    int        (*run)(int argc, char **argv);
+    const char  *help;
+} attck_command_t;
+
+
+static const attck_command_t  attck_commands[] = {
+    { "compile", attck_compile_main,
+      "STIX 2.1 bundles -> snapshot file served by ngx_attck_module" },
+    { NULL, NULL, NULL }
+};
+
+
+static void attck_usage(FILE *f);
+
+
+static void
+attck_usage(FILE *f)
+{
+    const attck_command_t  *c;
+
+    fprintf(f, "usage: attck-worker COMMAND [OPTIONS]\n\ncommands:\n");
+
+    for (c = attck_commands; c->name; c++) {
+        fprintf(f, "  %-10s %s\n", c->name, c->help);
+    }
+
+    fprintf(f, "\n'attck-worker COMMAND --help' describes a command.\n");
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int                     rc;
+    const attck_command_t  *c;
+
+    if (argc < 2) {
+        attck_usage(stderr);
+        return ATTCK_EXIT_USAGE;
+    }
+
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
+        || strcmp(argv[1], "help") == 0)
+    {
+        attck_usage(stdout);
+        return ATTCK_EXIT_OK;
+    }
+
+    for (c = attck_commands; c->name; c++) {
+        if (strcmp(argv[1], c->name) == 0) {
+            curl_global_init(CURL_GLOBAL_DEFAULT);
+            rc = c->run(argc - 1, argv + 1);
+            curl_global_cleanup();
+            return rc;
+        }
+    }
+
+    attck_log("error", "unknown command \"%s\" (try --help)", argv[1]);
+
+    return ATTCK_EXIT_USAGE;
+}

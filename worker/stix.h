@@ -1,0 +1,38 @@
+
+/*
+ * attck-worker: STIX 2.1 bundles of ATT&CK, loaded and checked.
+ */
+
+#ifndef _ATTCK_STIX_H_INCLUDED_
+#define _ATTCK_STIX_H_INCLUDED_
+
+
+#include <jansson.h>
+
+
+typedef struct {
+    json_t      *root;
+    json_t      *objects;       /* borrowed from root */
+    const char  *source;        /* as given on the command line */
+    const char  *domain;        /* "enterprise-attack" */
+    unsigned     domain_bit;    /* ATTCK_DOMAIN_* */
+    const char  *name;          /* "Enterprise ATT&CK" */
+    const char  *version;       /* "18.1" */
+    const char  *modified;      /* of the collection */
+} attck_bundle_t;
+
+
+/* parses and checks a bundle; returns 0 or ATTCK_EXIT_DATAERR */
+int attck_bundle_load(attck_bundle_t *b, const char *source,
+    const char *data, size_t len, char *err, size_t errlen);
+void attck_bundle_free(attck_bundle_t *b);
+
+/* small accessors that treat a missing or mistyped field as absent */
+const char *attck_json_str(json_t *obj, const char *key);
+int attck_json_true(json_t *obj, const char *key);
+
+/* the ATT&CK id ("T1059.001") and URL from external_references */
+const char *attck_stix_attack_id(json_t *obj, const char **url);
+
+
+#endif /* _ATTCK_STIX_H_INCLUDED_ */

@@ -1,0 +1,264 @@
+
+/*
+ * attck-worker: exit codes, logging, growable arrays, files.
+ */
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+
+static void attck_vlog(const char *level, const char *fmt, va_list args);
+
+
+static void
+attck_vlog(const char *level, const char *fmt, va_list args)
+{
+    char        ts[32];
+    time_t      now;
+    struct tm   tm;
+
+    /* logfmt: one line per event, easy to grep and to ship */
+
+    now = time(NULL);
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    fprintf(stderr, "ts=%s level=%s msg=\"", ts, level);
+    vfprintf(stderr, fmt, args);
+    fprintf(stderr, "\"\n");
+}
+
+
+void
+attck_log(const char *level, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    attck_vlog(level, fmt, args);
+    va_end(args);
+}
+
+
+void
+attck_fatal(int code, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    attck_vlog("error", fmt, args);
+    va_end(args);
+
+    exit(code);
+}
+
+
+void *
+attck_xmalloc(size_t size)
+{
+    void  *p;
+
+    p = malloc(size ? size : 1);
+    if (p == NULL) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory (%zu bytes)", size);
+    }
+
+    return p;
+}
+
+
+void *
+attck_xcalloc(size_t n, size_t size)
+{
+    void  *p;
+
+    p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory (%zu x %zu bytes)",
+                    n, size);
+    }
+
+    return p;
+}
+
+
+char *
+attck_xstrdup(const char *s)
+{
+    size_t  len;
+    char   *p;
+
+    len = strlen(s) + 1;
+    p = attck_xmalloc(len);
+    memcpy(p, s, len);
+
+    return p;
+}
+
+
+void
+attck_vec_init(attck_vec_t *v, size_t size)
+{
+    v->data = NULL;
+    v->n = 0;
+    v->cap = 0;
+    v->size = size;
+}
+
+
+void *
+attck_vec_push(attck_vec_t *v)
+{
+    void  *p;
+
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 16;
+        p = realloc(v->data, v->cap * v->size);
+        if (p == NULL) {
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+        }
+        v->data = p;
+    }
+
+    p = (char *) v->data + v->n++ * v->size;
+    memset(p, 0, v->size);
+
+    return p;
+}
+
+
+void
+attck_vec_free(attck_vec_t *v)
+{
+    free(v->data);
+    attck_vec_init(v, v->size);
+}
+
+
+int
+attck_write_atomic(const char *path, const void *data, size_t size,
+    char *err, size_t errlen)
+{
+    int          fd, dfd;
+    char        *tmp, *dir, *copy;
+    size_t       len;
+    ssize_t      n;
+    const char  *p;
+
+    len = strlen(path) + 32;
+    tmp = attck_xmalloc(len);
+    snprintf(tmp, len, "%s.tmp.%ld", path, (long) getpid());
+
+    fd = open(tmp, O_WRONLY|O_CREAT|O_TRUNC, 0644);
+    if (fd == -1) {
+        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+
+    for (p = data; size; p += n, size -= n) {
+        n = write(fd, p, size);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                n = 0;
+                continue;
+            }
+
+            snprintf(err, errlen, "cannot write %s: %s", tmp,
+                     strerror(errno));
+            goto failed;
+        }
+    }
+
+    /* the data must be on disk before the name points at it */
+
+    if (fsync(fd) == -1) {
+        snprintf(err, errlen, "cannot sync %s: %s", tmp, strerror(errno));
+        goto failed;
+    }
+
+    if (close(fd) == -1) {
+        fd = -1;
+        snprintf(err, errlen, "cannot close %s: %s", tmp, strerror(errno));
+        goto failed;
+    }
+
+    fd = -1;
+
+    if (rename(tmp, path) == -1) {
+        snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
+                 strerror(errno));
+        goto failed;
+    }
+
+    copy = attck_xstrdup(path);
+    dir = dirname(copy);
+    dfd = open(dir, O_RDONLY|O_DIRECTORY);
+
+    if (dfd != -1) {
+        (void) fsync(dfd);
+        close(dfd);
+    }
+
+    free(copy);
+    free(tmp);
+
+    return 0;
+
+failed:
+
+    if (fd != -1) {
+        close(fd);
+    }
+
+    unlink(tmp);
+    free(tmp);
+
+    return -1;
+}
+
+
+int
+attck_version_cmp(const char *a, const char *b)
+{
+    long   x, y;
+    char  *ea, *eb;
+
+    for ( ;; ) {
+        x = strtol(a, &ea, 10);
+        y = strtol(b, &eb, 10);
+
+        if (x != y) {
+            return x < y ? -1 : 1;
+        }
+
+        if (*ea == '.' && *eb == '.') {
+            a = ea + 1;
+            b = eb + 1;
+            continue;
+        }
+
+        /* "18.1" is newer than "18" */
+
+        if (*ea == '.') {
+            return 1;
+        }
+
+        if (*eb == '.') {
+            return -1;
+        }
+
+        return strcmp(ea, eb);
+    }
+}

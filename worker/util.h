@@ -1,0 +1,55 @@
+
+/*
+ * attck-worker: exit codes, logging, growable arrays, files.
+ */
+
+#ifndef _ATTCK_UTIL_H_INCLUDED_
+#define _ATTCK_UTIL_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+/* exit codes follow sysexits(3), so that schedulers can tell them apart */
+#define ATTCK_EXIT_OK           0
+#define ATTCK_EXIT_USAGE        64     /* bad command line */
+#define ATTCK_EXIT_DATAERR      65     /* input is not valid STIX / JSON */
+#define ATTCK_EXIT_NOINPUT      66     /* input file missing or unreadable */
+#define ATTCK_EXIT_UNAVAILABLE  69     /* remote source failed */
+#define ATTCK_EXIT_SOFTWARE     70     /* internal error, out of memory */
+#define ATTCK_EXIT_CANTCREAT    73     /* cannot write the output */
+
+
+typedef struct {
+    void    *data;
+    size_t   n;
+    size_t   cap;
+    size_t   size;               /* of one element */
+} attck_vec_t;
+
+
+void attck_log(const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void attck_fatal(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+void *attck_xmalloc(size_t size);
+void *attck_xcalloc(size_t n, size_t size);
+char *attck_xstrdup(const char *s);
+
+void attck_vec_init(attck_vec_t *v, size_t size);
+void *attck_vec_push(attck_vec_t *v);
+void attck_vec_free(attck_vec_t *v);
+
+#define attck_vec_at(v, type, i)  (&((type *) (v)->data)[i])
+
+/* writes via a temporary file and rename(2): never a half-written file */
+int attck_write_atomic(const char *path, const void *data, size_t size,
+    char *err, size_t errlen);
+
+/* compares release versions numerically: "9.0" < "16.1" < "18.1" */
+int attck_version_cmp(const char *a, const char *b);
+
+
+#endif /* _ATTCK_UTIL_H_INCLUDED_ */
