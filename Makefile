@@ -52,3 +52,45 @@ $(MODULE): $(BUILD)/nginx/Makefile $(MODULE_SRCS) $(SNAP_SRCS) $(SNAP_HDRS)
 
 clean:
 	rm -rf $(BUILD)
+
+# --- tests --------------------------------------------------------------
+
+TEST_SNAP      := $(BUILD)/test/all.snap
+UNIT_TESTS     := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
+ATTACK_FILES   := $(wildcard $(SHARED)/attack/*.json)
+
+# Debian packages the project needs; installed when missing (as root)
+PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
+                  libjansson-dev libcurl4-openssl-dev zlib1g-dev \
+                  libcmocka-dev libjson-xs-perl wrk curl
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	        | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing: $$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "run as root, or: apt-get install $$missing"; exit 1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(TEST_SNAP): $(WORKER) $(ATTACK_FILES)
+	@mkdir -p $(dir $@)
+	$(WORKER) compile -o $@ $(ATTACK_FILES)
+
+$(BUILD)/unit/%: t/unit/%.c $(SNAP_SRCS) $(SNAP_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -Ingx_attck_module/snapshot -o $@ $< \
+	    $(SNAP_SRCS) -lcmocka -lz -lm
+
+unit-test: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do $$t; done
+
+integration-test: all $(TEST_SNAP)
+	ATTCK_BUILD=$(BUILD) ATTCK_SHARED=$(SHARED) ATTCK_TEST_SNAPSHOT=$(TEST_SNAP) \
+	    prove -I t/lib t/
+
+test: deps
+	$(MAKE) unit-test integration-test

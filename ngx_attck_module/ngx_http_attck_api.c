@@ -457,10 +457,8 @@ ngx_http_attck_object(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         }
 
         return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
-                                    "no %V with id %*s in this release",
-                                    &ctx->collection, p - key
-                                    - ctx->collection.len - 1,
-                                    key + ctx->collection.len + 1);
+                                    "%*s is not in this release",
+                                    p - key, key);
     }
 
     return ngx_http_attck_send_doc(r, ctx, doc);
@@ -720,6 +718,11 @@ ngx_http_attck_search(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     end = q->data + q->len;
 
     while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+
         if (ngx_utf8_decode(&p, end - p) > 0x10ffff) {
             return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",

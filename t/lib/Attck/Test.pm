@@ -1,0 +1,235 @@
+package Attck::Test;
+
+# Our own small test harness: starts real servers (nginx with the built
+# module) on free loopback ports in a private temp dir, talks HTTP to them
+# and stops everything when the test ends.  Core Perl plus JSON::XS.
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use File::Temp ();
+use File::Path ();
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::XS ();
+use POSIX ':sys_wait_h';
+use Time::HiRes ();
+
+our @EXPORT_OK = qw(build_dir shared_dir test_snapshot worker free_port
+                    http_get decode_json load_bundle attack_id run_cmd);
+
+my $JSON = JSON::XS->new->utf8;
+my @RUNNING;
+
+sub build_dir { $ENV{ATTCK_BUILD} || 'build' }
+sub shared_dir { $ENV{ATTCK_SHARED} || '../shared' }
+sub worker { build_dir() . '/attck-worker' }
+
+# the snapshot of every bundle in shared/attack, compiled once by make
+sub test_snapshot {
+    my $s = $ENV{ATTCK_TEST_SNAPSHOT} || build_dir() . '/test/all.snap';
+    die "no test snapshot at $s: run the tests through 'make test'\n"
+        unless -f $s;
+    return $s;
+}
+
+sub decode_json { $JSON->decode($_[0]) }
+
+sub free_port {
+    my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                     LocalPort => 0, Proto => 'tcp')
+        or die "cannot bind: $!";
+    my $port = $sock->sockport;
+    close $sock;
+    return $port;
+}
+
+sub _wait_port {
+    my ($port, $pid) = @_;
+    for (1 .. 200) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Proto => 'tcp');
+        return 1 if $s;
+        return 0 if $pid && waitpid($pid, WNOHANG) == $pid;
+        Time::HiRes::sleep(0.05);
+    }
+    return 0;
+}
+
+# run a command, returning (exit code, stdout+stderr)
+sub run_cmd {
+    my @cmd = @_;
+    my $out = '';
+    my $pid = open(my $fh, '-|') // die "fork: $!";
+    if (!$pid) {
+        open(STDERR, '>&', \*STDOUT);
+        exec(@cmd) or die "exec $cmd[0]: $!";
+    }
+    local $/;
+    $out = <$fh> // '';
+    close $fh;
+    return ($? >> 8, $out);
+}
+
+# GET (or another method) with optional headers: returns HTTP::Tiny's hash
+sub http_get {
+    my ($url, %opt) = @_;
+    my $http = HTTP::Tiny->new(timeout => 10, keep_alive => 0);
+    return $http->request($opt{method} || 'GET', $url,
+                          { headers => $opt{headers} || {},
+                            (defined $opt{content}
+                             ? (content => $opt{content}) : ()) });
+}
+
+# parse a STIX bundle; cached per process
+my %BUNDLES;
+sub load_bundle {
+    my ($name) = @_;
+    my $path = shared_dir() . "/attack/$name";
+    return $BUNDLES{$path} //= do {
+        open(my $fh, '<', $path) or die "$path: $!";
+        local $/;
+        $JSON->decode(<$fh>);
+    };
+}
+
+sub attack_id {
+    my ($obj) = @_;
+    for my $r (@{ $obj->{external_references} || [] }) {
+        return $r->{external_id}
+            if ($r->{source_name} // '') =~ /^mitre-(?:mobile-|ics-)?attack$/;
+    }
+    return undef;
+}
+
+# nginx with the module --------------------------------------------------
+
+sub start_nginx {
+    my ($class, %opt) = @_;
+    my $self = bless { %opt }, 'Attck::Test::Nginx';
+    $self->{dir} = File::Temp::tempdir('attck-nginx-XXXXXX', TMPDIR => 1,
+                                       CLEANUP => 1);
+    mkdir "$self->{dir}/$_" for qw(conf logs tmp);
+    $self->{port} //= free_port();
+    $self->write_conf;
+    my ($rc, $out) = $self->test_conf;
+    die "nginx -t failed:\n$out" if $rc != 0 && !$opt{allow_fail};
+    return undef if $rc != 0;
+    $self->start;
+    return $self;
+}
+
+package Attck::Test::Nginx;
+
+use POSIX ':sys_wait_h';
+
+sub module { Attck::Test::build_dir() . '/ngx_http_attck_module.so' }
+
+sub write_conf {
+    my ($self) = @_;
+    my $dir = $self->{dir};
+    my $module = File::Spec->rel2abs(module());
+    my $workers = $self->{workers} // 2;
+    my $http = $self->{http} // '';
+    my $server = $self->{server} // '';
+    open(my $fh, '>', "$dir/conf/nginx.conf") or die $!;
+    print $fh <<"EOF";
+load_module $module;
+daemon off;
+master_process on;
+worker_processes $workers;
+pid $dir/logs/nginx.pid;
+error_log $dir/logs/error.log info;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    $http
+    server {
+        listen 127.0.0.1:$self->{port};
+        $server
+    }
+}
+EOF
+    close $fh;
+}
+
+sub test_conf {
+    my ($self) = @_;
+    return Attck::Test::run_cmd('nginx', '-p', $self->{dir}, '-c',
+                                "$self->{dir}/conf/nginx.conf", '-t');
+}
+
+sub start {
+    my ($self) = @_;
+    my $pid = fork() // die "fork: $!";
+    if (!$pid) {
+        open(STDOUT, '>', "$self->{dir}/logs/stdout.log");
+        open(STDERR, '>&', \*STDOUT);
+        exec('nginx', '-p', $self->{dir}, '-c',
+             "$self->{dir}/conf/nginx.conf") or exit 127;
+    }
+    $self->{pid} = $pid;
+    push @RUNNING, $self;
+    Attck::Test::_wait_port($self->{port}, $pid)
+        or die "nginx did not start:\n" . $self->error_log;
+}
+
+sub url { my ($self, $path) = @_; "http://127.0.0.1:$self->{port}$path" }
+
+sub get { my ($self, $path, %opt) = @_; Attck::Test::http_get($self->url($path), %opt) }
+
+sub error_log {
+    my ($self) = @_;
+    open(my $fh, '<', "$self->{dir}/logs/error.log") or return '';
+    local $/;
+    return <$fh>;
+}
+
+# rewrite the configuration and reload; waits until the old workers are gone
+sub reload {
+    my ($self, %opt) = @_;
+    @$self{keys %opt} = values %opt;
+    $self->write_conf;
+    my $before = $self->error_log;
+    kill 'HUP', $self->{pid};
+    for (1 .. 100) {
+        my $log = substr($self->error_log, length $before);
+        return 1 if $log =~ /start worker process/;
+        return 0 if $log =~ /\[emerg\]/;
+        Time::HiRes::sleep(0.05);
+    }
+    return 0;
+}
+
+sub stop {
+    my ($self) = @_;
+    return unless $self->{pid};
+    kill 'QUIT', $self->{pid};
+    for (1 .. 100) {
+        last if waitpid($self->{pid}, WNOHANG) == $self->{pid};
+        Time::HiRes::sleep(0.05);
+    }
+    if (kill 0, $self->{pid}) {
+        kill 'KILL', $self->{pid};
+        waitpid($self->{pid}, 0);
+    }
+    delete $self->{pid};
+}
+
+package Attck::Test;
+
+use File::Spec;
+
+END {
+    my $rc = $?;
+    $_->stop for @RUNNING;
+    $? = $rc;
+}
+
+1;
