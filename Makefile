@@ -19,11 +19,21 @@ WORKER_SRCS    := $(wildcard worker/*.c)
 WORKER_HDRS    := $(wildcard worker/*.h)
 MODULE_SRCS    := $(wildcard ngx_attck_module/*.c ngx_attck_module/*.h)
 
+RUN            := $(ROOT)/run
+
+# MITRE's official STIX 2.1 bundles; set ATTCK_SOURCES to other URLs or
+# paths (file:// works) to use a mirror or local copies
+MITRE_STIX     := https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master
+ATTCK_SOURCES  ?= $(MITRE_STIX)/enterprise-attack/enterprise-attack.json \
+                  $(MITRE_STIX)/mobile-attack/mobile-attack.json \
+                  $(MITRE_STIX)/ics-attack/ics-attack.json
+LOCAL_SOURCES  := $(wildcard $(SHARED)/attack/*-attack-*.json)
+
 WORKER         := $(BUILD)/attck-worker
 MODULE         := $(BUILD)/ngx_http_attck_module.so
 
 .PHONY: all deps module worker test unit-test integration-test run stop \
-        bench clean snapshot
+        bench clean print-packages
 
 all: worker module
 
@@ -94,3 +104,52 @@ integration-test: all $(TEST_SNAP)
 
 test: deps
 	$(MAKE) unit-test integration-test
+
+print-packages:
+	@echo $(PACKAGES)
+
+# --- run: build, compile a snapshot, serve on 127.0.0.1:$(ATTCK_PORT) ---
+
+run: deps
+	@$(MAKE) -s all
+	@mkdir -p $(RUN)/logs $(RUN)/tmp
+	@if ! ATTCK_SOURCES="$(ATTCK_SOURCES)" $(WORKER) compile \
+	        -o $(RUN)/attck.snap; then \
+	    if [ "$(origin ATTCK_SOURCES)" = file ] && [ -n "$(LOCAL_SOURCES)" ]; \
+	    then \
+	        echo "MITRE's servers cannot be reached: using the local" \
+	             "copies in $(SHARED)/attack"; \
+	        $(WORKER) compile -o $(RUN)/attck.snap $(LOCAL_SOURCES) \
+	            || exit 1; \
+	    else exit 1; fi; \
+	fi
+	@sed -e 's|@RUN@|$(RUN)|g' -e 's|@MODULE@|$(MODULE)|g' \
+	    -e 's|@PORT@|$(ATTCK_PORT)|g' conf/nginx.conf.in > $(RUN)/nginx.conf
+	@nginx -q -t -p $(RUN) -c $(RUN)/nginx.conf
+	@if [ -f $(RUN)/nginx.pid ] && kill -0 $$(cat $(RUN)/nginx.pid) 2>/dev/null; \
+	then \
+	    nginx -p $(RUN) -c $(RUN)/nginx.conf -s reload; \
+	    echo "reloaded nginx with the new snapshot"; \
+	else \
+	    nginx -p $(RUN) -c $(RUN)/nginx.conf; \
+	fi
+	@for i in $$(seq 50); do \
+	    curl -fsS -o /dev/null http://127.0.0.1:$(ATTCK_PORT)/api/v1/status \
+	        && break; sleep 0.1; done
+	@curl -fsS http://127.0.0.1:$(ATTCK_PORT)/api/v1/status > /dev/null \
+	    || { echo "nginx did not answer; see $(RUN)/logs/error.log"; exit 1; }
+	@echo "attck is serving on http://127.0.0.1:$(ATTCK_PORT)/api/v1/" \
+	      "(try: curl 127.0.0.1:$(ATTCK_PORT)/api/v1/techniques/T1059.001)"
+
+stop:
+	@if [ -f $(RUN)/nginx.pid ] && kill -0 $$(cat $(RUN)/nginx.pid) 2>/dev/null; \
+	then \
+	    nginx -p $(RUN) -c $(RUN)/nginx.conf -s quit; echo "stopped nginx"; \
+	else echo "nginx is not running"; fi
+
+# --- benchmarks: numbers, not pass/fail ----------------------------------
+
+bench: deps
+	@$(MAKE) -s all $(TEST_SNAP)
+	@echo "module vs static file, $$(nproc) cores, $$(date -u +%F)"
+	@ATTCK_BUILD=$(BUILD) bench/serve.sh $(TEST_SNAP)

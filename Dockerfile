@@ -1,0 +1,29 @@
+# attck: nginx with ngx_http_attck_module, built against Debian's nginx.
+#
+#   docker build -t attck .
+#   docker run -p 8080:8080 attck
+#   docker run -p 8080:8080 -e ATTCK_SOURCES="file:///data/enterprise-attack.json" \
+#       -v /path/to/bundles:/data attck
+
+FROM debian:bookworm
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /opt/attck
+COPY . .
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends $(make -s print-packages) \
+    && make all \
+    && rm -rf /var/lib/apt/lists/*
+
+ENV ATTCK_PORT=8080
+
+# the snapshot is compiled when the container starts, from ATTCK_SOURCES
+# (MITRE's official bundles by default), then nginx runs in the foreground
+CMD ["sh", "-c", "make -s run ATTCK_PORT=$ATTCK_PORT \
+     && sed -i 's|127.0.0.1:|0.0.0.0:|' run/nginx.conf \
+     && make -s stop && sleep 1 \
+     && exec nginx -p /opt/attck/run -c /opt/attck/run/nginx.conf -g 'daemon off;'"]

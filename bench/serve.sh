@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Benchmark: ngx_http_attck_module against nginx serving the very same
+# bytes as static files (open_file_cache, sendfile), in one nginx, one
+# run.  Prints requests/s, p50/p99 latency and the module/static ratio.
+#
+# usage: bench/serve.sh [SNAPSHOT]      (BENCH_SECONDS, BENCH_CONNECTIONS)
+
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${ATTCK_BUILD:-$root/build}
+snapshot=${1:-$build/test/all.snap}
+seconds=${BENCH_SECONDS:-10}
+conns=${BENCH_CONNECTIONS:-32}
+
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
+[ -f "$snapshot" ] || { echo "no snapshot at $snapshot (make test builds one)"; exit 1; }
+
+dir=$(mktemp -d /tmp/attck-bench.XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+       || echo 18099)
+mkdir -p "$dir"/{logs,tmp,static}
+chmod 755 "$dir" "$dir/static"   # the worker process reads the static files
+
+cleanup() {
+    [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+    sleep 0.3
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+# one worker on one core, wrk on the other: the machine has two
+cat > "$dir/nginx.conf" <<CONF
+load_module $build/ngx_http_attck_module.so;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    attck_zone attck 256m;
+    attck_snapshot $snapshot;
+    server {
+        listen 127.0.0.1:$port;
+        location /api/v1/ { attck_api; }
+        location /static/ {
+            alias $dir/static/;
+            default_type application/json;
+            charset utf-8;
+            charset_types application/json;
+            open_file_cache max=64 inactive=600s;
+            open_file_cache_valid 600s;
+        }
+    }
+}
+CONF
+
+nginx -p "$dir" -c "$dir/nginx.conf"
+for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$port/api/v1/status" && break; sleep 0.1; done
+
+# name | module path
+endpoints=(
+    "technique|techniques/T1059.001"
+    "tactic|tactics/TA0002"
+    "group|groups/G0016"
+    "matrix|matrix?domain=enterprise"
+    "search|search?q=powershell"
+)
+
+run_wrk() {
+    wrk -t1 -c"$conns" -d"${seconds}s" --latency "$1" 2>/dev/null | awk '
+        /Requests\/sec/ { rps = $2 }
+        /^ +50%/ { p50 = $2 }
+        /^ +99%/ { p99 = $2 }
+        /Non-2xx/ { bad = $NF }
+        END { if (bad) { print "ERROR non-2xx " bad; exit 1 } print rps, p50, p99 }'
+}
+
+printf '| endpoint | bytes | module req/s | static req/s | ratio | module p50 / p99 | static p50 / p99 |\n'
+printf '|---|---|---|---|---|---|---|\n'
+
+for e in "${endpoints[@]}"; do
+    name=${e%%|*}
+    path=${e#*|}
+    url="http://127.0.0.1:$port/api/v1/$path"
+    curl -fsS -o "$dir/static/$name.json" "$url"
+    chmod 644 "$dir/static/$name.json"
+    bytes=$(stat -c %s "$dir/static/$name.json")
+
+    # warm both, then measure
+    wrk -t1 -c"$conns" -d1s "$url" >/dev/null 2>&1
+    wrk -t1 -c"$conns" -d1s "http://127.0.0.1:$port/static/$name.json" >/dev/null 2>&1
+
+    read -r m_rps m_p50 m_p99 < <(run_wrk "$url")
+    read -r s_rps s_p50 s_p99 < <(run_wrk "http://127.0.0.1:$port/static/$name.json")
+    ratio=$(awk -v m="$m_rps" -v s="$s_rps" 'BEGIN { printf "%.2f", m / s }')
+
+    printf '| %s | %s | %.0f | %.0f | %sx | %s / %s | %s / %s |\n' \
+        "$path" "$bytes" "$m_rps" "$s_rps" "$ratio" \
+        "$m_p50" "$m_p99" "$s_p50" "$s_p99"
+done
