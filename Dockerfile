@@ -21,9 +21,8 @@ RUN apt-get update \
 
 ENV ATTCK_PORT=8080
 
+ENV ATTCK_LISTEN=0.0.0.0
+
 # the snapshot is compiled when the container starts, from ATTCK_SOURCES
-# (MITRE's official bundles by default), then nginx runs in the foreground
-CMD ["sh", "-c", "make -s run ATTCK_PORT=$ATTCK_PORT \
-     && sed -i 's|127.0.0.1:|0.0.0.0:|' run/nginx.conf \
-     && make -s stop && sleep 1 \
-     && exec nginx -p /opt/attck/run -c /opt/attck/run/nginx.conf -g 'daemon off;'"]
+# (MITRE's official bundles by default); nginx then runs in the foreground
+CMD ["sh", "-c", "make -s run-prepare && exec nginx -p /opt/attck/run -c /opt/attck/run/nginx.conf -g 'daemon off;'"]

@@ -5,6 +5,7 @@ ROOT           := $(abspath .)
 BUILD          := $(ROOT)/build
 SHARED         ?= $(abspath $(ROOT)/../shared)
 ATTCK_PORT     ?= 8080
+ATTCK_LISTEN   ?= 127.0.0.1
 NGINX_SRC      := /usr/share/nginx/src
 
 CC             ?= cc
@@ -33,7 +34,7 @@ WORKER         := $(BUILD)/attck-worker
 MODULE         := $(BUILD)/ngx_http_attck_module.so
 
 .PHONY: all deps module worker test unit-test integration-test run stop \
-        bench clean print-packages
+        bench clean print-packages run-prepare
 
 all: worker module
 
@@ -110,7 +111,8 @@ print-packages:
 
 # --- run: build, compile a snapshot, serve on 127.0.0.1:$(ATTCK_PORT) ---
 
-run: deps
+# the snapshot and nginx.conf under run/, checked with nginx -t
+run-prepare: deps
 	@$(MAKE) -s all
 	@mkdir -p $(RUN)/logs $(RUN)/tmp
 	@if ! ATTCK_SOURCES="$(ATTCK_SOURCES)" $(WORKER) compile \
@@ -124,8 +126,11 @@ run: deps
 	    else exit 1; fi; \
 	fi
 	@sed -e 's|@RUN@|$(RUN)|g' -e 's|@MODULE@|$(MODULE)|g' \
-	    -e 's|@PORT@|$(ATTCK_PORT)|g' conf/nginx.conf.in > $(RUN)/nginx.conf
+	    -e 's|@LISTEN@|$(ATTCK_LISTEN)|g' -e 's|@PORT@|$(ATTCK_PORT)|g' \
+	    conf/nginx.conf.in > $(RUN)/nginx.conf
 	@nginx -q -t -p $(RUN) -c $(RUN)/nginx.conf
+
+run: run-prepare
 	@if [ -f $(RUN)/nginx.pid ] && kill -0 $$(cat $(RUN)/nginx.pid) 2>/dev/null; \
 	then \
 	    nginx -p $(RUN) -c $(RUN)/nginx.conf -s reload; \

@@ -105,13 +105,45 @@ attck_compile_objects(attck_view_build_t *vb)
 {
     char               key[128], norm[256], *s;
     size_t             i, len;
-    json_t            *prev;
-    uint32_t           n;
+    json_t            *owners, *prev;
     attck_obj_t       *o, *po;
     attck_model_t     *m;
     attck_snap_doc_t  *d;
 
     m = vb->model;
+    owners = json_object();
+
+    /*
+     * One address per id: where two objects claim the same one (an old,
+     * revoked object and its replacement), the active one, else the
+     * newer one, answers.
+     */
+
+    for (i = 0; i < m->objs.n; i++) {
+        o = attck_model_obj(m, i);
+
+        if (o->id == NULL || attck_kind_collection[o->kind] == NULL) {
+            continue;
+        }
+
+        snprintf(key, sizeof(key), "%s/%s", attck_kind_collection[o->kind],
+                 o->id);
+        prev = json_object_get(owners, key);
+
+        if (prev) {
+            po = attck_model_obj(m, json_integer_value(prev));
+
+            if (attck_obj_active(po) > attck_obj_active(o)
+                || (attck_obj_active(po) == attck_obj_active(o)
+                    && strcmp(po->modified ? po->modified : "",
+                              o->modified ? o->modified : "") >= 0))
+            {
+                continue;
+            }
+        }
+
+        json_object_set_new(owners, key, json_integer((json_int_t) i));
+    }
 
     for (i = 0; i < m->objs.n; i++) {
         o = attck_model_obj(m, i);
@@ -123,39 +155,8 @@ attck_compile_objects(attck_view_build_t *vb)
         snprintf(key, sizeof(key), "%s/%s", attck_kind_collection[o->kind],
                  o->id);
 
-        /* two objects with one id: the active one wins the address */
-
-        prev = json_object_get(vb->keys, key);
-
-        if (prev) {
-            po = NULL;
-
-            for (n = 0; n < m->objs.n; n++) {
-                if (attck_model_obj(m, n)->doc
-                    == (uint32_t) json_integer_value(prev))
-                {
-                    po = attck_model_obj(m, n);
-                    break;
-                }
-            }
-
-            if (po && (attck_obj_active(po) || !attck_obj_active(o))) {
-                continue;
-            }
-
-            if (po) {
-                po->doc = ATTCK_NONE;
-            }
-
-            vb->docs.n--;
-            json_object_del(vb->keys, key);
-
-            /* only the last doc can be replaced this cheaply */
-            if ((uint32_t) json_integer_value(prev) != vb->docs.n) {
-                attck_fatal(ATTCK_EXIT_DATAERR, "release %s: id %s appears "
-                            "twice and the first is not the newest",
-                            m->name, o->id);
-            }
+        if ((size_t) json_integer_value(json_object_get(owners, key)) != i) {
+            continue;
         }
 
         o->doc = attck_compile_body(vb, key,
@@ -171,6 +172,8 @@ attck_compile_objects(attck_view_build_t *vb)
                       : 0;
         d->name = attck_snap_writer_str(vb->writer, norm, len);
     }
+
+    json_decref(owners);
 }
 
 

@@ -120,6 +120,19 @@ sub start_nginx {
     return $self;
 }
 
+# only "nginx -t" of a configuration built like start_nginx's:
+# returns (exit code, output)
+sub test_nginx_conf {
+    my ($class, %opt) = @_;
+    my $self = bless { %opt }, 'Attck::Test::Nginx';
+    $self->{dir} = File::Temp::tempdir('attck-nginx-XXXXXX', TMPDIR => 1,
+                                       CLEANUP => 1);
+    mkdir "$self->{dir}/$_" for qw(conf logs tmp);
+    $self->{port} //= free_port();
+    $self->write_conf;
+    return $self->test_conf;
+}
+
 package Attck::Test::Nginx;
 
 use POSIX ':sys_wait_h';
@@ -133,6 +146,7 @@ sub write_conf {
     my $workers = $self->{workers} // 2;
     my $http = $self->{http} // '';
     my $server = $self->{server} // '';
+    my $listen = $self->{listen} // '';
     open(my $fh, '>', "$dir/conf/nginx.conf") or die $!;
     print $fh <<"EOF";
 load_module $module;
@@ -151,7 +165,7 @@ http {
     scgi_temp_path $dir/tmp/scgi;
     $http
     server {
-        listen 127.0.0.1:$self->{port};
+        listen 127.0.0.1:$self->{port} $listen;
         $server
     }
 }
