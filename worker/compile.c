@@ -40,12 +40,19 @@ static void attck_compile_view(attck_snap_writer_t *w, attck_model_t *m,
 static uint32_t attck_compile_body(attck_view_build_t *vb, const char *key,
     json_t *body);
 static void attck_compile_objects(attck_view_build_t *vb);
+static int attck_compile_key(attck_obj_t *o, char *key, size_t len);
 static void attck_compile_techs(attck_view_build_t *vb, attck_vec_t *techs,
     attck_vec_t *platforms);
 static void attck_compile_search(attck_view_build_t *vb,
     attck_snap_term_t **terms, uint32_t *nterms,
     attck_snap_posting_t **postings, uint32_t *npostings);
 static json_t *attck_compile_counts(attck_model_t *m);
+static void attck_compile_release(attck_snap_writer_t *w, const char *name,
+    attck_bundle_t **bundles, size_t n, json_t *releases);
+static void attck_compile_views(attck_snap_writer_t *w,
+    attck_bundle_t **sorted, size_t n, json_t *releases);
+static size_t attck_compile_sources(int argc, char **argv,
+    const char ***srcs);
 static char *attck_compile_dump(json_t *v, size_t *len);
 static int attck_str_cmp(const void *a, const void *b);
 
@@ -100,6 +107,21 @@ attck_compile_body(attck_view_build_t *vb, const char *key, json_t *body)
 }
 
 
+/* the address of an object: "techniques/T1059.001"; 0 if it has none */
+
+static int
+attck_compile_key(attck_obj_t *o, char *key, size_t len)
+{
+    if (o->id == NULL || attck_kind_collection[o->kind] == NULL) {
+        return 0;
+    }
+
+    snprintf(key, len, "%s/%s", attck_kind_collection[o->kind], o->id);
+
+    return 1;
+}
+
+
 static void
 attck_compile_objects(attck_view_build_t *vb)
 {
@@ -122,12 +144,9 @@ attck_compile_objects(attck_view_build_t *vb)
     for (i = 0; i < m->objs.n; i++) {
         o = attck_model_obj(m, i);
 
-        if (o->id == NULL || attck_kind_collection[o->kind] == NULL) {
+        if (!attck_compile_key(o, key, sizeof(key))) {
             continue;
         }
-
-        snprintf(key, sizeof(key), "%s/%s", attck_kind_collection[o->kind],
-                 o->id);
         prev = json_object_get(owners, key);
 
         if (prev) {
@@ -148,12 +167,9 @@ attck_compile_objects(attck_view_build_t *vb)
     for (i = 0; i < m->objs.n; i++) {
         o = attck_model_obj(m, i);
 
-        if (o->id == NULL || attck_kind_collection[o->kind] == NULL) {
+        if (!attck_compile_key(o, key, sizeof(key))) {
             continue;
         }
-
-        snprintf(key, sizeof(key), "%s/%s", attck_kind_collection[o->kind],
-                 o->id);
 
         if ((size_t) json_integer_value(json_object_get(owners, key)) != i) {
             continue;
@@ -474,10 +490,130 @@ attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *status)
 static int
 attck_bundle_newer(const void *a, const void *b)
 {
+    int                    c;
     const attck_bundle_t  *x = *(attck_bundle_t *const *) a;
     const attck_bundle_t  *y = *(attck_bundle_t *const *) b;
 
-    return attck_version_cmp(y->version, x->version);
+    c = attck_version_cmp(y->version, x->version);
+
+    /* equal releases keep the command line's order: same input, same file */
+
+    return c ? c : (x > y) - (x < y);
+}
+
+
+static void
+attck_compile_release(attck_snap_writer_t *w, const char *name,
+    attck_bundle_t **bundles, size_t n, json_t *releases)
+{
+    char           err[256];
+    attck_model_t  model;
+
+    if (attck_model_build(&model, name, bundles, n, err, sizeof(err)) != 0) {
+        attck_fatal(ATTCK_EXIT_DATAERR, "compile: %s", err);
+    }
+
+    attck_compile_view(w, &model, releases);
+    attck_model_free(&model);
+}
+
+
+/*
+ * bundles sorted newest first: the first view takes the newest bundle of
+ * every domain, then each older release gets a view of its own bundles
+ */
+
+static void
+attck_compile_views(attck_snap_writer_t *w, attck_bundle_t **sorted,
+    size_t n, json_t *releases)
+{
+    int              d;
+    size_t           i, nb;
+    const char      *version;
+    attck_bundle_t  *pick[3];
+
+    nb = 0;
+    pick[0] = pick[1] = pick[2] = NULL;
+
+    for (i = 0; i < n; i++) {
+        d = attck_domain_index(sorted[i]->domain_bit);
+
+        if (pick[d] == NULL) {
+            pick[d] = sorted[i];
+        }
+    }
+
+    for (d = 0; d < 3; d++) {
+        if (pick[d]) {
+            pick[nb++] = pick[d];
+        }
+    }
+
+    attck_compile_release(w, sorted[0]->version, pick, nb, releases);
+
+    for (i = 0; i < n; /* void */) {
+        version = sorted[i]->version;
+        nb = 0;
+        pick[0] = pick[1] = pick[2] = NULL;
+
+        for ( /* void */ ; i < n && strcmp(sorted[i]->version, version) == 0;
+             i++)
+        {
+            d = attck_domain_index(sorted[i]->domain_bit);
+
+            if (pick[d]) {
+                attck_log("warn", "%s: %s %s given twice, using %s",
+                          sorted[i]->source, sorted[i]->domain, version,
+                          pick[d]->source);
+                continue;
+            }
+
+            pick[d] = sorted[i];
+        }
+
+        if (strcmp(version, sorted[0]->version) == 0) {
+            continue;
+        }
+
+        for (d = 0; d < 3; d++) {
+            if (pick[d]) {
+                pick[nb++] = pick[d];
+            }
+        }
+
+        attck_compile_release(w, version, pick, nb, releases);
+    }
+}
+
+
+/* the sources: arguments, else $ATTCK_SOURCES (space-separated) */
+
+static size_t
+attck_compile_sources(int argc, char **argv, const char ***srcs)
+{
+    char    *env, *tok, *save;
+    size_t   n;
+
+    *srcs = attck_xcalloc(argc + 64, sizeof(char *));
+    n = 0;
+
+    while (optind < argc) {
+        (*srcs)[n++] = argv[optind++];
+    }
+
+    env = getenv("ATTCK_SOURCES");
+
+    if (n == 0 && env) {
+        env = attck_xstrdup(env);
+
+        for (tok = strtok_r(env, " \t\n", &save); tok && n < 64;
+             tok = strtok_r(NULL, " \t\n", &save))
+        {
+            (*srcs)[n++] = tok;
+        }
+    }
+
+    return n;
 }
 
 
@@ -485,16 +621,14 @@ int
 attck_compile_main(int argc, char **argv)
 {
     int                    c, rc;
-    char                   err[1024], created[32], *env, *tok, *save, *status;
-    char                  *out;
-    size_t                 i, k, nsrc, nb, size, slen, nviews;
+    char                   err[1024], created[32], *status, *out;
+    size_t                 i, nsrc, size, slen, nviews;
     json_t                *releases;
     time_t                 now;
     struct tm              tm;
     const void            *data;
     const char           **srcs;
-    attck_model_t          model;
-    attck_bundle_t        *bundles, **view, *seen[3];
+    attck_bundle_t        *bundles, **sorted;
     attck_fetch_opts_t     opts;
     attck_fetch_result_t   res;
     attck_snap_writer_t   *w;
@@ -526,24 +660,7 @@ attck_compile_main(int argc, char **argv)
         attck_fatal(ATTCK_EXIT_USAGE, "compile: -o OUT.snap is required");
     }
 
-    srcs = attck_xcalloc(argc + 64, sizeof(char *));
-    nsrc = 0;
-
-    for (i = optind; i < (size_t) argc; i++) {
-        srcs[nsrc++] = argv[i];
-    }
-
-    env = getenv("ATTCK_SOURCES");
-
-    if (nsrc == 0 && env) {
-        env = attck_xstrdup(env);
-
-        for (tok = strtok_r(env, " \t\n", &save); tok && nsrc < 64;
-             tok = strtok_r(NULL, " \t\n", &save))
-        {
-            srcs[nsrc++] = tok;
-        }
-    }
+    nsrc = attck_compile_sources(argc, argv, &srcs);
 
     if (nsrc == 0) {
         attck_fatal(ATTCK_EXIT_USAGE, "compile: no sources given "
@@ -552,6 +669,7 @@ attck_compile_main(int argc, char **argv)
 
     attck_fetch_defaults(&opts);
     bundles = attck_xcalloc(nsrc, sizeof(attck_bundle_t));
+    sorted = attck_xcalloc(nsrc, sizeof(attck_bundle_t *));
 
     for (i = 0; i < nsrc; i++) {
         rc = attck_fetch(srcs[i], &opts, &res, err, sizeof(err));
@@ -570,90 +688,19 @@ attck_compile_main(int argc, char **argv)
         attck_log("info", "loaded %s: %s %s, %zu objects", srcs[i],
                   bundles[i].domain, bundles[i].version,
                   json_array_size(bundles[i].objects));
+
+        sorted[i] = &bundles[i];
     }
 
-    view = attck_xcalloc(nsrc, sizeof(attck_bundle_t *));
-
-    for (i = 0; i < nsrc; i++) {
-        view[i] = &bundles[i];
-    }
-
-    qsort(view, nsrc, sizeof(attck_bundle_t *), attck_bundle_newer);
+    qsort(sorted, nsrc, sizeof(attck_bundle_t *), attck_bundle_newer);
 
     w = attck_snap_writer_create();
+    if (w == NULL) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+    }
+
     releases = json_array();
-
-    /* the first view: the newest bundle of every domain */
-
-    seen[0] = seen[1] = seen[2] = NULL;
-    nb = 0;
-
-    {
-        attck_bundle_t  **latest;
-
-        latest = attck_xcalloc(3, sizeof(attck_bundle_t *));
-
-        for (i = 0; i < nsrc; i++) {
-            k = attck_domain_index(view[i]->domain_bit);
-            if (seen[k] == NULL) {
-                seen[k] = view[i];
-                latest[nb++] = view[i];
-            }
-        }
-
-        if (attck_model_build(&model, latest[0]->version, latest, nb, err,
-                              sizeof(err))
-            != 0)
-        {
-            attck_fatal(ATTCK_EXIT_DATAERR, "compile: %s", err);
-        }
-
-        attck_compile_view(w, &model, releases);
-        attck_model_free(&model);
-        free(latest);
-    }
-
-    /* then one view per older release, of the bundles of that release */
-
-    for (i = 0; i < nsrc; /* void */) {
-        attck_bundle_t  **older;
-        const char       *version;
-
-        version = view[i]->version;
-        older = attck_xcalloc(3, sizeof(attck_bundle_t *));
-        nb = 0;
-        seen[0] = seen[1] = seen[2] = NULL;
-
-        for ( /* void */ ; i < nsrc
-                           && strcmp(view[i]->version, version) == 0; i++)
-        {
-            k = attck_domain_index(view[i]->domain_bit);
-
-            if (seen[k]) {
-                attck_log("warn", "%s: %s %s given twice, using %s",
-                          view[i]->source, view[i]->domain, version,
-                          seen[k]->source);
-                continue;
-            }
-
-            seen[k] = view[i];
-            older[nb++] = view[i];
-        }
-
-        if (strcmp(version, view[0]->version) != 0) {
-            if (attck_model_build(&model, version, older, nb, err,
-                                  sizeof(err))
-                != 0)
-            {
-                attck_fatal(ATTCK_EXIT_DATAERR, "compile: %s", err);
-            }
-
-            attck_compile_view(w, &model, releases);
-            attck_model_free(&model);
-        }
-
-        free(older);
-    }
+    attck_compile_views(w, sorted, nsrc, releases);
 
     nviews = json_array_size(releases);
     now = time(NULL);
@@ -688,7 +735,7 @@ attck_compile_main(int argc, char **argv)
     }
 
     free(bundles);
-    free(view);
+    free(sorted);
     free(srcs);
 
     return ATTCK_EXIT_OK;

@@ -49,10 +49,6 @@ static const struct {
 static attck_model_t  *attck_model_sorting;
 
 
-static const char  *attck_domain_names[] = {
-    "enterprise-attack", "mobile-attack", "ics-attack"
-};
-
 static const char  *attck_kill_chains[] = {
     "mitre-attack", "mitre-mobile-attack", "mitre-ics-attack"
 };
@@ -65,23 +61,7 @@ static void attck_model_add_rel(attck_model_t *m, json_t *stix,
     json_t *seen);
 static unsigned attck_model_domains(json_t *stix, unsigned fallback);
 static int attck_model_tactics(attck_model_t *m, char *err, size_t errlen);
-static void attck_model_technique_tactics(attck_model_t *m,
-    attck_obj_t *o, json_t *by_phase);
-
-
-int
-attck_domain_index(unsigned bit)
-{
-    return bit == ATTCK_DOMAIN_ENTERPRISE ? 0
-           : bit == ATTCK_DOMAIN_MOBILE ? 1 : 2;
-}
-
-
-const char *
-attck_domain_name(unsigned bit)
-{
-    return attck_domain_names[attck_domain_index(bit)];
-}
+static void attck_model_technique_tactics(attck_obj_t *o, json_t *by_phase);
 
 
 int
@@ -125,21 +105,14 @@ attck_model_sort(attck_model_t *m, void *base, size_t n, size_t size)
 static unsigned
 attck_model_domains(json_t *stix, unsigned fallback)
 {
-    size_t       i, k;
-    json_t      *d;
-    unsigned     bits;
-    const char  *s;
+    size_t     i;
+    json_t    *d;
+    unsigned   bits;
 
     bits = 0;
 
     json_array_foreach(json_object_get(stix, "x_mitre_domains"), i, d) {
-        s = json_string_value(d);
-
-        for (k = 0; s && k < 3; k++) {
-            if (strcmp(s, attck_domain_names[k]) == 0) {
-                bits |= 1u << k;
-            }
-        }
+        bits |= attck_domain_bit(json_string_value(d));
     }
 
     return bits ? bits : fallback;
@@ -304,7 +277,7 @@ attck_model_tactics(attck_model_t *m, char *err, size_t errlen)
         o = attck_model_obj(m, i);
 
         if (o->kind == ATTCK_KIND_TECHNIQUE) {
-            attck_model_technique_tactics(m, o, by_phase);
+            attck_model_technique_tactics(o, by_phase);
         }
     }
 
@@ -315,15 +288,12 @@ attck_model_tactics(attck_model_t *m, char *err, size_t errlen)
 
 
 static void
-attck_model_technique_tactics(attck_model_t *m, attck_obj_t *o,
-    json_t *by_phase)
+attck_model_technique_tactics(attck_obj_t *o, json_t *by_phase)
 {
     size_t       k;
     json_t      *phase, *bit;
     const char  *chain, *name;
     char         key[128];
-
-    (void) m;
 
     json_array_foreach(json_object_get(o->stix, "kill_chain_phases"), k,
                        phase)
@@ -349,7 +319,6 @@ int
 attck_model_build(attck_model_t *m, const char *name,
     attck_bundle_t **bundles, size_t nbundles, char *err, size_t errlen)
 {
-    int           d;
     size_t        i, k;
     json_t       *stix, *seen;
     attck_obj_t  *o;
@@ -393,10 +362,9 @@ attck_model_build(attck_model_t *m, const char *name,
             continue;
         }
 
-        for (d = 0; d < 3; d++) {
-            if (o->id && strcmp(o->id, attck_domain_names[d]) == 0) {
-                m->matrix[d] = (uint32_t) i;
-            }
+        if (attck_domain_bit(o->id)) {
+            m->matrix[attck_domain_index(attck_domain_bit(o->id))] =
+                (uint32_t) i;
         }
     }
 

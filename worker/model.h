@@ -96,8 +96,6 @@ uint32_t attck_model_find(attck_model_t *m, const char *stix_id);
  */
 void attck_model_sort(attck_model_t *m, void *base, size_t n, size_t size);
 int attck_obj_active(const attck_obj_t *o);
-int attck_domain_index(unsigned bit);
-const char *attck_domain_name(unsigned bit);
 
 
 #endif /* _ATTCK_MODEL_H_INCLUDED_ */

@@ -12,15 +12,40 @@
 #include "util.h"
 
 
-static const struct {
-    const char  *domain;
-    unsigned     bit;
-} attck_stix_domains[] = {
-    { "enterprise-attack", ATTCK_DOMAIN_ENTERPRISE },
-    { "mobile-attack", ATTCK_DOMAIN_MOBILE },
-    { "ics-attack", ATTCK_DOMAIN_ICS },
-    { NULL, 0 }
+/* indexed by a domain's bit position */
+static const char  *attck_domain_names[] = {
+    "enterprise-attack", "mobile-attack", "ics-attack"
 };
+
+
+int
+attck_domain_index(unsigned bit)
+{
+    return bit == ATTCK_DOMAIN_ENTERPRISE ? 0
+           : bit == ATTCK_DOMAIN_MOBILE ? 1 : 2;
+}
+
+
+const char *
+attck_domain_name(unsigned bit)
+{
+    return attck_domain_names[attck_domain_index(bit)];
+}
+
+
+unsigned
+attck_domain_bit(const char *name)
+{
+    int  d;
+
+    for (d = 0; name && d < 3; d++) {
+        if (strcmp(name, attck_domain_names[d]) == 0) {
+            return 1u << d;
+        }
+    }
+
+    return 0;
+}
 
 
 const char *
@@ -80,7 +105,7 @@ int
 attck_bundle_load(attck_bundle_t *b, const char *source, const char *data,
     size_t len, char *err, size_t errlen)
 {
-    size_t        i, k;
+    size_t        i;
     json_t       *obj, *collection, *matrix;
     const char   *type, *domain;
     json_error_t  je;
@@ -144,20 +169,15 @@ attck_bundle_load(attck_bundle_t *b, const char *source, const char *data,
     }
 
     domain = attck_stix_attack_id(matrix, NULL);
+    b->domain_bit = attck_domain_bit(domain);
 
-    for (k = 0; attck_stix_domains[k].domain; k++) {
-        if (domain && strcmp(domain, attck_stix_domains[k].domain) == 0) {
-            b->domain = attck_stix_domains[k].domain;
-            b->domain_bit = attck_stix_domains[k].bit;
-        }
-    }
-
-    if (b->domain == NULL) {
+    if (b->domain_bit == 0) {
         snprintf(err, errlen, "%s: unknown ATT&CK domain \"%s\"", source,
                  domain ? domain : "");
         goto failed;
     }
 
+    b->domain = attck_domain_name(b->domain_bit);
     b->version = attck_json_str(collection, "x_mitre_version");
     b->name = attck_json_str(collection, "name");
     b->modified = attck_json_str(collection, "modified");

@@ -31,6 +31,11 @@ void attck_bundle_free(attck_bundle_t *b);
 const char *attck_json_str(json_t *obj, const char *key);
 int attck_json_true(json_t *obj, const char *key);
 
+/* ATT&CK domains: "enterprise-attack" <-> ATTCK_DOMAIN_* <-> 0, 1, 2 */
+int attck_domain_index(unsigned bit);
+const char *attck_domain_name(unsigned bit);
+unsigned attck_domain_bit(const char *name);
+
 /* the ATT&CK id ("T1059.001") and URL from external_references */
 const char *attck_stix_attack_id(json_t *obj, const char **url);
 
