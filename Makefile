@@ -97,7 +97,8 @@ $(BUILD)/unit/%: t/unit/%.c $(SNAP_SRCS) $(SNAP_HDRS)
 	    $(SNAP_SRCS) -lcmocka -lz -lm
 
 unit-test: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do $$t; done
+	@failed=0; for t in $(UNIT_TESTS); do $$t || failed=1; done; \
+	exit $$failed
 
 integration-test: all $(TEST_SNAP)
 	ATTCK_BUILD=$(BUILD) ATTCK_SHARED=$(SHARED) ATTCK_TEST_SNAPSHOT=$(TEST_SNAP) \

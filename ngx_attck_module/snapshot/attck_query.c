@@ -232,8 +232,7 @@ attck_query_term(const char *term, size_t len, void *data)
      * without drowning exact matches.
      */
 
-    for (n = 0; t < ctx->view->nterms && n <= ATTCK_QUERY_MAX_PREFIX; t++, n++)
-    {
+    for (n = 0; t < ctx->view->nterms; t++) {
         if (terms[t].term.len < len
             || memcmp(attck_snap_bytes(ctx->snap, terms[t].term), term, len)
                != 0)
@@ -244,7 +243,7 @@ attck_query_term(const char *term, size_t len, void *data)
         if (terms[t].term.len == len) {
             attck_query_add_term(ctx, t, 1.0f);
 
-        } else if (len >= 3) {
+        } else if (len >= 3 && n++ < ATTCK_QUERY_MAX_PREFIX) {
             attck_query_add_term(ctx, t, ATTCK_QUERY_PREFIX_WEIGHT
                                          * len / terms[t].term.len);
         }
@@ -319,7 +318,10 @@ attck_query_search(const attck_snap_t *snap, const attck_snap_view_t *v,
             hits[n++] = h;
             attck_query_sort(hits, n);
 
-        } else if (max && h.score > hits[max - 1].score) {
+        } else if (max && (h.score > hits[max - 1].score
+                           || (h.score == hits[max - 1].score
+                               && h.doc < hits[max - 1].doc)))
+        {
             hits[max - 1] = h;
             attck_query_sort(hits, n);
         }

@@ -170,7 +170,7 @@ static int
 attck_snap_check_view(const attck_snap_t *snap, const attck_snap_view_t *v,
     char *err, size_t errlen)
 {
-    uint32_t                     i;
+    uint32_t                     i, used;
     const uint32_t              *slots;
     const attck_snap_doc_t      *d;
     const attck_snap_tech_t     *t;
@@ -218,12 +218,25 @@ attck_snap_check_view(const attck_snap_t *snap, const attck_snap_view_t *v,
         }
     }
 
+    /*
+     * Lookups probe until an empty slot: the writer fills exactly ndocs
+     * of more than ndocs slots, and a table that does not would make a
+     * lookup loop forever.
+     */
+
     slots = attck_snap_ptr(snap, v->slots);
+    used = 0;
 
     for (i = 0; i < v->nslots; i++) {
         if (slots[i] > v->ndocs) {
             goto bad;
         }
+
+        used += (slots[i] != 0);
+    }
+
+    if (used != v->ndocs) {
+        goto bad;
     }
 
     t = attck_snap_techs(snap, v);
