@@ -48,6 +48,12 @@ typedef struct {
     ngx_str_t                  id;
     ngx_uint_t                 given;          /* parameters present */
     ngx_str_t                  param[NGX_HTTP_ATTCK_P_NUM];
+
+    /* an error found while checking the request, sent by the handler */
+    ngx_uint_t                 status;
+    const char                *error;
+    u_char                     detail[256];
+    size_t                     detail_len;
 } ngx_http_attck_ctx_t;
 
 
@@ -88,6 +94,10 @@ static ngx_int_t ngx_http_attck_send_doc(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx, const attck_snap_doc_t *doc);
 static ngx_int_t ngx_http_attck_send_buf(ngx_http_request_t *r,
     ngx_buf_t *b, ngx_http_attck_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_fail(ngx_http_attck_ctx_t *ctx,
+    ngx_uint_t status, const char *error, const char *fmt, ...);
+static ngx_int_t ngx_http_attck_checked(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx, ngx_int_t rc);
 static ngx_int_t ngx_http_attck_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *error, const char *fmt, ...);
 
@@ -119,7 +129,8 @@ static ngx_http_attck_route_t  ngx_http_attck_routes[] = {
     { ngx_string("matrix"), ngx_http_attck_matrix,
       NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_DOMAIN, 0 },
 
-    { ngx_string("status"), ngx_http_attck_status, 0, 0 },
+    { ngx_string("status"), ngx_http_attck_status,
+      NGX_HTTP_ATTCK_P_RELEASE, 0 },
 
     { ngx_string("tactics"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
     { ngx_string("groups"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
@@ -211,7 +222,16 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
     }
 
     if (p == end) {
-        ctx->view = &ctx->snap->views[0];
+        rc = ngx_http_attck_parse_args(r, ctx, NGX_HTTP_ATTCK_P_RELEASE);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_attck_select_view(r, ctx);
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_attck_checked(r, ctx, rc);
+        }
+
         return ngx_http_attck_index(r, ctx);
     }
 
@@ -266,14 +286,12 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
         rc = ngx_http_attck_parse_args(r, ctx, route->params);
     }
 
-    if (rc != NGX_OK) {
-        return rc;
+    if (rc == NGX_OK) {
+        rc = ngx_http_attck_select_view(r, ctx);
     }
 
-    rc = ngx_http_attck_select_view(r, ctx);
-
     if (rc != NGX_OK) {
-        return rc;
+        return ngx_http_attck_checked(r, ctx, rc);
     }
 
     if (slash || route->handler == NULL) {
@@ -300,7 +318,7 @@ ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
     }
 
     if (r->args.len > NGX_HTTP_ATTCK_MAX_ARGS) {
-        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_attck_fail(ctx, NGX_HTTP_BAD_REQUEST,
                                     "invalid parameter",
                                     "the query string is longer than %d "
                                     "bytes", NGX_HTTP_ATTCK_MAX_ARGS);
@@ -310,7 +328,7 @@ ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
 
     buf = ngx_pnalloc(r->pool, r->args.len);
     if (buf == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     last = buf + r->args.len;
@@ -327,7 +345,7 @@ ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
         }
 
         if (rc != ATTCK_ARGS_OK) {
-            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_attck_fail(ctx, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         rc == ATTCK_ARGS_TOO_LONG
                                         ? "a parameter value is longer than "
@@ -346,14 +364,14 @@ ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
         }
 
         if (i == NGX_HTTP_ATTCK_P_NUM || !(allowed & (1 << i))) {
-            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_attck_fail(ctx, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         "unknown parameter for this "
                                         "endpoint");
         }
 
         if (ctx->given & (1 << i)) {
-            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_attck_fail(ctx, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         "parameter \"%V\" given twice",
                                         &ngx_http_attck_param_names[i]);
@@ -386,7 +404,7 @@ ngx_http_attck_select_view(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
                                 release->len);
 
     if (ctx->view == NULL) {
-        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+        return ngx_http_attck_fail(ctx, NGX_HTTP_NOT_FOUND, "not found",
                                     "this ATT&CK release is not loaded "
                                     "(see status)");
     }
@@ -413,7 +431,7 @@ ngx_http_attck_uint_param(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
                         (int64_t) max);
 
     if (v < 0 || (bit == NGX_HTTP_ATTCK_P_LIMIT && v == 0)) {
-        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_attck_fail(ctx, NGX_HTTP_BAD_REQUEST,
                                     "invalid parameter",
                                     "\"%V\" must be a whole number from %d "
                                     "to %ui",
@@ -512,9 +530,11 @@ ngx_http_attck_matrix(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 static ngx_int_t
 ngx_http_attck_index(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
+    static u_char  etag[] = "\"attck-index-1\"";
+
     return ngx_http_attck_send(r, ngx_http_attck_index_body,
                                sizeof(ngx_http_attck_index_body) - 1,
-                               NULL, 0, 1);
+                               etag, sizeof(etag) - 1, 1);
 }
 
 
@@ -638,14 +658,13 @@ ngx_http_attck_techniques(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_LIMIT,
                                    NGX_HTTP_ATTCK_LIST_LIMIT,
                                    NGX_HTTP_ATTCK_LIST_MAX, &limit);
-    if (rc != NGX_OK) {
-        return rc;
+    if (rc == NGX_OK) {
+        rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_OFFSET, 0,
+                                       1000000, &offset);
     }
 
-    rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_OFFSET, 0,
-                                   1000000, &offset);
     if (rc != NGX_OK) {
-        return rc;
+        return ngx_http_attck_checked(r, ctx, rc);
     }
 
     out = ngx_palloc(r->pool, limit * sizeof(uint32_t));
@@ -696,7 +715,7 @@ ngx_http_attck_search(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     u_char                  *p, *end;
     float                   *scores;
     size_t                   len;
-    uint32_t                *touched, n, total, i;
+    uint32_t                *touched, n, total, i, cp;
     ngx_int_t                rc;
     ngx_buf_t               *buf;
     ngx_str_t               *q;
@@ -723,7 +742,11 @@ ngx_http_attck_search(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
             continue;
         }
 
-        if (ngx_utf8_decode(&p, end - p) > 0x10ffff) {
+        cp = ngx_utf8_decode(&p, end - p);
+
+        /* RFC 3629: no code points past U+10FFFF, no surrogates */
+
+        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
             return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         "\"q\" is not valid UTF-8");
@@ -734,7 +757,7 @@ ngx_http_attck_search(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
                                    NGX_HTTP_ATTCK_SEARCH_LIMIT,
                                    NGX_HTTP_ATTCK_SEARCH_MAX, &limit);
     if (rc != NGX_OK) {
-        return rc;
+        return ngx_http_attck_checked(r, ctx, rc);
     }
 
     scores = ngx_pcalloc(r->pool, ctx->view->ndocs * sizeof(float));
@@ -882,6 +905,43 @@ ngx_http_attck_send(ngx_http_request_t *r, u_char *body, size_t len,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* records an error for the handler to send; NGX_DECLINED */
+
+static ngx_int_t
+ngx_http_attck_fail(ngx_http_attck_ctx_t *ctx, ngx_uint_t status,
+    const char *error, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    ctx->detail_len = ngx_vslprintf(ctx->detail,
+                                    ctx->detail + sizeof(ctx->detail), fmt,
+                                    args)
+                      - ctx->detail;
+    va_end(args);
+
+    ctx->status = status;
+    ctx->error = error;
+
+    return NGX_DECLINED;
+}
+
+
+/* answers for a check that did not pass: NGX_DECLINED or NGX_ERROR */
+
+static ngx_int_t
+ngx_http_attck_checked(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
+    ngx_int_t rc)
+{
+    if (rc != NGX_DECLINED) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_attck_error(r, ctx->status, ctx->error, "%*s",
+                                ctx->detail_len, ctx->detail);
 }
 
 

@@ -68,6 +68,9 @@ ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
             ngx_sprintf(amcf->shpool->log_ctx, " in attck zone \"%V\"%Z",
                         &shm_zone->shm.name);
+
+            /* a snapshot that does not fit gets a message of our own */
+            amcf->shpool->log_nomem = 0;
         }
     }
 
@@ -150,7 +153,6 @@ ngx_http_attck_acquire(ngx_http_request_t *r,
     ngx_http_attck_main_conf_t *amcf)
 {
     char                     err[128];
-    uint32_t                 crc;
     ngx_pool_cleanup_t      *cln;
     ngx_http_attck_gen_t    *gen;
     ngx_http_attck_local_t  *local, *old;
@@ -190,8 +192,7 @@ ngx_http_attck_acquire(ngx_http_request_t *r,
         (void) attck_snap_open(&local->snap, gen->data, gen->size,
                                ATTCK_SNAP_TRUSTED, err, sizeof(err));
 
-        crc = local->snap.header->checksum;
-        ngx_hex_dump(local->checksum, (u_char *) &crc, 4);
+        ngx_sprintf(local->checksum, "%08xD", local->snap.header->checksum);
 
         old = ngx_http_attck_local;
         ngx_http_attck_local = local;

@@ -63,8 +63,8 @@ for my $id (qw(T1059.001 T1566.001 T1003 T1548.002)) {
     is(!!$t->{is_subtechnique}, !!$stix->{x_mitre_is_subtechnique},
        "$id: is_subtechnique");
 
-    is_deeply([ map { $_->{shortname} } @{ $t->{tactics} } ],
-              [ map { $_->{phase_name} } @{ $stix->{kill_chain_phases} } ],
+    is_deeply([ sort map { $_->{shortname} } @{ $t->{tactics} } ],
+              [ sort map { $_->{phase_name} } @{ $stix->{kill_chain_phases} } ],
               "$id: tactics from kill chain phases");
 
     is_deeply([ map { $_->{id} } @{ $t->{mitigations} } ],

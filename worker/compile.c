@@ -640,8 +640,9 @@ attck_compile_main(int argc, char **argv)
 
     out = NULL;
     optind = 1;
+    opterr = 0;
 
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             out = optarg;
@@ -651,8 +652,12 @@ attck_compile_main(int argc, char **argv)
                    "SOURCE: a STIX 2.1 bundle path or http(s)/file URL; "
                    "default $ATTCK_SOURCES\n");
             return ATTCK_EXIT_OK;
+        case ':':
+            attck_fatal(ATTCK_EXIT_USAGE, "compile: %s needs an argument",
+                        argv[optind - 1]);
         default:
-            return ATTCK_EXIT_USAGE;
+            attck_fatal(ATTCK_EXIT_USAGE, "compile: unknown option %s "
+                        "(try --help)", argv[optind - 1]);
         }
     }
 

@@ -35,6 +35,8 @@ static void attck_query_add_term(attck_search_ctx_t *ctx, uint32_t t,
     float factor);
 static void attck_query_term(const char *term, size_t len, void *data);
 static void attck_query_sort(attck_hit_t *hits, uint32_t n);
+static int attck_query_is_id(const attck_snap_t *snap,
+    const attck_snap_doc_t *doc, const char *q, size_t len);
 
 
 static int
@@ -251,6 +253,28 @@ attck_query_term(const char *term, size_t len, void *data)
 }
 
 
+static int
+attck_query_is_id(const attck_snap_t *snap, const attck_snap_doc_t *doc,
+    const char *q, size_t len)
+{
+    const char  *key, *id;
+
+    /* the id is the key after its collection: "techniques/T1059" */
+
+    key = attck_snap_bytes(snap, doc->key);
+    id = memchr(key, '/', doc->key.len);
+
+    if (id == NULL) {
+        return 0;
+    }
+
+    id++;
+
+    return (size_t) (key + doc->key.len - id) == len
+           && strncasecmp(id, q, len) == 0;
+}
+
+
 static void
 attck_query_sort(attck_hit_t *hits, uint32_t n)
 {
@@ -308,8 +332,9 @@ attck_query_search(const attck_snap_t *snap, const attck_snap_view_t *v,
 
         /* the whole query equal to a name or id ranks that object first */
 
-        if (docs[d].name.len == nlen
-            && memcmp(attck_snap_bytes(snap, docs[d].name), norm, nlen) == 0)
+        if ((docs[d].name.len == nlen
+             && memcmp(attck_snap_bytes(snap, docs[d].name), norm, nlen) == 0)
+            || attck_query_is_id(snap, &docs[d], norm, nlen))
         {
             h.score += ATTCK_QUERY_NAME_BONUS;
         }

@@ -15,6 +15,8 @@
 #define ATTCK_SNAP_ALIGN(n)  (((n) + 7) & ~((size_t) 7))
 
 
+static uLong attck_snap_crc32_update(uLong crc, const unsigned char *p,
+    size_t size);
 static int attck_snap_range(const attck_snap_t *snap, uint64_t off,
     uint64_t len);
 static int attck_snap_array(const attck_snap_t *snap, uint32_t off,
@@ -42,15 +44,12 @@ attck_snap_hash(const char *key, size_t len)
 }
 
 
-uint32_t
-attck_snap_crc32(const void *data, size_t size)
+static uLong
+attck_snap_crc32_update(uLong crc, const unsigned char *p, size_t size)
 {
-    uLong        crc;
-    const Bytef *p;
-    uInt         n;
+    uInt  n;
 
-    crc = crc32(0L, Z_NULL, 0);
-    p = data;
+    /* zlib takes uInt lengths */
 
     while (size) {
         n = size > 0x40000000 ? 0x40000000 : (uInt) size;
@@ -59,7 +58,36 @@ attck_snap_crc32(const void *data, size_t size)
         size -= n;
     }
 
-    return (uint32_t) crc;
+    return crc;
+}
+
+
+uint32_t
+attck_snap_crc32(const void *data, size_t size)
+{
+    return (uint32_t) attck_snap_crc32_update(crc32(0L, Z_NULL, 0), data,
+                                              size);
+}
+
+
+uint32_t
+attck_snap_checksum(const void *data, size_t size)
+{
+    size_t                off;
+    uLong                 crc;
+    const unsigned char  *p;
+    static const Bytef    zero[sizeof(uint32_t)];
+
+    /* the header is covered too, so a flipped offset there is caught */
+
+    p = data;
+    off = offsetof(attck_snap_header_t, checksum);
+
+    crc = attck_snap_crc32_update(crc32(0L, Z_NULL, 0), p, off);
+    crc = crc32(crc, zero, sizeof(zero));
+    off += sizeof(zero);
+
+    return (uint32_t) attck_snap_crc32_update(crc, p + off, size - off);
 }
 
 
@@ -132,11 +160,7 @@ attck_snap_open(attck_snap_t *snap, const void *data, size_t size,
         return -1;
     }
 
-    if (attck_snap_crc32((const unsigned char *) data
-                         + sizeof(attck_snap_header_t),
-                         size - sizeof(attck_snap_header_t))
-        != h->checksum)
-    {
+    if (attck_snap_checksum(data, size) != h->checksum) {
         snprintf(err, errlen, "snapshot checksum mismatch (corrupt file)");
         return -1;
     }
@@ -637,9 +661,9 @@ attck_snap_writer_finish(attck_snap_writer_t *w, const char *status,
     h.size = w->out.len;
     h.created = created;
     h.nviews = w->nviews;
-    h.checksum = attck_snap_crc32(w->out.data + sizeof(attck_snap_header_t),
-                                  w->out.len - sizeof(attck_snap_header_t));
+    memcpy(w->out.data, &h, sizeof(attck_snap_header_t));
 
+    h.checksum = attck_snap_checksum(w->out.data, w->out.len);
     memcpy(w->out.data, &h, sizeof(attck_snap_header_t));
 
     *data = w->out.data;

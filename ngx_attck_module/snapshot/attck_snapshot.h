@@ -52,7 +52,7 @@ typedef struct {
     uint32_t  bom;
     uint64_t  size;          /* the whole file, header included */
     uint64_t  created;       /* unix time of compilation */
-    uint32_t  checksum;      /* CRC-32 of bytes [sizeof(header), size) */
+    uint32_t  checksum;      /* attck_snap_checksum() of the whole file */
     uint32_t  nviews;
     uint32_t  views;         /* offset of attck_snap_view_t[nviews] */
     uint32_t  reserved;
@@ -143,6 +143,9 @@ typedef struct {
 int attck_snap_open(attck_snap_t *snap, const void *data, size_t size,
     int flags, char *err, size_t errlen);
 uint32_t attck_snap_crc32(const void *data, size_t size);
+
+/* CRC-32 of the whole file, the checksum field counted as zero */
+uint32_t attck_snap_checksum(const void *data, size_t size);
 const attck_snap_view_t *attck_snap_view(const attck_snap_t *snap,
     const char *name, size_t len);
 const attck_snap_doc_t *attck_snap_find(const attck_snap_t *snap,

@@ -788,15 +788,18 @@ test_search_prefix(void **state)
 static void
 test_search_compound(void **state)
 {
-    /* "t1059" is exact for three docs and a prefix of two compounds */
+    /*
+     * "t1059" is exact for three docs and a prefix of two compounds; the
+     * doc whose id is the whole query gets the bonus
+     */
     check_search("T1059",
-                 { D_T1059, 5.0f },
+                 { D_T1059, 5.0f + 100.0f },
                  { D_T1059_001, 1.0f + PFX(5.0f, 5, 9) },
                  { D_T1059_003, 1.0f + PFX(5.0f, 5, 9) });
 
     /* "T1059.001" -> t1059, 001, t1059.001 */
     check_search("T1059.001",
-                 { D_T1059_001, 1.0f + PFX(5.0f, 5, 9) + 1.0f + 5.0f },
+                 { D_T1059_001, 1.0f + PFX(5.0f, 5, 9) + 1.0f + 5.0f + 100.0f },
                  { D_T1059, 5.0f },
                  { D_T1059_003, 1.0f + PFX(5.0f, 5, 9) });
 }
@@ -857,7 +860,8 @@ test_search_total_and_max(void **state)
 {
     result_t       r;
     const want_t   top2[] = {
-        { D_T1059, 5.0f }, { D_T1059_001, 1.0f + PFX(5.0f, 5, 9) },
+        { D_T1059, 5.0f + 100.0f },
+        { D_T1059_001, 1.0f + PFX(5.0f, 5, 9) },
     };
 
     /* total counts every matching doc, max limits the hits */

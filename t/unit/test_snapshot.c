@@ -231,7 +231,7 @@ view_at(unsigned char *buf, uint32_t i)
 static void
 reseal(unsigned char *buf, size_t size)
 {
-    hdr(buf)->checksum = attck_snap_crc32(buf + HDR, size - HDR);
+    hdr(buf)->checksum = attck_snap_checksum(buf, size);
 }
 
 
@@ -311,7 +311,7 @@ test_open_header(void **state)
     assert_int_equal(snap.header->created, CREATED);
     assert_int_equal(snap.header->nviews, 2);
     assert_int_equal(snap.header->checksum,
-                     attck_snap_crc32(fixture + HDR, fixture_size - HDR));
+                     attck_snap_checksum(fixture, fixture_size));
     assert_int_equal(snap.header->views % 8, 0);
     assert_ptr_equal(snap.views, fixture + snap.header->views);
     assert_int_equal(fixture_size % 8, 0);
@@ -579,15 +579,17 @@ test_deterministic(void **state)
     assert_memory_equal(again, fixture, size);
     free(again);
 
-    /* another created: only that header field differs */
+    /* another created: only that field and the checksum differ */
 
     other = build(CREATED + 1, &size);
     assert_int_equal(size, fixture_size);
     assert_int_equal(hdr(other)->created, CREATED + 1);
 
     for (i = 0; i < size; i++) {
-        if (i >= offsetof(attck_snap_header_t, created)
-            && i < offsetof(attck_snap_header_t, created) + 8)
+        if ((i >= offsetof(attck_snap_header_t, created)
+             && i < offsetof(attck_snap_header_t, created) + 8)
+            || (i >= offsetof(attck_snap_header_t, checksum)
+                && i < offsetof(attck_snap_header_t, checksum) + 4))
         {
             continue;
         }
@@ -725,27 +727,40 @@ test_header_out_of_range(void **state)
 {
     unsigned char  *buf;
 
-    /* the header is not under the checksum: its offsets are range-checked */
+    /*
+     * the checksum covers the header: a patched header is refused as
+     * corrupt, and with a recomputed checksum its offsets are still
+     * range-checked
+     */
 
     buf = dup_fixture();
+    hdr(buf)->views += 8;
+    open_fails(buf, fixture_size, "checksum");
+
+    memcpy(buf, fixture, fixture_size);
     hdr(buf)->views = (uint32_t) fixture_size;
+    reseal(buf, fixture_size);
     open_fails(buf, fixture_size, "out of range");
 
     memcpy(buf, fixture, fixture_size);
     hdr(buf)->views += 4;                           /* misaligned */
+    reseal(buf, fixture_size);
     open_fails(buf, fixture_size, "out of range");
 
     memcpy(buf, fixture, fixture_size);
     hdr(buf)->nviews = 3;                           /* past the end */
+    reseal(buf, fixture_size);
     open_fails(buf, fixture_size, "out of range");
 
     memcpy(buf, fixture, fixture_size);
     hdr(buf)->nviews = 0;
+    reseal(buf, fixture_size);
     open_fails(buf, fixture_size, "out of range");
 
     memcpy(buf, fixture, fixture_size);
     hdr(buf)->status.off = (uint32_t) fixture_size - 4;
     hdr(buf)->status.len = 5;
+    reseal(buf, fixture_size);
     open_fails(buf, fixture_size, "out of range");
 
     free(buf);

@@ -13,6 +13,8 @@ use File::Path ();
 use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::XS ();
+use Test2::API ();
+use Test::More ();
 use POSIX ':sys_wait_h';
 use Time::HiRes ();
 
@@ -239,6 +241,18 @@ sub stop {
 package Attck::Test;
 
 use File::Spec;
+
+# Every test also asserts, when it calls done_testing, that no nginx it
+# started crashed or raised an alert: a worker that dies after answering
+# would otherwise go unnoticed.
+Test2::API::test2_add_callback_testing_done(sub {
+    for my $ng (@RUNNING) {
+        my @bad = grep { /exited on signal|\[alert\]|\[crit\]|AddressSanitizer/ }
+                  split /\n/, $ng->error_log;
+        Test::More::ok(!@bad, "nginx on port $ng->{port}: no crash or alert")
+            or Test::More::diag(join "\n", @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
+    }
+});
 
 END {
     my $rc = $?;
