@@ -16,6 +16,7 @@
 #include "ngx_http_attck_module.h"
 #include "snapshot/attck_args.h"
 #include "snapshot/attck_query.h"
+#include "snapshot/attck_text.h"
 
 
 #define NGX_HTTP_ATTCK_MAX_ID        24
@@ -27,17 +28,27 @@
 #define NGX_HTTP_ATTCK_SEARCH_LIMIT  20
 #define NGX_HTTP_ATTCK_SEARCH_MAX    100
 
-/* parameters, as bits of a route's allowed set */
-#define NGX_HTTP_ATTCK_P_RELEASE     0x001
-#define NGX_HTTP_ATTCK_P_TACTIC      0x002
-#define NGX_HTTP_ATTCK_P_PLATFORM    0x004
-#define NGX_HTTP_ATTCK_P_DOMAIN      0x008
-#define NGX_HTTP_ATTCK_P_SUB         0x010
-#define NGX_HTTP_ATTCK_P_REVOKED     0x020
-#define NGX_HTTP_ATTCK_P_LIMIT       0x040
-#define NGX_HTTP_ATTCK_P_OFFSET      0x080
-#define NGX_HTTP_ATTCK_P_Q           0x100
+/* parameters: an index into ctx->param, and a bit of a route's set */
+#define NGX_HTTP_ATTCK_I_RELEASE     0
+#define NGX_HTTP_ATTCK_I_TACTIC      1
+#define NGX_HTTP_ATTCK_I_PLATFORM    2
+#define NGX_HTTP_ATTCK_I_DOMAIN      3
+#define NGX_HTTP_ATTCK_I_SUB         4
+#define NGX_HTTP_ATTCK_I_REVOKED     5
+#define NGX_HTTP_ATTCK_I_LIMIT       6
+#define NGX_HTTP_ATTCK_I_OFFSET      7
+#define NGX_HTTP_ATTCK_I_Q           8
 #define NGX_HTTP_ATTCK_P_NUM         9
+
+#define NGX_HTTP_ATTCK_P_RELEASE     (1 << NGX_HTTP_ATTCK_I_RELEASE)
+#define NGX_HTTP_ATTCK_P_TACTIC      (1 << NGX_HTTP_ATTCK_I_TACTIC)
+#define NGX_HTTP_ATTCK_P_PLATFORM    (1 << NGX_HTTP_ATTCK_I_PLATFORM)
+#define NGX_HTTP_ATTCK_P_DOMAIN      (1 << NGX_HTTP_ATTCK_I_DOMAIN)
+#define NGX_HTTP_ATTCK_P_SUB         (1 << NGX_HTTP_ATTCK_I_SUB)
+#define NGX_HTTP_ATTCK_P_REVOKED     (1 << NGX_HTTP_ATTCK_I_REVOKED)
+#define NGX_HTTP_ATTCK_P_LIMIT       (1 << NGX_HTTP_ATTCK_I_LIMIT)
+#define NGX_HTTP_ATTCK_P_OFFSET      (1 << NGX_HTTP_ATTCK_I_OFFSET)
+#define NGX_HTTP_ATTCK_P_Q           (1 << NGX_HTTP_ATTCK_I_Q)
 
 
 typedef struct {
@@ -83,6 +94,8 @@ static ngx_int_t ngx_http_attck_object(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
 static ngx_int_t ngx_http_attck_parse_args(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx, ngx_uint_t allowed);
+static ngx_int_t ngx_http_attck_unknown(ngx_http_attck_ctx_t *ctx,
+    attck_arg_t *arg);
 static ngx_int_t ngx_http_attck_select_view(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
 static ngx_int_t ngx_http_attck_uint_param(ngx_http_request_t *r,
@@ -152,7 +165,8 @@ static u_char  ngx_http_attck_index_body[] =
     "\"software/{id}\",\"mitigations\",\"mitigations/{id}\",\"campaigns\","
     "\"campaigns/{id}\",\"detection-strategies\","
     "\"detection-strategies/{id}\",\"data-components\","
-    "\"data-components/{id}\",\"analytics/{id}\",\"assets\",\"assets/{id}\","
+    "\"data-components/{id}\",\"analytics\",\"analytics/{id}\",\"assets\","
+    "\"assets/{id}\","
     "\"matrix\",\"search\"]}";
 
 
@@ -190,9 +204,13 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_attck_module);
 
-    ctx->local = ngx_http_attck_acquire(r, amcf);
+    ctx->local = ngx_http_attck_acquire(r, amcf, &rc);
 
     if (ctx->local == NULL) {
+        if (rc != NGX_HTTP_SERVICE_UNAVAILABLE) {
+            return rc;
+        }
+
         return ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable", "no snapshot is loaded");
     }
@@ -253,7 +271,9 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
         }
     }
 
-    if (route->name.len == 0 || (slash && !route->has_ids)) {
+    if (route->name.len == 0 || (slash && !route->has_ids)
+        || (slash && ngx_strlchr(ctx->id.data, end, '/')))
+    {
         return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
                                     "no such endpoint");
     }
@@ -263,7 +283,7 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
             return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid id",
                                         "an ATT&CK id has 1 to %d letters, "
-                                        "digits and dots",
+                                        "digits, dots and hyphens",
                                         NGX_HTTP_ATTCK_MAX_ID);
         }
 
@@ -276,7 +296,7 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
                 return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid id",
                                             "an ATT&CK id has only letters, "
-                                            "digits and dots");
+                                            "digits, dots and hyphens");
             }
         }
 
@@ -363,11 +383,14 @@ ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
             }
         }
 
+        /* "_=<time>", the cache buster of browser front ends */
+
+        if (arg.name_len == 1 && arg.name[0] == '_') {
+            continue;
+        }
+
         if (i == NGX_HTTP_ATTCK_P_NUM || !(allowed & (1 << i))) {
-            return ngx_http_attck_fail(ctx, NGX_HTTP_BAD_REQUEST,
-                                        "invalid parameter",
-                                        "unknown parameter for this "
-                                        "endpoint");
+            return ngx_http_attck_unknown(ctx, &arg);
         }
 
         if (ctx->given & (1 << i)) {
@@ -387,11 +410,36 @@ ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
 
 
 static ngx_int_t
+ngx_http_attck_unknown(ngx_http_attck_ctx_t *ctx, attck_arg_t *arg)
+{
+    size_t  i;
+
+    /* the name is echoed only when it is short, printable ASCII */
+
+    for (i = 0; i < arg->name_len && i <= 32; i++) {
+        if (arg->name[i] < 0x21 || arg->name[i] > 0x7e) {
+            break;
+        }
+    }
+
+    if (i != arg->name_len || i > 32 || i == 0) {
+        return ngx_http_attck_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                   "invalid parameter",
+                                   "unknown parameter for this endpoint");
+    }
+
+    return ngx_http_attck_fail(ctx, NGX_HTTP_BAD_REQUEST, "invalid parameter",
+                               "unknown parameter \"%*s\" for this endpoint",
+                               arg->name_len, arg->name);
+}
+
+
+static ngx_int_t
 ngx_http_attck_select_view(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
     ngx_str_t  *release;
 
-    release = &ctx->param[0];
+    release = &ctx->param[NGX_HTTP_ATTCK_I_RELEASE];
 
     if (!(ctx->given & NGX_HTTP_ATTCK_P_RELEASE)
         || (release->len == 6 && ngx_strncmp(release->data, "latest", 6) == 0))
@@ -488,14 +536,14 @@ ngx_http_attck_matrix(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
     u_char                   key[32], *p;
     uint32_t                 domain;
-    ngx_str_t                name;
+    ngx_str_t                name, *v;
     const attck_snap_doc_t  *doc;
 
     domain = ATTCK_DOMAIN_ENTERPRISE;
 
     if (ctx->given & NGX_HTTP_ATTCK_P_DOMAIN) {
-        domain = attck_query_domain((const char *) ctx->param[3].data,
-                                    ctx->param[3].len);
+        v = &ctx->param[NGX_HTTP_ATTCK_I_DOMAIN];
+        domain = attck_query_domain((const char *) v->data, v->len);
     }
 
     switch (domain) {
@@ -541,15 +589,25 @@ ngx_http_attck_index(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 static ngx_int_t
 ngx_http_attck_status(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
-    size_t                 len;
-    ngx_tm_t               tm;
-    ngx_buf_t             *b;
-    const attck_snap_t    *snap;
-    ngx_http_attck_gen_t  *gen;
+    u_char                 *release;
+    size_t                  len;
+    ngx_tm_t                tm;
+    ngx_buf_t              *b;
+    const attck_snap_t     *snap;
+    ngx_http_attck_gen_t   *gen;
+    const attck_snap_str_t *name;
 
     snap = ctx->snap;
     gen = ctx->local->gen;
-    len = snap->header->status.len + 256;
+    name = &snap->views[0].name;
+    release = (u_char *) attck_snap_bytes(snap, *name);
+
+    len = sizeof("{\"generation\":,\"loaded\":\"1970-01-01T00:00:00Z\","
+                 "\"size\":,\"checksum\":\"01234567\","
+                 "\"default_release\":\"\",")
+          + 2 * NGX_INT_T_LEN + name->len
+          + ngx_escape_json(NULL, release, name->len)
+          + snap->header->status.len;
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -564,16 +622,19 @@ ngx_http_attck_status(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
                           "{\"generation\":%ui,"
                           "\"loaded\":\"%4d-%02d-%02dT%02d:%02d:%02dZ\","
                           "\"size\":%uz,\"checksum\":\"%*s\","
-                          "\"default_release\":\"%*s\",",
+                          "\"default_release\":\"",
                           gen->number, tm.ngx_tm_year, tm.ngx_tm_mon,
                           tm.ngx_tm_mday, tm.ngx_tm_hour, tm.ngx_tm_min,
                           tm.ngx_tm_sec, gen->size,
-                          (size_t) 8, ctx->local->checksum,
-                          (size_t) snap->views[0].name.len,
-                          attck_snap_bytes(snap, snap->views[0].name));
+                          (size_t) 8, ctx->local->checksum);
+    b->last = (u_char *) ngx_escape_json(b->last, release, name->len);
+    *b->last++ = '"';
+    *b->last++ = ',';
 
-    b->last = ngx_cpymem(b->last, attck_snap_bytes(snap, snap->header->status)
-                                  + 1,
+    /* the status object without its opening brace; checked to be one */
+
+    b->last = ngx_cpymem(b->last,
+                         attck_snap_bytes(snap, snap->header->status) + 1,
                          snap->header->status.len - 1);
 
     return ngx_http_attck_send_buf(r, b, ctx);
@@ -588,17 +649,19 @@ ngx_http_attck_techniques(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     uint32_t                *out, nout, total, i;
     ngx_int_t                rc;
     ngx_buf_t               *buf;
+    ngx_str_t               *v;
     ngx_uint_t               limit, offset;
     attck_tech_filter_t      f;
     const attck_snap_doc_t  *docs;
+    const attck_snap_str_t  *summary;
 
     ngx_memzero(&f, sizeof(attck_tech_filter_t));
     f.subtechniques = 1;
 
     if (ctx->given & NGX_HTTP_ATTCK_P_TACTIC) {
+        v = &ctx->param[NGX_HTTP_ATTCK_I_TACTIC];
         f.tactics = attck_query_tactic(ctx->snap, ctx->view,
-                                       (const char *) ctx->param[1].data,
-                                       ctx->param[1].len);
+                                       (const char *) v->data, v->len);
         if (f.tactics == 0) {
             return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
@@ -609,9 +672,9 @@ ngx_http_attck_techniques(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     }
 
     if (ctx->given & NGX_HTTP_ATTCK_P_PLATFORM) {
+        v = &ctx->param[NGX_HTTP_ATTCK_I_PLATFORM];
         f.platforms = attck_query_platform(ctx->snap, ctx->view,
-                                           (const char *) ctx->param[2].data,
-                                           ctx->param[2].len);
+                                           (const char *) v->data, v->len);
         if (f.platforms == 0) {
             return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
@@ -620,8 +683,8 @@ ngx_http_attck_techniques(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     }
 
     if (ctx->given & NGX_HTTP_ATTCK_P_DOMAIN) {
-        f.domains = attck_query_domain((const char *) ctx->param[3].data,
-                                       ctx->param[3].len);
+        v = &ctx->param[NGX_HTTP_ATTCK_I_DOMAIN];
+        f.domains = attck_query_domain((const char *) v->data, v->len);
         if (f.domains == 0) {
             return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
@@ -631,8 +694,8 @@ ngx_http_attck_techniques(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     }
 
     if (ctx->given & NGX_HTTP_ATTCK_P_SUB) {
-        b = attck_args_bool((const char *) ctx->param[4].data,
-                            ctx->param[4].len);
+        v = &ctx->param[NGX_HTTP_ATTCK_I_SUB];
+        b = attck_args_bool((const char *) v->data, v->len);
         if (b < 0) {
             return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
@@ -643,8 +706,8 @@ ngx_http_attck_techniques(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     }
 
     if (ctx->given & NGX_HTTP_ATTCK_P_REVOKED) {
-        b = attck_args_bool((const char *) ctx->param[5].data,
-                            ctx->param[5].len);
+        v = &ctx->param[NGX_HTTP_ATTCK_I_REVOKED];
+        b = attck_args_bool((const char *) v->data, v->len);
         if (b < 0) {
             return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
@@ -693,13 +756,14 @@ ngx_http_attck_techniques(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
                             "\"techniques\":[", total, offset, limit);
 
     for (i = 0; i < nout; i++) {
+        summary = &docs[out[i]].summary;
+
         if (i) {
             *buf->last++ = ',';
         }
 
-        buf->last = ngx_cpymem(buf->last,
-                               attck_snap_bytes(ctx->snap, docs[out[i]].summary),
-                               docs[out[i]].summary.len);
+        buf->last = ngx_cpymem(buf->last, attck_snap_bytes(ctx->snap, *summary),
+                               summary->len);
     }
 
     *buf->last++ = ']';
@@ -712,10 +776,9 @@ ngx_http_attck_techniques(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 static ngx_int_t
 ngx_http_attck_search(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
-    u_char                  *p, *end;
     float                   *scores;
     size_t                   len;
-    uint32_t                *touched, n, total, i, cp;
+    uint32_t                *touched, n, total, i;
     ngx_int_t                rc;
     ngx_buf_t               *buf;
     ngx_str_t               *q;
@@ -723,7 +786,7 @@ ngx_http_attck_search(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     attck_hit_t             *hits;
     const attck_snap_doc_t  *doc;
 
-    q = &ctx->param[8];
+    q = &ctx->param[NGX_HTTP_ATTCK_I_Q];
 
     if (!(ctx->given & NGX_HTTP_ATTCK_P_Q) || q->len == 0) {
         return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
@@ -733,24 +796,10 @@ ngx_http_attck_search(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 
     /* the query is echoed in the answer: it must be valid UTF-8 */
 
-    p = q->data;
-    end = q->data + q->len;
-
-    while (p < end) {
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-
-        cp = ngx_utf8_decode(&p, end - p);
-
-        /* RFC 3629: no code points past U+10FFFF, no surrogates */
-
-        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
-                                        "invalid parameter",
-                                        "\"q\" is not valid UTF-8");
-        }
+    if (!attck_text_utf8((const char *) q->data, q->len)) {
+        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                    "invalid parameter",
+                                    "\"q\" is not valid UTF-8");
     }
 
     rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_LIMIT,
@@ -838,18 +887,22 @@ ngx_http_attck_send_buf(ngx_http_request_t *r, ngx_buf_t *b,
      * and the query string: that is its entity tag.
      */
 
-    etag = ngx_pnalloc(r->pool, 2 + 8 + 1 + 8 + 1 + NGX_INT_T_LEN);
+    etag = ngx_pnalloc(r->pool, 2 + 8 + 1 + 8 + 2 * (1 + NGX_INT_T_LEN));
     if (etag == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    crc = ngx_crc32_short(r->args.data, r->args.len);
-    crc ^= ngx_crc32_short(r->uri.data, r->uri.len);
+    ngx_crc32_init(crc);
+    ngx_crc32_update(&crc, r->uri.data, r->uri.len);
+    ngx_crc32_update(&crc, (u_char *) "?", 1);
+    ngx_crc32_update(&crc, r->args.data, r->args.len);
+    ngx_crc32_final(crc);
 
     return ngx_http_attck_send(r, b->pos, b->last - b->pos, etag,
-                               ngx_sprintf(etag, "\"%*s-%08xD-%ui\"",
+                               ngx_sprintf(etag, "\"%*s-%08xD-%ui-%T\"",
                                            (size_t) 8, ctx->local->checksum,
-                                           crc, ctx->local->gen->number)
+                                           crc, ctx->local->gen->number,
+                                           ctx->local->gen->loaded)
                                - etag, 0);
 }
 
@@ -875,21 +928,26 @@ ngx_http_attck_send(ngx_http_request_t *r, u_char *body, size_t len,
         }
 
         h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
         ngx_str_set(&h->key, "ETag");
         h->value.data = etag;
         h->value.len = etag_len;
         r->headers_out.etag = h;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
+    /* everything is allocated before the header goes out */
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
     }
 
     /* in_memory: the bytes live in the zone and must not be changed */
@@ -989,6 +1047,9 @@ ngx_http_attck_error(ngx_http_request_t *r, ngx_uint_t status,
         }
 
         h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
         ngx_str_set(&h->key, "Allow");
         ngx_str_set(&h->value, "GET, HEAD");
     }

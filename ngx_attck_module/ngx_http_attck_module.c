@@ -15,6 +15,7 @@
 #include "ngx_http_attck_module.h"
 
 
+static ngx_int_t ngx_http_attck_init_module(ngx_cycle_t *cycle);
 static void *ngx_http_attck_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_attck_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_attck_create_loc_conf(ngx_conf_t *cf);
@@ -79,7 +80,7 @@ ngx_module_t  ngx_http_attck_module = {
     ngx_http_attck_commands,               /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_attck_init_module,            /* init module */
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -87,6 +88,23 @@ ngx_module_t  ngx_http_attck_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/* runs when a configuration is committed: its snapshot goes live */
+
+static ngx_int_t
+ngx_http_attck_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_attck_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_attck_module);
+
+    if (amcf) {
+        ngx_http_attck_publish(amcf, cycle->log);
+    }
+
+    return NGX_OK;
+}
 
 
 static void *
@@ -105,6 +123,8 @@ ngx_http_attck_create_main_conf(ngx_conf_t *cf)
      *     amcf->shm_zone = NULL;
      *     amcf->snapshot = { 0, NULL };
      *     amcf->data = NULL;
+     *     amcf->pending = NULL;
+     *     amcf->reused = 0;
      */
 
     return amcf;
@@ -176,11 +196,11 @@ static ngx_int_t
 ngx_http_attck_read_snapshot(ngx_conf_t *cf, ngx_http_attck_main_conf_t *amcf)
 {
     char                 err[256];
-    size_t               room;
+    size_t               room, done;
     ssize_t              n;
     ngx_fd_t             fd;
-    ngx_file_info_t      fi;
     attck_snap_t         snap;
+    ngx_file_info_t      fi;
     ngx_pool_cleanup_t  *cln;
 
     fd = ngx_open_file(amcf->snapshot.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
@@ -200,7 +220,10 @@ ngx_http_attck_read_snapshot(ngx_conf_t *cf, ngx_http_attck_main_conf_t *amcf)
 
     amcf->size = (size_t) ngx_file_size(&fi);
 
-    /* the slab allocator keeps about 1/100 of the zone for itself */
+    /*
+     * the slab allocator keeps under 1/100 of the zone for its page
+     * descriptors; 1/32 and a few pages leave a safe margin
+     */
 
     room = amcf->shm_zone->shm.size - amcf->shm_zone->shm.size / 32
            - 8 * ngx_pagesize;
@@ -234,16 +257,29 @@ ngx_http_attck_read_snapshot(ngx_conf_t *cf, ngx_http_attck_main_conf_t *amcf)
     cln->handler = ngx_http_attck_free_snapshot;
     cln->data = amcf;
 
-    n = ngx_read_fd(fd, amcf->data, amcf->size);
+    for (done = 0; done < amcf->size; done += n) {
+        n = ngx_read_fd(fd, amcf->data + done, amcf->size - done);
 
-    if (n == -1 || (size_t) n != amcf->size) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "attck snapshot \"%V\" could not be read whole",
-                           &amcf->snapshot);
-        goto failed;
+        if (n == -1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               "attck snapshot \"%V\" cannot be read",
+                               &amcf->snapshot);
+            goto failed;
+        }
+
+        if (n == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "attck snapshot \"%V\" shrank while read",
+                               &amcf->snapshot);
+            goto failed;
+        }
     }
 
-    ngx_close_file(fd);
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%V\" failed",
+                           &amcf->snapshot);
+    }
 
     if (attck_snap_open(&snap, amcf->data, amcf->size, 0, err, sizeof(err))
         != 0)
@@ -258,7 +294,11 @@ ngx_http_attck_read_snapshot(ngx_conf_t *cf, ngx_http_attck_main_conf_t *amcf)
 
 failed:
 
-    ngx_close_file(fd);
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%V\" failed",
+                           &amcf->snapshot);
+    }
 
     return NGX_ERROR;
 }
@@ -273,6 +313,8 @@ ngx_http_attck_free_snapshot(void *data)
         ngx_free(amcf->data);
         amcf->data = NULL;
     }
+
+    ngx_http_attck_drop_pending(amcf);
 }
 
 

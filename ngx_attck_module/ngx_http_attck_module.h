@@ -14,10 +14,14 @@
 #include "snapshot/attck_snapshot.h"
 
 
+#define NGX_HTTP_ATTCK_MAX_GENS  16
+
+
 /*
  * One loaded snapshot in the zone.  refs counts the holders: the zone
- * while it is current, plus each worker process that still serves from
- * it.  The last holder to let go frees it.
+ * while it is current (or pending), plus each worker process that still
+ * serves from it, recorded by process slot so that the master can take
+ * back what a crashed worker held.  The last holder frees it.
  */
 
 typedef struct {
@@ -26,24 +30,29 @@ typedef struct {
     time_t                     loaded;
     size_t                     size;
     u_char                    *data;        /* size bytes, checked */
+    ngx_pid_t                  holders[NGX_MAX_PROCESSES];
 } ngx_http_attck_gen_t;
 
 
 typedef struct {
     ngx_http_attck_gen_t      *current;
+    ngx_http_attck_gen_t      *gens[NGX_HTTP_ATTCK_MAX_GENS];  /* alive */
     ngx_uint_t                 generations; /* loaded so far */
 } ngx_http_attck_shctx_t;
 
 
 /* a worker process's view of one generation */
 
-typedef struct {
+typedef struct ngx_http_attck_local_s  ngx_http_attck_local_t;
+
+struct ngx_http_attck_local_s {
     ngx_http_attck_gen_t      *gen;
     attck_snap_t               snap;
     ngx_uint_t                 requests;    /* in flight, this process */
     ngx_uint_t                 retired;     /* no longer current */
     u_char                     checksum[8];
-} ngx_http_attck_local_t;
+    ngx_http_attck_local_t    *next;
+};
 
 
 typedef struct {
@@ -53,6 +62,8 @@ typedef struct {
     ngx_str_t                  snapshot;    /* attck_snapshot path */
     u_char                    *data;        /* read at configuration time */
     size_t                     size;
+    ngx_http_attck_gen_t      *pending;     /* loaded, current at commit */
+    ngx_uint_t                 reused;      /* the zone of the last cycle */
 } ngx_http_attck_main_conf_t;
 
 
@@ -65,8 +76,12 @@ extern ngx_module_t  ngx_http_attck_module;
 
 
 ngx_int_t ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+void ngx_http_attck_publish(ngx_http_attck_main_conf_t *amcf,
+    ngx_log_t *log);
+void ngx_http_attck_drop_pending(ngx_http_attck_main_conf_t *amcf);
+/* NULL with *rc = 503 (nothing loaded) or 500 (out of memory) */
 ngx_http_attck_local_t *ngx_http_attck_acquire(ngx_http_request_t *r,
-    ngx_http_attck_main_conf_t *amcf);
+    ngx_http_attck_main_conf_t *amcf, ngx_int_t *rc);
 ngx_int_t ngx_http_attck_api_handler(ngx_http_request_t *r);
 void ngx_http_attck_exit_process(ngx_cycle_t *cycle);
 

@@ -2,12 +2,13 @@
 /*
  * ngx_http_attck_module: the shared-memory zone and its generations.
  *
- * The master loads a checked snapshot into the zone at start and at each
- * reload, beside the one being served, and makes it current.  A worker
- * process takes a reference on the generation it serves from and drops it
- * when its last request on it is done, so no response ever points into
- * freed memory.  The shared lock is taken only when a generation changes,
- * never on an ordinary request.
+ * At start and at each reload the master loads a checked snapshot into
+ * the zone beside the one being served (init_zone), and makes it current
+ * only when the new configuration is committed (init_module), so a reload
+ * that fails later changes nothing.  A worker process takes a reference on
+ * the generation it serves from and drops it when its last request on it
+ * is done, so no response ever points into freed memory.  The shared lock
+ * is taken only when a generation changes, never on an ordinary request.
  */
 
 
@@ -18,15 +19,18 @@
 #include "ngx_http_attck_module.h"
 
 
-static ngx_int_t ngx_http_attck_publish(ngx_http_attck_main_conf_t *amcf,
+static ngx_int_t ngx_http_attck_load(ngx_http_attck_main_conf_t *amcf,
     ngx_log_t *log);
+static void ngx_http_attck_sweep(ngx_http_attck_main_conf_t *amcf);
+static void ngx_http_attck_unref_locked(ngx_http_attck_main_conf_t *amcf,
+    ngx_http_attck_gen_t *gen);
 static void ngx_http_attck_release(ngx_http_attck_main_conf_t *amcf,
     ngx_http_attck_local_t *local);
 static void ngx_http_attck_request_done(void *data);
 
 
-/* per worker process: the generation served now, and the last amcf */
-static ngx_http_attck_local_t      *ngx_http_attck_local;
+/* per worker process: the generations served from, newest first */
+static ngx_http_attck_local_t      *ngx_http_attck_locals;
 static ngx_http_attck_main_conf_t  *ngx_http_attck_amcf;
 
 
@@ -43,6 +47,7 @@ ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     if (omcf) {
         amcf->sh = omcf->sh;
         amcf->shpool = omcf->shpool;
+        amcf->reused = 1;
 
     } else {
         amcf->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -74,23 +79,31 @@ ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         }
     }
 
-    if (amcf->data == NULL) {
+    /* "nginx -t" checked the snapshot already; it serves nothing */
+
+    if (amcf->data == NULL || ngx_test_config) {
         return NGX_OK;
     }
 
-    return ngx_http_attck_publish(amcf, shm_zone->shm.log);
+    return ngx_http_attck_load(amcf, shm_zone->shm.log);
 }
 
 
 static ngx_int_t
-ngx_http_attck_publish(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
+ngx_http_attck_load(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
 {
-    size_t                 off;
-    ngx_http_attck_gen_t  *gen, *cur;
+    size_t                  off;
+    ngx_uint_t              i, alive;
+    ngx_http_attck_gen_t   *gen, *cur;
+    ngx_http_attck_shctx_t *sh;
+
+    sh = amcf->sh;
 
     ngx_shmtx_lock(&amcf->shpool->mutex);
 
-    cur = amcf->sh->current;
+    ngx_http_attck_sweep(amcf);
+
+    cur = sh->current;
 
     /* a reload that does not change the snapshot keeps the generation */
 
@@ -102,42 +115,45 @@ ngx_http_attck_publish(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
         goto done;
     }
 
-    off = ngx_align(sizeof(ngx_http_attck_gen_t), 16);
-    gen = ngx_slab_alloc_locked(amcf->shpool, off + amcf->size);
+    gen = NULL;
+    alive = 0;
 
-    ngx_shmtx_unlock(&amcf->shpool->mutex);
+    for (i = 0; i < NGX_HTTP_ATTCK_MAX_GENS; i++) {
+        alive += (sh->gens[i] != NULL);
+    }
+
+    off = ngx_align(sizeof(ngx_http_attck_gen_t), 16);
+
+    if (alive < NGX_HTTP_ATTCK_MAX_GENS) {
+        gen = ngx_slab_alloc_locked(amcf->shpool, off + amcf->size);
+    }
 
     if (gen == NULL) {
+        ngx_shmtx_unlock(&amcf->shpool->mutex);
+
         ngx_log_error(NGX_LOG_EMERG, log, 0,
                       "attck zone has no room for the %uz byte snapshot "
-                      "\"%V\" beside the one being served; keeping the "
-                      "current snapshot (make the zone larger)",
-                      amcf->size, &amcf->snapshot);
+                      "\"%V\": %ui snapshots are in use (the current one, "
+                      "and older ones that worker processes still finish "
+                      "requests on); keeping the current snapshot",
+                      amcf->size, &amcf->snapshot, alive);
         return NGX_ERROR;
     }
 
-    /* copied outside the lock: nobody can see gen until it is current */
-
+    ngx_memzero(gen, sizeof(ngx_http_attck_gen_t));
     gen->data = (u_char *) gen + off;
     gen->size = amcf->size;
     gen->refs = 1;
-    gen->loaded = ngx_time();
-    ngx_memcpy(gen->data, amcf->data, amcf->size);
 
-    ngx_shmtx_lock(&amcf->shpool->mutex);
-
-    gen->number = ++amcf->sh->generations;
-    amcf->sh->current = gen;
-
-    if (cur && --cur->refs == 0) {
-        ngx_slab_free_locked(amcf->shpool, cur);
-    }
+    for (i = 0; sh->gens[i]; i++) { /* void */ }
+    sh->gens[i] = gen;
 
     ngx_shmtx_unlock(&amcf->shpool->mutex);
 
-    ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                  "attck snapshot \"%V\" (%uz bytes) is generation %ui",
-                  &amcf->snapshot, amcf->size, gen->number);
+    /* copied outside the lock: nobody can see gen until it is current */
+
+    ngx_memcpy(gen->data, amcf->data, amcf->size);
+    amcf->pending = gen;
 
 done:
 
@@ -148,43 +164,158 @@ done:
 }
 
 
+/* the new configuration is committed: its snapshot becomes current */
+
+void
+ngx_http_attck_publish(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
+{
+    ngx_http_attck_gen_t  *gen, *old;
+
+    gen = amcf->pending;
+
+    if (gen == NULL) {
+        return;
+    }
+
+    amcf->pending = NULL;
+
+    ngx_shmtx_lock(&amcf->shpool->mutex);
+
+    old = amcf->sh->current;
+    gen->number = ++amcf->sh->generations;
+    gen->loaded = ngx_time();
+    amcf->sh->current = gen;
+
+    if (old) {
+        ngx_http_attck_unref_locked(amcf, old);
+    }
+
+    ngx_shmtx_unlock(&amcf->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "attck snapshot \"%V\" (%uz bytes) is generation %ui",
+                  &amcf->snapshot, gen->size, gen->number);
+}
+
+
+/*
+ * A configuration that failed after its snapshot was loaded.  A zone it
+ * created itself is unmapped whole by then; only in a zone carried over
+ * from the running configuration is there something to give back.
+ */
+
+void
+ngx_http_attck_drop_pending(ngx_http_attck_main_conf_t *amcf)
+{
+    if (amcf->pending == NULL || !amcf->reused) {
+        return;
+    }
+
+    ngx_shmtx_lock(&amcf->shpool->mutex);
+    ngx_http_attck_unref_locked(amcf, amcf->pending);
+    ngx_shmtx_unlock(&amcf->shpool->mutex);
+
+    amcf->pending = NULL;
+}
+
+
+/*
+ * Takes back the references of worker processes that died without
+ * letting go (a crash, SIGKILL): called in the master, under the lock.
+ */
+
+static void
+ngx_http_attck_sweep(ngx_http_attck_main_conf_t *amcf)
+{
+    ngx_uint_t             i, s;
+    ngx_http_attck_gen_t  *gen;
+
+    for (i = 0; i < NGX_HTTP_ATTCK_MAX_GENS; i++) {
+        gen = amcf->sh->gens[i];
+
+        if (gen == NULL) {
+            continue;
+        }
+
+        for (s = 0; s < NGX_MAX_PROCESSES; s++) {
+            if (gen->holders[s] == 0
+                || kill(gen->holders[s], 0) == 0 || ngx_errno != NGX_ESRCH)
+            {
+                continue;
+            }
+
+            gen->holders[s] = 0;
+            ngx_http_attck_unref_locked(amcf, gen);
+
+            if (amcf->sh->gens[i] == NULL) {
+                break;
+            }
+        }
+    }
+}
+
+
+static void
+ngx_http_attck_unref_locked(ngx_http_attck_main_conf_t *amcf,
+    ngx_http_attck_gen_t *gen)
+{
+    ngx_uint_t  i;
+
+    if (--gen->refs) {
+        return;
+    }
+
+    for (i = 0; i < NGX_HTTP_ATTCK_MAX_GENS; i++) {
+        if (amcf->sh->gens[i] == gen) {
+            amcf->sh->gens[i] = NULL;
+        }
+    }
+
+    ngx_slab_free_locked(amcf->shpool, gen);
+}
+
+
 ngx_http_attck_local_t *
 ngx_http_attck_acquire(ngx_http_request_t *r,
-    ngx_http_attck_main_conf_t *amcf)
+    ngx_http_attck_main_conf_t *amcf, ngx_int_t *rc)
 {
     char                     err[128];
     ngx_pool_cleanup_t      *cln;
     ngx_http_attck_gen_t    *gen;
     ngx_http_attck_local_t  *local, *old;
 
+    *rc = NGX_HTTP_SERVICE_UNAVAILABLE;
+
     if (amcf->sh == NULL) {
         return NULL;
     }
+
+    local = ngx_http_attck_locals;
+    gen = ((volatile ngx_http_attck_shctx_t *) amcf->sh)->current;
+
+    if (gen == NULL) {
+        return NULL;
+    }
+
+    *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
         return NULL;
     }
 
-    local = ngx_http_attck_local;
-    gen = ((volatile ngx_http_attck_shctx_t *) amcf->sh)->current;
-
     if (local == NULL || local->gen != gen) {
 
-        if (gen == NULL) {
-            return NULL;
-        }
-
-        local = ngx_alloc(sizeof(ngx_http_attck_local_t), r->connection->log);
+        local = ngx_calloc(sizeof(ngx_http_attck_local_t),
+                           r->connection->log);
         if (local == NULL) {
             return NULL;
         }
 
-        ngx_memzero(local, sizeof(ngx_http_attck_local_t));
-
         ngx_shmtx_lock(&amcf->shpool->mutex);
         gen = amcf->sh->current;
         gen->refs++;
+        gen->holders[ngx_process_slot] = ngx_pid;
         ngx_shmtx_unlock(&amcf->shpool->mutex);
 
         local->gen = gen;
@@ -194,8 +325,9 @@ ngx_http_attck_acquire(ngx_http_request_t *r,
 
         ngx_sprintf(local->checksum, "%08xD", local->snap.header->checksum);
 
-        old = ngx_http_attck_local;
-        ngx_http_attck_local = local;
+        old = ngx_http_attck_locals;
+        local->next = old;
+        ngx_http_attck_locals = local;
         ngx_http_attck_amcf = amcf;
 
         if (old) {
@@ -231,12 +363,18 @@ static void
 ngx_http_attck_release(ngx_http_attck_main_conf_t *amcf,
     ngx_http_attck_local_t *local)
 {
-    ngx_shmtx_lock(&amcf->shpool->mutex);
+    ngx_http_attck_local_t  **lp;
 
-    if (--local->gen->refs == 0) {
-        ngx_slab_free_locked(amcf->shpool, local->gen);
+    for (lp = &ngx_http_attck_locals; *lp; lp = &(*lp)->next) {
+        if (*lp == local) {
+            *lp = local->next;
+            break;
+        }
     }
 
+    ngx_shmtx_lock(&amcf->shpool->mutex);
+    local->gen->holders[ngx_process_slot] = 0;
+    ngx_http_attck_unref_locked(amcf, local->gen);
     ngx_shmtx_unlock(&amcf->shpool->mutex);
 
     ngx_free(local);
@@ -246,14 +384,9 @@ ngx_http_attck_release(ngx_http_attck_main_conf_t *amcf,
 void
 ngx_http_attck_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_http_attck_local_t  *local;
+    /* an exiting worker lets go of all it holds, old generations too */
 
-    /* an exiting worker lets go, so an old generation can be freed */
-
-    local = ngx_http_attck_local;
-
-    if (local && ngx_http_attck_amcf) {
-        ngx_http_attck_local = NULL;
-        ngx_http_attck_release(ngx_http_attck_amcf, local);
+    while (ngx_http_attck_locals && ngx_http_attck_amcf) {
+        ngx_http_attck_release(ngx_http_attck_amcf, ngx_http_attck_locals);
     }
 }

@@ -59,8 +59,7 @@ error_is('/api/v1/techniques/T9999', 404, 'unknown technique');
 error_is('/api/v1/techniques/T1059.999', 404, 'unknown sub-technique');
 error_is('/api/v1/techniques/x-y', 404, 'letters and a dash');
 for my $id ('T1059%20x', 'T1059;id', "T1059'", 'T1059%22', '%3Cscript%3E',
-            'T1059%2Fx', 'T1059%5C', 'T1059%C3%A9', 'T1059.001/extra',
-            'T1059*', 'T1059%0A') {
+            'T1059%5C', 'T1059%C3%A9', 'T1059*', 'T1059%0A') {
     my $res = error_is("/api/v1/techniques/$id", 400, "id $id");
     unlike($res->{content}, qr/<script>/, "id $id: not echoed raw");
 }
@@ -80,7 +79,33 @@ error_is('/api/v1/nothing', 404, 'unknown endpoint');
 error_is('/api/v1/nothing/T1059', 404, 'unknown endpoint with an id');
 error_is('/api/v1/status/1', 404, 'status has no ids');
 error_is('/api/v1/search/powershell', 404, 'search has no ids');
-error_is('/api/v1/analytics', 404, 'no analytics list');
+# a path below an id is no endpoint (nginx decodes %2F to a slash)
+for my $path ('T1059.001/extra', 'T1059%2Fx') {
+    my $res = error_is("/api/v1/techniques/$path", 404, "path $path below an id");
+    unlike($res->{content}, qr/extra|T1059/, "path $path: not echoed");
+}
+
+# every collection lists its active objects, analytics too
+{
+    my $bundles = [ map { Attck::Test::load_bundle($_) }
+                    qw(enterprise-attack-18.1.json mobile-attack-18.1.json
+                       ics-attack-18.1.json) ];
+    my %want;
+    for my $b (@$bundles) {
+        for my $o (@{ $b->{objects} }) {
+            next unless $o->{type} eq 'x-mitre-analytic';
+            next if $o->{revoked} || $o->{x_mitre_deprecated};
+            my $id = Attck::Test::attack_id($o) or next;
+            $want{$id} = 1;
+        }
+    }
+    my $res = $ng->get('/api/v1/analytics');
+    is($res->{status}, 200, 'analytics list');
+    my $list = Attck::Test::decode_json($res->{content});
+    is($list->{total}, scalar keys %want, 'analytics list: every active analytic');
+    is_deeply([ map { $_->{id} } @{ $list->{analytics} } ], [ sort keys %want ],
+              'analytics list: by id');
+}
 error_is('/api/v1/TECHNIQUES/T1059', 404, 'endpoint names are lower case');
 
 # query strings

@@ -101,6 +101,10 @@ spew("$dir/truncated.json", substr($ics_text, 0, 100000));
 spew("$dir/half.json", substr($ics_text, 0, length($ics_text) - 2));
 (my $nocoll = $ics_text) =~ s/"type": "x-mitre-collection"/"type": "x-other"/;
 spew("$dir/no-collection.json", $nocoll);
+(my $longver = $ics_text) =~ s/"x_mitre_version": "18.1"/'"x_mitre_version": "' . ('9' x 20000) . '"'/e;
+spew("$dir/long-version.json", $longver);
+(my $quotever = $ics_text) =~ s/"x_mitre_version": "18.1"/"x_mitre_version": "18.1\\"<b>"/;
+spew("$dir/quote-version.json", $quotever);
 mkdir "$dir/a-directory";
 
 my @bad = (
@@ -113,6 +117,8 @@ my @bad = (
     [ 'truncated JSON (100 KB)', 65, "$dir/truncated.json" ],
     [ 'JSON missing its last 2 bytes', 65, "$dir/half.json" ],
     [ 'bundle without x-mitre-collection', 65, "$dir/no-collection.json" ],
+    [ 'a release number of 20000 digits', 65, "$dir/long-version.json" ],
+    [ 'a release number with a quote', 65, "$dir/quote-version.json" ],
     [ 'a good source then a missing one', 66, $ics, "$dir/missing.json" ],
     [ 'a good source then a bad one', 65, $ics, "$dir/not-json.json" ],
     [ 'file:// URL of a missing file', 66, "file://$dir/missing.json" ],

@@ -395,8 +395,8 @@ attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *status)
     attck_snap_posting_t  *postings;
     static const attck_kind_t  lists[] = {
         ATTCK_KIND_GROUP, ATTCK_KIND_SOFTWARE, ATTCK_KIND_MITIGATION,
-        ATTCK_KIND_CAMPAIGN, ATTCK_KIND_DETECTION, ATTCK_KIND_DATACOMP,
-        ATTCK_KIND_ASSET
+        ATTCK_KIND_CAMPAIGN, ATTCK_KIND_DETECTION, ATTCK_KIND_ANALYTIC,
+        ATTCK_KIND_DATACOMP, ATTCK_KIND_ASSET
     };
 
     memset(&vb, 0, sizeof(attck_view_build_t));

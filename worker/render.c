@@ -555,9 +555,9 @@ attck_render_doc(attck_render_t *r, uint32_t i)
                     json_object_get(o->stix, "x_mitre_version"));
     json_object_set_new(doc, "deprecated", json_boolean(o->deprecated));
     json_object_set_new(doc, "revoked", json_boolean(o->revoked));
-    json_object_set_new(doc, "revoked_by", o->revoked_by == ATTCK_NONE
-                                           ? json_null()
-                                           : attck_render_ref(r, o->revoked_by));
+    json_object_set_new(doc, "revoked_by",
+                        o->revoked_by == ATTCK_NONE
+                        ? json_null() : attck_render_ref(r, o->revoked_by));
 
     for (spec = attck_render_relspecs(o->kind); spec->field; spec++) {
         if (o->kind == ATTCK_KIND_DATACOMP) {

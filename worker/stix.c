@@ -179,6 +179,17 @@ attck_bundle_load(attck_bundle_t *b, const char *source, const char *data,
 
     b->domain = attck_domain_name(b->domain_bit);
     b->version = attck_json_str(collection, "x_mitre_version");
+
+    /* the release names a view and goes into URLs: keep it plain */
+
+    if (strlen(b->version) == 0 || strlen(b->version) > 32
+        || strspn(b->version, "0123456789abcdefghijklmnopqrstuvwxyz"
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-") != strlen(b->version))
+    {
+        snprintf(err, errlen, "%s: x_mitre_version is not a release number "
+                 "(letters, digits, dots, at most 32)", source);
+        goto failed;
+    }
     b->name = attck_json_str(collection, "name");
     b->modified = attck_json_str(collection, "modified");
 

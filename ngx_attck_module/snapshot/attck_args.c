@@ -33,9 +33,9 @@ int
 attck_args_next(const char **p, const char *end, attck_arg_t *arg,
     char *buf, size_t buflen)
 {
-    int          hi, lo;
-    size_t       n;
-    const char  *s, *pair, *eq;
+    int            hi, lo;
+    size_t         n;
+    const char    *s, *pair, *eq;
     unsigned char  c;
 
     s = *p;

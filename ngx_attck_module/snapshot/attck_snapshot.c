@@ -21,6 +21,10 @@ static int attck_snap_range(const attck_snap_t *snap, uint64_t off,
     uint64_t len);
 static int attck_snap_array(const attck_snap_t *snap, uint32_t off,
     uint32_t n, size_t elt);
+static int attck_snap_object(const attck_snap_t *snap, attck_snap_str_t s);
+static int attck_snap_etag(const attck_snap_t *snap, attck_snap_str_t s);
+static int attck_snap_release_name(const attck_snap_t *snap,
+    attck_snap_str_t s);
 static int attck_snap_check_view(const attck_snap_t *snap,
     const attck_snap_view_t *v, char *err, size_t errlen);
 
@@ -113,6 +117,69 @@ attck_snap_array(const attck_snap_t *snap, uint32_t off, uint32_t n,
 #define attck_snap_str_ok(snap, s)  attck_snap_range(snap, (s).off, (s).len)
 
 
+/* a JSON object: at least "{}" (call after attck_snap_str_ok) */
+
+static int
+attck_snap_object(const attck_snap_t *snap, attck_snap_str_t s)
+{
+    const char  *p;
+
+    p = attck_snap_bytes(snap, s);
+
+    return s.len >= 2 && p[0] == '{' && p[s.len - 1] == '}';
+}
+
+
+/* a quoted entity tag of printable ASCII */
+
+static int
+attck_snap_etag(const attck_snap_t *snap, attck_snap_str_t s)
+{
+    uint32_t     i;
+    const char  *p;
+
+    p = attck_snap_bytes(snap, s);
+
+    if (s.len < 2 || s.len > 64 || p[0] != '"' || p[s.len - 1] != '"') {
+        return 0;
+    }
+
+    for (i = 1; i < s.len - 1; i++) {
+        if (p[i] < 0x21 || p[i] > 0x7e || p[i] == '"') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* a release: "18.1", letters, digits, dots and hyphens, at most 32 */
+
+static int
+attck_snap_release_name(const attck_snap_t *snap, attck_snap_str_t s)
+{
+    uint32_t     i;
+    const char  *p;
+
+    p = attck_snap_bytes(snap, s);
+
+    if (s.len == 0 || s.len > 32) {
+        return 0;
+    }
+
+    for (i = 0; i < s.len; i++) {
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z')
+              || (p[i] >= 'A' && p[i] <= 'Z') || p[i] == '.' || p[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 int
 attck_snap_open(attck_snap_t *snap, const void *data, size_t size,
     int flags, char *err, size_t errlen)
@@ -172,7 +239,8 @@ attck_snap_open(attck_snap_t *snap, const void *data, size_t size,
     if (h->nviews == 0
         || !attck_snap_array(snap, h->views, h->nviews,
                              sizeof(attck_snap_view_t))
-        || !attck_snap_str_ok(snap, h->status))
+        || !attck_snap_str_ok(snap, h->status)
+        || !attck_snap_object(snap, h->status))
     {
         snprintf(err, errlen, "snapshot header out of range");
         return -1;
@@ -208,6 +276,7 @@ attck_snap_check_view(const attck_snap_t *snap, const attck_snap_view_t *v,
      */
 
     if (!attck_snap_str_ok(snap, v->name)
+        || !attck_snap_release_name(snap, v->name)
         || !attck_snap_array(snap, v->docs, v->ndocs,
                              sizeof(attck_snap_doc_t))
         || !attck_snap_array(snap, v->slots, v->nslots, sizeof(uint32_t))
@@ -232,11 +301,18 @@ attck_snap_check_view(const attck_snap_t *snap, const attck_snap_view_t *v,
     d = attck_snap_docs(snap, v);
 
     for (i = 0; i < v->ndocs; i++) {
+        /*
+         * The module copies a summary without its first byte and sends an
+         * entity tag as a header: they must be what they claim to be.
+         */
+
         if (!attck_snap_str_ok(snap, d[i].key)
             || !attck_snap_str_ok(snap, d[i].body)
             || !attck_snap_str_ok(snap, d[i].summary)
             || !attck_snap_str_ok(snap, d[i].etag)
-            || !attck_snap_str_ok(snap, d[i].name))
+            || !attck_snap_str_ok(snap, d[i].name)
+            || (d[i].summary.len && !attck_snap_object(snap, d[i].summary))
+            || !attck_snap_etag(snap, d[i].etag))
         {
             goto bad;
         }
@@ -301,8 +377,26 @@ attck_snap_check_view(const attck_snap_t *snap, const attck_snap_view_t *v,
 
     p = attck_snap_postings(snap, v);
 
+    /* search finds the docs it touched by their scores above zero */
+
     for (i = 0; i < v->npostings; i++) {
-        if (p[i].doc >= v->ndocs) {
+        if (p[i].doc >= v->ndocs || !(p[i].weight > 0.0f)
+            || p[i].weight > 1e30f)
+        {
+            goto bad;
+        }
+    }
+
+    /* lists and search results are built from summaries */
+
+    for (i = 0; i < v->ntechs; i++) {
+        if (d[t[i].doc].summary.len == 0) {
+            goto bad;
+        }
+    }
+
+    for (i = 0; i < v->npostings; i++) {
+        if (d[p[i].doc].summary.len == 0) {
             goto bad;
         }
     }

@@ -4,6 +4,8 @@
  */
 
 
+#include <stdint.h>
+
 #include "attck_text.h"
 
 
@@ -124,4 +126,63 @@ attck_text_normalize(char *dst, size_t dstlen, const char *src, size_t len)
     }
 
     return n;
+}
+
+
+int
+attck_text_utf8(const char *s, size_t len)
+{
+    size_t                n, i;
+    uint32_t              cp, min;
+    const unsigned char  *p, *end;
+
+    p = (const unsigned char *) s;
+    end = p + len;
+
+    while (p < end) {
+
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+
+        if (*p >= 0xc2 && *p <= 0xdf) {
+            n = 1;
+            cp = *p & 0x1f;
+            min = 0x80;
+
+        } else if (*p >= 0xe0 && *p <= 0xef) {
+            n = 2;
+            cp = *p & 0x0f;
+            min = 0x800;
+
+        } else if (*p >= 0xf0 && *p <= 0xf4) {
+            n = 3;
+            cp = *p & 0x07;
+            min = 0x10000;
+
+        } else {
+            return 0;
+        }
+
+        if ((size_t) (end - p) <= n) {
+            return 0;
+        }
+
+        for (i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80) {
+                return 0;
+            }
+
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return 0;
+        }
+
+        p += n + 1;
+    }
+
+    return 1;
 }

@@ -25,6 +25,12 @@ typedef void (*attck_text_term_pt)(const char *term, size_t len, void *ctx);
 void attck_text_terms(const char *text, size_t len, attck_text_term_pt cb,
     void *ctx);
 
+/*
+ * RFC 3629 UTF-8: shortest forms only, no surrogates, nothing past
+ * U+10FFFF.  Returns 1 if valid.
+ */
+int attck_text_utf8(const char *s, size_t len);
+
 /* lower-cases ASCII and folds runs of white space into one space */
 size_t attck_text_normalize(char *dst, size_t dstlen, const char *src,
     size_t len);

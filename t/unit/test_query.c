@@ -989,8 +989,8 @@ build_prefix_view(attck_snap_writer_t *w, const char *name, uint32_t nterms,
         snprintf(s, sizeof(s), "d/%u", i);
         docs[i].key = wstr(w, s);
         docs[i].body = wstr(w, s);
-        docs[i].summary = wstr(w, s);
-        docs[i].etag = wstr(w, s);
+        docs[i].summary = wstr(w, "{}");      /* a JSON object */
+        docs[i].etag = wstr(w, "\"e\"");      /* a quoted entity tag */
         docs[i].name = wstr(w, s);
     }
 

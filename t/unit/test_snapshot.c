@@ -1039,8 +1039,8 @@ test_too_many_tactics_platforms(void **state)
         snprintf(s, sizeof(s), "d/%u", i);
         docs[i].key = wstr(w, s);
         docs[i].body = wstr(w, s);
-        docs[i].summary = wstr(w, s);
-        docs[i].etag = wstr(w, s);
+        docs[i].summary = wstr(w, "{}");      /* a JSON object */
+        docs[i].etag = wstr(w, "\"e\"");      /* a quoted entity tag */
         docs[i].name = wstr(w, s);
     }
 
@@ -1145,6 +1145,72 @@ test_slot_boundary_is_valid(void **state)
                                      attck_snap_bytes(&snap, last->key),
                                      last->key.len),
                      last);
+
+    free(buf);
+}
+
+
+static void
+test_contents_checked(void **state)
+{
+    float                  nan;
+    unsigned char         *buf;
+    attck_snap_doc_t      *d;
+    attck_snap_view_t     *v;
+    attck_snap_header_t   *h;
+    attck_snap_posting_t  *p;
+
+    /*
+     * Bytes the module sends or copies must be what they claim: a summary
+     * is a JSON object, an entity tag a quoted printable token, a release
+     * name plain, postings positive and finite, the status an object.
+     */
+
+    buf = dup_fixture();
+    v = view_at(buf, 0);
+    d = (attck_snap_doc_t *) (buf + v->docs);
+    buf[d[0].summary.off] = 'x';
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "out of range");
+
+    memcpy(buf, fixture, fixture_size);
+    buf[d[0].etag.off + 1] = '\r';
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "out of range");
+
+    memcpy(buf, fixture, fixture_size);
+    buf[d[0].etag.off] = 'W';
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "out of range");
+
+    memcpy(buf, fixture, fixture_size);
+    buf[v->name.off] = '"';
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "out of range");
+
+    memcpy(buf, fixture, fixture_size);
+    p = (attck_snap_posting_t *) (buf + v->postings);
+    assert_true(v->npostings > 0);
+    p[0].weight = 0.0f;
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "out of range");
+
+    memcpy(buf, fixture, fixture_size);
+    p[0].weight = -1.0f;
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "out of range");
+
+    memcpy(buf, fixture, fixture_size);
+    nan = 0.0f;
+    p[0].weight = nan / nan;
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "out of range");
+
+    memcpy(buf, fixture, fixture_size);
+    h = hdr(buf);
+    buf[h->status.off] = '[';
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "header out of range");
 
     free(buf);
 }
@@ -1354,7 +1420,7 @@ test_writer_empty_view(void **state)
                                 0, NULL, 0, NULL, 0);
     assert_int_equal(rc, 0);
 
-    rc = attck_snap_writer_finish(w, "", 0, 1, &data, &size);
+    rc = attck_snap_writer_finish(w, "{}", 2, 1, &data, &size);
     assert_int_equal(rc, 0);
 
     open_ok(&snap, data, size);
@@ -1363,7 +1429,7 @@ test_writer_empty_view(void **state)
     assert_int_equal(v->ndocs, 0);
     assert_int_equal(v->nslots, 16);
     assert_null(find(&snap, v, "techniques/T1059"));
-    assert_int_equal(snap.header->status.len, 0);
+    assert_int_equal(snap.header->status.len, 2);
 
     attck_snap_writer_destroy(w);
 }
@@ -1443,6 +1509,7 @@ main(void)
         cmocka_unit_test(test_too_many_tactics_platforms),
         cmocka_unit_test(test_slot_out_of_range),
         cmocka_unit_test(test_slot_boundary_is_valid),
+        cmocka_unit_test(test_contents_checked),
         cmocka_unit_test(test_slot_table_without_empty_slot),
         cmocka_unit_test(test_trusted_skips_checks),
         cmocka_unit_test(test_many_docs),

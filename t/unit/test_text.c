@@ -276,6 +276,42 @@ check_normalize(const char *src, const char *expect)
 
 
 static void
+test_utf8(void **state)
+{
+    /* valid: ASCII, 2, 3 and 4 bytes, the edges of each range */
+    assert_true(attck_text_utf8("", 0));
+    assert_true(attck_text_utf8("powershell", 10));
+    assert_true(attck_text_utf8("\xc3\xa9", 2));                 /* U+00E9 */
+    assert_true(attck_text_utf8("\xc2\x80", 2));                 /* U+0080 */
+    assert_true(attck_text_utf8("\xe0\xa0\x80", 3));             /* U+0800 */
+    assert_true(attck_text_utf8("\xed\x9f\xbf", 3));             /* U+D7FF */
+    assert_true(attck_text_utf8("\xee\x80\x80", 3));             /* U+E000 */
+    assert_true(attck_text_utf8("\xf0\x90\x80\x80", 4));         /* U+10000 */
+    assert_true(attck_text_utf8("\xf4\x8f\xbf\xbf", 4));         /* U+10FFFF */
+
+    /* invalid: overlong, surrogates, past U+10FFFF, bad bytes, cut */
+    assert_false(attck_text_utf8("\xc0\xaf", 2));
+    assert_false(attck_text_utf8("\xc1\xbf", 2));
+    assert_false(attck_text_utf8("\xe0\x80\xaf", 3));
+    assert_false(attck_text_utf8("\xf0\x80\x80\xaf", 4));
+    assert_false(attck_text_utf8("\xed\xa0\x80", 3));             /* D800 */
+    assert_false(attck_text_utf8("\xed\xbf\xbf", 3));             /* DFFF */
+    assert_false(attck_text_utf8("\xf4\x90\x80\x80", 4));
+    assert_false(attck_text_utf8("\xf5\x80\x80\x80", 4));
+    assert_false(attck_text_utf8("\xf8\x90\x80\x80", 4));
+    assert_false(attck_text_utf8("\xff", 1));
+    assert_false(attck_text_utf8("\x80", 1));
+    assert_false(attck_text_utf8("\xc3\xc3", 2));
+    assert_false(attck_text_utf8("\xc3", 1));
+    assert_false(attck_text_utf8("a\xe2\x82", 3));
+    assert_false(attck_text_utf8("\xc3\xa9\xc3", 3));
+
+    /* the length is respected: a valid prefix of a longer buffer */
+    assert_true(attck_text_utf8("\xc3\xa9\xc3", 2));
+}
+
+
+static void
 test_normalize(void **state)
 {
     check_normalize("Command and Scripting Interpreter",
@@ -342,6 +378,7 @@ main(void)
         cmocka_unit_test(test_terms_compound_length),
         cmocka_unit_test(test_terms_utf8),
         cmocka_unit_test(test_terms_bounds),
+        cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_normalize_dstlen),
     };
