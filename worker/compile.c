@@ -21,6 +21,7 @@
 #include "index.h"
 #include "model.h"
 #include "render.h"
+#include "render_cyberrange.h"
 #include "stix.h"
 #include "util.h"
 
@@ -37,6 +38,8 @@ typedef struct {
 static int attck_bundle_newer(const void *a, const void *b);
 static void attck_compile_view(attck_snap_writer_t *w, attck_model_t *m,
     json_t *status);
+static uint32_t attck_compile_raw(attck_view_build_t *vb, const char *key,
+    const char *body, size_t len);
 static uint32_t attck_compile_body(attck_view_build_t *vb, const char *key,
     json_t *body);
 static void attck_compile_objects(attck_view_build_t *vb);
@@ -81,27 +84,40 @@ attck_compile_dump(json_t *v, size_t *len)
 
 
 static uint32_t
-attck_compile_body(attck_view_build_t *vb, const char *key, json_t *body)
+attck_compile_raw(attck_view_build_t *vb, const char *key, const char *body,
+    size_t len)
 {
-    char               etag[32], *s;
-    size_t             len;
+    char               etag[32];
     uint32_t           n;
     attck_snap_doc_t  *d;
 
     n = (uint32_t) vb->docs.n;
     d = attck_vec_push(&vb->docs);
 
+    d->key = attck_snap_writer_str(vb->writer, key, strlen(key));
+    d->body = attck_snap_writer_str(vb->writer, body, len);
+    snprintf(etag, sizeof(etag), "\"%08x-%zx\"", attck_snap_crc32(body, len),
+             len);
+    d->etag = attck_snap_writer_str(vb->writer, etag, strlen(etag));
+
+    json_object_set_new(vb->keys, key, json_integer(n));
+
+    return n;
+}
+
+
+static uint32_t
+attck_compile_body(attck_view_build_t *vb, const char *key, json_t *body)
+{
+    char      *s;
+    size_t     len;
+    uint32_t   n;
+
     s = attck_compile_dump(body, &len);
     json_decref(body);
 
-    d->key = attck_snap_writer_str(vb->writer, key, strlen(key));
-    d->body = attck_snap_writer_str(vb->writer, s, len);
-    snprintf(etag, sizeof(etag), "\"%08x-%zx\"", attck_snap_crc32(s, len),
-             len);
-    d->etag = attck_snap_writer_str(vb->writer, etag, strlen(etag));
+    n = attck_compile_raw(vb, key, s, len);
     free(s);
-
-    json_object_set_new(vb->keys, key, json_integer(n));
 
     return n;
 }
@@ -422,6 +438,24 @@ attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *status)
             *strchr(key, '-') = '\0';
             attck_compile_body(&vb, key, attck_render_matrix(&vb.render, d));
         }
+    }
+
+    /* the cyber-range service's documents: Enterprise only */
+
+    if (m->matrix[0] != ATTCK_NONE) {
+        char    *html;
+        size_t   len;
+
+        attck_compile_body(&vb, "cyberrange/technique-index",
+                           attck_render_cr_index(&vb.render));
+
+        html = attck_render_cr_matrix(&vb.render, 0, &len);
+        attck_compile_raw(&vb, "cyberrange/matrix", html, len);
+        free(html);
+
+        html = attck_render_cr_matrix(&vb.render, 1, &len);
+        attck_compile_raw(&vb, "cyberrange/matrix-sub", html, len);
+        free(html);
     }
 
     attck_vec_init(&techs, sizeof(attck_snap_tech_t));

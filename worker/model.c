@@ -269,6 +269,7 @@ attck_model_tactics(attck_model_t *m, char *err, size_t errlen)
             snprintf(key, sizeof(key), "%s:%s", attck_kill_chains[d],
                      shortname ? shortname : "");
             json_object_set_new(by_phase, key, json_integer(m->ntactics));
+            m->tactic_matrix[m->ntactics] = d;
             m->tactics[m->ntactics++] = t;
         }
     }

@@ -72,6 +72,7 @@ typedef struct {
     attck_vec_t       rels;            /* attck_rel_t */
     json_t           *by_stix;         /* STIX id -> object index */
     uint32_t          tactics[64];     /* object indexes, matrix order */
+    int               tactic_matrix[64];  /* domain position of its matrix */
     uint32_t          ntactics;
     uint32_t          matrix[3];       /* per domain bit position */
 } attck_model_t;

@@ -36,6 +36,17 @@
 #define ATTCK_TECH_REVOKED       0x200
 #define ATTCK_TECH_DEPRECATED    0x400
 
+/*
+ * The cyber-range matrix ("cyberrange/matrix", "cyberrange/matrix-sub") is
+ * an HTML template: the module puts a cell's overlay dots where
+ * ATTCK_CR_CELL, the cell's key ("TA0043.T1595") and ATTCK_CR_END stand,
+ * and the legend at ATTCK_CR_LEGEND.  The compiler drops control bytes
+ * from all text, so these never occur otherwise.
+ */
+#define ATTCK_CR_CELL            '\x01'
+#define ATTCK_CR_END             '\x02'
+#define ATTCK_CR_LEGEND          '\x03'
+
 #define ATTCK_SNAP_MAX_TACTICS    64
 #define ATTCK_SNAP_MAX_PLATFORMS  64
 

@@ -1,0 +1,347 @@
+
+/*
+ * attck-worker: the documents of the cyber-range compatibility endpoints.
+ *
+ * The technique index follows the old service's rules: Enterprise only,
+ * parent techniques only, no revoked or deprecated ones, a technique once
+ * per tactic it sits under, "<tactic id>.<technique id>", in the matrix's
+ * tactic order, then by technique name.
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ngx_attck_module/snapshot/attck_snapshot.h"
+#include "render_cyberrange.h"
+
+
+typedef struct {
+    char    *data;
+    size_t   len;
+    size_t   cap;
+} attck_html_t;
+
+
+static void attck_html_add(attck_html_t *h, const char *s, size_t len);
+static void attck_html_str(attck_html_t *h, const char *s);
+static void attck_html_text(attck_html_t *h, const char *s);
+static size_t attck_cr_column(attck_render_t *r, uint32_t t,
+    attck_vec_t *out);
+static int attck_cr_name_cmp(const void *a, const void *b);
+static int attck_cr_safe_id(const char *id);
+static void attck_cr_link(attck_html_t *h, const char *url);
+
+
+static const char  attck_cr_style[] =
+    "<style>\n"
+    ".attck-matrix{font-family:Helvetica,Arial,sans-serif;font-size:11px;"
+    "overflow-x:auto}\n"
+    ".attck-matrix table{border-collapse:separate;border-spacing:2px}\n"
+    ".attck-matrix th{background:#1f3b57;color:#fff;padding:4px;"
+    "min-width:110px;vertical-align:top;text-align:left}\n"
+    ".attck-matrix th small{display:block;font-weight:normal;opacity:.8}\n"
+    ".attck-matrix td{vertical-align:top;padding:0}\n"
+    ".attck-cell{border:1px solid #d0d7de;background:#fff;margin:0 0 2px;"
+    "padding:3px 4px}\n"
+    ".attck-cell a{color:#24292f;text-decoration:none}\n"
+    ".attck-sub{margin-left:10px;background:#f6f8fa}\n"
+    ".attck-dots{display:block;line-height:9px}\n"
+    ".attck-dot{display:inline-block;width:8px;height:8px;"
+    "border-radius:50%;margin:1px 1px 0 0}\n"
+    ".attck-legend ul{margin:2px 0 6px;padding:0}\n"
+    ".attck-legend li{list-style:none}\n"
+    ".attck-notice{color:#6e4b00;background:#fff8c5;padding:4px;"
+    "margin:4px 0}\n"
+    "</style>\n";
+
+
+/* the snapshot of this compilation, for qsort(3) */
+static attck_model_t  *attck_cr_model;
+
+
+static void
+attck_html_add(attck_html_t *h, const char *s, size_t len)
+{
+    if (h->len + len + 1 > h->cap) {
+        h->cap = (h->len + len + 1) * 2;
+        h->data = realloc(h->data, h->cap);
+        if (h->data == NULL) {
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+        }
+    }
+
+    memcpy(h->data + h->len, s, len);
+    h->len += len;
+    h->data[h->len] = '\0';
+}
+
+
+static void
+attck_html_str(attck_html_t *h, const char *s)
+{
+    attck_html_add(h, s, strlen(s));
+}
+
+
+/* escapes text for HTML; control bytes are dropped (they mark cells) */
+
+static void
+attck_html_text(attck_html_t *h, const char *s)
+{
+    const char  *e;
+
+    for ( /* void */ ; *s; s++) {
+        switch (*s) {
+        case '&':
+            e = "&amp;";
+            break;
+        case '<':
+            e = "&lt;";
+            break;
+        case '>':
+            e = "&gt;";
+            break;
+        case '"':
+            e = "&quot;";
+            break;
+        case '\'':
+            e = "&#39;";
+            break;
+        default:
+            if ((unsigned char) *s < 0x20 && *s != '\t' && *s != '\n') {
+                continue;
+            }
+
+            attck_html_add(h, s, 1);
+            continue;
+        }
+
+        attck_html_str(h, e);
+    }
+}
+
+
+/* ids go into attributes and keys as they are: they must be plain */
+
+static int
+attck_cr_safe_id(const char *id)
+{
+    return id && *id && strlen(id) < 32
+           && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789.-") == strlen(id);
+}
+
+
+/* an http(s) link only: a "javascript:" URL in STIX stays text */
+
+static void
+attck_cr_link(attck_html_t *h, const char *url)
+{
+    if (url && (strncmp(url, "https://", 8) == 0
+                || strncmp(url, "http://", 7) == 0))
+    {
+        attck_html_str(h, " href=\"");
+        attck_html_text(h, url);
+        attck_html_str(h, "\"");
+    }
+}
+
+
+static int
+attck_cr_name_cmp(const void *a, const void *b)
+{
+    const char  *x, *y;
+
+    x = attck_model_obj(attck_cr_model, *(const uint32_t *) a)->name;
+    y = attck_model_obj(attck_cr_model, *(const uint32_t *) b)->name;
+
+    return strcmp(x ? x : "", y ? y : "");
+}
+
+
+/* the active parent techniques under tactic t, by name */
+
+static size_t
+attck_cr_column(attck_render_t *r, uint32_t t, attck_vec_t *out)
+{
+    size_t          i;
+    attck_obj_t    *o;
+    attck_model_t  *m;
+
+    m = r->model;
+
+    for (i = 0; i < m->objs.n; i++) {
+        o = attck_model_obj(m, i);
+
+        if (o->kind == ATTCK_KIND_TECHNIQUE && attck_cr_safe_id(o->id)
+            && !o->sub && attck_obj_active(o)
+            && (o->tactics & ((uint64_t) 1 << t)))
+        {
+            *(uint32_t *) attck_vec_push(out) = (uint32_t) i;
+        }
+    }
+
+    attck_cr_model = m;
+    qsort(out->data, out->n, sizeof(uint32_t), attck_cr_name_cmp);
+
+    return out->n;
+}
+
+
+json_t *
+attck_render_cr_index(attck_render_t *r)
+{
+    char            code[64];
+    size_t          k;
+    json_t         *a;
+    uint32_t        t;
+    attck_vec_t     col;
+    attck_obj_t    *to, *o;
+    attck_model_t  *m;
+
+    m = r->model;
+    a = json_array();
+
+    for (t = 0; t < m->ntactics; t++) {
+        to = attck_model_obj(m, m->tactics[t]);
+
+        if (m->tactic_matrix[t] != 0 || !attck_cr_safe_id(to->id)) {
+            continue;
+        }
+
+        attck_vec_init(&col, sizeof(uint32_t));
+        attck_cr_column(r, t, &col);
+
+        for (k = 0; k < col.n; k++) {
+            o = attck_model_obj(m, *attck_vec_at(&col, uint32_t, k));
+            snprintf(code, sizeof(code), "%s.%s", to->id, o->id);
+            json_array_append_new(a, json_pack("{s:s, s:s?}", "code", code,
+                                               "name", o->name));
+        }
+
+        attck_vec_free(&col);
+    }
+
+    return json_pack("{s:o}", "techniques", a);
+}
+
+
+char *
+attck_render_cr_matrix(attck_render_t *r, int subtechniques, size_t *len)
+{
+    char            buf[128];
+    size_t          k, s;
+    uint32_t        t;
+    attck_vec_t     col, subs;
+    attck_obj_t    *to, *o, *so;
+    attck_rel_t    *rel;
+    attck_html_t    h;
+    attck_model_t  *m;
+
+    m = r->model;
+    memset(&h, 0, sizeof(attck_html_t));
+
+    attck_html_str(&h, attck_cr_style);
+    attck_html_str(&h, "<div class=\"attck-matrix\">\n<table>\n<thead><tr>");
+
+    for (t = 0; t < m->ntactics; t++) {
+        to = attck_model_obj(m, m->tactics[t]);
+
+        if (m->tactic_matrix[t] != 0 || !attck_cr_safe_id(to->id)) {
+            continue;
+        }
+
+        attck_vec_init(&col, sizeof(uint32_t));
+
+        snprintf(buf, sizeof(buf), "<th title=\"%s\">", to->id);
+        attck_html_str(&h, buf);
+        attck_html_text(&h, to->name ? to->name : "");
+        snprintf(buf, sizeof(buf), "<small>%zu techniques</small></th>",
+                 attck_cr_column(r, t, &col));
+        attck_html_str(&h, buf);
+        attck_vec_free(&col);
+    }
+
+    attck_html_str(&h, "</tr></thead>\n<tbody><tr>");
+
+    for (t = 0; t < m->ntactics; t++) {
+        to = attck_model_obj(m, m->tactics[t]);
+
+        if (m->tactic_matrix[t] != 0 || !attck_cr_safe_id(to->id)) {
+            continue;
+        }
+
+        attck_vec_init(&col, sizeof(uint32_t));
+        attck_cr_column(r, t, &col);
+        attck_html_str(&h, "<td>");
+
+        for (k = 0; k < col.n; k++) {
+            o = attck_model_obj(m, *attck_vec_at(&col, uint32_t, k));
+
+            snprintf(buf, sizeof(buf), "<div class=\"attck-cell\" "
+                     "id=\"attck-%s-%s\"><a", to->id, o->id);
+            attck_html_str(&h, buf);
+            attck_cr_link(&h, o->url);
+            snprintf(buf, sizeof(buf), " title=\"%s\">", o->id);
+            attck_html_str(&h, buf);
+            attck_html_text(&h, o->name ? o->name : o->id);
+            snprintf(buf, sizeof(buf), "</a><span class=\"attck-dots\">"
+                     "%c%s.%s%c</span></div>", ATTCK_CR_CELL, to->id, o->id,
+                     ATTCK_CR_END);
+            attck_html_str(&h, buf);
+
+            if (!subtechniques) {
+                continue;
+            }
+
+            /* sub-techniques of the cell that share its tactic, by id */
+
+            attck_vec_init(&subs, sizeof(uint32_t));
+
+            for (s = 0; s < o->rels.n; s++) {
+                rel = attck_model_rel(m, *attck_vec_at(&o->rels, uint32_t, s));
+                so = attck_model_obj(m, rel->src);
+
+                if (strcmp(rel->type, "subtechnique-of") == 0
+                    && rel->dst == *attck_vec_at(&col, uint32_t, k)
+                    && attck_cr_safe_id(so->id) && attck_obj_active(so)
+                    && (so->tactics & ((uint64_t) 1 << t)))
+                {
+                    *(uint32_t *) attck_vec_push(&subs) = rel->src;
+                }
+            }
+
+            attck_model_sort(m, subs.data, subs.n, sizeof(uint32_t));
+
+            for (s = 0; s < subs.n; s++) {
+                so = attck_model_obj(m, *attck_vec_at(&subs, uint32_t, s));
+
+                snprintf(buf, sizeof(buf), "<div class=\"attck-cell "
+                         "attck-sub\" id=\"attck-%s-%s\"><a", to->id, so->id);
+                attck_html_str(&h, buf);
+                attck_cr_link(&h, so->url);
+                snprintf(buf, sizeof(buf), " title=\"%s\">", so->id);
+                attck_html_str(&h, buf);
+                attck_html_text(&h, so->name ? so->name : so->id);
+                snprintf(buf, sizeof(buf), "</a><span class=\"attck-dots\">"
+                         "%c%s.%s%c</span></div>", ATTCK_CR_CELL, to->id,
+                         so->id, ATTCK_CR_END);
+                attck_html_str(&h, buf);
+            }
+
+            attck_vec_free(&subs);
+        }
+
+        attck_html_str(&h, "</td>");
+        attck_vec_free(&col);
+    }
+
+    snprintf(buf, sizeof(buf), "</tr></tbody>\n</table>\n%c</div>\n",
+             ATTCK_CR_LEGEND);
+    attck_html_str(&h, buf);
+
+    *len = h.len;
+
+    return h.data;
+}
