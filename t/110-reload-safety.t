@@ -34,10 +34,7 @@ my $ng = Attck::Test->start_nginx(
 );
 
 sub status { decode_json($ng->get('/api/v1/status')->{content}) }
-sub workers {
-    my ($rc, $out) = run_cmd('pgrep', '-P', $ng->{pid});
-    return grep { /^\d+$/ } split /\s+/, $out;
-}
+sub workers { $ng->worker_pids }
 
 # --- a crashed worker's references are taken back -----------------------
 

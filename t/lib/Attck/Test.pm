@@ -213,10 +213,12 @@ sub reload {
     @$self{keys %opt} = values %opt;
     $self->write_conf;
     my $before = $self->error_log;
+    my @old = $self->worker_pids;
     kill 'HUP', $self->{pid};
     for (1 .. 200) {
         my $log = substr($self->error_log, length $before);
-        return 1 if $log =~ /start worker process/;
+        return $self->_old_workers_quit(\@old, length $before)
+            if $log =~ /start worker process/;
         if ($log =~ /\[emerg\]/) {
             # a failed reload may still be retrying (bind() is tried for
             # 2.5 s): it is over when the log stops growing
@@ -232,6 +234,26 @@ sub reload {
         Time::HiRes::sleep(0.05);
     }
     return 0;
+}
+
+sub worker_pids {
+    my ($self) = @_;
+    my ($rc, $out) = Attck::Test::run_cmd('pgrep', '-P', $self->{pid});
+    return grep { /^\d+$/ } split /\s+/, $out;
+}
+
+# after a reload, old workers may still accept a connection until they
+# handle the QUIT the master sends them: wait until each has (or is gone)
+sub _old_workers_quit {
+    my ($self, $old, $from) = @_;
+    for (1 .. 200) {
+        my $log = substr($self->error_log, $from);
+        my @left = grep { kill(0, $_) && $log !~ /\b$_#\d+: gracefully shutting down/ }
+                   @$old;
+        return 1 unless @left;
+        Time::HiRes::sleep(0.025);
+    }
+    return 1;
 }
 
 sub stop {
