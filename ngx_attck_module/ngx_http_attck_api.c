@@ -101,8 +101,6 @@ static ngx_int_t ngx_http_attck_select_view(ngx_http_request_t *r,
 static ngx_int_t ngx_http_attck_uint_param(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx, ngx_uint_t bit, ngx_uint_t def,
     ngx_uint_t max, ngx_uint_t *value);
-static ngx_int_t ngx_http_attck_send(ngx_http_request_t *r, u_char *body,
-    size_t len, u_char *etag, size_t etag_len, ngx_uint_t in_memory);
 static ngx_int_t ngx_http_attck_send_doc(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx, const attck_snap_doc_t *doc);
 static ngx_int_t ngx_http_attck_send_buf(ngx_http_request_t *r,
@@ -170,7 +168,7 @@ static u_char  ngx_http_attck_index_body[] =
     "\"matrix\",\"search\"]}";
 
 
-static ngx_str_t  ngx_http_attck_json_type =
+ngx_str_t  ngx_http_attck_json_type =
     ngx_string("application/json; charset=utf-8");
 
 
@@ -580,7 +578,8 @@ ngx_http_attck_index(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
     static u_char  etag[] = "\"attck-index-1\"";
 
-    return ngx_http_attck_send(r, ngx_http_attck_index_body,
+    return ngx_http_attck_send(r, &ngx_http_attck_json_type,
+                               ngx_http_attck_index_body,
                                sizeof(ngx_http_attck_index_body) - 1,
                                etag, sizeof(etag) - 1, 1);
 }
@@ -867,7 +866,7 @@ static ngx_int_t
 ngx_http_attck_send_doc(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
     const attck_snap_doc_t *doc)
 {
-    return ngx_http_attck_send(r,
+    return ngx_http_attck_send(r, &ngx_http_attck_json_type,
                    (u_char *) attck_snap_bytes(ctx->snap, doc->body),
                    doc->body.len,
                    (u_char *) attck_snap_bytes(ctx->snap, doc->etag),
@@ -898,7 +897,8 @@ ngx_http_attck_send_buf(ngx_http_request_t *r, ngx_buf_t *b,
     ngx_crc32_update(&crc, r->args.data, r->args.len);
     ngx_crc32_final(crc);
 
-    return ngx_http_attck_send(r, b->pos, b->last - b->pos, etag,
+    return ngx_http_attck_send(r, &ngx_http_attck_json_type, b->pos,
+                               b->last - b->pos, etag,
                                ngx_sprintf(etag, "\"%*s-%08xD-%ui-%T\"",
                                            (size_t) 8, ctx->local->checksum,
                                            crc, ctx->local->gen->number,
@@ -907,18 +907,33 @@ ngx_http_attck_send_buf(ngx_http_request_t *r, ngx_buf_t *b,
 }
 
 
-static ngx_int_t
-ngx_http_attck_send(ngx_http_request_t *r, u_char *body, size_t len,
-    u_char *etag, size_t etag_len, ngx_uint_t in_memory)
+/*
+ * Sends a whole 200 answer.  in_memory: the bytes live in the zone, are
+ * sent from there and must not be changed on the way.
+ */
+
+ngx_int_t
+ngx_http_attck_send(ngx_http_request_t *r, ngx_str_t *type, u_char *body,
+    size_t len, u_char *etag, size_t etag_len, ngx_uint_t in_memory)
 {
+    u_char           *semicolon;
     ngx_int_t         rc;
     ngx_buf_t        *b;
     ngx_chain_t       out;
     ngx_table_elt_t  *h;
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_type = ngx_http_attck_json_type;
-    r->headers_out.content_type_len = sizeof("application/json") - 1;
+    /* a status set before (an error body) is kept */
+
+    if (r->headers_out.status == 0) {
+        r->headers_out.status = NGX_HTTP_OK;
+    }
+
+    r->headers_out.content_type = *type;
+
+    semicolon = ngx_strlchr(type->data, type->data + type->len, ';');
+    r->headers_out.content_type_len = semicolon
+                                      ? (size_t) (semicolon - type->data)
+                                      : type->len;
     r->headers_out.content_length_n = len;
 
     if (etag_len) {
@@ -949,8 +964,6 @@ ngx_http_attck_send(ngx_http_request_t *r, u_char *body, size_t len,
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
         return rc;
     }
-
-    /* in_memory: the bytes live in the zone and must not be changed */
 
     b->pos = body;
     b->last = body + len;

@@ -27,6 +27,10 @@ static char *ngx_http_attck_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attck_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_attck_training(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_attck_handler_location(ngx_conf_t *cf,
+    ngx_str_t *prefix, ngx_http_handler_pt handler);
 static ngx_int_t ngx_http_attck_read_snapshot(ngx_conf_t *cf,
     ngx_http_attck_main_conf_t *amcf);
 static void ngx_http_attck_free_snapshot(void *data);
@@ -51,6 +55,20 @@ static ngx_command_t  ngx_http_attck_commands[] = {
     { ngx_string("attck_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_attck_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attck_cyberrange"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_attck_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      1,
+      NULL },
+
+    { ngx_string("attck_cyberrange_training"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_attck_training,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -168,7 +186,10 @@ ngx_http_attck_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     alcf->prefix = { 0, NULL };
+     *     alcf->cr_prefix = { 0, NULL };
      */
+
+    alcf->training = NGX_CONF_UNSET_PTR;
 
     return alcf;
 }
@@ -181,6 +202,8 @@ ngx_http_attck_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_attck_loc_conf_t  *conf = child;
 
     ngx_conf_merge_str_value(conf->prefix, prev->prefix, "");
+    ngx_conf_merge_str_value(conf->cr_prefix, prev->cr_prefix, "");
+    ngx_conf_merge_ptr_value(conf->training, prev->training, NULL);
 
     return NGX_CONF_OK;
 }
@@ -195,48 +218,23 @@ ngx_http_attck_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_http_attck_read_snapshot(ngx_conf_t *cf, ngx_http_attck_main_conf_t *amcf)
 {
-    char                 err[256];
-    size_t               room, done;
-    ssize_t              n;
-    ngx_fd_t             fd;
-    attck_snap_t         snap;
-    ngx_file_info_t      fi;
+    char                 err[512];
     ngx_pool_cleanup_t  *cln;
 
-    fd = ngx_open_file(amcf->snapshot.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "attck snapshot \"%V\" cannot be opened",
-                           &amcf->snapshot);
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%V\" failed", &amcf->snapshot);
-        goto failed;
+    cln->handler = ngx_http_attck_free_snapshot;
+    cln->data = amcf;
+
+    if (ngx_http_attck_read(amcf, err, sizeof(err)) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_ERROR;
     }
 
-    amcf->size = (size_t) ngx_file_size(&fi);
-
-    /*
-     * the slab allocator keeps under 1/100 of the zone for its page
-     * descriptors; 1/32 and a few pages leave a safe margin
-     */
-
-    room = amcf->shm_zone->shm.size - amcf->shm_zone->shm.size / 32
-           - 8 * ngx_pagesize;
-
-    if (amcf->size > room) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "attck snapshot \"%V\" is %uz bytes, too large "
-                           "for zone \"%V\" (room for %uz)", &amcf->snapshot,
-                           amcf->size, &amcf->shm_zone->shm.name, room);
-        goto failed;
-    }
-
-    if (amcf->size > room / 2) {
+    if (amcf->size > amcf->shm_zone->shm.size / 2) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "attck zone \"%V\" cannot hold two snapshots of "
                            "%uz bytes: a reload with a new snapshot will be "
@@ -244,63 +242,7 @@ ngx_http_attck_read_snapshot(ngx_conf_t *cf, ngx_http_attck_main_conf_t *amcf)
                            &amcf->shm_zone->shm.name, amcf->size);
     }
 
-    amcf->data = ngx_alloc(amcf->size ? amcf->size : 1, cf->log);
-    if (amcf->data == NULL) {
-        goto failed;
-    }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        goto failed;
-    }
-
-    cln->handler = ngx_http_attck_free_snapshot;
-    cln->data = amcf;
-
-    for (done = 0; done < amcf->size; done += n) {
-        n = ngx_read_fd(fd, amcf->data + done, amcf->size - done);
-
-        if (n == -1) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                               "attck snapshot \"%V\" cannot be read",
-                               &amcf->snapshot);
-            goto failed;
-        }
-
-        if (n == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "attck snapshot \"%V\" shrank while read",
-                               &amcf->snapshot);
-            goto failed;
-        }
-    }
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
-                           ngx_close_file_n " \"%V\" failed",
-                           &amcf->snapshot);
-    }
-
-    if (attck_snap_open(&snap, amcf->data, amcf->size, 0, err, sizeof(err))
-        != 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "attck snapshot \"%V\" refused: %s",
-                           &amcf->snapshot, err);
-        return NGX_ERROR;
-    }
-
     return NGX_OK;
-
-failed:
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
-                           ngx_close_file_n " \"%V\" failed",
-                           &amcf->snapshot);
-    }
-
-    return NGX_ERROR;
 }
 
 
@@ -387,15 +329,31 @@ ngx_http_attck_snapshot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* attck_api; and attck_cyberrange; (cmd->offset 1) */
+
 static char *
 ngx_http_attck_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_attck_loc_conf_t  *alcf = conf;
 
+    if (cmd->offset) {
+        return ngx_http_attck_handler_location(cf, &alcf->cr_prefix,
+                                               ngx_http_attck_cr_handler);
+    }
+
+    return ngx_http_attck_handler_location(cf, &alcf->prefix,
+                                           ngx_http_attck_api_handler);
+}
+
+
+static char *
+ngx_http_attck_handler_location(ngx_conf_t *cf, ngx_str_t *prefix,
+    ngx_http_handler_pt handler)
+{
     ngx_http_core_loc_conf_t    *clcf;
     ngx_http_attck_main_conf_t  *amcf;
 
-    if (alcf->prefix.data) {
+    if (prefix->data) {
         return "is duplicate";
     }
 
@@ -404,23 +362,76 @@ ngx_http_attck_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 #if (NGX_PCRE)
     if (clcf->regex) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"attck_api\" needs a prefix location, "
+                           "this directive needs a prefix location, "
                            "not a regular expression");
         return NGX_CONF_ERROR;
     }
 #endif
 
+    if (clcf->handler) {
+        return "conflicts with another handler of this location";
+    }
+
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_attck_module);
 
     if (amcf->shm_zone == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"attck_api\" needs an \"attck_zone\" earlier "
+                           "this directive needs an \"attck_zone\" earlier "
                            "in the http block");
         return NGX_CONF_ERROR;
     }
 
-    alcf->prefix = clcf->name;
-    clcf->handler = ngx_http_attck_api_handler;
+    *prefix = clcf->name;
+    clcf->handler = handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* attck_cyberrange_training linear|adaptive /uri; */
+
+static char *
+ngx_http_attck_training(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attck_loc_conf_t  *alcf = conf;
+
+    ngx_str_t                  *value;
+    ngx_http_attck_training_t  *t;
+
+    value = cf->args->elts;
+
+    if (!(value[1].len == 6 && ngx_strncmp(value[1].data, "linear", 6) == 0)
+        && !(value[1].len == 8
+             && ngx_strncmp(value[1].data, "adaptive", 8) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid training kind \"%V\": linear or "
+                           "adaptive", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (value[2].len == 0 || value[2].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is not a location (it starts with /)",
+                           &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (alcf->training == NGX_CONF_UNSET_PTR) {
+        alcf->training = ngx_array_create(cf->pool, 2,
+                                          sizeof(ngx_http_attck_training_t));
+        if (alcf->training == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    t = ngx_array_push(alcf->training);
+    if (t == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    t->label = value[1];
+    t->uri = value[2];
 
     return NGX_CONF_OK;
 }

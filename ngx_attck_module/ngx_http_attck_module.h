@@ -68,7 +68,15 @@ typedef struct {
 
 
 typedef struct {
+    ngx_str_t                  label;       /* "linear", "adaptive" */
+    ngx_str_t                  uri;         /* a location to fetch from */
+} ngx_http_attck_training_t;
+
+
+typedef struct {
     ngx_str_t                  prefix;      /* the attck_api location */
+    ngx_str_t                  cr_prefix;   /* the attck_cyberrange one */
+    ngx_array_t               *training;    /* ngx_http_attck_training_t */
 } ngx_http_attck_loc_conf_t;
 
 
@@ -76,6 +84,8 @@ extern ngx_module_t  ngx_http_attck_module;
 
 
 ngx_int_t ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+ngx_int_t ngx_http_attck_read(ngx_http_attck_main_conf_t *amcf, char *err,
+    size_t errlen);
 void ngx_http_attck_publish(ngx_http_attck_main_conf_t *amcf,
     ngx_log_t *log);
 void ngx_http_attck_drop_pending(ngx_http_attck_main_conf_t *amcf);
@@ -83,6 +93,17 @@ void ngx_http_attck_drop_pending(ngx_http_attck_main_conf_t *amcf);
 ngx_http_attck_local_t *ngx_http_attck_acquire(ngx_http_request_t *r,
     ngx_http_attck_main_conf_t *amcf, ngx_int_t *rc);
 ngx_int_t ngx_http_attck_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_attck_cr_handler(ngx_http_request_t *r);
+
+/* reads attck_snapshot again in a worker: NGX_OK, NGX_DECLINED (same), or
+ * NGX_ERROR; *number is the generation now current */
+ngx_int_t ngx_http_attck_reload(ngx_http_attck_main_conf_t *amcf,
+    ngx_log_t *log, ngx_uint_t *number);
+ngx_int_t ngx_http_attck_send(ngx_http_request_t *r, ngx_str_t *type,
+    u_char *body, size_t len, u_char *etag, size_t etag_len,
+    ngx_uint_t in_memory);
+
+extern ngx_str_t  ngx_http_attck_json_type;
 void ngx_http_attck_exit_process(ngx_cycle_t *cycle);
 
 

@@ -21,6 +21,8 @@
 
 static ngx_int_t ngx_http_attck_load(ngx_http_attck_main_conf_t *amcf,
     ngx_log_t *log);
+static ngx_int_t ngx_http_attck_read_fd(ngx_fd_t fd,
+    ngx_http_attck_main_conf_t *amcf, char *err, size_t errlen);
 static void ngx_http_attck_sweep(ngx_http_attck_main_conf_t *amcf);
 static void ngx_http_attck_unref_locked(ngx_http_attck_main_conf_t *amcf,
     ngx_http_attck_gen_t *gen);
@@ -159,6 +161,149 @@ done:
 
     ngx_free(amcf->data);
     amcf->data = NULL;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Reads attck_snapshot into amcf->data and checks it; err says why not.
+ * The slab allocator keeps under 1/100 of the zone for its page
+ * descriptors: 1/32 and a few pages leave a safe margin.
+ */
+
+ngx_int_t
+ngx_http_attck_read(ngx_http_attck_main_conf_t *amcf, char *err,
+    size_t errlen)
+{
+    char             reason[256];
+    size_t           room;
+    ngx_fd_t         fd;
+    ngx_int_t        rc;
+    attck_snap_t     snap;
+    ngx_file_info_t  fi;
+
+    fd = ngx_open_file(amcf->snapshot.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_snprintf((u_char *) err, errlen, "attck snapshot \"%V\" cannot "
+                     "be opened: %s%Z", &amcf->snapshot,
+                     strerror(ngx_errno));
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_snprintf((u_char *) err, errlen, ngx_fd_info_n " \"%V\" failed: "
+                     "%s%Z", &amcf->snapshot, strerror(ngx_errno));
+        goto done;
+    }
+
+    amcf->size = (size_t) ngx_file_size(&fi);
+    room = amcf->shm_zone->shm.size - amcf->shm_zone->shm.size / 32
+           - 8 * ngx_pagesize;
+
+    if (amcf->size > room) {
+        ngx_snprintf((u_char *) err, errlen, "attck snapshot \"%V\" is %uz "
+                     "bytes, too large for zone \"%V\" (room for %uz)%Z",
+                     &amcf->snapshot, amcf->size, &amcf->shm_zone->shm.name,
+                     room);
+        goto done;
+    }
+
+    if (ngx_http_attck_read_fd(fd, amcf, err, errlen) != NGX_OK) {
+        goto done;
+    }
+
+    if (attck_snap_open(&snap, amcf->data, amcf->size, 0, reason,
+                        sizeof(reason))
+        != 0)
+    {
+        ngx_snprintf((u_char *) err, errlen, "attck snapshot \"%V\" "
+                     "refused: %s%Z", &amcf->snapshot, reason);
+        goto done;
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    (void) ngx_close_file(fd);
+
+    if (rc != NGX_OK && amcf->data) {
+        ngx_free(amcf->data);
+        amcf->data = NULL;
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_attck_read_fd(ngx_fd_t fd, ngx_http_attck_main_conf_t *amcf,
+    char *err, size_t errlen)
+{
+    size_t   done;
+    ssize_t  n;
+
+    amcf->data = ngx_alloc(amcf->size ? amcf->size : 1, ngx_cycle->log);
+    if (amcf->data == NULL) {
+        ngx_snprintf((u_char *) err, errlen, "no memory for %uz bytes%Z",
+                     amcf->size);
+        return NGX_ERROR;
+    }
+
+    for (done = 0; done < amcf->size; done += n) {
+        n = ngx_read_fd(fd, amcf->data + done, amcf->size - done);
+
+        if (n == -1) {
+            ngx_snprintf((u_char *) err, errlen, "attck snapshot \"%V\" "
+                         "cannot be read: %s%Z", &amcf->snapshot,
+                         strerror(ngx_errno));
+            return NGX_ERROR;
+        }
+
+        if (n == 0) {
+            ngx_snprintf((u_char *) err, errlen, "attck snapshot \"%V\" "
+                         "shrank while read%Z", &amcf->snapshot);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * PUT mitre-update-matrix-data: a worker loads the file again and makes
+ * it current; the other workers see the new generation on their next
+ * request.
+ */
+
+ngx_int_t
+ngx_http_attck_reload(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log,
+    ngx_uint_t *number)
+{
+    char  err[512];
+
+    if (ngx_http_attck_read(amcf, err, sizeof(err)) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "%s; keeping the current one",
+                      err);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_attck_load(amcf, log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (amcf->pending == NULL) {
+        *number = amcf->sh->current->number;
+        return NGX_DECLINED;
+    }
+
+    ngx_http_attck_publish(amcf, log);
+    *number = amcf->sh->current->number;
 
     return NGX_OK;
 }

@@ -1,0 +1,898 @@
+
+/*
+ * ngx_http_attck_module: drop-in compatibility with the cyber-range
+ * technique service (../shared/notes/cyberrange-compat.md) under an
+ * "attck_cyberrange" location.
+ *
+ * The technique index is a pre-rendered document.  The matrix is an HTML
+ * template from the snapshot into which the training overlay is filled:
+ * training definitions come from operator-configured locations through
+ * in-memory subrequests (the caller's Authorization header travels with
+ * them), all started at once, and the matrix is drawn when the last one
+ * is done.  A training service that fails or is too slow only loses its
+ * dots: the matrix still answers, and says what is missing.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "ngx_http_attck_module.h"
+#include "snapshot/attck_args.h"
+
+
+#define NGX_HTTP_ATTCK_CR_MAX_DEFS   4096
+#define NGX_HTTP_ATTCK_CR_MAX_KEY    24
+
+
+typedef struct {
+    ngx_str_t                  label;       /* "linear", "adaptive" */
+    ngx_int_t                  status;      /* of the subrequest, 0: pending */
+    ngx_uint_t                 invalid;     /* 200, but no JSON array */
+    ngx_str_t                  body;
+} ngx_http_attck_cr_source_t;
+
+
+typedef struct {
+    u_char                     key[NGX_HTTP_ATTCK_CR_MAX_KEY];
+    size_t                     len;
+    ngx_uint_t                 def;
+} ngx_http_attck_cr_dot_t;
+
+
+typedef struct {
+    json_t                    *title;
+    json_t                    *id;
+    ngx_str_t                 *label;
+} ngx_http_attck_cr_def_t;
+
+
+typedef struct {
+    ngx_http_attck_local_t    *local;
+    const attck_snap_doc_t    *tmpl;
+    ngx_uint_t                 played;
+    ngx_uint_t                 nsources;
+    ngx_http_attck_cr_source_t *sources;
+} ngx_http_attck_cr_ctx_t;
+
+
+static ngx_int_t ngx_http_attck_cr_index(ngx_http_request_t *r,
+    ngx_http_attck_local_t *local);
+static ngx_int_t ngx_http_attck_cr_matrix(ngx_http_request_t *r,
+    ngx_http_attck_local_t *local);
+static ngx_int_t ngx_http_attck_cr_subrequest_done(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static void ngx_http_attck_cr_resume(ngx_http_request_t *r);
+static ngx_int_t ngx_http_attck_cr_render(ngx_http_request_t *r,
+    ngx_http_attck_cr_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_cr_overlay(ngx_http_request_t *r,
+    ngx_http_attck_cr_ctx_t *ctx, ngx_array_t *defs, ngx_array_t *dots,
+    json_t *docs);
+static int ngx_libc_cdecl ngx_http_attck_cr_dot_cmp(const void *a,
+    const void *b);
+static size_t ngx_http_attck_cr_escape(u_char *dst, u_char *src, size_t len);
+static size_t ngx_http_attck_cr_label(u_char *dst,
+    ngx_http_attck_cr_def_t *def);
+static ngx_int_t ngx_http_attck_cr_refresh(ngx_http_request_t *r);
+static ngx_int_t ngx_http_attck_cr_message(ngx_http_request_t *r,
+    u_char *msg);
+static ngx_int_t ngx_http_attck_cr_not_allowed(ngx_http_request_t *r,
+    char *allow);
+static ngx_int_t ngx_http_attck_cr_detail(ngx_http_request_t *r,
+    ngx_uint_t status, const char *detail);
+
+
+static ngx_str_t  ngx_http_attck_html_type =
+    ngx_string("text/html; charset=utf-8");
+
+static ngx_str_t  ngx_http_attck_overlay_header =
+    ngx_string("X-ATTCK-Overlay");
+
+
+ngx_int_t
+ngx_http_attck_cr_handler(ngx_http_request_t *r)
+{
+    u_char                      *p;
+    size_t                       len;
+    ngx_int_t                    rc;
+    ngx_http_attck_local_t      *local;
+    ngx_http_attck_loc_conf_t   *alcf;
+    ngx_http_attck_main_conf_t  *amcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attck_module);
+
+    if (r->uri.len < alcf->cr_prefix.len) {
+        return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_FOUND, "Not found.");
+    }
+
+    p = r->uri.data + alcf->cr_prefix.len;
+    len = r->uri.len - alcf->cr_prefix.len;
+
+    if (len && p[0] == '/') {
+        p++;
+        len--;
+    }
+
+    if (len && p[len - 1] == '/') {
+        len--;
+    }
+
+    if (len == sizeof("mitre-update-matrix-data") - 1
+        && ngx_strncmp(p, "mitre-update-matrix-data", len) == 0)
+    {
+        if (r->method != NGX_HTTP_PUT) {
+            rc = ngx_http_discard_request_body(r);
+
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            return ngx_http_attck_cr_not_allowed(r, "PUT");
+        }
+
+        return ngx_http_attck_cr_refresh(r);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_attck_cr_not_allowed(r, "GET, HEAD");
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_attck_module);
+
+    local = ngx_http_attck_acquire(r, amcf, &rc);
+
+    if (local == NULL) {
+        return rc == NGX_HTTP_SERVICE_UNAVAILABLE
+               ? ngx_http_attck_cr_detail(r, rc, "No ATT&CK data is loaded.")
+               : rc;
+    }
+
+    /* "technqiue": the misspelling the front end calls */
+
+    if ((len == sizeof("mitre-technique-index") - 1
+         && ngx_strncmp(p, "mitre-technique-index", len) == 0)
+        || (len == sizeof("mitre-technqiue-index") - 1
+            && ngx_strncmp(p, "mitre-technqiue-index", len) == 0))
+    {
+        return ngx_http_attck_cr_index(r, local);
+    }
+
+    if (len == sizeof("mitre-matrix-visualisation") - 1
+        && ngx_strncmp(p, "mitre-matrix-visualisation", len) == 0)
+    {
+        return ngx_http_attck_cr_matrix(r, local);
+    }
+
+    return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_FOUND, "Not found.");
+}
+
+
+static ngx_int_t
+ngx_http_attck_cr_index(ngx_http_request_t *r, ngx_http_attck_local_t *local)
+{
+    const attck_snap_doc_t  *doc;
+
+    doc = attck_snap_find(&local->snap, &local->snap.views[0],
+                          "cyberrange/technique-index",
+                          sizeof("cyberrange/technique-index") - 1);
+
+    if (doc == NULL) {
+        return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_FOUND,
+                                        "Enterprise ATT&CK is not loaded.");
+    }
+
+    return ngx_http_attck_send(r, &ngx_http_attck_json_type,
+                   (u_char *) attck_snap_bytes(&local->snap, doc->body),
+                   doc->body.len,
+                   (u_char *) attck_snap_bytes(&local->snap, doc->etag),
+                   doc->etag.len, 1);
+}
+
+
+static ngx_int_t
+ngx_http_attck_cr_matrix(ngx_http_request_t *r, ngx_http_attck_local_t *local)
+{
+    int                          b;
+    char                         buf[8];
+    const char                  *p, *end, *key;
+    ngx_uint_t                   i, subs;
+    attck_arg_t                  arg;
+    ngx_http_request_t          *sr;
+    ngx_http_attck_cr_ctx_t     *ctx;
+    ngx_http_attck_training_t   *t;
+    ngx_http_attck_loc_conf_t   *alcf;
+    ngx_http_post_subrequest_t  *ps;
+
+    if (r->headers_in.authorization == NULL) {
+        return ngx_http_attck_cr_detail(r, NGX_HTTP_BAD_REQUEST,
+                                        "Authentication token is missing "
+                                        "from the header");
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_attck_cr_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->local = local;
+    subs = 0;
+
+    /* played=true|false, and ours: subtechniques=true|false */
+
+    p = (const char *) r->args.data;
+    end = p + r->args.len;
+
+    while (attck_args_next(&p, end, &arg, buf, sizeof(buf)) == ATTCK_ARGS_OK)
+    {
+        b = attck_args_bool(arg.value, arg.value_len);
+
+        if (attck_args_eq(arg.name, arg.name_len, "played")) {
+            ctx->played = (b == 1);
+
+        } else if (attck_args_eq(arg.name, arg.name_len, "subtechniques")) {
+            subs = (b == 1);
+        }
+    }
+
+    key = subs ? "cyberrange/matrix-sub" : "cyberrange/matrix";
+    ctx->tmpl = attck_snap_find(&local->snap, &local->snap.views[0], key,
+                                ngx_strlen(key));
+
+    if (ctx->tmpl == NULL) {
+        return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_FOUND,
+                                        "Enterprise ATT&CK is not loaded.");
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attck_module);
+
+    if (alcf->training == NULL || r->header_only) {
+        return ngx_http_attck_cr_render(r, ctx);
+    }
+
+    ctx->nsources = alcf->training->nelts;
+    ctx->sources = ngx_pcalloc(r->pool, ctx->nsources
+                                        * sizeof(ngx_http_attck_cr_source_t));
+    if (ctx->sources == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_attck_module);
+
+    t = alcf->training->elts;
+
+    for (i = 0; i < ctx->nsources; i++) {
+        ctx->sources[i].label = t[i].label;
+
+        ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+        if (ps == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ps->handler = ngx_http_attck_cr_subrequest_done;
+        ps->data = &ctx->sources[i];
+
+        /* the subrequest gets the caller's headers, Authorization too */
+
+        if (ngx_http_subrequest(r, &t[i].uri, NULL, &sr, ps,
+                                NGX_HTTP_SUBREQUEST_IN_MEMORY
+                                |NGX_HTTP_SUBREQUEST_WAITED)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    r->write_event_handler = ngx_http_attck_cr_resume;
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_attck_cr_subrequest_done(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_attck_cr_source_t  *src = data;
+
+    /* a failed upstream finalizes with its status (502, 504) as rc */
+
+    if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        src->status = (rc == NGX_ERROR) ? NGX_HTTP_BAD_GATEWAY : rc;
+
+    } else {
+        src->status = sr->headers_out.status ? sr->headers_out.status
+                                             : NGX_HTTP_BAD_GATEWAY;
+    }
+
+    if (sr->out && sr->out->buf) {
+        src->body.data = sr->out->buf->pos;
+        src->body.len = sr->out->buf->last - sr->out->buf->pos;
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_attck_cr_resume(ngx_http_request_t *r)
+{
+    ngx_uint_t                i;
+    ngx_http_attck_cr_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_attck_module);
+
+    for (i = 0; i < ctx->nsources; i++) {
+        if (ctx->sources[i].status == 0) {
+            return;
+        }
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ngx_http_finalize_request(r, ngx_http_attck_cr_render(r, ctx));
+}
+
+
+/* the definitions of the sources that answered, and their dots */
+
+static ngx_int_t
+ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
+    ngx_array_t *defs, ngx_array_t *dots, json_t *docs)
+{
+    size_t                       i, k, n;
+    json_t                      *list, *d, *techs, *tk;
+    ngx_uint_t                   s;
+    const char                  *key;
+    json_error_t                 je;
+    ngx_http_attck_cr_def_t     *def;
+    ngx_http_attck_cr_dot_t     *dot;
+    ngx_http_attck_cr_source_t  *src;
+
+    for (s = 0; s < ctx->nsources; s++) {
+        src = &ctx->sources[s];
+
+        if (src->status != NGX_HTTP_OK) {
+            continue;
+        }
+
+        list = json_loadb((const char *) src->body.data, src->body.len, 0,
+                          &je);
+
+        if (!json_is_array(list)) {
+            json_decref(list);
+            src->status = NGX_HTTP_BAD_GATEWAY;
+            src->invalid = 1;
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "attck: %V training definitions are not a JSON "
+                          "array", &src->label);
+            continue;
+        }
+
+        json_array_append_new(docs, list);
+
+        json_array_foreach(list, i, d) {
+            techs = json_object_get(d, "mitre_techniques");
+
+            if (!json_is_array(techs)
+                || (ctx->played && !json_is_true(json_object_get(d, "played")))
+                || defs->nelts >= NGX_HTTP_ATTCK_CR_MAX_DEFS)
+            {
+                continue;
+            }
+
+            def = ngx_array_push(defs);
+            if (def == NULL) {
+                return NGX_ERROR;
+            }
+
+            def->title = json_object_get(d, "title");
+            def->id = json_object_get(d, "id");
+            def->label = &src->label;
+
+            /*
+             * "TA0042.T1588.006" marks the sub-technique's cell and, cut
+             * to "TA0042.T1588", its parent's
+             */
+
+            json_array_foreach(techs, k, tk) {
+                key = json_string_value(tk);
+
+                if (key == NULL
+                    || (n = ngx_strlen(key)) >= NGX_HTTP_ATTCK_CR_MAX_KEY)
+                {
+                    continue;
+                }
+
+                dot = ngx_array_push(dots);
+                if (dot == NULL) {
+                    return NGX_ERROR;
+                }
+
+                ngx_memcpy(dot->key, key, n);
+                dot->len = n;
+                dot->def = defs->nelts - 1;
+
+                if (n > 12 && key[12] == '.') {
+                    dot = ngx_array_push(dots);
+                    if (dot == NULL) {
+                        return NGX_ERROR;
+                    }
+
+                    ngx_memcpy(dot->key, key, 12);
+                    dot->len = 12;
+                    dot->def = defs->nelts - 1;
+                }
+            }
+        }
+    }
+
+    ngx_qsort(dots->elts, dots->nelts, sizeof(ngx_http_attck_cr_dot_t),
+              ngx_http_attck_cr_dot_cmp);
+
+    return NGX_OK;
+}
+
+
+static int ngx_libc_cdecl
+ngx_http_attck_cr_dot_cmp(const void *a, const void *b)
+{
+    ngx_int_t                 c;
+    const ngx_http_attck_cr_dot_t  *x = a, *y = b;
+
+    c = ngx_memn2cmp((u_char *) x->key, (u_char *) y->key, x->len, y->len);
+
+    if (c) {
+        return (int) c;
+    }
+
+    return (x->def > y->def) - (x->def < y->def);
+}
+
+
+/* HTML-escapes src into dst (NULL: counts); returns the length */
+
+static size_t
+ngx_http_attck_cr_escape(u_char *dst, u_char *src, size_t len)
+{
+    size_t   n;
+    u_char  *e;
+
+    for (n = 0; len--; src++) {
+        switch (*src) {
+        case '&':
+            e = (u_char *) "&amp;";
+            break;
+        case '<':
+            e = (u_char *) "&lt;";
+            break;
+        case '>':
+            e = (u_char *) "&gt;";
+            break;
+        case '"':
+            e = (u_char *) "&quot;";
+            break;
+        case '\'':
+            e = (u_char *) "&#39;";
+            break;
+        default:
+            if (*src < 0x20) {
+                continue;
+            }
+
+            if (dst) {
+                dst[n] = *src;
+            }
+
+            n++;
+            continue;
+        }
+
+        if (dst) {
+            ngx_memcpy(dst + n, e, ngx_strlen(e));
+        }
+
+        n += ngx_strlen(e);
+    }
+
+    return n;
+}
+
+
+/*
+ * A definition's label: "Title (id)", escaped; ids may be numbers or
+ * strings, anything else is left out.
+ */
+
+static size_t
+ngx_http_attck_cr_label(u_char *dst, ngx_http_attck_cr_def_t *def)
+{
+    u_char   num[NGX_INT64_LEN + 2], *p;
+    size_t   n;
+
+    n = 0;
+
+    if (json_is_string(def->title)) {
+        n += ngx_http_attck_cr_escape(dst, (u_char *)
+                                      json_string_value(def->title),
+                                      json_string_length(def->title));
+    }
+
+    p = num;
+
+    if (json_is_integer(def->id)) {
+        p = ngx_sprintf(num, " (%L)", (int64_t) json_integer_value(def->id));
+
+    } else if (json_is_string(def->id)) {
+        if (dst) {
+            ngx_memcpy(dst + n, " (", 2);
+        }
+
+        n += 2;
+        n += ngx_http_attck_cr_escape(dst ? dst + n : NULL, (u_char *)
+                                      json_string_value(def->id),
+                                      json_string_length(def->id));
+        p = ngx_cpymem(num, ")", 1);
+    }
+
+    if (dst) {
+        ngx_memcpy(dst + n, num, p - num);
+    }
+
+    return n + (p - num);
+}
+
+
+static ngx_int_t
+ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
+{
+    u_char                      *p, *end, *mark, *key, *out;
+    size_t                       len, klen;
+    json_t                      *docs;
+    ngx_int_t                    lo, hi, mid, c;
+    ngx_uint_t                   i, s, missing;
+    ngx_array_t                  defs, dots;
+    ngx_table_elt_t             *h;
+    ngx_http_attck_cr_def_t     *def;
+    ngx_http_attck_cr_dot_t     *dot;
+    const attck_snap_t          *snap;
+
+    static const char  dot_fmt[] =
+        "<span class=\"attck-dot\" style=\"background:hsl(%ui,%ui%%,%ui%%)\" "
+        "title=\"";
+
+    snap = &ctx->local->snap;
+    docs = json_array();
+
+    if (ngx_array_init(&defs, r->pool, 16, sizeof(ngx_http_attck_cr_def_t))
+        != NGX_OK
+        || ngx_array_init(&dots, r->pool, 64,
+                          sizeof(ngx_http_attck_cr_dot_t))
+           != NGX_OK
+        || ngx_http_attck_cr_overlay(r, ctx, &defs, &dots, docs) != NGX_OK)
+    {
+        json_decref(docs);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    def = defs.elts;
+    dot = dots.elts;
+
+    /*
+     * An upper bound of the answer's length, then one pass to write it: a
+     * legend line per definition holds a dot and its label twice, a cell's
+     * dot the label once; sizeof(dot_fmt) covers the three numbers.
+     */
+
+    len = ctx->tmpl->body.len + 256 + ctx->nsources * 256;
+
+    for (i = 0; i < defs.nelts; i++) {
+        len += sizeof(dot_fmt) + 32 + 2 * ngx_http_attck_cr_label(NULL, &def[i]);
+    }
+
+    for (i = 0; i < dots.nelts; i++) {
+        len += sizeof(dot_fmt) + 16
+               + ngx_http_attck_cr_label(NULL, &def[dot[i].def]);
+    }
+
+    out = ngx_pnalloc(r->pool, len);
+    if (out == NULL) {
+        json_decref(docs);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = (u_char *) attck_snap_bytes(snap, ctx->tmpl->body);
+    end = p + ctx->tmpl->body.len;
+    len = 0;
+
+    for ( ;; ) {
+        mark = p;
+
+        while (mark < end && *mark != ATTCK_CR_CELL && *mark != ATTCK_CR_LEGEND)
+        {
+            mark++;
+        }
+
+        ngx_memcpy(out + len, p, mark - p);
+        len += mark - p;
+
+        if (mark == end) {
+            break;
+        }
+
+        if (*mark == ATTCK_CR_LEGEND) {
+            p = mark + 1;
+
+            /* the legend, and a notice per training service not heard */
+
+            for (s = 0; s < ctx->nsources; s++) {
+                if (ctx->sources[s].status == NGX_HTTP_OK) {
+                    continue;
+                }
+
+                len += ngx_sprintf(out + len, "<div class=\"attck-notice\">"
+                                   "%c%*s training definitions are "
+                                   "unavailable", ngx_toupper(
+                                       ctx->sources[s].label.data[0]),
+                                   ctx->sources[s].label.len - 1,
+                                   ctx->sources[s].label.data + 1)
+                       - (out + len);
+
+                if (ctx->sources[s].invalid) {
+                    len += ngx_sprintf(out + len, " (not a JSON array)")
+                           - (out + len);
+
+                } else {
+                    len += ngx_sprintf(out + len, " (HTTP %i)",
+                                       ctx->sources[s].status)
+                           - (out + len);
+                }
+
+                len += ngx_sprintf(out + len, ": the matrix is shown without "
+                                   "them.</div>")
+                       - (out + len);
+            }
+
+            len += ngx_sprintf(out + len, "<div class=\"attck-legend\">")
+                   - (out + len);
+
+            for (s = 0; s < ctx->nsources; s++) {
+                len += ngx_sprintf(out + len, "<h4>%c%*s training:</h4><ul>",
+                                   ngx_toupper(ctx->sources[s].label.data[0]),
+                                   ctx->sources[s].label.len - 1,
+                                   ctx->sources[s].label.data + 1)
+                       - (out + len);
+
+                for (i = 0; i < defs.nelts; i++) {
+                    if (def[i].label != &ctx->sources[s].label) {
+                        continue;
+                    }
+
+                    len += ngx_sprintf(out + len, "<li>")
+                           - (out + len);
+                    len += ngx_sprintf(out + len, dot_fmt,
+                                       (i * 137) % 360, 55 + (i % 3) * 15,
+                                       35 + (i / 3 % 3) * 12)
+                           - (out + len);
+                    len += ngx_http_attck_cr_label(out + len, &def[i]);
+                    len += ngx_sprintf(out + len, "\"></span> ")
+                           - (out + len);
+                    len += ngx_http_attck_cr_label(out + len, &def[i]);
+                    len += ngx_sprintf(out + len, "</li>") - (out + len);
+                }
+
+                len += ngx_sprintf(out + len, "</ul>") - (out + len);
+            }
+
+            len += ngx_sprintf(out + len, "</div>") - (out + len);
+
+            continue;
+        }
+
+        /* a cell: its dots, one per definition that uses it */
+
+        key = mark + 1;
+
+        for (p = key; p < end && *p != ATTCK_CR_END; p++) { /* void */ }
+
+        klen = p - key;
+        p = (p < end) ? p + 1 : p;
+
+        lo = 0;
+        hi = (ngx_int_t) dots.nelts;
+
+        while (lo < hi) {
+            mid = lo + (hi - lo) / 2;
+            c = ngx_memn2cmp(dot[mid].key, key, dot[mid].len, klen);
+
+            if (c < 0) {
+                lo = mid + 1;
+
+            } else {
+                hi = mid;
+            }
+        }
+
+        for (i = lo; i < dots.nelts
+                     && ngx_memn2cmp(dot[i].key, key, dot[i].len, klen) == 0;
+             i++)
+        {
+            if (i > (ngx_uint_t) lo && dot[i].def == dot[i - 1].def) {
+                continue;
+            }
+
+            len += ngx_sprintf(out + len, dot_fmt, (dot[i].def * 137) % 360,
+                               55 + (dot[i].def % 3) * 15,
+                               35 + (dot[i].def / 3 % 3) * 12)
+                   - (out + len);
+            len += ngx_http_attck_cr_label(out + len, &def[dot[i].def]);
+            len += ngx_sprintf(out + len, "\"></span>") - (out + len);
+        }
+    }
+
+    json_decref(docs);
+
+    /* whether every training service was heard, for the caller's code */
+
+    missing = 0;
+
+    for (s = 0; s < ctx->nsources; s++) {
+        missing += (ctx->sources[s].status != NGX_HTTP_OK);
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key = ngx_http_attck_overlay_header;
+
+    if (ctx->nsources == 0) {
+        ngx_str_set(&h->value, "none");
+
+    } else if (missing == 0) {
+        ngx_str_set(&h->value, "complete");
+
+    } else {
+        ngx_str_set(&h->value, "partial");
+    }
+
+    return ngx_http_attck_send(r, &ngx_http_attck_html_type, out, len, NULL,
+                               0, 0);
+}
+
+
+static ngx_int_t
+ngx_http_attck_cr_not_allowed(ngx_http_request_t *r, char *allow)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    ngx_str_set(&h->key, "Allow");
+    h->value.data = (u_char *) allow;
+    h->value.len = ngx_strlen(allow);
+
+    return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_ALLOWED,
+                                    "Method not allowed.");
+}
+
+
+static ngx_int_t
+ngx_http_attck_cr_detail(ngx_http_request_t *r, ngx_uint_t status,
+    const char *detail)
+{
+    u_char  *body, *p;
+    size_t   len;
+
+    /* the old service's error shape: {"detail": "..."} */
+
+    len = sizeof("{\"detail\":\"\"}") - 1
+          + ngx_escape_json(NULL, (u_char *) detail, ngx_strlen(detail))
+          + ngx_strlen(detail);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body, "{\"detail\":\"", 11);
+    p = (u_char *) ngx_escape_json(p, (u_char *) detail, ngx_strlen(detail));
+    p = ngx_cpymem(p, "\"}", 2);
+
+    r->headers_out.status = status;
+
+    return ngx_http_attck_send(r, &ngx_http_attck_json_type, body, p - body,
+                               NULL, 0, 0);
+}
+
+
+/*
+ * PUT mitre-update-matrix-data: reads the attck_snapshot file again and
+ * makes it current in every worker process.  The read blocks this worker
+ * for the time a snapshot takes to read (tens of milliseconds for all of
+ * ATT&CK); keep the location to operators with allow/deny.
+ */
+
+static ngx_int_t
+ngx_http_attck_cr_refresh(ngx_http_request_t *r)
+{
+    u_char                       msg[128];
+    ngx_int_t                    rc;
+    ngx_uint_t                   number;
+    ngx_http_attck_main_conf_t  *amcf;
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_attck_module);
+
+    if (amcf->snapshot.len == 0 || amcf->sh == NULL) {
+        return ngx_http_attck_cr_detail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        "No attck_snapshot is configured.");
+    }
+
+    rc = ngx_http_attck_reload(amcf, r->connection->log, &number);
+
+    if (rc == NGX_DECLINED) {
+        ngx_sprintf(msg, "ATT&CK data is up to date (generation %ui).%Z",
+                    number);
+
+    } else if (rc == NGX_OK) {
+        ngx_sprintf(msg, "ATT&CK data updated (generation %ui).%Z", number);
+
+    } else {
+        return ngx_http_attck_cr_detail(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "The ATT&CK snapshot could not be "
+                                        "loaded; the current data is kept "
+                                        "(see the error log).");
+    }
+
+    return ngx_http_attck_cr_message(r, msg);
+}
+
+
+static ngx_int_t
+ngx_http_attck_cr_message(ngx_http_request_t *r, u_char *msg)
+{
+    u_char  *body, *p;
+    size_t   len;
+
+    len = sizeof("{\"message\":\"\"}") - 1 + ngx_strlen(msg)
+          + ngx_escape_json(NULL, msg, ngx_strlen(msg));
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body, "{\"message\":\"", 12);
+    p = (u_char *) ngx_escape_json(p, msg, ngx_strlen(msg));
+    p = ngx_cpymem(p, "\"}", 2);
+
+    return ngx_http_attck_send(r, &ngx_http_attck_json_type, body, p - body,
+                               NULL, 0, 0);
+}

@@ -1,0 +1,267 @@
+# Drop-in compatibility with the cyber-range technique service
+# (../shared/notes/cyberrange-compat.md): the technique index against one
+# computed from the bundle by the contract's rules, the matrix with a
+# training overlay from stand-in training services (nginx locations that
+# check the caller's token), failing and silent services, hostile titles,
+# and the refresh.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use File::Temp ();
+use IO::Socket::INET;
+use Time::HiRes ();
+use Attck::Test qw(worker shared_dir run_cmd decode_json load_bundle
+                   attack_id free_port);
+
+# the refresh reads the snapshot in a worker process: it must be readable
+# by nginx's worker user, not only by the master
+my $dir = File::Temp::tempdir(CLEANUP => 1);
+chmod 0755, $dir;
+my $snap = "$dir/attck.snap";
+my $ent = shared_dir() . '/attack/enterprise-attack-18.1.json';
+my ($rc, $log) = run_cmd(worker(), 'compile', '-o', $snap, $ent);
+is($rc, 0, 'compiled Enterprise') or diag $log;
+
+# a training service that listens but never answers: the slow case
+my $silent = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1',
+                                   LocalPort => 0, Proto => 'tcp') or die $!;
+my $silent_port = $silent->sockport;
+my $dead_port = free_port();
+
+my $linear = '[{"id":12,"title":"Demo <script>alert(1)</script>",'
+           . '"played":true,"mitre_techniques":["TA0043.T1595",'
+           . '"TA0042.T1588.006","bogus key","TA0002.T1059.001"]},'
+           . '{"id":13,"title":"Not played \\" quote","played":false,'
+           . '"mitre_techniques":["TA0043.T1595"]}]';
+my $adaptive = '[{"id":"a-7","title":"Adaptive & co","played":true,'
+             . '"mitre_techniques":["TA0043.T1595","TA0007.T1046"]}]';
+# nginx unescapes \\ and \' inside a quoted string: escape them for it
+(my $linear_conf = $linear) =~ s/(['\\])/\\$1/g;
+
+my $cr = '/mitre-technique-service/api/v1';
+my $ng = Attck::Test->start_nginx(
+    http   => "attck_zone attck 64m; attck_snapshot $snap;",
+    server => <<"EOF2",
+        location $cr/ {
+            attck_cyberrange;
+            attck_cyberrange_training linear /_t/linear;
+            attck_cyberrange_training adaptive /_t/adaptive;
+        }
+        location /dead/ {
+            attck_cyberrange;
+            attck_cyberrange_training linear /_t/linear;
+            attck_cyberrange_training adaptive /_t/dead;
+        }
+        location /slow/ {
+            attck_cyberrange;
+            attck_cyberrange_training linear /_t/linear;
+            attck_cyberrange_training adaptive /_t/slow;
+        }
+        location /plain/ {
+            attck_cyberrange;
+        }
+        location = /_t/linear {
+            internal;
+            proxy_pass http://127.0.0.1:\$server_port/svc/training/api/v1/visualizations/training-definitions/mitre-techniques;
+            proxy_set_header Accept application/json;
+        }
+        location = /_t/adaptive {
+            internal;
+            proxy_pass http://127.0.0.1:\$server_port/svc/adaptive-training/api/v1/visualizations/training-definitions/mitre-techniques;
+        }
+        location = /_t/dead {
+            internal;
+            proxy_pass http://127.0.0.1:$dead_port/;
+        }
+        location = /_t/slow {
+            internal;
+            proxy_pass http://127.0.0.1:$silent_port/;
+            proxy_read_timeout 1s;
+        }
+        location = /svc/training/api/v1/visualizations/training-definitions/mitre-techniques {
+            if (\$http_authorization != "Bearer caller-token") { return 401; }
+            if (\$http_accept != "application/json") { return 406; }
+            default_type application/json;
+            return 200 '$linear_conf';
+        }
+        location = /svc/adaptive-training/api/v1/visualizations/training-definitions/mitre-techniques {
+            if (\$http_authorization != "Bearer caller-token") { return 401; }
+            default_type application/json;
+            return 200 '$adaptive';
+        }
+EOF2
+);
+
+# --- the technique index, computed here by the contract's rules ----------
+
+my $bundle = load_bundle('enterprise-attack-18.1.json');
+my %by = map { $_->{id} => $_ } @{ $bundle->{objects} };
+my ($matrix) = grep { $_->{type} eq 'x-mitre-matrix' && !$_->{x_mitre_deprecated} }
+               @{ $bundle->{objects} };
+my @want;
+for my $tref (@{ $matrix->{tactic_refs} }) {
+    my $t = $by{$tref};
+    my @techs = sort { $a->{name} cmp $b->{name} }
+        grep { $_->{type} eq 'attack-pattern' && !$_->{revoked}
+               && !$_->{x_mitre_deprecated} && !$_->{x_mitre_is_subtechnique}
+               && grep { $_->{kill_chain_name} eq 'mitre-attack'
+                         && $_->{phase_name} eq $t->{x_mitre_shortname} }
+                       @{ $_->{kill_chain_phases} || [] } }
+        @{ $bundle->{objects} };
+    push @want, map { { code => attack_id($t) . '.' . attack_id($_),
+                        name => $_->{name} } } @techs;
+}
+cmp_ok(scalar @want, '>', 200, 'the contract gives a full index');
+
+for my $path ("$cr/mitre-technique-index", "$cr/mitre-technqiue-index") {
+    my $res = $ng->get($path);
+    is($res->{status}, 200, "$path: 200");
+    like($res->{headers}{'content-type'}, qr{^application/json}, "$path: JSON");
+    is_deeply(decode_json($res->{content}), { techniques => \@want },
+              "$path: equal entry by entry to the index from the bundle");
+    ok($res->{headers}{etag}, "$path: ETag");
+}
+my @codes = map { $_->{code} } @want;
+ok(!(grep { !/^TA[0-9]{4}\.T[0-9]{4}$/ } @codes),
+   'every code matches the editor\'s pattern, parents only');
+
+# --- the matrix ----------------------------------------------------------
+
+my $res = $ng->get("$cr/mitre-matrix-visualisation?played=true");
+is($res->{status}, 400, 'no Authorization: 400');
+is_deeply(decode_json($res->{content}),
+          { detail => 'Authentication token is missing from the header' },
+          'no Authorization: the contract\'s body');
+
+sub matrix {
+    my ($path, $token) = @_;
+    return $ng->get($path, headers => { Authorization => $token // 'Bearer caller-token' });
+}
+
+sub dots_in {
+    my ($html, $tactic, $tech) = @_;
+    my ($cell) = $html =~ m{id="attck-$tactic-\Q$tech\E">(.*?)</div>}s;
+    return undef unless defined $cell;
+    return [ $cell =~ /title="([^"]*)"><\/span>/g ];
+}
+
+$res = matrix("$cr/mitre-matrix-visualisation?played=true");
+is($res->{status}, 200, 'matrix: 200');
+like($res->{headers}{'content-type'}, qr{^text/html}, 'matrix: HTML');
+is($res->{headers}{'x-attck-overlay'}, 'complete', 'both services answered');
+my $html = $res->{content};
+like($html, qr{^<style>}, 'a <style> block');
+like($html, qr{<div class="attck-matrix">}, 'and a <div>');
+my @cells = $html =~ /class="attck-cell" id="attck-(TA\d{4})-(T\d{4})"/g;
+is(scalar @cells / 2, scalar @want, 'one cell per index entry');
+
+my $demo = 'Demo &lt;script&gt;alert(1)&lt;/script&gt; (12)';
+is_deeply(dots_in($html, 'TA0043', 'T1595'), [ $demo, 'Adaptive &amp; co (a-7)' ],
+          'T1595 under Reconnaissance: a dot per played definition');
+is_deeply(dots_in($html, 'TA0042', 'T1588'), [ $demo ],
+          'TA0042.T1588.006 counts for T1588');
+is_deeply(dots_in($html, 'TA0007', 'T1046'), [ 'Adaptive &amp; co (a-7)' ],
+          'adaptive definition on T1046');
+is_deeply(dots_in($html, 'TA0002', 'T1059'), [ $demo ], 'T1059.001 -> T1059');
+is_deeply(dots_in($html, 'TA0043', 'T1592'), [], 'an unused cell has no dots');
+unlike($html, qr/<script>/, 'hostile title escaped');
+unlike($html, qr/Not played/, 'played=true: unplayed definitions left out');
+like($html, qr{<h4>Linear training:</h4><ul><li>.*?\Q$demo\E</li></ul>},
+     'legend: Linear training');
+like($html, qr{<h4>Adaptive training:</h4><ul><li>.*?Adaptive &amp; co \(a-7\)</li>},
+     'legend: Adaptive training');
+
+$html = matrix("$cr/mitre-matrix-visualisation?played=false")->{content};
+is_deeply(dots_in($html, 'TA0043', 'T1595'),
+          [ $demo, 'Not played &quot; quote (13)', 'Adaptive &amp; co (a-7)' ],
+          'played=false: every definition');
+
+my @styles = $html =~ /<li><span class="attck-dot" style="background:(hsl\([^)]*\))"/g;
+is(scalar @styles, 3, 'three definitions in the legend');
+my %seen;
+ok(!(grep { $seen{$_}++ } @styles), 'each definition has its own colour');
+
+$html = matrix("$cr/mitre-matrix-visualisation?played=true&subtechniques=true")->{content};
+is_deeply(dots_in($html, 'TA0042', 'T1588.006'), [ $demo ],
+          'subtechniques=true: a dot on the sub-technique\'s own cell');
+is_deeply(dots_in($html, 'TA0042', 'T1588.001'), [], 'and not on its siblings');
+
+# the caller's token travels to the training services, verbatim
+$res = matrix("$cr/mitre-matrix-visualisation?played=true", 'Bearer other');
+is($res->{status}, 200, 'a token the services refuse: the matrix still answers');
+is($res->{headers}{'x-attck-overlay'}, 'partial', 'overlay: partial');
+like($res->{content}, qr/Linear training definitions are unavailable \(HTTP 401\)/,
+     'the fragment says why');
+is_deeply(dots_in($res->{content}, 'TA0043', 'T1595'), [], 'no dots');
+
+# a service that is down, and one that never answers
+$res = matrix('/dead/mitre-matrix-visualisation?played=true');
+is($res->{status}, 200, 'a service down: 200');
+is($res->{headers}{'x-attck-overlay'}, 'partial', 'a service down: partial');
+like($res->{content}, qr/Adaptive training definitions are unavailable \(HTTP 502\)/,
+     'a service down: said in the fragment');
+is_deeply(dots_in($res->{content}, 'TA0043', 'T1595'), [ $demo ],
+          'a service down: the other one\'s dots stay');
+
+my $t0 = Time::HiRes::time();
+$res = matrix('/slow/mitre-matrix-visualisation?played=true');
+my $took = Time::HiRes::time() - $t0;
+is($res->{status}, 200, 'a silent service: 200');
+like($res->{content}, qr/Adaptive training definitions are unavailable \(HTTP 504\)/,
+     'a silent service: 504 at its timeout');
+cmp_ok($took, '<', 3, 'answered at the configured timeout');
+is($ng->get("$cr/mitre-technique-index")->{status}, 200,
+   'other requests are not held up');
+
+$res = matrix('/plain/mitre-matrix-visualisation');
+is($res->{status}, 200, 'no training services configured: 200');
+is($res->{headers}{'x-attck-overlay'}, 'none', 'overlay: none');
+
+# --- methods, unknown paths, refresh -------------------------------------
+
+$res = $ng->get("$cr/mitre-technique-index", method => 'POST');
+is($res->{status}, 405, 'POST index: 405');
+is($res->{headers}{allow}, 'GET, HEAD', 'Allow: GET, HEAD');
+$res = $ng->get("$cr/mitre-update-matrix-data");
+is($res->{status}, 405, 'GET refresh: 405');
+is($res->{headers}{allow}, 'PUT', 'Allow: PUT');
+is($ng->get("$cr/nothing")->{status}, 404, 'unknown endpoint: 404');
+is_deeply(decode_json($ng->get("$cr/nothing")->{content}), { detail => 'Not found.' },
+          'unknown endpoint: the old service\'s body');
+
+$res = $ng->get("$cr/mitre-update-matrix-data", method => 'PUT');
+is($res->{status}, 200, 'PUT refresh, unchanged snapshot: 200');
+like(decode_json($res->{content})->{message}, qr/up to date \(generation 1\)/,
+     'says it is up to date');
+
+# a new snapshot in place: the refresh serves it in every worker
+($rc, $log) = run_cmd(worker(), 'compile', '-o', $snap, $ent,
+                      shared_dir() . '/attack/ics-attack-18.1.json');
+is($rc, 0, 'recompiled with ICS') or diag $log;
+$res = $ng->get("$cr/mitre-update-matrix-data", method => 'PUT', content => '{}');
+is($res->{status}, 200, 'PUT refresh: 200');
+like(decode_json($res->{content})->{message}, qr/updated \(generation 2\)/,
+     'a new generation');
+my $ok = 0;
+for (1 .. 20) {
+    $ok++ if $ng->get("$cr/mitre-technique-index")->{status} == 200;
+}
+is($ok, 20, 'every worker serves after the refresh');
+
+# a corrupt file is refused; the data stays
+open(my $fh, '+<', $snap) or die $!;
+seek($fh, 5000, 0);
+print $fh "garbage";
+close $fh;
+$res = $ng->get("$cr/mitre-update-matrix-data", method => 'PUT');
+is($res->{status}, 500, 'corrupt snapshot: 500');
+like(decode_json($res->{content})->{detail}, qr/current data is kept/,
+     'corrupt snapshot: says the data is kept');
+like($ng->error_log, qr/checksum mismatch/, 'the reason is logged');
+is_deeply(decode_json($ng->get("$cr/mitre-technique-index")->{content}),
+          { techniques => \@want }, 'the index is unchanged');
+
+done_testing();
