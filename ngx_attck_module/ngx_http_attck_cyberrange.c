@@ -95,30 +95,27 @@ static ngx_str_t  ngx_http_attck_overlay_header =
 ngx_int_t
 ngx_http_attck_cr_handler(ngx_http_request_t *r)
 {
-    u_char                      *p;
+    u_char                      *p, *end;
     size_t                       len;
     ngx_int_t                    rc;
     ngx_http_attck_local_t      *local;
-    ngx_http_attck_loc_conf_t   *alcf;
     ngx_http_attck_main_conf_t  *amcf;
 
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attck_module);
+    /*
+     * The endpoints are one path segment each: take the last one, so that
+     * prefix and exact locations ("location = .../mitre-update-matrix-data",
+     * to restrict it) work alike.
+     */
 
-    if (r->uri.len < alcf->cr_prefix.len) {
-        return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_FOUND, "Not found.");
+    end = r->uri.data + r->uri.len;
+
+    if (end > r->uri.data && end[-1] == '/') {
+        end--;
     }
 
-    p = r->uri.data + alcf->cr_prefix.len;
-    len = r->uri.len - alcf->cr_prefix.len;
+    for (p = end; p > r->uri.data && p[-1] != '/'; p--) { /* void */ }
 
-    if (len && p[0] == '/') {
-        p++;
-        len--;
-    }
-
-    if (len && p[len - 1] == '/') {
-        len--;
-    }
+    len = end - p;
 
     if (len == sizeof("mitre-update-matrix-data") - 1
         && ngx_strncmp(p, "mitre-update-matrix-data", len) == 0)

@@ -63,6 +63,15 @@ my $ng = Attck::Test->start_nginx(
         location /plain/ {
             attck_cyberrange;
         }
+        location = /exact/mitre-update-matrix-data {
+            attck_cyberrange;
+            allow 127.0.0.1;
+            deny all;
+        }
+        location = /denied/mitre-update-matrix-data {
+            attck_cyberrange;
+            deny all;
+        }
         location = /_t/linear {
             internal;
             proxy_pass http://127.0.0.1:\$server_port/svc/training/api/v1/visualizations/training-definitions/mitre-techniques;
@@ -236,6 +245,10 @@ $res = $ng->get("$cr/mitre-update-matrix-data", method => 'PUT');
 is($res->{status}, 200, 'PUT refresh, unchanged snapshot: 200');
 like(decode_json($res->{content})->{message}, qr/up to date \(generation 1\)/,
      'says it is up to date');
+$res = $ng->get('/exact/mitre-update-matrix-data', method => 'PUT');
+is($res->{status}, 200, 'PUT refresh in an exact, allowed location: 200');
+is($ng->get('/denied/mitre-update-matrix-data', method => 'PUT')->{status}, 403,
+   'deny all keeps the refresh closed');
 
 # a new snapshot in place: the refresh serves it in every worker
 ($rc, $log) = run_cmd(worker(), 'compile', '-o', $snap, $ent,
