@@ -43,8 +43,9 @@ module: $(MODULE)
 
 $(WORKER): $(WORKER_SRCS) $(WORKER_HDRS) $(SNAP_SRCS) $(SNAP_HDRS)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(DEPS_CFLAGS) -o $@ $(WORKER_SRCS) \
+	$(CC) $(CFLAGS) $(WARN) $(DEPS_CFLAGS) -o $@.tmp $(WORKER_SRCS) \
 	    $(SNAP_SRCS) $(DEPS_LIBS)
+	mv -f $@.tmp $@
 
 # The module is built against the installed nginx the way Debian builds
 # its own dynamic modules: configure with the binary's ABI flags.
@@ -59,7 +60,8 @@ $(BUILD)/nginx/Makefile: config
 
 $(MODULE): $(BUILD)/nginx/Makefile $(MODULE_SRCS) $(SNAP_SRCS) $(SNAP_HDRS)
 	$(MAKE) -s -f $(BUILD)/nginx/Makefile -C $(NGINX_SRC) modules
-	cp $(BUILD)/nginx/ngx_http_attck_module.so $@
+	@# a new file, not the old one rewritten: a running nginx has it mapped
+	cp $(BUILD)/nginx/ngx_http_attck_module.so $@.tmp && mv -f $@.tmp $@
 
 clean:
 	rm -rf $(BUILD)

@@ -18,6 +18,8 @@
 #include "snapshot/attck_query.h"
 #include "snapshot/attck_text.h"
 
+#include <jansson.h>
+
 
 #define NGX_HTTP_ATTCK_MAX_ID        24
 #define NGX_HTTP_ATTCK_MAX_VALUE     256
@@ -38,7 +40,8 @@
 #define NGX_HTTP_ATTCK_I_LIMIT       6
 #define NGX_HTTP_ATTCK_I_OFFSET      7
 #define NGX_HTTP_ATTCK_I_Q           8
-#define NGX_HTTP_ATTCK_P_NUM         9
+#define NGX_HTTP_ATTCK_I_TECHNIQUES  9
+#define NGX_HTTP_ATTCK_P_NUM         10
 
 #define NGX_HTTP_ATTCK_P_RELEASE     (1 << NGX_HTTP_ATTCK_I_RELEASE)
 #define NGX_HTTP_ATTCK_P_TACTIC      (1 << NGX_HTTP_ATTCK_I_TACTIC)
@@ -49,6 +52,10 @@
 #define NGX_HTTP_ATTCK_P_LIMIT       (1 << NGX_HTTP_ATTCK_I_LIMIT)
 #define NGX_HTTP_ATTCK_P_OFFSET      (1 << NGX_HTTP_ATTCK_I_OFFSET)
 #define NGX_HTTP_ATTCK_P_Q           (1 << NGX_HTTP_ATTCK_I_Q)
+#define NGX_HTTP_ATTCK_P_TECHNIQUES  (1 << NGX_HTTP_ATTCK_I_TECHNIQUES)
+
+/* a list of technique ids may be longer than any other value */
+#define NGX_HTTP_ATTCK_MAX_LIST      2048
 
 
 typedef struct {
@@ -90,6 +97,8 @@ static ngx_int_t ngx_http_attck_matrix(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
 static ngx_int_t ngx_http_attck_index(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_layer(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
 static ngx_int_t ngx_http_attck_object(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
 static ngx_int_t ngx_http_attck_parse_args(ngx_http_request_t *r,
@@ -122,7 +131,8 @@ static ngx_str_t  ngx_http_attck_param_names[NGX_HTTP_ATTCK_P_NUM] = {
     ngx_string("include_revoked"),
     ngx_string("limit"),
     ngx_string("offset"),
-    ngx_string("q")
+    ngx_string("q"),
+    ngx_string("techniques")
 };
 
 
@@ -139,6 +149,10 @@ static ngx_http_attck_route_t  ngx_http_attck_routes[] = {
 
     { ngx_string("matrix"), ngx_http_attck_matrix,
       NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_DOMAIN, 0 },
+
+    { ngx_string("navigator-layer"), ngx_http_attck_layer,
+      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_DOMAIN
+      |NGX_HTTP_ATTCK_P_TECHNIQUES, 0 },
 
     { ngx_string("status"), ngx_http_attck_status,
       NGX_HTTP_ATTCK_P_RELEASE, 0 },
@@ -165,7 +179,7 @@ static u_char  ngx_http_attck_index_body[] =
     "\"detection-strategies/{id}\",\"data-components\","
     "\"data-components/{id}\",\"analytics\",\"analytics/{id}\",\"assets\","
     "\"assets/{id}\","
-    "\"matrix\",\"search\"]}";
+    "\"matrix\",\"search\",\"navigator-layer\"]}";
 
 
 ngx_str_t  ngx_http_attck_json_type =
@@ -326,7 +340,7 @@ ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
 {
     int           rc;
     u_char       *buf, *last;
-    size_t        len;
+    size_t        len, max;
     ngx_uint_t    i;
     const char   *p, *end;
     attck_arg_t   arg;
@@ -354,7 +368,7 @@ ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
     end = p + r->args.len;
 
     for ( ;; ) {
-        len = ngx_min(NGX_HTTP_ATTCK_MAX_VALUE, (size_t) (last - buf));
+        len = ngx_min(NGX_HTTP_ATTCK_MAX_LIST, (size_t) (last - buf));
 
         rc = attck_args_next(&p, end, &arg, (char *) buf, len);
 
@@ -366,8 +380,7 @@ ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
             return ngx_http_attck_fail(ctx, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         rc == ATTCK_ARGS_TOO_LONG
-                                        ? "a parameter value is longer than "
-                                          "256 bytes"
+                                        ? "a parameter value is too long"
                                         : "a parameter value holds a "
                                           "control character");
         }
@@ -389,6 +402,16 @@ ngx_http_attck_parse_args(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
 
         if (i == NGX_HTTP_ATTCK_P_NUM || !(allowed & (1 << i))) {
             return ngx_http_attck_unknown(ctx, &arg);
+        }
+
+        max = (i == NGX_HTTP_ATTCK_I_TECHNIQUES) ? NGX_HTTP_ATTCK_MAX_LIST
+                                                 : NGX_HTTP_ATTCK_MAX_VALUE;
+
+        if (arg.value_len > max) {
+            return ngx_http_attck_fail(ctx, NGX_HTTP_BAD_REQUEST,
+                                       "invalid parameter",
+                                       "\"%V\" is longer than %uz bytes",
+                                       &ngx_http_attck_param_names[i], max);
         }
 
         if (ctx->given & (1 << i)) {
@@ -582,6 +605,111 @@ ngx_http_attck_index(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
                                ngx_http_attck_index_body,
                                sizeof(ngx_http_attck_index_body) - 1,
                                etag, sizeof(etag) - 1, 1);
+}
+
+
+/*
+ * GET navigator-layer?domain=enterprise&techniques=T1059.001,T1566: a layer
+ * with each technique, checked to exist in the release and the domain
+ */
+
+static ngx_int_t
+ngx_http_attck_layer(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
+{
+    u_char                   key[48], *p, *end, *comma, *k;
+    size_t                   n;
+    json_t                  *layer;
+    uint32_t                 domain, t;
+    ngx_str_t               *v, *list;
+    const char              *dname;
+    const attck_snap_doc_t  *doc, *docs;
+    const attck_snap_tech_t *techs;
+
+    domain = ATTCK_DOMAIN_ENTERPRISE;
+    dname = "enterprise-attack";
+
+    if (ctx->given & NGX_HTTP_ATTCK_P_DOMAIN) {
+        v = &ctx->param[NGX_HTTP_ATTCK_I_DOMAIN];
+        domain = attck_query_domain((const char *) v->data, v->len);
+        dname = domain == ATTCK_DOMAIN_MOBILE ? "mobile-attack"
+                : domain == ATTCK_DOMAIN_ICS ? "ics-attack"
+                : "enterprise-attack";
+    }
+
+    list = &ctx->param[NGX_HTTP_ATTCK_I_TECHNIQUES];
+
+    if (domain == 0 || list->len == 0) {
+        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                    "invalid parameter",
+                                    domain == 0
+                                    ? "\"domain\" is enterprise, mobile or ics"
+                                    : "\"techniques\" is required: "
+                                      "T1059.001,T1566,...");
+    }
+
+    layer = ngx_http_attck_layer_new("attck techniques", "made by attck",
+                                     dname, ctx->snap, ctx->view);
+    if (layer == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    docs = attck_snap_docs(ctx->snap, ctx->view);
+    techs = attck_snap_techs(ctx->snap, ctx->view);
+    end = list->data + list->len;
+
+    for (p = list->data; p < end; p = comma + 1) {
+        comma = ngx_strlchr(p, end, ',');
+
+        if (comma == NULL) {
+            comma = end;
+        }
+
+        n = comma - p;
+
+        if (n == 0 || n > NGX_HTTP_ATTCK_MAX_ID) {
+            json_decref(layer);
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        "\"techniques\" holds an empty or "
+                                        "too long id");
+        }
+
+        k = ngx_cpymem(key, "techniques/", sizeof("techniques/") - 1);
+
+        /* ngx_toupper() evaluates its argument more than once */
+
+        for ( /* void */ ; p < comma; p++) {
+            *k++ = ngx_toupper(*p);
+        }
+
+        doc = attck_snap_find(ctx->snap, ctx->view, (const char *) key,
+                              k - key);
+
+        /* the technique's record says which domains it belongs to */
+
+        for (t = 0; doc && t < ctx->view->ntechs; t++) {
+            if (&docs[techs[t].doc] == doc) {
+                break;
+            }
+        }
+
+        if (doc == NULL || t == ctx->view->ntechs
+            || !(techs[t].flags & domain))
+        {
+            json_decref(layer);
+            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid parameter",
+                                        "%*s is not a technique of %s in "
+                                        "this release",
+                                        (size_t) (k - key) - 11, key + 11,
+                                        dname);
+        }
+
+        ngx_http_attck_layer_add(layer, (const char *) key + 11,
+                                 k - key - 11, NULL, 1, NULL);
+    }
+
+    return ngx_http_attck_layer_send(r, layer);
 }
 
 

@@ -40,6 +40,7 @@ typedef struct {
     u_char                     key[NGX_HTTP_ATTCK_CR_MAX_KEY];
     size_t                     len;
     ngx_uint_t                 def;
+    ngx_uint_t                 parent;      /* a sub-technique's, cut */
 } ngx_http_attck_cr_dot_t;
 
 
@@ -52,7 +53,7 @@ typedef struct {
 
 typedef struct {
     ngx_http_attck_local_t    *local;
-    const attck_snap_doc_t    *tmpl;
+    const attck_snap_doc_t    *tmpl;        /* NULL: a Navigator layer */
     ngx_uint_t                 played;
     ngx_uint_t                 nsources;
     ngx_http_attck_cr_source_t *sources;
@@ -62,7 +63,11 @@ typedef struct {
 static ngx_int_t ngx_http_attck_cr_index(ngx_http_request_t *r,
     ngx_http_attck_local_t *local);
 static ngx_int_t ngx_http_attck_cr_matrix(ngx_http_request_t *r,
-    ngx_http_attck_local_t *local);
+    ngx_http_attck_local_t *local, ngx_uint_t layer);
+static ngx_int_t ngx_http_attck_cr_done(ngx_http_request_t *r,
+    ngx_http_attck_cr_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_cr_layer(ngx_http_request_t *r,
+    ngx_http_attck_cr_ctx_t *ctx);
 static ngx_int_t ngx_http_attck_cr_subrequest_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_attck_cr_resume(ngx_http_request_t *r);
@@ -73,9 +78,10 @@ static ngx_int_t ngx_http_attck_cr_overlay(ngx_http_request_t *r,
     json_t *docs);
 static int ngx_libc_cdecl ngx_http_attck_cr_dot_cmp(const void *a,
     const void *b);
-static size_t ngx_http_attck_cr_escape(u_char *dst, u_char *src, size_t len);
+static size_t ngx_http_attck_cr_text(u_char *dst, u_char *src, size_t len,
+    ngx_uint_t html);
 static size_t ngx_http_attck_cr_label(u_char *dst,
-    ngx_http_attck_cr_def_t *def);
+    ngx_http_attck_cr_def_t *def, ngx_uint_t html);
 static ngx_int_t ngx_http_attck_cr_refresh(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attck_cr_message(ngx_http_request_t *r,
     u_char *msg);
@@ -166,7 +172,15 @@ ngx_http_attck_cr_handler(ngx_http_request_t *r)
     if (len == sizeof("mitre-matrix-visualisation") - 1
         && ngx_strncmp(p, "mitre-matrix-visualisation", len) == 0)
     {
-        return ngx_http_attck_cr_matrix(r, local);
+        return ngx_http_attck_cr_matrix(r, local, 0);
+    }
+
+    /* ours: the same overlay as an ATT&CK Navigator layer */
+
+    if (len == sizeof("mitre-navigator-layer") - 1
+        && ngx_strncmp(p, "mitre-navigator-layer", len) == 0)
+    {
+        return ngx_http_attck_cr_matrix(r, local, 1);
     }
 
     return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_FOUND, "Not found.");
@@ -196,7 +210,8 @@ ngx_http_attck_cr_index(ngx_http_request_t *r, ngx_http_attck_local_t *local)
 
 
 static ngx_int_t
-ngx_http_attck_cr_matrix(ngx_http_request_t *r, ngx_http_attck_local_t *local)
+ngx_http_attck_cr_matrix(ngx_http_request_t *r, ngx_http_attck_local_t *local,
+    ngx_uint_t layer)
 {
     int                          b;
     char                         buf[8];
@@ -249,10 +264,14 @@ ngx_http_attck_cr_matrix(ngx_http_request_t *r, ngx_http_attck_local_t *local)
                                         "Enterprise ATT&CK is not loaded.");
     }
 
+    if (layer) {
+        ctx->tmpl = NULL;
+    }
+
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_attck_module);
 
     if (alcf->training == NULL || r->header_only) {
-        return ngx_http_attck_cr_render(r, ctx);
+        return ngx_http_attck_cr_done(r, ctx);
     }
 
     ctx->nsources = alcf->training->nelts;
@@ -336,7 +355,159 @@ ngx_http_attck_cr_resume(ngx_http_request_t *r)
 
     r->write_event_handler = ngx_http_request_empty_handler;
 
-    ngx_http_finalize_request(r, ngx_http_attck_cr_render(r, ctx));
+    ngx_http_finalize_request(r, ngx_http_attck_cr_done(r, ctx));
+}
+
+
+static ngx_int_t
+ngx_http_attck_cr_done(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
+{
+    return ctx->tmpl ? ngx_http_attck_cr_render(r, ctx)
+                     : ngx_http_attck_cr_layer(r, ctx);
+}
+
+
+/*
+ * The overlay as a Navigator layer: per technique key ("TA0007.T1046")
+ * the tactic's shortname, the number of definitions using it as the
+ * score, and their titles as the comment.
+ */
+
+static ngx_int_t
+ngx_http_attck_cr_layer(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
+{
+    u_char                    *comment, *c, *label, shortname[64];
+    size_t                     len;
+    json_t                    *docs, *layer, *t, *meta;
+    uint32_t                   k;
+    ngx_uint_t                 i, j, n, count;
+    ngx_array_t                defs, dots;
+    const attck_snap_t        *snap;
+    const attck_snap_view_t   *view;
+    ngx_http_attck_cr_def_t   *def;
+    ngx_http_attck_cr_dot_t   *dot;
+    const attck_snap_tactic_t *ta;
+
+    snap = &ctx->local->snap;
+    view = &snap->views[0];
+    docs = json_array();
+
+    if (ngx_array_init(&defs, r->pool, 16, sizeof(ngx_http_attck_cr_def_t))
+        != NGX_OK
+        || ngx_array_init(&dots, r->pool, 64,
+                          sizeof(ngx_http_attck_cr_dot_t))
+           != NGX_OK
+        || ngx_http_attck_cr_overlay(r, ctx, &defs, &dots, docs) != NGX_OK)
+    {
+        json_decref(docs);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    layer = ngx_http_attck_layer_new("Training definitions",
+                                     ctx->played ? "played definitions"
+                                                 : "all definitions",
+                                     "enterprise-attack", snap, view);
+    def = defs.elts;
+    dot = dots.elts;
+    ta = attck_snap_tactics(snap, view);
+
+    for (i = 0; i < dots.nelts; i = j) {
+
+        /* dots are sorted by key, then definition */
+
+        for (j = i + 1; j < dots.nelts
+                        && ngx_memn2cmp(dot[j].key, dot[i].key, dot[j].len,
+                                        dot[i].len) == 0;
+             j++)
+        { /* void */ }
+
+        if (dot[i].parent || dot[i].len < 8 || dot[i].key[6] != '.') {
+            continue;
+        }
+
+        /* "TA0007" -> its shortname, or the key is no technique of ours */
+
+        for (k = 0; k < view->ntactics; k++) {
+            if (ta[k].id.len == 6
+                && ngx_strncmp(attck_snap_bytes(snap, ta[k].id), dot[i].key, 6)
+                   == 0
+                && (ta[k].domains & ATTCK_DOMAIN_ENTERPRISE))
+            {
+                break;
+            }
+        }
+
+        if (k == view->ntactics) {
+            continue;
+        }
+
+        len = 1;
+
+        for (n = i; n < j; n++) {
+            len += ngx_http_attck_cr_label(NULL, &def[dot[n].def], 0) + 2;
+        }
+
+        comment = ngx_pnalloc(r->pool, len);
+        if (comment == NULL) {
+            json_decref(docs);
+            json_decref(layer);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        c = comment;
+        count = 0;
+
+        for (n = i; n < j; n++) {
+            if (n > i && dot[n].def == dot[n - 1].def) {
+                continue;
+            }
+
+            if (c != comment) {
+                c = ngx_cpymem(c, "; ", 2);
+            }
+
+            c += ngx_http_attck_cr_label(c, &def[dot[n].def], 0);
+            count++;
+        }
+
+        *c = '\0';
+
+        ngx_cpystrn(shortname,
+                    (u_char *) attck_snap_bytes(snap, ta[k].shortname),
+                    ngx_min(ta[k].shortname.len + 1, sizeof(shortname)));
+
+        t = ngx_http_attck_layer_add(layer, (const char *) dot[i].key + 7,
+                                     dot[i].len - 7, (const char *) shortname,
+                                     (long long) count,
+                                     (const char *) comment);
+        meta = json_object_get(t, "metadata");
+
+        for (n = i; n < j; n++) {
+            if (n > i && dot[n].def == dot[n - 1].def) {
+                continue;
+            }
+
+            len = ngx_http_attck_cr_label(NULL, &def[dot[n].def], 0);
+
+            label = ngx_pnalloc(r->pool, len);
+            if (label == NULL) {
+                json_decref(docs);
+                json_decref(layer);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_http_attck_cr_label(label, &def[dot[n].def], 0);
+
+            json_array_append_new(meta, json_pack("{s:s%, s:s%}",
+                                  "name", def[dot[n].def].label->data,
+                                  def[dot[n].def].label->len,
+                                  "value", label, len));
+        }
+    }
+
+    json_decref(docs);
+
+    return ngx_http_attck_layer_send(r, layer);
 }
 
 
@@ -415,9 +586,12 @@ ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
                     return NGX_ERROR;
                 }
 
+                /* ngx_array_push() does not zero: every field is set */
+
                 ngx_memcpy(dot->key, key, n);
                 dot->len = n;
                 dot->def = defs->nelts - 1;
+                dot->parent = 0;
 
                 if (n > 12 && key[12] == '.') {
                     dot = ngx_array_push(dots);
@@ -428,6 +602,7 @@ ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
                     ngx_memcpy(dot->key, key, 12);
                     dot->len = 12;
                     dot->def = defs->nelts - 1;
+                    dot->parent = 1;
                 }
             }
         }
@@ -456,49 +631,58 @@ ngx_http_attck_cr_dot_cmp(const void *a, const void *b)
 }
 
 
-/* HTML-escapes src into dst (NULL: counts); returns the length */
+/*
+ * Copies text into dst (NULL: counts), HTML-escaped if html; control
+ * bytes are dropped either way.  Returns the length.
+ */
 
 static size_t
-ngx_http_attck_cr_escape(u_char *dst, u_char *src, size_t len)
+ngx_http_attck_cr_text(u_char *dst, u_char *src, size_t len, ngx_uint_t html)
 {
     size_t   n;
     u_char  *e;
 
     for (n = 0; len--; src++) {
-        switch (*src) {
-        case '&':
-            e = (u_char *) "&amp;";
-            break;
-        case '<':
-            e = (u_char *) "&lt;";
-            break;
-        case '>':
-            e = (u_char *) "&gt;";
-            break;
-        case '"':
-            e = (u_char *) "&quot;";
-            break;
-        case '\'':
-            e = (u_char *) "&#39;";
-            break;
-        default:
-            if (*src < 0x20) {
-                continue;
-            }
+        e = NULL;
 
+        if (html) {
+            switch (*src) {
+            case '&':
+                e = (u_char *) "&amp;";
+                break;
+            case '<':
+                e = (u_char *) "&lt;";
+                break;
+            case '>':
+                e = (u_char *) "&gt;";
+                break;
+            case '"':
+                e = (u_char *) "&quot;";
+                break;
+            case '\'':
+                e = (u_char *) "&#39;";
+                break;
+            }
+        }
+
+        if (e) {
             if (dst) {
-                dst[n] = *src;
+                ngx_memcpy(dst + n, e, ngx_strlen(e));
             }
 
-            n++;
+            n += ngx_strlen(e);
+            continue;
+        }
+
+        if (*src < 0x20) {
             continue;
         }
 
         if (dst) {
-            ngx_memcpy(dst + n, e, ngx_strlen(e));
+            dst[n] = *src;
         }
 
-        n += ngx_strlen(e);
+        n++;
     }
 
     return n;
@@ -506,46 +690,52 @@ ngx_http_attck_cr_escape(u_char *dst, u_char *src, size_t len)
 
 
 /*
- * A definition's label: "Title (id)", escaped; ids may be numbers or
- * strings, anything else is left out.
+ * A definition's label, "Title (id)", HTML-escaped or as it is (for JSON,
+ * which jansson escapes); ids may be numbers or strings.  dst NULL: counts.
  */
 
 static size_t
-ngx_http_attck_cr_label(u_char *dst, ngx_http_attck_cr_def_t *def)
+ngx_http_attck_cr_label(u_char *dst, ngx_http_attck_cr_def_t *def,
+    ngx_uint_t html)
 {
-    u_char   num[NGX_INT64_LEN + 2], *p;
-    size_t   n;
+    u_char  num[NGX_INT64_LEN + 4], *p;
+    size_t  n;
 
     n = 0;
 
     if (json_is_string(def->title)) {
-        n += ngx_http_attck_cr_escape(dst, (u_char *)
-                                      json_string_value(def->title),
-                                      json_string_length(def->title));
+        n += ngx_http_attck_cr_text(dst, (u_char *)
+                                    json_string_value(def->title),
+                                    json_string_length(def->title), html);
     }
-
-    p = num;
 
     if (json_is_integer(def->id)) {
         p = ngx_sprintf(num, " (%L)", (int64_t) json_integer_value(def->id));
 
-    } else if (json_is_string(def->id)) {
+        if (dst) {
+            ngx_memcpy(dst + n, num, p - num);
+        }
+
+        return n + (p - num);
+    }
+
+    if (json_is_string(def->id)) {
         if (dst) {
             ngx_memcpy(dst + n, " (", 2);
         }
 
         n += 2;
-        n += ngx_http_attck_cr_escape(dst ? dst + n : NULL, (u_char *)
-                                      json_string_value(def->id),
-                                      json_string_length(def->id));
-        p = ngx_cpymem(num, ")", 1);
+        n += ngx_http_attck_cr_text(dst ? dst + n : NULL, (u_char *)
+                                    json_string_value(def->id),
+                                    json_string_length(def->id), html);
+        if (dst) {
+            dst[n] = ')';
+        }
+
+        n++;
     }
 
-    if (dst) {
-        ngx_memcpy(dst + n, num, p - num);
-    }
-
-    return n + (p - num);
+    return n;
 }
 
 
@@ -593,12 +783,13 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
     len = ctx->tmpl->body.len + 256 + ctx->nsources * 256;
 
     for (i = 0; i < defs.nelts; i++) {
-        len += sizeof(dot_fmt) + 32 + 2 * ngx_http_attck_cr_label(NULL, &def[i]);
+        len += sizeof(dot_fmt) + 32
+               + 2 * ngx_http_attck_cr_label(NULL, &def[i], 1);
     }
 
     for (i = 0; i < dots.nelts; i++) {
         len += sizeof(dot_fmt) + 16
-               + ngx_http_attck_cr_label(NULL, &def[dot[i].def]);
+               + ngx_http_attck_cr_label(NULL, &def[dot[i].def], 1);
     }
 
     out = ngx_pnalloc(r->pool, len);
@@ -680,10 +871,10 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
                                        (i * 137) % 360, 55 + (i % 3) * 15,
                                        35 + (i / 3 % 3) * 12)
                            - (out + len);
-                    len += ngx_http_attck_cr_label(out + len, &def[i]);
+                    len += ngx_http_attck_cr_label(out + len, &def[i], 1);
                     len += ngx_sprintf(out + len, "\"></span> ")
                            - (out + len);
-                    len += ngx_http_attck_cr_label(out + len, &def[i]);
+                    len += ngx_http_attck_cr_label(out + len, &def[i], 1);
                     len += ngx_sprintf(out + len, "</li>") - (out + len);
                 }
 
@@ -731,7 +922,7 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
                                55 + (dot[i].def % 3) * 15,
                                35 + (dot[i].def / 3 % 3) * 12)
                    - (out + len);
-            len += ngx_http_attck_cr_label(out + len, &def[dot[i].def]);
+            len += ngx_http_attck_cr_label(out + len, &def[dot[i].def], 1);
             len += ngx_sprintf(out + len, "\"></span>") - (out + len);
         }
     }

@@ -104,6 +104,17 @@ ngx_int_t ngx_http_attck_send(ngx_http_request_t *r, ngx_str_t *type,
     ngx_uint_t in_memory);
 
 extern ngx_str_t  ngx_http_attck_json_type;
+
+/* ATT&CK Navigator layers, ngx_http_attck_navigator.c; json_t from
+ * jansson, kept opaque here */
+struct json_t;
+struct json_t *ngx_http_attck_layer_new(const char *name,
+    const char *description, const char *domain, const attck_snap_t *snap,
+    const attck_snap_view_t *view);
+struct json_t *ngx_http_attck_layer_add(struct json_t *layer, const char *id,
+    size_t id_len, const char *tactic, long long score, const char *comment);
+ngx_int_t ngx_http_attck_layer_send(ngx_http_request_t *r,
+    struct json_t *layer);
 void ngx_http_attck_exit_process(ngx_cycle_t *cycle);
 
 

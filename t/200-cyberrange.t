@@ -229,6 +229,30 @@ $res = matrix('/plain/mitre-matrix-visualisation');
 is($res->{status}, 200, 'no training services configured: 200');
 is($res->{headers}{'x-attck-overlay'}, 'none', 'overlay: none');
 
+# --- the overlay as a Navigator layer ------------------------------------
+
+my %shortname = map { attack_id($_) => $_->{x_mitre_shortname} }
+                grep { $_->{type} eq 'x-mitre-tactic' } @{ $bundle->{objects} };
+$res = matrix("$cr/mitre-navigator-layer?played=true");
+is($res->{status}, 200, 'overlay layer: 200');
+my $layer = decode_json($res->{content});
+is($layer->{domain}, 'enterprise-attack', 'overlay layer: domain');
+is($layer->{versions}{layer}, '4.5', 'overlay layer: format 4.5');
+my %entry = map { ("$_->{tactic}/$_->{techniqueID}" => $_) } @{ $layer->{techniques} };
+is_deeply([ sort keys %entry ],
+          [ sort "$shortname{TA0043}/T1595", "$shortname{TA0042}/T1588.006",
+                 "$shortname{TA0002}/T1059.001", "$shortname{TA0007}/T1046" ],
+          'one entry per key, tactic from the TA id, "bogus key" left out');
+my $scan = $entry{"$shortname{TA0043}/T1595"};
+is($scan->{score}, 2, 'T1595: score = definitions using it');
+is($scan->{comment}, 'Demo <script>alert(1)</script> (12); Adaptive & co (a-7)',
+   'T1595: comment = their titles (JSON-escaped, not HTML)');
+is_deeply($scan->{metadata},
+          [ { name => 'linear', value => 'Demo <script>alert(1)</script> (12)' },
+            { name => 'adaptive', value => 'Adaptive & co (a-7)' } ],
+          'T1595: metadata per definition');
+is($layer->{gradient}{maxValue}, 2, 'gradient up to the highest score');
+
 # --- methods, unknown paths, refresh -------------------------------------
 
 $res = $ng->get("$cr/mitre-technique-index", method => 'POST');
