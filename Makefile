@@ -75,7 +75,8 @@ ATTACK_FILES   := $(wildcard $(SHARED)/attack/*.json)
 # Debian packages the project needs; installed when missing (as root)
 PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libjansson-dev libcurl4-openssl-dev zlib1g-dev \
-                  libcmocka-dev libjson-xs-perl wrk curl
+                  libcmocka-dev libjson-xs-perl wrk curl chromium \
+                  libxml2-utils
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do \

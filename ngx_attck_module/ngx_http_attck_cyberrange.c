@@ -18,46 +18,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <jansson.h>
-
-#include "ngx_http_attck_module.h"
+#include "ngx_http_attck_cyberrange.h"
 #include "snapshot/attck_args.h"
-
-
-#define NGX_HTTP_ATTCK_CR_MAX_DEFS   4096
-#define NGX_HTTP_ATTCK_CR_MAX_KEY    24
-
-
-typedef struct {
-    ngx_str_t                  label;       /* "linear", "adaptive" */
-    ngx_int_t                  status;      /* of the subrequest, 0: pending */
-    ngx_uint_t                 invalid;     /* 200, but no JSON array */
-    ngx_str_t                  body;
-} ngx_http_attck_cr_source_t;
-
-
-typedef struct {
-    u_char                     key[NGX_HTTP_ATTCK_CR_MAX_KEY];
-    size_t                     len;
-    ngx_uint_t                 def;
-    ngx_uint_t                 parent;      /* a sub-technique's, cut */
-} ngx_http_attck_cr_dot_t;
-
-
-typedef struct {
-    json_t                    *title;
-    json_t                    *id;
-    ngx_str_t                 *label;
-} ngx_http_attck_cr_def_t;
-
-
-typedef struct {
-    ngx_http_attck_local_t    *local;
-    const attck_snap_doc_t    *tmpl;        /* NULL: a Navigator layer */
-    ngx_uint_t                 played;
-    ngx_uint_t                 nsources;
-    ngx_http_attck_cr_source_t *sources;
-} ngx_http_attck_cr_ctx_t;
+#include "snapshot/attck_query.h"
 
 
 static ngx_int_t ngx_http_attck_cr_index(ngx_http_request_t *r,
@@ -68,20 +31,18 @@ static ngx_int_t ngx_http_attck_cr_done(ngx_http_request_t *r,
     ngx_http_attck_cr_ctx_t *ctx);
 static ngx_int_t ngx_http_attck_cr_layer(ngx_http_request_t *r,
     ngx_http_attck_cr_ctx_t *ctx);
+static ngx_int_t ngx_http_attck_cr_overlay_header(ngx_http_request_t *r,
+    ngx_http_attck_cr_ctx_t *ctx);
+static u_char *ngx_http_attck_cr_dot(u_char *p, ngx_uint_t def);
 static ngx_int_t ngx_http_attck_cr_subrequest_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_attck_cr_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attck_cr_render(ngx_http_request_t *r,
     ngx_http_attck_cr_ctx_t *ctx);
-static ngx_int_t ngx_http_attck_cr_overlay(ngx_http_request_t *r,
-    ngx_http_attck_cr_ctx_t *ctx, ngx_array_t *defs, ngx_array_t *dots,
-    json_t *docs);
 static int ngx_libc_cdecl ngx_http_attck_cr_dot_cmp(const void *a,
     const void *b);
-static size_t ngx_http_attck_cr_text(u_char *dst, u_char *src, size_t len,
-    ngx_uint_t html);
-static size_t ngx_http_attck_cr_label(u_char *dst,
-    ngx_http_attck_cr_def_t *def, ngx_uint_t html);
+
+
 static ngx_int_t ngx_http_attck_cr_refresh(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attck_cr_message(ngx_http_request_t *r,
     u_char *msg);
@@ -214,7 +175,8 @@ ngx_http_attck_cr_matrix(ngx_http_request_t *r, ngx_http_attck_local_t *local,
     ngx_uint_t layer)
 {
     int                          b;
-    char                         buf[8];
+    char                         buf[16];
+    u_char                       name[64], *k;
     const char                  *p, *end, *key;
     ngx_uint_t                   i, subs;
     attck_arg_t                  arg;
@@ -236,9 +198,14 @@ ngx_http_attck_cr_matrix(ngx_http_request_t *r, ngx_http_attck_local_t *local,
     }
 
     ctx->local = local;
+    ctx->format = layer ? NGX_HTTP_ATTCK_CR_LAYER : NGX_HTTP_ATTCK_CR_HTML;
+    ctx->domain = ATTCK_DOMAIN_ENTERPRISE;
     subs = 0;
 
-    /* played=true|false, and ours: subtechniques=true|false */
+    /*
+     * played=true|false, and ours: subtechniques=true|false,
+     * format=html|json|svg, domain=enterprise|mobile|ics
+     */
 
     p = (const char *) r->args.data;
     end = p + r->args.len;
@@ -252,20 +219,49 @@ ngx_http_attck_cr_matrix(ngx_http_request_t *r, ngx_http_attck_local_t *local,
 
         } else if (attck_args_eq(arg.name, arg.name_len, "subtechniques")) {
             subs = (b == 1);
+
+        } else if (attck_args_eq(arg.name, arg.name_len, "domain")) {
+            ctx->domain = attck_query_domain(arg.value, arg.value_len);
+
+        } else if (!layer && attck_args_eq(arg.name, arg.name_len, "format"))
+        {
+            ctx->format = attck_args_eq(arg.value, arg.value_len, "json")
+                          ? NGX_HTTP_ATTCK_CR_JSON
+                          : attck_args_eq(arg.value, arg.value_len, "svg")
+                          ? NGX_HTTP_ATTCK_CR_SVG
+                          : attck_args_eq(arg.value, arg.value_len, "html")
+                          ? NGX_HTTP_ATTCK_CR_HTML : (ngx_uint_t) -1;
         }
     }
 
-    key = subs ? "cyberrange/matrix-sub" : "cyberrange/matrix";
-    ctx->tmpl = attck_snap_find(&local->snap, &local->snap.views[0], key,
-                                ngx_strlen(key));
+    if (ctx->domain == 0 || ctx->format == (ngx_uint_t) -1) {
+        return ngx_http_attck_cr_detail(r, NGX_HTTP_BAD_REQUEST,
+                                        "domain is enterprise, mobile or "
+                                        "ics; format is html, json or svg");
+    }
+
+    if (ctx->domain == ATTCK_DOMAIN_ENTERPRISE) {
+        ngx_str_set(&ctx->domain_name, "enterprise");
+
+    } else if (ctx->domain == ATTCK_DOMAIN_MOBILE) {
+        ngx_str_set(&ctx->domain_name, "mobile");
+
+    } else {
+        ngx_str_set(&ctx->domain_name, "ics");
+    }
+
+    /* the HTML template, or the API's matrix for JSON, SVG and layers */
+
+    key = (ctx->format != NGX_HTTP_ATTCK_CR_HTML) ? "matrix"
+          : subs ? "cyberrange/matrix-sub" : "cyberrange/matrix";
+    k = ngx_sprintf(name, "%s/%V", key, &ctx->domain_name);
+
+    ctx->tmpl = attck_snap_find(&local->snap, &local->snap.views[0],
+                                (const char *) name, k - name);
 
     if (ctx->tmpl == NULL) {
         return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_FOUND,
-                                        "Enterprise ATT&CK is not loaded.");
-    }
-
-    if (layer) {
-        ctx->tmpl = NULL;
+                                        "This ATT&CK domain is not loaded.");
     }
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_attck_module);
@@ -362,8 +358,123 @@ ngx_http_attck_cr_resume(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_attck_cr_done(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
 {
-    return ctx->tmpl ? ngx_http_attck_cr_render(r, ctx)
-                     : ngx_http_attck_cr_layer(r, ctx);
+    if (ngx_http_attck_cr_overlay_header(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    switch (ctx->format) {
+
+    case NGX_HTTP_ATTCK_CR_LAYER:
+        return ngx_http_attck_cr_layer(r, ctx);
+
+    case NGX_HTTP_ATTCK_CR_JSON:
+        return ngx_http_attck_cr_json(r, ctx);
+
+    case NGX_HTTP_ATTCK_CR_SVG:
+        return ngx_http_attck_cr_svg(r, ctx);
+
+    default:
+        return ngx_http_attck_cr_render(r, ctx);
+    }
+}
+
+
+/* X-ATTCK-Overlay: complete, partial (a service not heard) or none */
+
+static ngx_int_t
+ngx_http_attck_cr_overlay_header(ngx_http_request_t *r,
+    ngx_http_attck_cr_ctx_t *ctx)
+{
+    ngx_uint_t        s, missing;
+    ngx_table_elt_t  *h;
+
+    missing = 0;
+
+    for (s = 0; s < ctx->nsources; s++) {
+        missing += (ctx->sources[s].status != NGX_HTTP_OK);
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key = ngx_http_attck_overlay_header;
+
+    if (ctx->nsources == 0) {
+        ngx_str_set(&h->value, "none");
+
+    } else if (missing == 0) {
+        ngx_str_set(&h->value, "complete");
+
+    } else {
+        ngx_str_set(&h->value, "partial");
+    }
+
+    return NGX_OK;
+}
+
+
+/* the dots of one cell: how many, from *first on (dots are sorted) */
+
+ngx_uint_t
+ngx_http_attck_cr_find(ngx_array_t *dots, u_char *key, size_t len,
+    ngx_uint_t *first)
+{
+    ngx_uint_t                lo, hi, mid, n;
+    ngx_http_attck_cr_dot_t  *dot;
+
+    dot = dots->elts;
+    lo = 0;
+    hi = dots->nelts;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        if (ngx_memn2cmp(dot[mid].key, key, dot[mid].len, len) < 0) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    for (n = lo; n < dots->nelts
+                 && ngx_memn2cmp(dot[n].key, key, dot[n].len, len) == 0;
+         n++)
+    { /* void */ }
+
+    *first = lo;
+
+    return n - lo;
+}
+
+
+/* an HTML dot of a definition's colour, up to its title attribute */
+
+static u_char *
+ngx_http_attck_cr_dot(u_char *p, ngx_uint_t def)
+{
+    p = ngx_cpymem(p, "<span class=\"attck-dot\" style=\"background:",
+                   sizeof("<span class=\"attck-dot\" style=\"background:")
+                   - 1);
+    p = ngx_http_attck_cr_colour(p, def);
+
+    return ngx_cpymem(p, "\" title=\"", sizeof("\" title=\"") - 1);
+}
+
+
+/* a definition's colour: golden-angle hues, so that any number differ */
+
+u_char *
+ngx_http_attck_cr_colour(u_char *p, ngx_uint_t def)
+{
+    return ngx_sprintf(p, "hsl(%ui,%ui%%,%ui%%)", (def * 137) % 360,
+                       55 + (def % 3) * 15, 35 + (def / 3 % 3) * 12);
 }
 
 
@@ -406,7 +517,11 @@ ngx_http_attck_cr_layer(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
     layer = ngx_http_attck_layer_new("Training definitions",
                                      ctx->played ? "played definitions"
                                                  : "all definitions",
-                                     "enterprise-attack", snap, view);
+                                     ctx->domain == ATTCK_DOMAIN_MOBILE
+                                     ? "mobile-attack"
+                                     : ctx->domain == ATTCK_DOMAIN_ICS
+                                     ? "ics-attack" : "enterprise-attack",
+                                     snap, view);
     def = defs.elts;
     dot = dots.elts;
     ta = attck_snap_tactics(snap, view);
@@ -431,7 +546,7 @@ ngx_http_attck_cr_layer(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
             if (ta[k].id.len == 6
                 && ngx_strncmp(attck_snap_bytes(snap, ta[k].id), dot[i].key, 6)
                    == 0
-                && (ta[k].domains & ATTCK_DOMAIN_ENTERPRISE))
+                && (ta[k].domains & ctx->domain))
             {
                 break;
             }
@@ -513,7 +628,7 @@ ngx_http_attck_cr_layer(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
 
 /* the definitions of the sources that answered, and their dots */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
     ngx_array_t *defs, ngx_array_t *dots, json_t *docs)
 {
@@ -636,7 +751,7 @@ ngx_http_attck_cr_dot_cmp(const void *a, const void *b)
  * bytes are dropped either way.  Returns the length.
  */
 
-static size_t
+size_t
 ngx_http_attck_cr_text(u_char *dst, u_char *src, size_t len, ngx_uint_t html)
 {
     size_t   n;
@@ -694,7 +809,7 @@ ngx_http_attck_cr_text(u_char *dst, u_char *src, size_t len, ngx_uint_t html)
  * which jansson escapes); ids may be numbers or strings.  dst NULL: counts.
  */
 
-static size_t
+size_t
 ngx_http_attck_cr_label(u_char *dst, ngx_http_attck_cr_def_t *def,
     ngx_uint_t html)
 {
@@ -745,16 +860,14 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
     u_char                      *p, *end, *mark, *key, *out;
     size_t                       len, klen;
     json_t                      *docs;
-    ngx_int_t                    lo, hi, mid, c;
-    ngx_uint_t                   i, s, missing;
+    ngx_uint_t                   i, n, first, s;
     ngx_array_t                  defs, dots;
-    ngx_table_elt_t             *h;
     ngx_http_attck_cr_def_t     *def;
     ngx_http_attck_cr_dot_t     *dot;
     const attck_snap_t          *snap;
 
     static const char  dot_fmt[] =
-        "<span class=\"attck-dot\" style=\"background:hsl(%ui,%ui%%,%ui%%)\" "
+        "<span class=\"attck-dot\" style=\"background:hsl(360,100%,100%)\" "
         "title=\"";
 
     snap = &ctx->local->snap;
@@ -867,10 +980,7 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
 
                     len += ngx_sprintf(out + len, "<li>")
                            - (out + len);
-                    len += ngx_sprintf(out + len, dot_fmt,
-                                       (i * 137) % 360, 55 + (i % 3) * 15,
-                                       35 + (i / 3 % 3) * 12)
-                           - (out + len);
+                    len += ngx_http_attck_cr_dot(out + len, i) - (out + len);
                     len += ngx_http_attck_cr_label(out + len, &def[i], 1);
                     len += ngx_sprintf(out + len, "\"></span> ")
                            - (out + len);
@@ -895,68 +1005,20 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
         klen = p - key;
         p = (p < end) ? p + 1 : p;
 
-        lo = 0;
-        hi = (ngx_int_t) dots.nelts;
+        n = ngx_http_attck_cr_find(&dots, key, klen, &first);
 
-        while (lo < hi) {
-            mid = lo + (hi - lo) / 2;
-            c = ngx_memn2cmp(dot[mid].key, key, dot[mid].len, klen);
-
-            if (c < 0) {
-                lo = mid + 1;
-
-            } else {
-                hi = mid;
-            }
-        }
-
-        for (i = lo; i < dots.nelts
-                     && ngx_memn2cmp(dot[i].key, key, dot[i].len, klen) == 0;
-             i++)
-        {
-            if (i > (ngx_uint_t) lo && dot[i].def == dot[i - 1].def) {
+        for (i = first; i < first + n; i++) {
+            if (i > first && dot[i].def == dot[i - 1].def) {
                 continue;
             }
 
-            len += ngx_sprintf(out + len, dot_fmt, (dot[i].def * 137) % 360,
-                               55 + (dot[i].def % 3) * 15,
-                               35 + (dot[i].def / 3 % 3) * 12)
-                   - (out + len);
+            len += ngx_http_attck_cr_dot(out + len, dot[i].def) - (out + len);
             len += ngx_http_attck_cr_label(out + len, &def[dot[i].def], 1);
             len += ngx_sprintf(out + len, "\"></span>") - (out + len);
         }
     }
 
     json_decref(docs);
-
-    /* whether every training service was heard, for the caller's code */
-
-    missing = 0;
-
-    for (s = 0; s < ctx->nsources; s++) {
-        missing += (ctx->sources[s].status != NGX_HTTP_OK);
-    }
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key = ngx_http_attck_overlay_header;
-
-    if (ctx->nsources == 0) {
-        ngx_str_set(&h->value, "none");
-
-    } else if (missing == 0) {
-        ngx_str_set(&h->value, "complete");
-
-    } else {
-        ngx_str_set(&h->value, "partial");
-    }
 
     return ngx_http_attck_send(r, &ngx_http_attck_html_type, out, len, NULL,
                                0, 0);

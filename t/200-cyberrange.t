@@ -229,6 +229,89 @@ $res = matrix('/plain/mitre-matrix-visualisation');
 is($res->{status}, 200, 'no training services configured: 200');
 is($res->{headers}{'x-attck-overlay'}, 'none', 'overlay: none');
 
+# --- the matrix as JSON and SVG, every domain ----------------------------
+
+$res = matrix("$cr/mitre-matrix-visualisation?played=true&format=json");
+is($res->{status}, 200, 'JSON matrix: 200');
+like($res->{headers}{'content-type'}, qr{^application/json}, 'JSON matrix: JSON');
+my $jm = decode_json($res->{content});
+is($jm->{domain}, 'enterprise-attack', 'JSON matrix: Enterprise');
+is_deeply([ map { $_->{label} } @{ $jm->{training}{definitions} } ],
+          [ 'Demo <script>alert(1)</script> (12)', 'Adaptive & co (a-7)' ],
+          'JSON matrix: the played definitions');
+is_deeply($jm->{training}{unavailable}, [], 'JSON matrix: every service heard');
+my %jcell;
+for my $t (@{ $jm->{tactics} }) {
+    for my $tech (@{ $t->{techniques} }) {
+        $jcell{"$t->{id}.$tech->{id}"} = $tech->{definitions};
+        $jcell{"$t->{id}.$_->{id}"} = $_->{definitions}
+            for @{ $tech->{subtechniques} };
+    }
+}
+is_deeply($jcell{'TA0043.T1595'}, [ 0, 1 ], 'JSON: T1595 has both definitions');
+is_deeply($jcell{'TA0042.T1588'}, [ 0 ], 'JSON: T1588 from its sub-technique');
+is_deeply($jcell{'TA0042.T1588.006'}, [ 0 ], 'JSON: and on T1588.006 itself');
+is_deeply($jcell{'TA0043.T1592'}, [], 'JSON: unused cells are empty');
+is(scalar(grep { !/\.T\d{4}\./ } keys %jcell), scalar @want,
+   'JSON: one parent cell per index entry');
+
+$res = matrix('/dead/mitre-matrix-visualisation?format=json');
+is_deeply(decode_json($res->{content})->{training}{unavailable},
+          [ { kind => 'adaptive', status => 502 } ],
+          'JSON: an unavailable service is listed');
+
+$res = matrix("$cr/mitre-matrix-visualisation?played=true&format=svg");
+is($res->{status}, 200, 'SVG matrix: 200');
+like($res->{headers}{'content-type'}, qr{^image/svg\+xml}, 'SVG: image/svg+xml');
+like($res->{content}, qr{^<svg xmlns="http://www.w3.org/2000/svg"}, 'SVG: standalone');
+unlike($res->{content}, qr/<script/, 'SVG: hostile title escaped');
+open(my $svg, '>', "$dir/m.svg") or die $!;
+print $svg $res->{content};
+close $svg;
+my ($xrc, $xout) = run_cmd('xmllint', '--noout', "$dir/m.svg");
+is($xrc, 0, 'SVG: well-formed XML') or diag $xout;
+is(scalar(() = $res->{content} =~ /<circle cx="\d+" cy="\d+" r="3.5"/g), 5,
+   'SVG: a dot per definition and cell (T1595 x2, T1588, T1059, T1046)');
+
+# the snapshot here holds Enterprise only; the test snapshot all domains
+{
+    my $all = Attck::Test->start_nginx(
+        http   => 'attck_zone attck 256m; attck_snapshot '
+                  . Attck::Test::test_snapshot() . ';',
+        server => 'location /cr/ { attck_cyberrange; }',
+    );
+    my %tactics;
+    for my $d (qw(mobile ics)) {
+        my $b = load_bundle("$d-attack-18.1.json");
+        my ($m) = grep { $_->{type} eq 'x-mitre-matrix' && !$_->{x_mitre_deprecated} }
+                  @{ $b->{objects} };
+        my %id = map { $_->{id} => attack_id($_) } @{ $b->{objects} };
+        $tactics{$d} = [ map { $id{$_} } @{ $m->{tactic_refs} } ];
+    }
+    for my $d (qw(mobile ics)) {
+        my $h = $all->get("/cr/mitre-matrix-visualisation?domain=$d",
+                          headers => { Authorization => 'x' });
+        is($h->{status}, 200, "$d HTML matrix: 200");
+        is_deeply([ $h->{content} =~ /<th title="(TA\d{4})">/g ], $tactics{$d},
+                  "$d HTML matrix: the domain's tactics in its matrix order");
+        my $j = decode_json($all->get("/cr/mitre-matrix-visualisation?domain=$d&format=json",
+                                      headers => { Authorization => 'x' })->{content});
+        is_deeply([ map { $_->{id} } @{ $j->{tactics} } ], $tactics{$d},
+                  "$d JSON matrix: the same tactics");
+        my $s = $all->get("/cr/mitre-matrix-visualisation?domain=$d&format=svg",
+                          headers => { Authorization => 'x' });
+        is($s->{status}, 200, "$d SVG matrix: 200");
+    }
+    is($all->get('/cr/mitre-matrix-visualisation?format=pdf',
+                 headers => { Authorization => 'x' })->{status}, 400,
+       'an unknown format: 400');
+    is($all->get('/cr/mitre-matrix-visualisation?domain=moon',
+                 headers => { Authorization => 'x' })->{status}, 400,
+       'an unknown domain: 400');
+    is(matrix('/plain/mitre-matrix-visualisation?domain=ics')->{status}, 404,
+       'a domain not in the snapshot: 404');
+}
+
 # --- the overlay as a Navigator layer ------------------------------------
 
 my %shortname = map { attack_id($_) => $_->{x_mitre_shortname} }

@@ -440,21 +440,35 @@ attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *status)
         }
     }
 
-    /* the cyber-range service's documents: Enterprise only */
+    /*
+     * the cyber-range service's documents: the technique index is
+     * Enterprise's, the matrix templates are per domain
+     */
 
     if (m->matrix[0] != ATTCK_NONE) {
-        char    *html;
-        size_t   len;
-
         attck_compile_body(&vb, "cyberrange/technique-index",
                            attck_render_cr_index(&vb.render));
+    }
 
-        html = attck_render_cr_matrix(&vb.render, 0, &len);
-        attck_compile_raw(&vb, "cyberrange/matrix", html, len);
+    for (d = 0; d < 3; d++) {
+        char    *html, name[16];
+        size_t   len;
+
+        if (m->matrix[d] == ATTCK_NONE) {
+            continue;
+        }
+
+        snprintf(name, sizeof(name), "%s", attck_domain_name(1u << d));
+        *strchr(name, '-') = '\0';
+
+        snprintf(key, sizeof(key), "cyberrange/matrix/%s", name);
+        html = attck_render_cr_matrix(&vb.render, d, 0, &len);
+        attck_compile_raw(&vb, key, html, len);
         free(html);
 
-        html = attck_render_cr_matrix(&vb.render, 1, &len);
-        attck_compile_raw(&vb, "cyberrange/matrix-sub", html, len);
+        snprintf(key, sizeof(key), "cyberrange/matrix-sub/%s", name);
+        html = attck_render_cr_matrix(&vb.render, d, 1, &len);
+        attck_compile_raw(&vb, key, html, len);
         free(html);
     }
 

@@ -228,7 +228,8 @@ attck_render_cr_index(attck_render_t *r)
 
 
 char *
-attck_render_cr_matrix(attck_render_t *r, int subtechniques, size_t *len)
+attck_render_cr_matrix(attck_render_t *r, int d, int subtechniques,
+    size_t *len)
 {
     char            buf[128];
     size_t          k, s;
@@ -248,7 +249,7 @@ attck_render_cr_matrix(attck_render_t *r, int subtechniques, size_t *len)
     for (t = 0; t < m->ntactics; t++) {
         to = attck_model_obj(m, m->tactics[t]);
 
-        if (m->tactic_matrix[t] != 0 || !attck_cr_safe_id(to->id)) {
+        if (m->tactic_matrix[t] != d || !attck_cr_safe_id(to->id)) {
             continue;
         }
 
@@ -268,7 +269,7 @@ attck_render_cr_matrix(attck_render_t *r, int subtechniques, size_t *len)
     for (t = 0; t < m->ntactics; t++) {
         to = attck_model_obj(m, m->tactics[t]);
 
-        if (m->tactic_matrix[t] != 0 || !attck_cr_safe_id(to->id)) {
+        if (m->tactic_matrix[t] != d || !attck_cr_safe_id(to->id)) {
             continue;
         }
 

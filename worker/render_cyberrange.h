@@ -16,8 +16,8 @@
 /* {"techniques":[{"code":"TA0043.T1595","name":"Active Scanning"}, ...]} */
 json_t *attck_render_cr_index(attck_render_t *r);
 
-/* the Enterprise matrix as an HTML template; malloc()ed */
-char *attck_render_cr_matrix(attck_render_t *r, int subtechniques,
+/* domain d's matrix (bit position) as an HTML template; malloc()ed */
+char *attck_render_cr_matrix(attck_render_t *r, int d, int subtechniques,
     size_t *len);
 
 
