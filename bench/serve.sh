@@ -9,7 +9,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ATTCK_BUILD:-$root/build}
-snapshot=${1:-$build/test/all.snap}
+snapshot=$(realpath "${1:-$build/test/all.snap}")
 seconds=${BENCH_SECONDS:-10}
 conns=${BENCH_CONNECTIONS:-32}
 
@@ -51,6 +51,19 @@ http {
     server {
         listen 127.0.0.1:$port;
         location /api/v1/ { attck_api; }
+        location /cr/ { attck_cyberrange; }
+        location /cr-overlay/ {
+            attck_cyberrange;
+            attck_cyberrange_training linear /_training;
+        }
+        location = /_training {
+            internal;
+            proxy_pass http://127.0.0.1:$port/training-defs;
+        }
+        location = /training-defs {
+            default_type application/json;
+            return 200 '[{"id":1,"title":"Demo","played":true,"mitre_techniques":["TA0043.T1595","TA0002.T1059.001","TA0007.T1046"]},{"id":2,"title":"Second","played":true,"mitre_techniques":["TA0043.T1595","TA0001.T1566"]}]';
+        }
         location /static/ {
             alias $dir/static/;
             default_type application/json;
@@ -68,15 +81,17 @@ for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$port/api/v1/sta
 
 # name | module path
 endpoints=(
-    "technique|techniques/T1059.001"
-    "tactic|tactics/TA0002"
-    "group|groups/G0016"
-    "matrix|matrix?domain=enterprise"
-    "search|search?q=powershell"
+    "technique|/api/v1/techniques/T1059.001"
+    "tactic|/api/v1/tactics/TA0002"
+    "group|/api/v1/groups/G0016"
+    "matrix|/api/v1/matrix?domain=enterprise"
+    "search|/api/v1/search?q=powershell"
+    "index|/cr/mitre-technique-index"
 )
 
 run_wrk() {
-    wrk -t1 -c"$conns" -d"${seconds}s" --latency "$1" 2>/dev/null | awk '
+    wrk -t1 -c"$conns" -d"${seconds}s" --latency -H "Authorization: Bearer b" \
+        "$1" 2>/dev/null | awk '
         /Requests\/sec/ { rps = $2 }
         /^ +50%/ { p50 = $2 }
         /^ +99%/ { p99 = $2 }
@@ -90,7 +105,7 @@ printf '|---|---|---|---|---|---|---|\n'
 for e in "${endpoints[@]}"; do
     name=${e%%|*}
     path=${e#*|}
-    url="http://127.0.0.1:$port/api/v1/$path"
+    url="http://127.0.0.1:$port$path"
     curl -fsS -o "$dir/static/$name.json" "$url"
     chmod 644 "$dir/static/$name.json"
     bytes=$(stat -c %s "$dir/static/$name.json")
@@ -106,4 +121,20 @@ for e in "${endpoints[@]}"; do
     printf '| %s | %s | %.0f | %.0f | %sx | %s / %s | %s / %s |\n' \
         "$path" "$bytes" "$m_rps" "$s_rps" "$ratio" \
         "$m_p50" "$m_p99" "$s_p50" "$s_p99"
+done
+
+# the cyber-range matrix: without and with a training overlay, which costs
+# a subrequest to the (stand-in) training service and the drawing of dots
+
+printf '\n| matrix fragment | bytes | req/s | p50 / p99 |\n|---|---|---|---|\n'
+
+for e in "plain|/cr/mitre-matrix-visualisation" \
+         "with overlay|/cr-overlay/mitre-matrix-visualisation?played=true"
+do
+    name=${e%%|*}
+    url="http://127.0.0.1:$port${e#*|}"
+    bytes=$(curl -fsS -H "Authorization: Bearer b" "$url" | wc -c)
+    wrk -t1 -c"$conns" -d1s -H "Authorization: Bearer b" "$url" >/dev/null 2>&1
+    read -r rps p50 p99 < <(run_wrk "$url")
+    printf '| %s | %s | %.0f | %s / %s |\n' "$name" "$bytes" "$rps" "$p50" "$p99"
 done
