@@ -41,6 +41,10 @@ my $adaptive = '[{"id":"a-7","title":"Adaptive & co","played":true,'
 # nginx unescapes \\ and \' inside a quoted string: escape them for it
 (my $linear_conf = $linear) =~ s/(['\\])/\\$1/g;
 
+# 40 definitions: more than the old service's 26 colours
+my $many = '[' . join(',', map { qq({"id":$_,"title":"Definition $_","played":true,)
+                                 . qq("mitre_techniques":["TA0043.T1595"]}) } 1 .. 40) . ']';
+
 my $cr = '/mitre-technique-service/api/v1';
 my $ng = Attck::Test->start_nginx(
     http   => "attck_zone attck 64m; attck_snapshot $snap;",
@@ -62,6 +66,18 @@ my $ng = Attck::Test->start_nginx(
         }
         location /plain/ {
             attck_cyberrange;
+        }
+        location /many/ {
+            attck_cyberrange;
+            attck_cyberrange_training linear /_t/many;
+        }
+        location = /_t/many {
+            internal;
+            proxy_pass http://127.0.0.1:\$server_port/svc/many;
+        }
+        location = /svc/many {
+            default_type application/json;
+            return 200 '$many';
         }
         location = /exact/mitre-update-matrix-data {
             attck_cyberrange;
@@ -197,6 +213,14 @@ $html = matrix("$cr/mitre-matrix-visualisation?played=true&subtechniques=true")-
 is_deeply(dots_in($html, 'TA0042', 'T1588.006'), [ $demo ],
           'subtechniques=true: a dot on the sub-technique\'s own cell');
 is_deeply(dots_in($html, 'TA0042', 'T1588.001'), [], 'and not on its siblings');
+
+# no colour cap: 40 definitions, 40 colours, all on the one cell
+$html = matrix('/many/mitre-matrix-visualisation')->{content};
+my @many_dots = $html =~ /<li><span class="attck-dot" style="background:(hsl\([^)]*\))"/g;
+is(scalar @many_dots, 40, '40 definitions in the legend');
+%seen = ();
+is(scalar(grep { !$seen{$_}++ } @many_dots), 40, 'each of the 40 has its own colour');
+is(scalar @{ dots_in($html, 'TA0043', 'T1595') }, 40, 'and 40 dots on T1595');
 
 # the caller's token travels to the training services, verbatim
 $res = matrix("$cr/mitre-matrix-visualisation?played=true", 'Bearer other');
