@@ -1035,6 +1035,32 @@ ngx_http_attck_send_buf(ngx_http_request_t *r, ngx_buf_t *b,
 }
 
 
+/* adds a response header; the strings must outlive the request */
+
+ngx_table_elt_t *
+ngx_http_attck_header(ngx_http_request_t *r, char *key, u_char *value,
+    size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = value;
+    h->value.len = len;
+
+    return h;
+}
+
+
 /*
  * Sends a whole 200 answer.  in_memory: the bytes live in the zone, are
  * sent from there and must not be changed on the way.
@@ -1065,18 +1091,11 @@ ngx_http_attck_send(ngx_http_request_t *r, ngx_str_t *type, u_char *body,
     r->headers_out.content_length_n = len;
 
     if (etag_len) {
-        h = ngx_list_push(&r->headers_out.headers);
+        h = ngx_http_attck_header(r, "ETag", etag, etag_len);
         if (h == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "ETag");
-        h->value.data = etag;
-        h->value.len = etag_len;
         r->headers_out.etag = h;
     }
 
@@ -1154,7 +1173,6 @@ ngx_http_attck_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_int_t         rc;
     ngx_buf_t        *b;
     ngx_chain_t       out;
-    ngx_table_elt_t  *h;
 
     va_start(args, fmt);
     p = ngx_vslprintf(detail, detail + sizeof(detail), fmt, args);
@@ -1181,18 +1199,11 @@ ngx_http_attck_error(ngx_http_request_t *r, ngx_uint_t status,
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    if (status == NGX_HTTP_NOT_ALLOWED) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "GET, HEAD");
+    if (status == NGX_HTTP_NOT_ALLOWED
+        && ngx_http_attck_header(r, "Allow", (u_char *) "GET, HEAD", 9)
+           == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     r->headers_out.status = status;

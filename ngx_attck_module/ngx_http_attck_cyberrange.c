@@ -55,8 +55,6 @@ static ngx_int_t ngx_http_attck_cr_detail(ngx_http_request_t *r,
 static ngx_str_t  ngx_http_attck_html_type =
     ngx_string("text/html; charset=utf-8");
 
-static ngx_str_t  ngx_http_attck_overlay_header =
-    ngx_string("X-ATTCK-Overlay");
 
 
 ngx_int_t
@@ -385,8 +383,8 @@ static ngx_int_t
 ngx_http_attck_cr_overlay_header(ngx_http_request_t *r,
     ngx_http_attck_cr_ctx_t *ctx)
 {
-    ngx_uint_t        s, missing;
-    ngx_table_elt_t  *h;
+    char        *value;
+    ngx_uint_t   s, missing;
 
     missing = 0;
 
@@ -394,28 +392,12 @@ ngx_http_attck_cr_overlay_header(ngx_http_request_t *r,
         missing += (ctx->sources[s].status != NGX_HTTP_OK);
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
+    value = (ctx->nsources == 0) ? "none"
+            : (missing == 0) ? "complete" : "partial";
 
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key = ngx_http_attck_overlay_header;
-
-    if (ctx->nsources == 0) {
-        ngx_str_set(&h->value, "none");
-
-    } else if (missing == 0) {
-        ngx_str_set(&h->value, "complete");
-
-    } else {
-        ngx_str_set(&h->value, "partial");
-    }
-
-    return NGX_OK;
+    return ngx_http_attck_header(r, "X-ATTCK-Overlay", (u_char *) value,
+                                 ngx_strlen(value))
+           ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -501,15 +483,7 @@ ngx_http_attck_cr_layer(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
 
     snap = &ctx->local->snap;
     view = &snap->views[0];
-    docs = json_array();
-
-    if (ngx_array_init(&defs, r->pool, 16, sizeof(ngx_http_attck_cr_def_t))
-        != NGX_OK
-        || ngx_array_init(&dots, r->pool, 64,
-                          sizeof(ngx_http_attck_cr_dot_t))
-           != NGX_OK
-        || ngx_http_attck_cr_overlay(r, ctx, &defs, &dots, docs) != NGX_OK)
-    {
+    if (ngx_http_attck_cr_overlay(r, ctx, &defs, &dots, &docs) != NGX_OK) {
         json_decref(docs);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -626,11 +600,14 @@ ngx_http_attck_cr_layer(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
 }
 
 
-/* the definitions of the sources that answered, and their dots */
+/*
+ * The definitions of the sources that answered, and their dots sorted by
+ * cell.  The parsed answers are kept in *docs (json_decref() it after).
+ */
 
 ngx_int_t
 ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
-    ngx_array_t *defs, ngx_array_t *dots, json_t *docs)
+    ngx_array_t *defs, ngx_array_t *dots, json_t **docs)
 {
     size_t                       i, k, n;
     json_t                      *list, *d, *techs, *tk;
@@ -640,6 +617,17 @@ ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
     ngx_http_attck_cr_def_t     *def;
     ngx_http_attck_cr_dot_t     *dot;
     ngx_http_attck_cr_source_t  *src;
+
+    *docs = json_array();
+
+    if (*docs == NULL
+        || ngx_array_init(defs, r->pool, 16, sizeof(ngx_http_attck_cr_def_t))
+           != NGX_OK
+        || ngx_array_init(dots, r->pool, 64, sizeof(ngx_http_attck_cr_dot_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     for (s = 0; s < ctx->nsources; s++) {
         src = &ctx->sources[s];
@@ -661,7 +649,7 @@ ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
             continue;
         }
 
-        json_array_append_new(docs, list);
+        json_array_append_new(*docs, list);
 
         json_array_foreach(list, i, d) {
             techs = json_object_get(d, "mitre_techniques");
@@ -871,15 +859,7 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
         "title=\"";
 
     snap = &ctx->local->snap;
-    docs = json_array();
-
-    if (ngx_array_init(&defs, r->pool, 16, sizeof(ngx_http_attck_cr_def_t))
-        != NGX_OK
-        || ngx_array_init(&dots, r->pool, 64,
-                          sizeof(ngx_http_attck_cr_dot_t))
-           != NGX_OK
-        || ngx_http_attck_cr_overlay(r, ctx, &defs, &dots, docs) != NGX_OK)
-    {
+    if (ngx_http_attck_cr_overlay(r, ctx, &defs, &dots, &docs) != NGX_OK) {
         json_decref(docs);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1028,20 +1008,12 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
 static ngx_int_t
 ngx_http_attck_cr_not_allowed(ngx_http_request_t *r, char *allow)
 {
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_attck_header(r, "Allow", (u_char *) allow,
+                              ngx_strlen(allow))
+        == NULL)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Allow");
-    h->value.data = (u_char *) allow;
-    h->value.len = ngx_strlen(allow);
 
     return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_ALLOWED,
                                     "Method not allowed.");

@@ -65,7 +65,7 @@ typedef struct {
 
 ngx_int_t ngx_http_attck_cr_overlay(ngx_http_request_t *r,
     ngx_http_attck_cr_ctx_t *ctx, ngx_array_t *defs, ngx_array_t *dots,
-    json_t *docs);
+    json_t **docs);
 ngx_uint_t ngx_http_attck_cr_find(ngx_array_t *dots, u_char *key, size_t len,
     ngx_uint_t *first);
 size_t ngx_http_attck_cr_text(u_char *dst, u_char *src, size_t len,

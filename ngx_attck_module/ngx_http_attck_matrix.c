@@ -158,15 +158,9 @@ ngx_http_attck_cr_prepare(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
     const attck_snap_t  *snap;
 
     snap = &ctx->local->snap;
-    *docs = json_array();
     *matrix = NULL;
 
-    if (ngx_array_init(defs, r->pool, 16, sizeof(ngx_http_attck_cr_def_t))
-        != NGX_OK
-        || ngx_array_init(dots, r->pool, 64, sizeof(ngx_http_attck_cr_dot_t))
-           != NGX_OK
-        || ngx_http_attck_cr_overlay(r, ctx, defs, dots, *docs) != NGX_OK)
-    {
+    if (ngx_http_attck_cr_overlay(r, ctx, defs, dots, docs) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -99,6 +99,8 @@ ngx_int_t ngx_http_attck_cr_handler(ngx_http_request_t *r);
  * NGX_ERROR; *number is the generation now current */
 ngx_int_t ngx_http_attck_reload(ngx_http_attck_main_conf_t *amcf,
     ngx_log_t *log, ngx_uint_t *number);
+ngx_table_elt_t *ngx_http_attck_header(ngx_http_request_t *r, char *key,
+    u_char *value, size_t len);
 ngx_int_t ngx_http_attck_send(ngx_http_request_t *r, ngx_str_t *type,
     u_char *body, size_t len, u_char *etag, size_t etag_len,
     ngx_uint_t in_memory);
