@@ -11,8 +11,10 @@ NGINX_SRC      := /usr/share/nginx/src
 CC             ?= cc
 CFLAGS         ?= -O2 -g
 WARN           := -Wall -Wextra -Werror -Wno-unused-parameter
-DEPS_CFLAGS    := $(shell pkg-config --cflags jansson libcurl 2>/dev/null)
-DEPS_LIBS      := $(shell pkg-config --libs jansson libcurl zlib 2>/dev/null) -lm
+DEPS_CFLAGS    := $(shell pkg-config --cflags jansson libcurl libpq libcrypto \
+                    2>/dev/null)
+DEPS_LIBS      := $(shell pkg-config --libs jansson libcurl zlib libpq \
+                    libcrypto 2>/dev/null) -lm
 
 SNAP_SRCS      := $(wildcard ngx_attck_module/snapshot/*.c)
 SNAP_HDRS      := $(wildcard ngx_attck_module/snapshot/*.h)
@@ -76,7 +78,7 @@ ATTACK_FILES   := $(wildcard $(SHARED)/attack/*.json)
 PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libjansson-dev libcurl4-openssl-dev zlib1g-dev \
                   libcmocka-dev libjson-xs-perl wrk curl chromium \
-                  libxml2-utils
+                  libxml2-utils libpq-dev libssl-dev postgresql
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do \

@@ -22,12 +22,13 @@
 
 
 typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   cap;
-    size_t   max;
-    int      too_big;
-    long     retry_after;
+    char                  *data;
+    size_t                 len;
+    size_t                 cap;
+    size_t                 max;
+    int                    too_big;
+    long                   retry_after;
+    attck_fetch_result_t  *res;
 } attck_fetch_body_t;
 
 
@@ -38,6 +39,8 @@ static int attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
 static size_t attck_fetch_write(char *ptr, size_t size, size_t n, void *ud);
 static size_t attck_fetch_header(char *ptr, size_t size, size_t n, void *ud);
 static void attck_fetch_sleep(long ms);
+static void attck_fetch_header_value(char *dst, size_t size, const char *p,
+    size_t len);
 
 
 void
@@ -164,9 +167,44 @@ attck_fetch_header(char *ptr, size_t size, size_t n, void *ud)
 
     if (len > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0) {
         b->retry_after = strtol(ptr + 12, NULL, 10);
+
+    } else if (len > 5 && strncasecmp(ptr, "ETag:", 5) == 0) {
+        attck_fetch_header_value(b->res->etag, sizeof(b->res->etag),
+                                 ptr + 5, len - 5);
+
+    } else if (len > 14 && strncasecmp(ptr, "Last-Modified:", 14) == 0) {
+        attck_fetch_header_value(b->res->last_modified,
+                                 sizeof(b->res->last_modified),
+                                 ptr + 14, len - 14);
     }
 
     return len;
+}
+
+
+/* a header's value without the blanks around it; too long: dropped */
+
+static void
+attck_fetch_header_value(char *dst, size_t size, const char *p, size_t len)
+{
+    while (len && (*p == ' ' || *p == '\t')) {
+        p++;
+        len--;
+    }
+
+    while (len && (p[len - 1] == '\r' || p[len - 1] == '\n'
+                   || p[len - 1] == ' '))
+    {
+        len--;
+    }
+
+    if (len >= size) {
+        dst[0] = '\0';
+        return;
+    }
+
+    memcpy(dst, p, len);
+    dst[len] = '\0';
 }
 
 
@@ -213,6 +251,9 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
 
         memset(&body, 0, sizeof(attck_fetch_body_t));
         body.max = o->max_size;
+        body.res = res;
+        res->etag[0] = '\0';
+        res->last_modified[0] = '\0';
 
         curl_easy_reset(curl);
         curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -237,7 +278,9 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
         status = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 
-        if (cc == CURLE_OK && (status == 0 || (status >= 200 && status < 300)))
+        if (cc == CURLE_OK
+            && (status == 0 || (status >= 200 && status < 300)
+                || status == 304))
         {
             res->data = body.data ? body.data : attck_xstrdup("");
             res->len = body.len;

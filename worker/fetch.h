@@ -23,7 +23,10 @@ typedef struct {
 typedef struct {
     char    *data;                         /* NUL-terminated, malloc()ed */
     size_t   len;
-    long     status;                       /* HTTP status, 0 for files */
+    long     status;                       /* HTTP status, 0 for files;
+                                              304: not modified, no data */
+    char     etag[256];                    /* validators for the next run */
+    char     last_modified[64];
 } attck_fetch_result_t;
 
 

@@ -11,6 +11,8 @@
 #include <curl/curl.h>
 
 #include "compile.h"
+#include "ingest.h"
+#include "migrate.h"
 #include "util.h"
 
 
@@ -24,6 +26,10 @@ typedef struct {
 static const attck_command_t  attck_commands[] = {
     { "compile", attck_compile_main,
       "STIX 2.1 bundles -> snapshot file served by ngx_attck_module" },
+    { "migrate", attck_migrate_main,
+      "apply sql/ migrations to $ATTCK_DATABASE_URL" },
+    { "ingest", attck_ingest_main,
+      "load ATT&CK releases into PostgreSQL (ingest attack)" },
     { NULL, NULL, NULL }
 };
 

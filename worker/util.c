@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "util.h"
 
 
@@ -261,4 +263,58 @@ attck_version_cmp(const char *a, const char *b)
 
         return strcmp(ea, eb);
     }
+}
+
+
+void
+attck_sha256_hex(const void *data, size_t len, char *out)
+{
+    unsigned int   i, n;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+
+    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "SHA-256 failed");
+    }
+
+    for (i = 0; i < n; i++) {
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    }
+}
+
+
+char *
+attck_read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE    *f;
+    char    *data;
+    long     size;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0
+        || fseek(f, 0, SEEK_SET) != 0)
+    {
+        snprintf(err, errlen, "%s: cannot tell its size", path);
+        fclose(f);
+        return NULL;
+    }
+
+    data = attck_xmalloc(size + 1);
+
+    if (fread(data, 1, size, f) != (size_t) size) {
+        snprintf(err, errlen, "%s: read error", path);
+        fclose(f);
+        free(data);
+        return NULL;
+    }
+
+    fclose(f);
+    data[size] = '\0';
+    *len = size;
+
+    return data;
 }

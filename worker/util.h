@@ -48,6 +48,13 @@ void attck_vec_free(attck_vec_t *v);
 int attck_write_atomic(const char *path, const void *data, size_t size,
     char *err, size_t errlen);
 
+/* lower-case hex SHA-256 of data into out[65] */
+void attck_sha256_hex(const void *data, size_t len, char *out);
+
+/* reads a whole file; NULL with err set */
+char *attck_read_file(const char *path, size_t *len, char *err,
+    size_t errlen);
+
 /* compares release versions numerically: "9.0" < "16.1" < "18.1" */
 int attck_version_cmp(const char *a, const char *b);
 

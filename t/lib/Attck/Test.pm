@@ -23,6 +23,7 @@ our @EXPORT_OK = qw(build_dir shared_dir test_snapshot worker free_port
 
 my $JSON = JSON::XS->new->utf8;
 my @RUNNING;
+my @PG_RUNNING;
 
 sub build_dir { $ENV{ATTCK_BUILD} || 'build' }
 sub shared_dir { $ENV{ATTCK_SHARED} || '../shared' }
@@ -104,6 +105,61 @@ sub attack_id {
     }
     return undef;
 }
+
+# PostgreSQL on loopback, in a private data dir -------------------------
+
+sub start_postgres {
+    my ($class) = @_;
+    my ($bin) = sort { $b cmp $a } glob('/usr/lib/postgresql/*/bin');
+    die "no PostgreSQL server: apt-get install postgresql\n" unless $bin;
+    my $pg = bless { bin => $bin }, 'Attck::Test::Postgres';
+    $pg->{dir} = File::Temp::tempdir('attck-pg-XXXXXX', TMPDIR => 1,
+                                     CLEANUP => 1);
+    chmod 0755, $pg->{dir};
+    $pg->{port} = free_port();
+
+    # initdb and postgres refuse root: run them as the postgres user
+    my $as = $> == 0 ? [ 'su', 'postgres', '-s', '/bin/sh', '-c' ] : [ 'sh', '-c' ];
+    $pg->{as} = $as;
+    system('chown', '-R', 'postgres', $pg->{dir}) if $> == 0;
+    my ($rc, $out) = run_cmd(@$as, "$bin/initdb -D $pg->{dir}/data -A trust "
+                                   . "-U attck --no-sync >/dev/null");
+    die "initdb failed: $out" if $rc;
+    ($rc, $out) = run_cmd(@$as, "$bin/pg_ctl -D $pg->{dir}/data -w -l "
+                                . "$pg->{dir}/log -o \"-c listen_addresses=127.0.0.1 "
+                                . "-p $pg->{port} -k $pg->{dir} -c fsync=off\" start");
+    die "postgres did not start: $out" if $rc;
+    push @PG_RUNNING, $pg;
+    ($rc, $out) = run_cmd('psql', '-X', '-q', '-h', '127.0.0.1', '-p', $pg->{port},
+                          '-U', 'attck', '-d', 'postgres', '-c', 'CREATE DATABASE attck');
+    die "createdb failed: $out" if $rc;
+    return $pg;
+}
+
+package Attck::Test::Postgres;
+
+sub url { my ($self) = @_; "postgresql://attck\@127.0.0.1:$self->{port}/attck" }
+
+# one value (or a list of rows joined by |) from a query
+sub query {
+    my ($self, $sql) = @_;
+    my ($rc, $out) = Attck::Test::run_cmd('psql', '-X', '-q', '-A', '-t',
+                                          '-h', '127.0.0.1', '-p', $self->{port},
+                                          '-U', 'attck', '-d', 'attck',
+                                          '-v', 'ON_ERROR_STOP=1', '-c', $sql);
+    die "query failed: $sql\n$out" if $rc;
+    chomp $out;
+    return $out;
+}
+
+sub stop {
+    my ($self) = @_;
+    return if $self->{stopped}++;
+    Attck::Test::run_cmd(@{ $self->{as} }, "$self->{bin}/pg_ctl -D "
+                         . "$self->{dir}/data -m immediate stop");
+}
+
+package Attck::Test;
 
 # nginx with the module --------------------------------------------------
 
@@ -292,7 +348,7 @@ Test2::API::test2_add_callback_testing_done(sub {
 
 END {
     my $rc = $?;
-    $_->stop for @RUNNING;
+    $_->stop for @RUNNING, @PG_RUNNING;
     $? = $rc;
 }
 

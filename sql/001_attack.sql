@@ -1,0 +1,306 @@
+-- ATT&CK releases and their objects.  Several releases live side by side;
+-- every object keeps its raw STIX (jsonb) beside the columns that the API,
+-- the mapper and reports read.  Rows are written by "attck-worker ingest
+-- attack" through attck_load_release() below, from raw objects COPYed
+-- into attck_staging.
+
+CREATE TABLE attack_releases (
+    id          bigserial PRIMARY KEY,
+    domain      text NOT NULL
+                CHECK (domain IN ('enterprise-attack', 'mobile-attack',
+                                  'ics-attack')),
+    version     text NOT NULL,
+    name        text,
+    modified    timestamptz,
+    source      text NOT NULL,
+    sha256      text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    objects     integer NOT NULL CHECK (objects >= 0),
+    loaded_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (domain, version)
+);
+
+-- the ATT&CK id and URL of an object, from external_references
+CREATE FUNCTION attck_attack_id(o jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT r->>'external_id'
+    FROM jsonb_array_elements(coalesce(o->'external_references', '[]')) r
+    WHERE r->>'source_name' IN ('mitre-attack', 'mitre-mobile-attack',
+                                'mitre-ics-attack')
+    LIMIT 1
+$$;
+
+CREATE FUNCTION attck_attack_url(o jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT r->>'url'
+    FROM jsonb_array_elements(coalesce(o->'external_references', '[]')) r
+    WHERE r->>'source_name' IN ('mitre-attack', 'mitre-mobile-attack',
+                                'mitre-ics-attack')
+    LIMIT 1
+$$;
+
+CREATE FUNCTION attck_text_array(a jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(e), '{}')
+    FROM jsonb_array_elements_text(
+             CASE jsonb_typeof(a) WHEN 'array' THEN a ELSE '[]' END) e
+$$;
+
+-- columns every kind of object has
+CREATE TABLE attack_objects (
+    release_id  bigint NOT NULL REFERENCES attack_releases ON DELETE CASCADE,
+    stix_id     text NOT NULL,
+    attack_id   text,
+    name        text,
+    description text,
+    url         text,
+    version     text,
+    domains     text[] NOT NULL DEFAULT '{}',
+    created     timestamptz,
+    modified    timestamptz,
+    revoked     boolean NOT NULL DEFAULT false,
+    deprecated  boolean NOT NULL DEFAULT false,
+    raw         jsonb NOT NULL
+);
+
+-- one table per kind, sharing those columns (LIKE keeps them in step)
+
+CREATE TABLE mitre_attack_techniques (
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    is_subtechnique  boolean NOT NULL DEFAULT false,
+    tactics          text[] NOT NULL DEFAULT '{}',    -- kill chain phases
+    platforms        text[] NOT NULL DEFAULT '{}',
+    detection        text,
+    PRIMARY KEY (release_id, stix_id),
+    FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
+);
+
+CREATE TABLE attack_tactics (
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    shortname   text,
+    PRIMARY KEY (release_id, stix_id),
+    FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
+);
+
+CREATE TABLE attack_groups (
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    aliases     text[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (release_id, stix_id),
+    FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
+);
+
+CREATE TABLE attack_software (
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    software_type  text NOT NULL CHECK (software_type IN ('malware', 'tool')),
+    aliases        text[] NOT NULL DEFAULT '{}',
+    platforms      text[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (release_id, stix_id),
+    FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
+);
+
+CREATE TABLE attack_mitigations (
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    PRIMARY KEY (release_id, stix_id),
+    FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
+);
+
+CREATE TABLE attack_campaigns (
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    aliases     text[] NOT NULL DEFAULT '{}',
+    first_seen  timestamptz,
+    last_seen   timestamptz,
+    PRIMARY KEY (release_id, stix_id),
+    FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
+);
+
+CREATE TABLE attack_detection_strategies (
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    analytic_refs  text[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (release_id, stix_id),
+    FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
+);
+
+CREATE TABLE attack_analytics (
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    platforms   text[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (release_id, stix_id),
+    FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
+);
+
+CREATE TABLE attack_data_components (
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    PRIMARY KEY (release_id, stix_id),
+    FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
+);
+
+CREATE TABLE attack_relationships (
+    release_id         bigint NOT NULL
+                       REFERENCES attack_releases ON DELETE CASCADE,
+    stix_id            text NOT NULL,
+    relationship_type  text NOT NULL,
+    source_ref         text NOT NULL,
+    target_ref         text NOT NULL,
+    description        text,
+    revoked            boolean NOT NULL DEFAULT false,
+    deprecated         boolean NOT NULL DEFAULT false,
+    raw                jsonb NOT NULL,
+    PRIMARY KEY (release_id, stix_id)
+);
+
+-- everything else of a bundle (matrices, data sources, the collection,
+-- identities, markings): nothing a release holds is lost
+CREATE TABLE attack_other_objects (
+    release_id  bigint NOT NULL REFERENCES attack_releases ON DELETE CASCADE,
+    stix_id     text NOT NULL,
+    type        text NOT NULL,
+    raw         jsonb NOT NULL,
+    PRIMARY KEY (release_id, stix_id)
+);
+
+-- what a lookup by ATT&CK id or by relationship end needs
+CREATE INDEX ON mitre_attack_techniques (attack_id);
+CREATE INDEX ON mitre_attack_techniques USING gin (tactics);
+CREATE INDEX ON attack_tactics (attack_id);
+CREATE INDEX ON attack_groups (attack_id);
+CREATE INDEX ON attack_software (attack_id);
+CREATE INDEX ON attack_mitigations (attack_id);
+CREATE INDEX ON attack_campaigns (attack_id);
+CREATE INDEX ON attack_relationships (release_id, source_ref);
+CREATE INDEX ON attack_relationships (release_id, target_ref);
+
+-- the template is only a shape
+DROP TABLE attack_objects;
+
+-- Moves the raw objects of one bundle from the session's temporary table
+-- attck_staging (stix_id, type, raw), which the worker COPYs them into, to
+-- the tables above.  Returns the number of objects stored.
+
+CREATE FUNCTION attck_load_release(rel bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint := 0;
+    c bigint;
+BEGIN
+    INSERT INTO mitre_attack_techniques
+    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+           raw->>'description', attck_attack_url(raw),
+           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
+           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
+           coalesce((raw->>'revoked')::boolean, false),
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+           coalesce((raw->>'x_mitre_is_subtechnique')::boolean, false),
+           ARRAY(SELECT p->>'phase_name'
+                 FROM jsonb_array_elements(
+                          coalesce(raw->'kill_chain_phases', '[]')) p),
+           attck_text_array(raw->'x_mitre_platforms'),
+           raw->>'x_mitre_detection'
+    FROM attck_staging WHERE type = 'attack-pattern';
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    INSERT INTO attack_tactics
+    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+           raw->>'description', attck_attack_url(raw),
+           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
+           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
+           coalesce((raw->>'revoked')::boolean, false),
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+           raw->>'x_mitre_shortname'
+    FROM attck_staging WHERE type = 'x-mitre-tactic';
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    INSERT INTO attack_groups
+    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+           raw->>'description', attck_attack_url(raw),
+           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
+           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
+           coalesce((raw->>'revoked')::boolean, false),
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+           attck_text_array(raw->'aliases')
+    FROM attck_staging WHERE type = 'intrusion-set';
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    INSERT INTO attack_software
+    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+           raw->>'description', attck_attack_url(raw),
+           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
+           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
+           coalesce((raw->>'revoked')::boolean, false),
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+           type, attck_text_array(raw->'x_mitre_aliases'),
+           attck_text_array(raw->'x_mitre_platforms')
+    FROM attck_staging WHERE type IN ('malware', 'tool');
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    INSERT INTO attack_mitigations
+    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+           raw->>'description', attck_attack_url(raw),
+           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
+           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
+           coalesce((raw->>'revoked')::boolean, false),
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw
+    FROM attck_staging WHERE type = 'course-of-action';
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    INSERT INTO attack_campaigns
+    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+           raw->>'description', attck_attack_url(raw),
+           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
+           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
+           coalesce((raw->>'revoked')::boolean, false),
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+           attck_text_array(raw->'aliases'),
+           (raw->>'first_seen')::timestamptz, (raw->>'last_seen')::timestamptz
+    FROM attck_staging WHERE type = 'campaign';
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    INSERT INTO attack_detection_strategies
+    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+           raw->>'description', attck_attack_url(raw),
+           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
+           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
+           coalesce((raw->>'revoked')::boolean, false),
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+           attck_text_array(raw->'x_mitre_analytic_refs')
+    FROM attck_staging WHERE type = 'x-mitre-detection-strategy';
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    INSERT INTO attack_analytics
+    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+           raw->>'description', attck_attack_url(raw),
+           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
+           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
+           coalesce((raw->>'revoked')::boolean, false),
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+           attck_text_array(raw->'x_mitre_platforms')
+    FROM attck_staging WHERE type = 'x-mitre-analytic';
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    INSERT INTO attack_data_components
+    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+           raw->>'description', attck_attack_url(raw),
+           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
+           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
+           coalesce((raw->>'revoked')::boolean, false),
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw
+    FROM attck_staging WHERE type = 'x-mitre-data-component';
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    INSERT INTO attack_relationships
+    SELECT rel, stix_id, raw->>'relationship_type', raw->>'source_ref',
+           raw->>'target_ref', raw->>'description',
+           coalesce((raw->>'revoked')::boolean, false),
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw
+    FROM attck_staging WHERE type = 'relationship';
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    INSERT INTO attack_other_objects
+    SELECT rel, stix_id, type, raw
+    FROM attck_staging
+    WHERE type NOT IN ('attack-pattern', 'x-mitre-tactic', 'intrusion-set',
+                       'malware', 'tool', 'course-of-action', 'campaign',
+                       'x-mitre-detection-strategy', 'x-mitre-analytic',
+                       'x-mitre-data-component', 'relationship');
+    GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    RETURN n;
+END
+$$;

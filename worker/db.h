@@ -1,0 +1,40 @@
+
+/*
+ * attck-worker: PostgreSQL through libpq.  Statements take parameters,
+ * never text built from data; bulk rows go through COPY.
+ */
+
+#ifndef _ATTCK_DB_H_INCLUDED_
+#define _ATTCK_DB_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <libpq-fe.h>
+
+
+/* the database is unreachable or went away: worth another run later */
+#define ATTCK_EXIT_TEMPFAIL  75
+
+
+/* $ATTCK_DATABASE_URL: a libpq URI or conninfo; exits 75 on failure */
+PGconn *attck_db_connect(void);
+
+/*
+ * Runs a statement with text parameters.  Returns the result (tuples or
+ * command OK) or NULL with err set; the caller PQclear()s it.
+ */
+PGresult *attck_db_run(PGconn *c, const char *sql, int n,
+    const char *const *params, char *err, size_t errlen);
+
+/* runs statements that return nothing; 0 or -1 with err set */
+int attck_db_exec(PGconn *c, const char *sql, char *err, size_t errlen);
+
+/* COPY ... FROM STDIN with the rows in data; 0 or -1 with err set */
+int attck_db_copy(PGconn *c, const char *sql, const char *data, size_t len,
+    char *err, size_t errlen);
+
+/* whether the connection is gone (as opposed to a refused statement) */
+int attck_db_lost(PGconn *c);
+
+
+#endif /* _ATTCK_DB_H_INCLUDED_ */

@@ -1,0 +1,474 @@
+
+/*
+ * attck-worker ingest attack: ATT&CK bundles into PostgreSQL.
+ *
+ * Each source is asked with the validators of its last run (ETag,
+ * Last-Modified; size and time for local files), so an unchanged one is
+ * neither fetched whole nor parsed again.  A changed one is checked as a
+ * STIX bundle and loaded in one transaction: its objects are COPYed raw
+ * into a temporary table and attck_load_release() (sql/001_attack.sql)
+ * spreads them over the tables.  A release already loaded from the same
+ * bytes is left alone; several releases live side by side.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "db.h"
+#include "fetch.h"
+#include "ingest.h"
+#include "stix.h"
+#include "util.h"
+
+
+typedef struct {
+    const char  *status;       /* new, changed, unchanged, failed */
+    long         fetched;      /* objects in the source */
+    long         stored;
+    long         failed;       /* objects refused (NUL bytes, bad ids) */
+} attck_ingest_result_t;
+
+
+static int attck_ingest_attack(PGconn *db, const char *src,
+    attck_ingest_result_t *r, char *err, size_t errlen);
+static int attck_ingest_load(PGconn *db, const char *src,
+    attck_bundle_t *b, const char *sha, const char *etag,
+    const char *last_modified, attck_ingest_result_t *r, char *err,
+    size_t errlen);
+static int attck_ingest_copy_rows(attck_bundle_t *b, attck_vec_t *out,
+    long *failed);
+static void attck_ingest_state(PGconn *db, const char *src,
+    const char *etag, const char *last_modified, const char *sha,
+    int changed);
+
+
+/* the COPY text format: a backslash must be doubled, nothing else occurs */
+
+static int
+attck_ingest_copy_rows(attck_bundle_t *b, attck_vec_t *out, long *failed)
+{
+    char         *s, *p;
+    size_t        i;
+    json_t       *obj;
+    const char   *id, *type;
+
+    json_array_foreach(b->objects, i, obj) {
+        id = attck_json_str(obj, "id");
+        type = attck_json_str(obj, "type");
+        s = json_dumps(obj, JSON_COMPACT|JSON_PRESERVE_ORDER);
+
+        /*
+         * jsonb cannot hold a NUL character, and ids and types go into
+         * the row as they are: such objects are counted and left out
+         */
+
+        if (s == NULL || strstr(s, "\\u0000") || strpbrk(id, "\t\n\r\\")
+            || strpbrk(type, "\t\n\r\\"))
+        {
+            (*failed)++;
+            free(s);
+            continue;
+        }
+
+        for (p = (char *) id; *p; p++) {
+            *(char *) attck_vec_push(out) = *p;
+        }
+
+        *(char *) attck_vec_push(out) = '\t';
+
+        for (p = (char *) type; *p; p++) {
+            *(char *) attck_vec_push(out) = *p;
+        }
+
+        *(char *) attck_vec_push(out) = '\t';
+
+        for (p = s; *p; p++) {
+            if (*p == '\\') {
+                *(char *) attck_vec_push(out) = '\\';
+            }
+
+            *(char *) attck_vec_push(out) = *p;
+        }
+
+        *(char *) attck_vec_push(out) = '\n';
+        free(s);
+    }
+
+    return 0;
+}
+
+
+static void
+attck_ingest_state(PGconn *db, const char *src, const char *etag,
+    const char *last_modified, const char *sha, int changed)
+{
+    char         err[512];
+    PGresult    *res;
+    const char  *params[5];
+
+    params[0] = src;
+    params[1] = (etag && *etag) ? etag : NULL;
+    params[2] = (last_modified && *last_modified) ? last_modified : NULL;
+    params[3] = sha;
+    params[4] = changed ? "t" : "f";
+
+    res = attck_db_run(db,
+              "INSERT INTO source_state (source, kind, etag, last_modified, "
+              "sha256, checked_at, changed_at) "
+              "VALUES ($1, 'attack', $2, $3, $4, now(), "
+              "CASE WHEN $5::boolean THEN now() END) "
+              "ON CONFLICT (source) DO UPDATE SET "
+              "etag = coalesce($2, source_state.etag), "
+              "last_modified = coalesce($3, source_state.last_modified), "
+              "sha256 = coalesce($4, source_state.sha256), "
+              "checked_at = now(), "
+              "changed_at = CASE WHEN $5::boolean THEN now() "
+              "ELSE source_state.changed_at END",
+              5, params, err, sizeof(err));
+
+    if (res == NULL) {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "ingest: source state of %s: %s",
+                    src, err);
+    }
+
+    PQclear(res);
+}
+
+
+static int
+attck_ingest_load(PGconn *db, const char *src, attck_bundle_t *b,
+    const char *sha, const char *etag, const char *last_modified,
+    attck_ingest_result_t *r, char *err, size_t errlen)
+{
+    char          count[32], *rel;
+    PGresult     *res;
+    attck_vec_t   rows;
+    const char   *params[7];
+
+    if (attck_db_exec(db, "BEGIN", err, errlen) != 0) {
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
+    params[0] = b->domain;
+    params[1] = b->version;
+
+    res = attck_db_run(db, "SELECT id, sha256 FROM attack_releases "
+                       "WHERE domain = $1 AND version = $2 FOR UPDATE",
+                       2, params, err, errlen);
+    if (res == NULL) {
+        goto failed;
+    }
+
+    r->status = "new";
+
+    if (PQntuples(res) == 1) {
+        if (strcmp(PQgetvalue(res, 0, 1), sha) == 0) {
+
+            /* the same release from another place, or a lost state */
+
+            PQclear(res);
+            r->status = "unchanged";
+            attck_ingest_state(db, src, etag, last_modified, sha, 0);
+
+            return attck_db_exec(db, "COMMIT", err, errlen) == 0
+                   ? 0 : ATTCK_EXIT_TEMPFAIL;
+        }
+
+        params[2] = PQgetvalue(res, 0, 0);
+        PQclear(res);
+
+        res = attck_db_run(db, "DELETE FROM attack_releases WHERE id = $1",
+                           1, params + 2, err, errlen);
+        if (res == NULL) {
+            goto failed;
+        }
+
+        r->status = "changed";
+    }
+
+    PQclear(res);
+
+    snprintf(count, sizeof(count), "%zu", json_array_size(b->objects));
+    params[2] = b->name;
+    params[3] = b->modified;
+    params[4] = src;
+    params[5] = sha;
+    params[6] = count;
+
+    res = attck_db_run(db, "INSERT INTO attack_releases (domain, version, "
+                       "name, modified, source, sha256, objects) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                       7, params, err, errlen);
+    if (res == NULL) {
+        goto failed;
+    }
+
+    rel = attck_xstrdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+
+    attck_vec_init(&rows, 1);
+    attck_ingest_copy_rows(b, &rows, &r->failed);
+
+    if (attck_db_exec(db, "CREATE TEMP TABLE attck_staging (stix_id text, "
+                      "type text, raw jsonb) ON COMMIT DROP", err, errlen)
+        != 0
+        || attck_db_copy(db, "COPY attck_staging FROM STDIN", rows.data,
+                         rows.n, err, errlen)
+           != 0)
+    {
+        attck_vec_free(&rows);
+        free(rel);
+        goto failed;
+    }
+
+    attck_vec_free(&rows);
+
+    params[0] = rel;
+    res = attck_db_run(db, "SELECT attck_load_release($1)", 1, params, err,
+                       errlen);
+    free(rel);
+
+    if (res == NULL) {
+        goto failed;
+    }
+
+    r->stored = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+
+    attck_ingest_state(db, src, etag, last_modified, sha, 1);
+
+    if (attck_db_exec(db, "COMMIT", err, errlen) != 0) {
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
+    return 0;
+
+failed:
+
+    /* the transaction keeps nothing of this source */
+
+    if (attck_db_lost(db)) {
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
+    (void) attck_db_exec(db, "ROLLBACK", count, sizeof(count));
+
+    return ATTCK_EXIT_DATAERR;
+}
+
+
+static int
+attck_ingest_attack(PGconn *db, const char *src, attck_ingest_result_t *r,
+    char *err, size_t errlen)
+{
+    int                    rc;
+    char                   sha[65], stamp[64], inm[300], ims[100];
+    const char            *headers[3], *params[1], *etag, *lm, *old_sha;
+    PGresult              *state;
+    struct stat            st;
+    attck_bundle_t         b;
+    attck_fetch_opts_t     opts;
+    attck_fetch_result_t   res;
+
+    params[0] = src;
+
+    state = attck_db_run(db, "SELECT etag, last_modified, sha256 "
+                         "FROM source_state WHERE source = $1", 1, params,
+                         err, errlen);
+    if (state == NULL) {
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
+    etag = PQntuples(state) ? PQgetvalue(state, 0, 0) : "";
+    lm = PQntuples(state) ? PQgetvalue(state, 0, 1) : "";
+    old_sha = PQntuples(state) ? PQgetvalue(state, 0, 2) : "";
+
+    attck_fetch_defaults(&opts);
+    memset(&res, 0, sizeof(attck_fetch_result_t));
+    stamp[0] = '\0';
+
+    if (strstr(src, "://") == NULL) {
+
+        /* a local file: its size and time stand in for Last-Modified */
+
+        if (stat(src, &st) == 0) {
+            snprintf(stamp, sizeof(stamp), "file %lld %lld",
+                     (long long) st.st_size, (long long) st.st_mtime);
+
+            if (strcmp(stamp, lm) == 0) {
+                PQclear(state);
+                r->status = "unchanged";
+                attck_ingest_state(db, src, NULL, stamp, NULL, 0);
+                return 0;
+            }
+        }
+
+    } else {
+        headers[0] = headers[1] = headers[2] = NULL;
+
+        if (*etag) {
+            snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+            headers[0] = inm;
+        }
+
+        if (*lm) {
+            snprintf(ims, sizeof(ims), "If-Modified-Since: %s", lm);
+            headers[*etag ? 1 : 0] = ims;
+        }
+
+        opts.headers = headers;
+    }
+
+    rc = attck_fetch(src, &opts, &res, err, errlen);
+
+    if (rc != 0) {
+        PQclear(state);
+        return rc;
+    }
+
+    if (res.status == 304) {
+        PQclear(state);
+        free(res.data);
+        r->status = "unchanged";
+        attck_ingest_state(db, src, NULL, NULL, NULL, 0);
+        return 0;
+    }
+
+    attck_sha256_hex(res.data, res.len, sha);
+
+    if (strcmp(sha, old_sha) == 0) {
+        PQclear(state);
+        free(res.data);
+        r->status = "unchanged";
+        attck_ingest_state(db, src, res.etag, stamp[0] ? stamp
+                                                       : res.last_modified,
+                           NULL, 0);
+        return 0;
+    }
+
+    PQclear(state);
+
+    rc = attck_bundle_load(&b, src, res.data, res.len, err, errlen);
+    free(res.data);
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    r->fetched = (long) json_array_size(b.objects);
+
+    rc = attck_ingest_load(db, src, &b, sha, res.etag,
+                           stamp[0] ? stamp : res.last_modified, r, err,
+                           errlen);
+    attck_bundle_free(&b);
+
+    return rc;
+}
+
+
+int
+attck_ingest_main(int argc, char **argv)
+{
+    int                     i, rc, worst;
+    char                    err[1024], fetched[32], stored[32], failed[32];
+    char                   *env, *tok, *save;
+    PGconn                 *db;
+    PGresult               *run;
+    const char             *params[6], *srcs[64];
+    attck_ingest_result_t   r;
+    size_t                  n;
+
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0
+                     || strcmp(argv[1], "-h") == 0))
+    {
+        printf("usage: attck-worker ingest attack [SOURCE...]\n"
+               "SOURCE: a STIX 2.1 bundle path or http(s)/file URL; "
+               "default $ATTCK_SOURCES\n");
+        return ATTCK_EXIT_OK;
+    }
+
+    if (argc < 2 || strcmp(argv[1], "attack") != 0) {
+        attck_fatal(ATTCK_EXIT_USAGE, "ingest: say what to ingest; "
+                    "available: attack");
+    }
+
+    n = 0;
+
+    for (i = 2; i < argc && n < 64; i++) {
+        srcs[n++] = argv[i];
+    }
+
+    env = getenv("ATTCK_SOURCES");
+
+    if (n == 0 && env) {
+        env = attck_xstrdup(env);
+
+        for (tok = strtok_r(env, " \t\n", &save); tok && n < 64;
+             tok = strtok_r(NULL, " \t\n", &save))
+        {
+            srcs[n++] = tok;
+        }
+    }
+
+    if (n == 0) {
+        attck_fatal(ATTCK_EXIT_USAGE, "ingest attack: no sources given "
+                    "(arguments or ATTCK_SOURCES)");
+    }
+
+    db = attck_db_connect();
+    worst = ATTCK_EXIT_OK;
+
+    for (i = 0; i < (int) n; i++) {
+        memset(&r, 0, sizeof(attck_ingest_result_t));
+        err[0] = '\0';
+
+        params[0] = srcs[i];
+        run = attck_db_run(db, "INSERT INTO ingestion_runs (kind, source, "
+                           "status) VALUES ('attack', $1, 'running') "
+                           "RETURNING id", 1, params, err, sizeof(err));
+        if (run == NULL) {
+            attck_fatal(ATTCK_EXIT_TEMPFAIL, "ingest: %s", err);
+        }
+
+        rc = attck_ingest_attack(db, srcs[i], &r, err, sizeof(err));
+
+        if (rc == ATTCK_EXIT_TEMPFAIL && attck_db_lost(db)) {
+            attck_fatal(rc, "ingest: the database went away during %s; "
+                        "nothing of it was stored (%s)", srcs[i], err);
+        }
+
+        if (rc != 0) {
+            r.status = "failed";
+            worst = worst ? worst : rc;
+            attck_log("error", "ingest attack: %s", err);
+        }
+
+        snprintf(fetched, sizeof(fetched), "%ld", r.fetched);
+        snprintf(stored, sizeof(stored), "%ld", r.stored);
+        snprintf(failed, sizeof(failed), "%ld", r.failed);
+        params[0] = PQgetvalue(run, 0, 0);
+        params[1] = r.status;
+        params[2] = fetched;
+        params[3] = stored;
+        params[4] = failed;
+        params[5] = rc ? err : NULL;
+
+        PQclear(attck_db_run(db, "UPDATE ingestion_runs SET "
+                             "finished_at = now(), status = $2, "
+                             "fetched = $3, stored = $4, failed = $5, "
+                             "error = $6 WHERE id = $1", 6, params, err,
+                             sizeof(err)));
+        PQclear(run);
+
+        attck_log("info", "source=%s status=%s objects=%ld stored=%ld "
+                  "refused=%ld", srcs[i], r.status, r.fetched, r.stored,
+                  r.failed);
+    }
+
+    PQfinish(db);
+
+    return worst;
+}
