@@ -135,7 +135,7 @@ my $ics = "$www/ics-attack-18.1.json";
 ($rc, $out) = ingest($ics);
 like($out, qr/status=unchanged/, 'a path to a release already loaded: unchanged');
 ($rc, $out) = ingest($ics);
-like($out, qr/status=unchanged objects=0/, 'the second time not even read');
+like($out, qr/status=unchanged fetched=0/, 'the second time not even read');
 
 # --- a changed source is loaded again -----------------------------------------
 

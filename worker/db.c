@@ -33,7 +33,13 @@ attck_db_error(PGconn *c, PGresult *res, char *err, size_t errlen)
     char        *nl;
     const char  *msg;
 
-    msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c);
+    /* the server's primary message: the full one quotes whole queries */
+
+    msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+    if (msg == NULL || *msg == '\0') {
+        msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c);
+    }
 
     if (msg == NULL || *msg == '\0') {
         msg = PQerrorMessage(c);

@@ -24,48 +24,64 @@
 #include "util.h"
 
 
-typedef struct {
-    const char  *status;       /* new, changed, unchanged, failed */
-    long         fetched;      /* objects in the source */
-    long         stored;
-    long         failed;       /* objects refused (NUL bytes, bad ids) */
-} attck_ingest_result_t;
-
-
 static int attck_ingest_attack(PGconn *db, const char *src,
     attck_ingest_result_t *r, char *err, size_t errlen);
 static int attck_ingest_load(PGconn *db, const char *src,
     attck_bundle_t *b, const char *sha, const char *etag,
     const char *last_modified, attck_ingest_result_t *r, char *err,
     size_t errlen);
-static int attck_ingest_copy_rows(attck_bundle_t *b, attck_vec_t *out,
+static void attck_ingest_copy_rows(attck_bundle_t *b, attck_vec_t *out,
     long *failed);
 static void attck_ingest_state(PGconn *db, const char *src,
     const char *etag, const char *last_modified, const char *sha,
     int changed);
 
 
-/* the COPY text format: a backslash must be doubled, nothing else occurs */
+/*
+ * One COPY text row holding a raw JSON record.  jsonb cannot hold a NUL
+ * character: such records are refused, and counted by the caller.  In
+ * compact JSON only backslashes need escaping for COPY.
+ */
 
-static int
+int
+attck_ingest_copy_json(attck_vec_t *out, const char *json)
+{
+    const char  *p;
+
+    if (strstr(json, "\\u0000")) {
+        return -1;
+    }
+
+    for (p = json; *p; p++) {
+        if (*p == '\\') {
+            *(char *) attck_vec_push(out) = '\\';
+        }
+
+        *(char *) attck_vec_push(out) = *p;
+    }
+
+    *(char *) attck_vec_push(out) = '\n';
+
+    return 0;
+}
+
+
+static void
 attck_ingest_copy_rows(attck_bundle_t *b, attck_vec_t *out, long *failed)
 {
-    char         *s, *p;
-    size_t        i;
-    json_t       *obj;
-    const char   *id, *type;
+    char          *s;
+    size_t         i, n;
+    json_t        *obj;
+    const char    *id, *type, *p;
 
     json_array_foreach(b->objects, i, obj) {
         id = attck_json_str(obj, "id");
         type = attck_json_str(obj, "type");
         s = json_dumps(obj, JSON_COMPACT|JSON_PRESERVE_ORDER);
 
-        /*
-         * jsonb cannot hold a NUL character, and ids and types go into
-         * the row as they are: such objects are counted and left out
-         */
+        /* ids and types go into the row as they are: they must be plain */
 
-        if (s == NULL || strstr(s, "\\u0000") || strpbrk(id, "\t\n\r\\")
+        if (s == NULL || strpbrk(id, "\t\n\r\\")
             || strpbrk(type, "\t\n\r\\"))
         {
             (*failed)++;
@@ -73,31 +89,27 @@ attck_ingest_copy_rows(attck_bundle_t *b, attck_vec_t *out, long *failed)
             continue;
         }
 
-        for (p = (char *) id; *p; p++) {
+        n = out->n;
+
+        for (p = id; *p; p++) {
             *(char *) attck_vec_push(out) = *p;
         }
 
         *(char *) attck_vec_push(out) = '\t';
 
-        for (p = (char *) type; *p; p++) {
+        for (p = type; *p; p++) {
             *(char *) attck_vec_push(out) = *p;
         }
 
         *(char *) attck_vec_push(out) = '\t';
 
-        for (p = s; *p; p++) {
-            if (*p == '\\') {
-                *(char *) attck_vec_push(out) = '\\';
-            }
-
-            *(char *) attck_vec_push(out) = *p;
+        if (attck_ingest_copy_json(out, s) != 0) {
+            out->n = n;
+            (*failed)++;
         }
 
-        *(char *) attck_vec_push(out) = '\n';
         free(s);
     }
-
-    return 0;
 }
 
 
@@ -369,15 +381,78 @@ attck_ingest_attack(PGconn *db, const char *src, attck_ingest_result_t *r,
 }
 
 
+static long
+attck_ingest_run_begin(PGconn *db, const char *kind, const char *source)
+{
+    long         id;
+    char         err[512];
+    PGresult    *res;
+    const char  *params[2];
+
+    params[0] = kind;
+    params[1] = source;
+
+    res = attck_db_run(db, "INSERT INTO ingestion_runs (kind, source, "
+                       "status) VALUES ($1, $2, 'running') RETURNING id",
+                       2, params, err, sizeof(err));
+    if (res == NULL) {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "ingest: %s", err);
+    }
+
+    id = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+
+    return id;
+}
+
+
+static void
+attck_ingest_run_end(PGconn *db, long id, const char *kind,
+    const char *source, attck_ingest_result_t *r, int rc, const char *error)
+{
+    char         sid[32], fetched[32], stored[32], failed[32], err[512];
+    const char  *params[6];
+
+    if (rc == ATTCK_EXIT_TEMPFAIL && attck_db_lost(db)) {
+        attck_fatal(rc, "ingest %s: the database went away during %s; "
+                    "nothing of it was stored (%s)", kind, source, error);
+    }
+
+    if (rc != 0) {
+        r->status = "failed";
+        attck_log("error", "ingest %s: %s", kind, error);
+    }
+
+    snprintf(sid, sizeof(sid), "%ld", id);
+    snprintf(fetched, sizeof(fetched), "%ld", r->fetched);
+    snprintf(stored, sizeof(stored), "%ld", r->stored);
+    snprintf(failed, sizeof(failed), "%ld", r->failed);
+    params[0] = sid;
+    params[1] = r->status;
+    params[2] = fetched;
+    params[3] = stored;
+    params[4] = failed;
+    params[5] = rc ? error : NULL;
+
+    PQclear(attck_db_run(db, "UPDATE ingestion_runs SET finished_at = now(), "
+                         "status = $2, fetched = $3, stored = $4, "
+                         "failed = $5, error = $6 WHERE id = $1", 6, params,
+                         err, sizeof(err)));
+
+    attck_log("info", "kind=%s source=%s status=%s fetched=%ld stored=%ld "
+              "refused=%ld", kind, source, r->status, r->fetched, r->stored,
+              r->failed);
+}
+
+
 int
 attck_ingest_main(int argc, char **argv)
 {
-    int                     i, rc, worst;
-    char                    err[1024], fetched[32], stored[32], failed[32];
-    char                   *env, *tok, *save;
+    int                     i, rc, worst, attack, otx;
+    long                    run;
+    char                    err[1024], *env, *tok, *save;
     PGconn                 *db;
-    PGresult               *run;
-    const char             *params[6], *srcs[64];
+    const char             *srcs[64], *otx_url, *otx_key;
     attck_ingest_result_t   r;
     size_t                  n;
 
@@ -385,25 +460,35 @@ attck_ingest_main(int argc, char **argv)
                      || strcmp(argv[1], "-h") == 0))
     {
         printf("usage: attck-worker ingest attack [SOURCE...]\n"
-               "SOURCE: a STIX 2.1 bundle path or http(s)/file URL; "
-               "default $ATTCK_SOURCES\n");
+               "       attck-worker ingest otx\n"
+               "       attck-worker ingest all\n"
+               "attack: STIX 2.1 bundles (paths or URLs), default "
+               "$ATTCK_SOURCES\n"
+               "otx: $ATTCK_OTX_URL (default https://otx.alienvault.com) "
+               "with the key in $ATTCK_OTX_KEY\n"
+               "all: attack, then otx when $ATTCK_OTX_KEY is set\n");
         return ATTCK_EXIT_OK;
     }
 
-    if (argc < 2 || strcmp(argv[1], "attack") != 0) {
-        attck_fatal(ATTCK_EXIT_USAGE, "ingest: say what to ingest; "
-                    "available: attack");
+    attack = argc > 1 && (strcmp(argv[1], "attack") == 0
+                          || strcmp(argv[1], "all") == 0);
+    otx = argc > 1 && (strcmp(argv[1], "otx") == 0
+                       || strcmp(argv[1], "all") == 0);
+
+    if (!attack && !otx) {
+        attck_fatal(ATTCK_EXIT_USAGE, "ingest: say what to ingest: attack, "
+                    "otx or all");
     }
 
     n = 0;
 
-    for (i = 2; i < argc && n < 64; i++) {
+    for (i = 2; attack && i < argc && n < 64; i++) {
         srcs[n++] = argv[i];
     }
 
     env = getenv("ATTCK_SOURCES");
 
-    if (n == 0 && env) {
+    if (attack && n == 0 && env) {
         env = attck_xstrdup(env);
 
         for (tok = strtok_r(env, " \t\n", &save); tok && n < 64;
@@ -413,59 +498,48 @@ attck_ingest_main(int argc, char **argv)
         }
     }
 
-    if (n == 0) {
+    if (attack && n == 0) {
         attck_fatal(ATTCK_EXIT_USAGE, "ingest attack: no sources given "
                     "(arguments or ATTCK_SOURCES)");
+    }
+
+    otx_url = getenv("ATTCK_OTX_URL") ? getenv("ATTCK_OTX_URL")
+                                      : "https://otx.alienvault.com";
+    otx_key = getenv("ATTCK_OTX_KEY");
+
+    if (otx && (otx_key == NULL || *otx_key == '\0')) {
+        if (strcmp(argv[1], "otx") == 0) {
+            attck_fatal(ATTCK_EXIT_USAGE, "ingest otx: no API key: set "
+                        "ATTCK_OTX_KEY");
+        }
+
+        attck_log("info", "ingest otx: skipped, no ATTCK_OTX_KEY");
+        otx = 0;
     }
 
     db = attck_db_connect();
     worst = ATTCK_EXIT_OK;
 
-    for (i = 0; i < (int) n; i++) {
+    /* each source on its own: one failing does not stop the others */
+
+    for (i = 0; attack && i < (int) n; i++) {
         memset(&r, 0, sizeof(attck_ingest_result_t));
         err[0] = '\0';
 
-        params[0] = srcs[i];
-        run = attck_db_run(db, "INSERT INTO ingestion_runs (kind, source, "
-                           "status) VALUES ('attack', $1, 'running') "
-                           "RETURNING id", 1, params, err, sizeof(err));
-        if (run == NULL) {
-            attck_fatal(ATTCK_EXIT_TEMPFAIL, "ingest: %s", err);
-        }
-
+        run = attck_ingest_run_begin(db, "attack", srcs[i]);
         rc = attck_ingest_attack(db, srcs[i], &r, err, sizeof(err));
+        attck_ingest_run_end(db, run, "attack", srcs[i], &r, rc, err);
+        worst = worst ? worst : rc;
+    }
 
-        if (rc == ATTCK_EXIT_TEMPFAIL && attck_db_lost(db)) {
-            attck_fatal(rc, "ingest: the database went away during %s; "
-                        "nothing of it was stored (%s)", srcs[i], err);
-        }
+    if (otx) {
+        memset(&r, 0, sizeof(attck_ingest_result_t));
+        err[0] = '\0';
 
-        if (rc != 0) {
-            r.status = "failed";
-            worst = worst ? worst : rc;
-            attck_log("error", "ingest attack: %s", err);
-        }
-
-        snprintf(fetched, sizeof(fetched), "%ld", r.fetched);
-        snprintf(stored, sizeof(stored), "%ld", r.stored);
-        snprintf(failed, sizeof(failed), "%ld", r.failed);
-        params[0] = PQgetvalue(run, 0, 0);
-        params[1] = r.status;
-        params[2] = fetched;
-        params[3] = stored;
-        params[4] = failed;
-        params[5] = rc ? err : NULL;
-
-        PQclear(attck_db_run(db, "UPDATE ingestion_runs SET "
-                             "finished_at = now(), status = $2, "
-                             "fetched = $3, stored = $4, failed = $5, "
-                             "error = $6 WHERE id = $1", 6, params, err,
-                             sizeof(err)));
-        PQclear(run);
-
-        attck_log("info", "source=%s status=%s objects=%ld stored=%ld "
-                  "refused=%ld", srcs[i], r.status, r.fetched, r.stored,
-                  r.failed);
+        run = attck_ingest_run_begin(db, "otx", otx_url);
+        rc = attck_ingest_otx(db, otx_url, otx_key, &r, err, sizeof(err));
+        attck_ingest_run_end(db, run, "otx", otx_url, &r, rc, err);
+        worst = worst ? worst : rc;
     }
 
     PQfinish(db);

@@ -7,7 +7,28 @@
 #define _ATTCK_INGEST_H_INCLUDED_
 
 
+#include <stddef.h>
+#include <libpq-fe.h>
+
+#include "util.h"
+
+
+typedef struct {
+    const char  *status;       /* new, changed, unchanged, failed */
+    long         fetched;      /* records in the source */
+    long         stored;       /* records written */
+    long         failed;       /* records refused (NUL bytes, bad ids) */
+} attck_ingest_result_t;
+
+
 int attck_ingest_main(int argc, char **argv);
+
+/* OTX: $ATTCK_OTX_URL (pulses/subscribed, paged, from the last cursor) */
+int attck_ingest_otx(PGconn *db, const char *base, const char *key,
+    attck_ingest_result_t *r, char *err, size_t errlen);
+
+/* appends a raw JSON record as one COPY text row; 0, or -1 if refused */
+int attck_ingest_copy_json(attck_vec_t *out, const char *json);
 
 
 #endif /* _ATTCK_INGEST_H_INCLUDED_ */
