@@ -277,6 +277,7 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
         cc = curl_easy_perform(curl);
         status = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        res->status = status;
 
         if (cc == CURLE_OK
             && (status == 0 || (status >= 200 && status < 300)

@@ -23,8 +23,9 @@ typedef struct {
 typedef struct {
     char    *data;                         /* NUL-terminated, malloc()ed */
     size_t   len;
-    long     status;                       /* HTTP status, 0 for files;
-                                              304: not modified, no data */
+    long     status;                       /* HTTP status, 0 for files,
+                                              also of a failure; 304: not
+                                              modified, no data */
     char     etag[256];                    /* validators for the next run */
     char     last_modified[64];
 } attck_fetch_result_t;

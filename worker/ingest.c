@@ -448,11 +448,11 @@ attck_ingest_run_end(PGconn *db, long id, const char *kind,
 int
 attck_ingest_main(int argc, char **argv)
 {
-    int                     i, rc, worst, attack, otx;
+    int                     i, rc, worst, attack, otx, vt;
     long                    run;
     char                    err[1024], *env, *tok, *save;
     PGconn                 *db;
-    const char             *srcs[64], *otx_url, *otx_key;
+    const char             *srcs[64], *otx_url, *otx_key, *vt_url, *vt_key;
     attck_ingest_result_t   r;
     size_t                  n;
 
@@ -460,13 +460,17 @@ attck_ingest_main(int argc, char **argv)
                      || strcmp(argv[1], "-h") == 0))
     {
         printf("usage: attck-worker ingest attack [SOURCE...]\n"
-               "       attck-worker ingest otx\n"
-               "       attck-worker ingest all\n"
+               "       attck-worker ingest otx|virustotal|all\n"
                "attack: STIX 2.1 bundles (paths or URLs), default "
                "$ATTCK_SOURCES\n"
                "otx: $ATTCK_OTX_URL (default https://otx.alienvault.com) "
                "with the key in $ATTCK_OTX_KEY\n"
-               "all: attack, then otx when $ATTCK_OTX_KEY is set\n");
+               "virustotal: reports on OTX indicators from $ATTCK_VT_URL "
+               "(default https://www.virustotal.com), key in "
+               "$ATTCK_VT_KEY,\n"
+               "  $ATTCK_VT_RATE a minute (4), $ATTCK_VT_DAILY a day (500), "
+               "again after $ATTCK_VT_MAX_AGE days (7)\n"
+               "all: attack, otx and virustotal, those with a key\n");
         return ATTCK_EXIT_OK;
     }
 
@@ -474,10 +478,12 @@ attck_ingest_main(int argc, char **argv)
                           || strcmp(argv[1], "all") == 0);
     otx = argc > 1 && (strcmp(argv[1], "otx") == 0
                        || strcmp(argv[1], "all") == 0);
+    vt = argc > 1 && (strcmp(argv[1], "virustotal") == 0
+                      || strcmp(argv[1], "all") == 0);
 
-    if (!attack && !otx) {
+    if (!attack && !otx && !vt) {
         attck_fatal(ATTCK_EXIT_USAGE, "ingest: say what to ingest: attack, "
-                    "otx or all");
+                    "otx, virustotal or all");
     }
 
     n = 0;
@@ -498,6 +504,11 @@ attck_ingest_main(int argc, char **argv)
         }
     }
 
+    if (attack && n == 0 && strcmp(argv[1], "all") == 0) {
+        attck_log("info", "ingest attack: skipped, no ATTCK_SOURCES");
+        attack = 0;
+    }
+
     if (attack && n == 0) {
         attck_fatal(ATTCK_EXIT_USAGE, "ingest attack: no sources given "
                     "(arguments or ATTCK_SOURCES)");
@@ -515,6 +526,20 @@ attck_ingest_main(int argc, char **argv)
 
         attck_log("info", "ingest otx: skipped, no ATTCK_OTX_KEY");
         otx = 0;
+    }
+
+    vt_url = getenv("ATTCK_VT_URL") ? getenv("ATTCK_VT_URL")
+                                    : "https://www.virustotal.com";
+    vt_key = getenv("ATTCK_VT_KEY");
+
+    if (vt && (vt_key == NULL || *vt_key == '\0')) {
+        if (strcmp(argv[1], "virustotal") == 0) {
+            attck_fatal(ATTCK_EXIT_USAGE, "ingest virustotal: no API key: "
+                        "set ATTCK_VT_KEY");
+        }
+
+        attck_log("info", "ingest virustotal: skipped, no ATTCK_VT_KEY");
+        vt = 0;
     }
 
     db = attck_db_connect();
@@ -539,6 +564,18 @@ attck_ingest_main(int argc, char **argv)
         run = attck_ingest_run_begin(db, "otx", otx_url);
         rc = attck_ingest_otx(db, otx_url, otx_key, &r, err, sizeof(err));
         attck_ingest_run_end(db, run, "otx", otx_url, &r, rc, err);
+        worst = worst ? worst : rc;
+    }
+
+    /* after OTX: its indicators are what VirusTotal is asked about */
+
+    if (vt) {
+        memset(&r, 0, sizeof(attck_ingest_result_t));
+        err[0] = '\0';
+
+        run = attck_ingest_run_begin(db, "virustotal", vt_url);
+        rc = attck_ingest_vt(db, vt_url, vt_key, &r, err, sizeof(err));
+        attck_ingest_run_end(db, run, "virustotal", vt_url, &r, rc, err);
         worst = worst ? worst : rc;
     }
 

@@ -27,6 +27,10 @@ int attck_ingest_main(int argc, char **argv);
 int attck_ingest_otx(PGconn *db, const char *base, const char *key,
     attck_ingest_result_t *r, char *err, size_t errlen);
 
+/* VirusTotal: reports on OTX indicators from $ATTCK_VT_URL */
+int attck_ingest_vt(PGconn *db, const char *base, const char *key,
+    attck_ingest_result_t *r, char *err, size_t errlen);
+
 /* appends a raw JSON record as one COPY text row; 0, or -1 if refused */
 int attck_ingest_copy_json(attck_vec_t *out, const char *json);
 
