@@ -10,6 +10,8 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Copy ();
 use File::Temp ();
+use IO::Socket::INET;
+use Time::HiRes ();
 use Attck::Test qw(worker shared_dir run_cmd load_bundle attack_id);
 
 my $pg = Attck::Test->start_postgres;
@@ -25,7 +27,9 @@ for my $f (qw(enterprise-attack-18.1.json enterprise-attack-16.1.json
 
 my $mitre = Attck::Test->start_nginx(
     server => "location /attack/ { alias $www/; "
-              . "access_log logs/mitre.log combined; }",
+              . "access_log logs/mitre.log combined; }\n"
+              . "location = /fail500 { access_log logs/fail.log combined; "
+              . "return 500; }",
 );
 my $base = $mitre->url('/attack');
 
@@ -167,13 +171,82 @@ is(q1('SELECT count(*) FROM attack_releases'), $releases, 'nothing stored');
 is(q1("SELECT status FROM ingestion_runs ORDER BY id DESC LIMIT 1"), 'failed',
    'the run is recorded as failed');
 
-($rc, $out) = ingest($mitre->url('/status/500'));
-isnt($rc, 0, 'an HTTP error: non-zero');
+{
+    local $ENV{ATTCK_FETCH_BACKOFF_MS} = 100;
+    ($rc, $out) = ingest($mitre->url('/fail500'));
+    is($rc, 69, 'HTTP 500 every time: 69');
+    is(scalar(() = $out =~ /HTTP 500; retrying in/g), 3, 'retried three times');
+    like($out, qr/retrying in 100 ms.*retrying in 200 ms.*retrying in 400 ms/s,
+         'with a doubling backoff');
+    open(my $fl, '<', "$mitre->{dir}/logs/fail.log") or die $!;
+    is(scalar(() = do { local $/; <$fl> } =~ /" 500 /g), 4, 'four requests reached the server');
+}
+{
+    my $silent = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1',
+                                       LocalPort => 0) or die $!;
+    local $ENV{ATTCK_FETCH_TIMEOUT} = 1;
+    local $ENV{ATTCK_FETCH_RETRIES} = 1;
+    local $ENV{ATTCK_FETCH_BACKOFF_MS} = 100;
+    my $t0 = Time::HiRes::time();
+    ($rc, $out) = ingest('http://127.0.0.1:' . $silent->sockport . '/x.json');
+    is($rc, 69, 'a server that never answers: 69');
+    like($out, qr/Timeout was reached; retrying/, 'the timeout is retried');
+    cmp_ok(Time::HiRes::time() - $t0, '>=', 2, 'after the timeout, twice');
+}
 
 # a good source and a bad one: the good one is kept
 ($rc, $out) = ingest("$base/truncated.json", "$base/mobile-attack-18.1.json");
 is($rc, 65, 'a bad source fails the run');
 like($out, qr/mobile-attack-18.1.json status=unchanged/, 'the good one still ran');
+
+# --- the database drops the worker in the middle of a load --------------------
+
+{
+    my $b18 = do { local (@ARGV, $/) = shared_dir() . '/attack/enterprise-attack-18.1.json'; <> };
+    $b18 =~ s/"name": "PowerShell"/"name": "PowerShell (new)"/ or die 'fixture';
+    open(my $out18, '>', "$www/enterprise-new.json") or die $!;
+    print $out18 $b18;
+    close $out18;
+    chmod 0644, "$www/enterprise-new.json";
+
+    my $log = File::Temp->new;
+    my $pid = fork() // die $!;
+    if (!$pid) {
+        open(STDOUT, '>', $log->filename);
+        open(STDERR, '>&', \*STDOUT);
+        exec(worker(), 'ingest', 'attack', "$base/enterprise-new.json") or exit 127;
+    }
+
+    # wait until it is loading, then take its session away
+    my $killed = 0;
+    for (1 .. 300) {
+        my $victim = q1("SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                        . "AND (query LIKE 'COPY attck_staging%' "
+                        . "OR query LIKE 'SELECT attck_load_release%' "
+                        . "OR query LIKE 'DELETE FROM attack_releases%')");
+        if ($victim) {
+            q1("SELECT pg_terminate_backend($victim)");
+            $killed = 1;
+            last;
+        }
+        Time::HiRes::sleep(0.01);
+    }
+    waitpid($pid, 0);
+    my $code = $? >> 8;
+    my $said = do { local (@ARGV, $/) = $log->filename; <> };
+    ok($killed, 'the worker\'s session was taken away while it loaded');
+    is($code, 75, 'the worker ends with 75');
+    is(scalar(grep { /level=error/ } split /\n/, $said), 1, 'and one error line')
+        or diag $said;
+    like($said, qr/went away.*nothing of it was stored/, 'saying nothing was stored');
+    is(q1("SELECT t.name FROM mitre_attack_techniques t JOIN attack_releases r "
+          . "ON r.id = t.release_id WHERE r.domain = 'enterprise-attack' "
+          . "AND r.version = '18.1' AND t.attack_id = 'T1059.001'"),
+       'PowerShell', 'the release served before is intact');
+    is(q1("SELECT objects FROM attack_releases WHERE domain = 'enterprise-attack' "
+          . "AND version = '18.1'"), scalar @{ load_bundle('enterprise-attack-18.1.json')->{objects} },
+       'whole');
+}
 
 # --- the database goes away -----------------------------------------------------
 

@@ -170,4 +170,22 @@ like($out, qr/refused=1/, 'that pulse is refused and counted');
 is(q1("SELECT description FROM otx_data WHERE pulse_id = '$pulses[2]{id}'"),
    q{quotes ' " \ and <b>}, 'quotes, backslashes and markup are stored as they are');
 
+# --- broken UTF-8 and a 10 MB description are stored safely ----------------
+
+my $page = $J->encode({ next => undef, results => [
+    { id => 'p-utf8', name => "broken \x{FFFD} here", modified => '2030-01-01T00:00:00',
+      description => 'placeholder', indicators => [] },
+    { id => 'p-big', name => 'big', modified => '2030-01-01T00:00:01',
+      description => 'x' x (10 * 1024 * 1024), indicators => [] } ] });
+# a raw, invalid byte where U+FFFD stood
+$page =~ s/\x{FFFD}/\xff/ or die 'fixture';
+spew("$www/otx/page1.json", $page);
+($rc, $out) = run_cmd(worker(), 'ingest', 'otx');
+is($rc, 0, 'a page with broken UTF-8 and a 10 MB description');
+like($out, qr/1 invalid UTF-8 bytes replaced/, 'the repair is counted');
+is(q1("SELECT name FROM otx_data WHERE pulse_id = 'p-utf8'"), "broken \xef\xbf\xbd here",
+   'the broken byte is stored as U+FFFD');
+is(q1("SELECT length(description) FROM otx_data WHERE pulse_id = 'p-big'"),
+   10 * 1024 * 1024, 'the 10 MB description is stored whole');
+
 done_testing();

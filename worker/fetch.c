@@ -39,6 +39,8 @@ static int attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
 static size_t attck_fetch_write(char *ptr, size_t size, size_t n, void *ud);
 static size_t attck_fetch_header(char *ptr, size_t size, size_t n, void *ud);
 static void attck_fetch_sleep(long ms);
+static void attck_fetch_env(const char *name, long *value, long min,
+    long max);
 static void attck_fetch_header_value(char *dst, size_t size, const char *p,
     size_t len);
 
@@ -46,6 +48,10 @@ static void attck_fetch_header_value(char *dst, size_t size, const char *p,
 void
 attck_fetch_defaults(attck_fetch_opts_t *o)
 {
+    long  retries;
+
+    retries = 0;
+
     memset(o, 0, sizeof(attck_fetch_opts_t));
 
     o->timeout = 300;
@@ -53,6 +59,40 @@ attck_fetch_defaults(attck_fetch_opts_t *o)
     o->max_size = 512 * 1024 * 1024;
     o->retries = 3;
     o->backoff_ms = 1000;
+
+    /* operators tune these for slow links or strict schedules */
+
+    attck_fetch_env("ATTCK_FETCH_TIMEOUT", &o->timeout, 1, 86400);
+    attck_fetch_env("ATTCK_FETCH_RETRIES", &retries, 0, 20);
+    attck_fetch_env("ATTCK_FETCH_BACKOFF_MS", &o->backoff_ms, 1, 600000);
+
+    if (getenv("ATTCK_FETCH_RETRIES")) {
+        o->retries = (int) retries;
+    }
+}
+
+
+static void
+attck_fetch_env(const char *name, long *value, long min, long max)
+{
+    long         v;
+    char        *end;
+    const char  *s;
+
+    s = getenv(name);
+
+    if (s == NULL || *s == '\0') {
+        return;
+    }
+
+    v = strtol(s, &end, 10);
+
+    if (*end != '\0' || v < min || v > max) {
+        attck_fatal(ATTCK_EXIT_USAGE, "%s must be a number from %ld to %ld",
+                    name, min, max);
+    }
+
+    *value = v;
 }
 
 

@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "../ngx_attck_module/snapshot/attck_text.h"
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
@@ -57,16 +58,28 @@ attck_otx_page(PGconn *db, const char *data, size_t len,
     char *err, size_t errlen)
 {
     int            rc;
-    char          *s;
-    size_t         i;
+    char          *s, *fixed;
+    size_t         i, flen, repaired;
     json_t        *root, *results, *pulse;
     const char    *modified, *id, *n;
     attck_vec_t    rows;
     json_error_t   je;
 
-    /* NUL is allowed here so that such a pulse is refused on its own */
+    /*
+     * Broken UTF-8 becomes U+FFFD, so a pulse with it is stored safely;
+     * NUL is allowed here so that such a pulse is refused on its own.
+     */
 
-    root = json_loadb(data, len, JSON_ALLOW_NUL, &je);
+    fixed = attck_xmalloc(3 * len + 1);
+    repaired = attck_text_utf8_repair(fixed, &flen, data, len);
+
+    if (repaired) {
+        attck_log("warn", "ingest otx: %zu invalid UTF-8 bytes replaced",
+                  repaired);
+    }
+
+    root = json_loadb(fixed, flen, JSON_ALLOW_NUL, &je);
+    free(fixed);
     results = json_object_get(root, "results");
 
     if (!json_is_array(results)) {

@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "../ngx_attck_module/snapshot/attck_text.h"
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
@@ -150,6 +151,7 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
     char                   header[512], url[4096], id[2048], limit[32];
     char                   age[32], *s;
     long                   rate, daily, max_age, i, n;
+    size_t                 flen;
     json_t                *root, *data;
     PGresult              *cand, *res;
     const char            *headers[3], *params[2], *path, *object_type;
@@ -256,9 +258,19 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
             break;
         }
 
-        root = json_loadb(f.data, f.len, JSON_ALLOW_NUL, &je);
-        data = json_object_get(root, "data");
+        /* as for OTX: broken UTF-8 becomes U+FFFD, the report is kept */
+
+        s = attck_xmalloc(3 * f.len + 1);
+
+        if (attck_text_utf8_repair(s, &flen, f.data, f.len)) {
+            attck_log("warn", "ingest virustotal: invalid UTF-8 replaced in "
+                      "the report on %s", PQgetvalue(cand, i, 1));
+        }
+
         free(f.data);
+        root = json_loadb(s, flen, JSON_ALLOW_NUL, &je);
+        data = json_object_get(root, "data");
+        free(s);
 
         if (!json_is_object(data)
             || !json_is_object(json_object_get(data, "attributes")))

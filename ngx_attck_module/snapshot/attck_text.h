@@ -31,6 +31,13 @@ void attck_text_terms(const char *text, size_t len, attck_text_term_pt cb,
  */
 int attck_text_utf8(const char *s, size_t len);
 
+/*
+ * Copies src into dst (room for 3 * len bytes) with every byte that does
+ * not start valid UTF-8 replaced by U+FFFD; returns how many were.
+ */
+size_t attck_text_utf8_repair(char *dst, size_t *dstlen, const char *src,
+    size_t len);
+
 /* lower-cases ASCII and folds runs of white space into one space */
 size_t attck_text_normalize(char *dst, size_t dstlen, const char *src,
     size_t len);

@@ -312,6 +312,36 @@ test_utf8(void **state)
 
 
 static void
+test_utf8_repair(void **state)
+{
+    char    out[64];
+    size_t  len;
+
+    /* valid text is copied as it is */
+    assert_int_equal(attck_text_utf8_repair(out, &len, "caf\xc3\xa9", 5), 0);
+    assert_int_equal(len, 5);
+    assert_memory_equal(out, "caf\xc3\xa9", 5);
+
+    /* each bad byte becomes U+FFFD; what follows is kept */
+    assert_int_equal(attck_text_utf8_repair(out, &len, "a\xffb", 3), 1);
+    assert_int_equal(len, 5);
+    assert_memory_equal(out, "a\xef\xbf\xbd" "b", 5);
+
+    /* a cut sequence at the end, a surrogate, an overlong form */
+    assert_int_equal(attck_text_utf8_repair(out, &len, "x\xe2\x82", 3), 2);
+    assert_true(attck_text_utf8(out, len));
+    assert_int_equal(attck_text_utf8_repair(out, &len, "\xed\xa0\x80", 3), 3);
+    assert_true(attck_text_utf8(out, len));
+    assert_int_equal(attck_text_utf8_repair(out, &len, "\xc0\xaf", 2), 2);
+    assert_int_equal(len, 6);
+
+    /* the result is always valid */
+    assert_int_equal(attck_text_utf8_repair(out, &len, "\x80\x80\xc3", 3), 3);
+    assert_true(attck_text_utf8(out, len));
+}
+
+
+static void
 test_normalize(void **state)
 {
     check_normalize("Command and Scripting Interpreter",
@@ -379,6 +409,7 @@ main(void)
         cmocka_unit_test(test_terms_utf8),
         cmocka_unit_test(test_terms_bounds),
         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_normalize_dstlen),
     };
