@@ -12,9 +12,9 @@ CC             ?= cc
 CFLAGS         ?= -O2 -g
 WARN           := -Wall -Wextra -Werror -Wno-unused-parameter
 DEPS_CFLAGS    := $(shell pkg-config --cflags jansson libcurl libpq libcrypto \
-                    2>/dev/null)
+                    yaml-0.1 2>/dev/null)
 DEPS_LIBS      := $(shell pkg-config --libs jansson libcurl zlib libpq \
-                    libcrypto 2>/dev/null) -lm
+                    libcrypto yaml-0.1 2>/dev/null) -lm
 
 SNAP_SRCS      := $(wildcard ngx_attck_module/snapshot/*.c)
 SNAP_HDRS      := $(wildcard ngx_attck_module/snapshot/*.h)
@@ -78,7 +78,7 @@ ATTACK_FILES   := $(wildcard $(SHARED)/attack/*.json)
 PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libjansson-dev libcurl4-openssl-dev zlib1g-dev \
                   libcmocka-dev libjson-xs-perl wrk curl chromium \
-                  libxml2-utils libpq-dev libssl-dev postgresql
+                  libxml2-utils libpq-dev libssl-dev libyaml-dev postgresql
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do \

@@ -6,11 +6,13 @@
 
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
 #include "compile.h"
+#include "config.h"
 #include "ingest.h"
 #include "migrate.h"
 #include "util.h"
@@ -42,13 +44,17 @@ attck_usage(FILE *f)
 {
     const attck_command_t  *c;
 
-    fprintf(f, "usage: attck-worker COMMAND [OPTIONS]\n\ncommands:\n");
+    fprintf(f, "usage: attck-worker [--config FILE] COMMAND [OPTIONS]\n\n"
+            "commands:\n");
 
     for (c = attck_commands; c->name; c++) {
         fprintf(f, "  %-10s %s\n", c->name, c->help);
     }
 
-    fprintf(f, "\n'attck-worker COMMAND --help' describes a command.\n");
+    fprintf(f, "\n'attck-worker COMMAND --help' describes a command; every "
+            "setting of the\nconfiguration file (conf/attck-worker.yaml) "
+            "can be given as an environment\nvariable instead, which wins "
+            "over the file.\n");
 }
 
 
@@ -57,6 +63,17 @@ main(int argc, char **argv)
 {
     int                     rc;
     const attck_command_t  *c;
+
+    /* --config FILE before the command, else $ATTCK_CONFIG */
+
+    if (argc > 2 && strcmp(argv[1], "--config") == 0) {
+        attck_config_load(argv[2]);
+        argc -= 2;
+        argv += 2;
+
+    } else if (getenv("ATTCK_CONFIG") && *getenv("ATTCK_CONFIG")) {
+        attck_config_load(getenv("ATTCK_CONFIG"));
+    }
 
     if (argc < 2) {
         attck_usage(stderr);
