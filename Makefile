@@ -160,7 +160,12 @@ stop:
 
 # --- benchmarks: numbers, not pass/fail ----------------------------------
 
+$(BUILD)/bench-parse: bench/parse.c
+	$(CC) $(CFLAGS) $(WARN) $(DEPS_CFLAGS) -o $@ $< $(DEPS_LIBS)
+
 bench: deps
-	@$(MAKE) -s all $(TEST_SNAP)
+	@$(MAKE) -s all $(TEST_SNAP) $(BUILD)/bench-parse
 	@echo "module vs static file, $$(nproc) cores, $$(date -u +%F)"
 	@ATTCK_BUILD=$(BUILD) bench/serve.sh $(TEST_SNAP)
+	@echo
+	@ATTCK_BUILD=$(BUILD) bench/ingest.sh $(SHARED)/attack/enterprise-attack-18.1.json

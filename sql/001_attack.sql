@@ -19,23 +19,22 @@ CREATE TABLE attack_releases (
     UNIQUE (domain, version)
 );
 
--- the ATT&CK id and URL of an object, from external_references
+-- the ATT&CK id and URL of an object, from external_references (jsonpath
+-- runs in C: these are called for every object of a release)
 CREATE FUNCTION attck_attack_id(o jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT r->>'external_id'
-    FROM jsonb_array_elements(coalesce(o->'external_references', '[]')) r
-    WHERE r->>'source_name' IN ('mitre-attack', 'mitre-mobile-attack',
-                                'mitre-ics-attack')
-    LIMIT 1
+    SELECT jsonb_path_query_first(o,
+        '$.external_references[*] ? (@.source_name == "mitre-attack"
+         || @.source_name == "mitre-mobile-attack"
+         || @.source_name == "mitre-ics-attack").external_id') #>> '{}'
 $$;
 
 CREATE FUNCTION attck_attack_url(o jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT r->>'url'
-    FROM jsonb_array_elements(coalesce(o->'external_references', '[]')) r
-    WHERE r->>'source_name' IN ('mitre-attack', 'mitre-mobile-attack',
-                                'mitre-ics-attack')
-    LIMIT 1
+    SELECT jsonb_path_query_first(o,
+        '$.external_references[*] ? (@.source_name == "mitre-attack"
+         || @.source_name == "mitre-mobile-attack"
+         || @.source_name == "mitre-ics-attack").url') #>> '{}'
 $$;
 
 CREATE FUNCTION attck_text_array(a jsonb) RETURNS text[]
@@ -59,13 +58,15 @@ CREATE TABLE attack_objects (
     modified    timestamptz,
     revoked     boolean NOT NULL DEFAULT false,
     deprecated  boolean NOT NULL DEFAULT false,
-    raw         jsonb NOT NULL
+    raw         jsonb COMPRESSION lz4 NOT NULL
 );
 
--- one table per kind, sharing those columns (LIKE keeps them in step)
+-- one table per kind, sharing those columns (LIKE keeps them in step);
+-- raw STIX is compressed with lz4, several times faster than pglz
 
 CREATE TABLE mitre_attack_techniques (
-    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+         INCLUDING COMPRESSION,
     is_subtechnique  boolean NOT NULL DEFAULT false,
     tactics          text[] NOT NULL DEFAULT '{}',    -- kill chain phases
     platforms        text[] NOT NULL DEFAULT '{}',
@@ -75,21 +76,24 @@ CREATE TABLE mitre_attack_techniques (
 );
 
 CREATE TABLE attack_tactics (
-    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+         INCLUDING COMPRESSION,
     shortname   text,
     PRIMARY KEY (release_id, stix_id),
     FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
 );
 
 CREATE TABLE attack_groups (
-    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+         INCLUDING COMPRESSION,
     aliases     text[] NOT NULL DEFAULT '{}',
     PRIMARY KEY (release_id, stix_id),
     FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
 );
 
 CREATE TABLE attack_software (
-    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+         INCLUDING COMPRESSION,
     software_type  text NOT NULL CHECK (software_type IN ('malware', 'tool')),
     aliases        text[] NOT NULL DEFAULT '{}',
     platforms      text[] NOT NULL DEFAULT '{}',
@@ -98,13 +102,15 @@ CREATE TABLE attack_software (
 );
 
 CREATE TABLE attack_mitigations (
-    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+         INCLUDING COMPRESSION,
     PRIMARY KEY (release_id, stix_id),
     FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
 );
 
 CREATE TABLE attack_campaigns (
-    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+         INCLUDING COMPRESSION,
     aliases     text[] NOT NULL DEFAULT '{}',
     first_seen  timestamptz,
     last_seen   timestamptz,
@@ -113,21 +119,24 @@ CREATE TABLE attack_campaigns (
 );
 
 CREATE TABLE attack_detection_strategies (
-    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+         INCLUDING COMPRESSION,
     analytic_refs  text[] NOT NULL DEFAULT '{}',
     PRIMARY KEY (release_id, stix_id),
     FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
 );
 
 CREATE TABLE attack_analytics (
-    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+         INCLUDING COMPRESSION,
     platforms   text[] NOT NULL DEFAULT '{}',
     PRIMARY KEY (release_id, stix_id),
     FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
 );
 
 CREATE TABLE attack_data_components (
-    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    LIKE attack_objects INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+         INCLUDING COMPRESSION,
     PRIMARY KEY (release_id, stix_id),
     FOREIGN KEY (release_id) REFERENCES attack_releases ON DELETE CASCADE
 );
@@ -142,7 +151,7 @@ CREATE TABLE attack_relationships (
     description        text,
     revoked            boolean NOT NULL DEFAULT false,
     deprecated         boolean NOT NULL DEFAULT false,
-    raw                jsonb NOT NULL,
+    raw                jsonb COMPRESSION lz4 NOT NULL,
     PRIMARY KEY (release_id, stix_id)
 );
 
@@ -152,7 +161,7 @@ CREATE TABLE attack_other_objects (
     release_id  bigint NOT NULL REFERENCES attack_releases ON DELETE CASCADE,
     stix_id     text NOT NULL,
     type        text NOT NULL,
-    raw         jsonb NOT NULL,
+    raw         jsonb COMPRESSION lz4 NOT NULL,
     PRIMARY KEY (release_id, stix_id)
 );
 
@@ -170,9 +179,33 @@ CREATE INDEX ON attack_relationships (release_id, target_ref);
 -- the template is only a shape
 DROP TABLE attack_objects;
 
--- Moves the raw objects of one bundle from the session's temporary table
--- attck_staging (stix_id, type, raw), which the worker COPYs them into, to
--- the tables above.  Returns the number of objects stored.
+-- The objects of one bundle are COPYed by the worker, as they are, into
+-- the session's temporary table attck_staging (raw jsonb): the server
+-- parses each object once.  attck_staged_release() says what release they
+-- are; attck_load_release() spreads them over the tables above and returns
+-- the number of objects stored.
+
+CREATE FUNCTION attck_staged_release(OUT malformed bigint, OUT domain text,
+    OUT version text, OUT name text, OUT modified text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- plpgsql: attck_staging exists only while a worker loads a bundle
+    SELECT count(*) INTO malformed FROM attck_staging
+    WHERE jsonb_typeof(raw) <> 'object' OR raw->>'id' IS NULL
+       OR raw->>'type' IS NULL;
+
+    SELECT attck_attack_id(raw) INTO domain FROM attck_staging
+    WHERE raw->>'type' = 'x-mitre-matrix'
+      AND NOT coalesce((raw->>'x_mitre_deprecated')::boolean, false)
+      AND NOT coalesce((raw->>'revoked')::boolean, false)
+    LIMIT 1;
+
+    SELECT raw->>'x_mitre_version', raw->>'name', raw->>'modified'
+    INTO version, name, modified
+    FROM attck_staging WHERE raw->>'type' = 'x-mitre-collection'
+    LIMIT 1;
+END
+$$;
 
 CREATE FUNCTION attck_load_release(rel bigint) RETURNS bigint
 LANGUAGE plpgsql AS $$
@@ -180,8 +213,12 @@ DECLARE
     n bigint := 0;
     c bigint;
 BEGIN
+    -- one pass per kind reads only that kind's rows
+    CREATE INDEX ON attck_staging ((raw->>'type'));
+    ANALYZE attck_staging;
+
     INSERT INTO mitre_attack_techniques
-    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
            raw->>'description', attck_attack_url(raw),
            raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
            (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
@@ -193,55 +230,55 @@ BEGIN
                           coalesce(raw->'kill_chain_phases', '[]')) p),
            attck_text_array(raw->'x_mitre_platforms'),
            raw->>'x_mitre_detection'
-    FROM attck_staging WHERE type = 'attack-pattern';
+    FROM attck_staging WHERE raw->>'type' = 'attack-pattern';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_tactics
-    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
            raw->>'description', attck_attack_url(raw),
            raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
            (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
            coalesce((raw->>'revoked')::boolean, false),
            coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
            raw->>'x_mitre_shortname'
-    FROM attck_staging WHERE type = 'x-mitre-tactic';
+    FROM attck_staging WHERE raw->>'type' = 'x-mitre-tactic';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_groups
-    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
            raw->>'description', attck_attack_url(raw),
            raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
            (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
            coalesce((raw->>'revoked')::boolean, false),
            coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
            attck_text_array(raw->'aliases')
-    FROM attck_staging WHERE type = 'intrusion-set';
+    FROM attck_staging WHERE raw->>'type' = 'intrusion-set';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_software
-    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
            raw->>'description', attck_attack_url(raw),
            raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
            (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
            coalesce((raw->>'revoked')::boolean, false),
            coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
-           type, attck_text_array(raw->'x_mitre_aliases'),
+           raw->>'type', attck_text_array(raw->'x_mitre_aliases'),
            attck_text_array(raw->'x_mitre_platforms')
-    FROM attck_staging WHERE type IN ('malware', 'tool');
+    FROM attck_staging WHERE raw->>'type' IN ('malware', 'tool');
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_mitigations
-    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
            raw->>'description', attck_attack_url(raw),
            raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
            (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
            coalesce((raw->>'revoked')::boolean, false),
            coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw
-    FROM attck_staging WHERE type = 'course-of-action';
+    FROM attck_staging WHERE raw->>'type' = 'course-of-action';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_campaigns
-    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
            raw->>'description', attck_attack_url(raw),
            raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
            (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
@@ -249,53 +286,53 @@ BEGIN
            coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
            attck_text_array(raw->'aliases'),
            (raw->>'first_seen')::timestamptz, (raw->>'last_seen')::timestamptz
-    FROM attck_staging WHERE type = 'campaign';
+    FROM attck_staging WHERE raw->>'type' = 'campaign';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_detection_strategies
-    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
            raw->>'description', attck_attack_url(raw),
            raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
            (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
            coalesce((raw->>'revoked')::boolean, false),
            coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
            attck_text_array(raw->'x_mitre_analytic_refs')
-    FROM attck_staging WHERE type = 'x-mitre-detection-strategy';
+    FROM attck_staging WHERE raw->>'type' = 'x-mitre-detection-strategy';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_analytics
-    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
            raw->>'description', attck_attack_url(raw),
            raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
            (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
            coalesce((raw->>'revoked')::boolean, false),
            coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
            attck_text_array(raw->'x_mitre_platforms')
-    FROM attck_staging WHERE type = 'x-mitre-analytic';
+    FROM attck_staging WHERE raw->>'type' = 'x-mitre-analytic';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_data_components
-    SELECT rel, stix_id, attck_attack_id(raw), raw->>'name',
+    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
            raw->>'description', attck_attack_url(raw),
            raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
            (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
            coalesce((raw->>'revoked')::boolean, false),
            coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw
-    FROM attck_staging WHERE type = 'x-mitre-data-component';
+    FROM attck_staging WHERE raw->>'type' = 'x-mitre-data-component';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_relationships
-    SELECT rel, stix_id, raw->>'relationship_type', raw->>'source_ref',
+    SELECT rel, raw->>'id', raw->>'relationship_type', raw->>'source_ref',
            raw->>'target_ref', raw->>'description',
            coalesce((raw->>'revoked')::boolean, false),
            coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw
-    FROM attck_staging WHERE type = 'relationship';
+    FROM attck_staging WHERE raw->>'type' = 'relationship';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_other_objects
-    SELECT rel, stix_id, type, raw
+    SELECT rel, raw->>'id', raw->>'type', raw
     FROM attck_staging
-    WHERE type NOT IN ('attack-pattern', 'x-mitre-tactic', 'intrusion-set',
+    WHERE raw->>'type' NOT IN ('attack-pattern', 'x-mitre-tactic', 'intrusion-set',
                        'malware', 'tool', 'course-of-action', 'campaign',
                        'x-mitre-detection-strategy', 'x-mitre-analytic',
                        'x-mitre-data-component', 'relationship');

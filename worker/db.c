@@ -133,10 +133,8 @@ attck_db_exec(PGconn *c, const char *sql, char *err, size_t errlen)
 
 
 int
-attck_db_copy(PGconn *c, const char *sql, const char *data, size_t len,
-    char *err, size_t errlen)
+attck_db_copy_begin(PGconn *c, const char *sql, char *err, size_t errlen)
 {
-    int        n;
     PGresult  *res;
 
     res = PQexec(c, sql);
@@ -148,6 +146,16 @@ attck_db_copy(PGconn *c, const char *sql, const char *data, size_t len,
     }
 
     PQclear(res);
+
+    return 0;
+}
+
+
+int
+attck_db_copy_put(PGconn *c, const char *data, size_t len, char *err,
+    size_t errlen)
+{
+    int  n;
 
     while (len) {
         n = len > 1048576 ? 1048576 : (int) len;
@@ -161,17 +169,27 @@ attck_db_copy(PGconn *c, const char *sql, const char *data, size_t len,
         len -= n;
     }
 
+    return 0;
+}
+
+
+int
+attck_db_copy_end(PGconn *c, char *err, size_t errlen)
+{
+    int        rc;
+    PGresult  *res;
+
     if (PQputCopyEnd(c, NULL) != 1) {
         attck_db_error(c, NULL, err, errlen);
         return -1;
     }
 
     res = PQgetResult(c);
+    rc = 0;
 
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         attck_db_error(c, res, err, errlen);
-        PQclear(res);
-        return -1;
+        rc = -1;
     }
 
     PQclear(res);
@@ -180,7 +198,24 @@ attck_db_copy(PGconn *c, const char *sql, const char *data, size_t len,
         PQclear(res);
     }
 
-    return 0;
+    return rc;
+}
+
+
+int
+attck_db_copy(PGconn *c, const char *sql, const char *data, size_t len,
+    char *err, size_t errlen)
+{
+    if (attck_db_copy_begin(c, sql, err, errlen) != 0) {
+        return -1;
+    }
+
+    if (attck_db_copy_put(c, data, len, err, errlen) != 0) {
+        (void) attck_db_copy_end(c, err, errlen);
+        return -1;
+    }
+
+    return attck_db_copy_end(c, err, errlen);
 }
 
 

@@ -33,6 +33,13 @@ int attck_db_exec(PGconn *c, const char *sql, char *err, size_t errlen);
 int attck_db_copy(PGconn *c, const char *sql, const char *data, size_t len,
     char *err, size_t errlen);
 
+/* COPY ... FROM STDIN in pieces, so the server works while rows are made */
+int attck_db_copy_begin(PGconn *c, const char *sql, char *err,
+    size_t errlen);
+int attck_db_copy_put(PGconn *c, const char *data, size_t len, char *err,
+    size_t errlen);
+int attck_db_copy_end(PGconn *c, char *err, size_t errlen);
+
 /* whether the connection is gone (as opposed to a refused statement) */
 int attck_db_lost(PGconn *c);
 

@@ -20,18 +20,17 @@
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
+#include "scan.h"
 #include "stix.h"
 #include "util.h"
 
 
 static int attck_ingest_attack(PGconn *db, const char *src,
     attck_ingest_result_t *r, char *err, size_t errlen);
-static int attck_ingest_load(PGconn *db, const char *src,
-    attck_bundle_t *b, const char *sha, const char *etag,
-    const char *last_modified, attck_ingest_result_t *r, char *err,
-    size_t errlen);
-static void attck_ingest_copy_rows(attck_bundle_t *b, attck_vec_t *out,
-    long *failed);
+static int attck_ingest_load(PGconn *db, const char *src, const char *data,
+    size_t len, const char *sha, const char *etag, const char *last_modified,
+    attck_ingest_result_t *r, char *err, size_t errlen);
+static int attck_ingest_object(const char *obj, size_t len, void *data);
 static void attck_ingest_state(PGconn *db, const char *src,
     const char *etag, const char *last_modified, const char *sha,
     int changed);
@@ -46,70 +45,122 @@ static void attck_ingest_state(PGconn *db, const char *src,
 int
 attck_ingest_copy_json(attck_vec_t *out, const char *json)
 {
-    const char  *p;
+    const char  *p, *bs;
 
     if (strstr(json, "\\u0000")) {
         return -1;
     }
 
-    for (p = json; *p; p++) {
-        if (*p == '\\') {
-            *(char *) attck_vec_push(out) = '\\';
-        }
+    /* whole runs between backslashes: a byte at a time is too slow */
 
-        *(char *) attck_vec_push(out) = *p;
+    for (p = json; (bs = strchr(p, '\\')) != NULL; p = bs + 1) {
+        attck_vec_append(out, p, bs - p + 1);
+        attck_vec_append(out, "\\", 1);
     }
 
-    *(char *) attck_vec_push(out) = '\n';
+    attck_vec_append(out, p, strlen(p));
+    attck_vec_append(out, "\n", 1);
 
     return 0;
 }
 
 
-static void
-attck_ingest_copy_rows(attck_bundle_t *b, attck_vec_t *out, long *failed)
+/* the scanner's objects on their way into COPY */
+
+typedef struct {
+    PGconn       *db;
+    attck_vec_t   out;
+    long          failed;
+    char         *err;
+    size_t        errlen;
+} attck_ingest_copy_t;
+
+
+/*
+ * One object as a COPY row: whitespace outside strings dropped (bundles
+ * are indented), backslashes doubled; an object holding a NUL character,
+ * which jsonb cannot store, is refused and counted.  Rows go out in
+ * pieces, so that the server parses while the next are made.
+ */
+
+static int
+attck_ingest_object(const char *obj, size_t len, void *data)
 {
-    char          *s;
-    size_t         i, n;
-    json_t        *obj;
-    const char    *id, *type, *p;
+    attck_ingest_copy_t *c = data;
 
-    json_array_foreach(b->objects, i, obj) {
-        id = attck_json_str(obj, "id");
-        type = attck_json_str(obj, "type");
-        s = json_dumps(obj, JSON_COMPACT|JSON_PRESERVE_ORDER);
+    int          in_string;
+    size_t       i, start;
+    const char  *p;
 
-        /* ids and types go into the row as they are: they must be plain */
+    for (p = obj; (p = memchr(p, '\\', obj + len - p)) != NULL; p += 2) {
+        if (p + 5 < obj + len && memcmp(p, "\\u0000", 6) == 0) {
+            c->failed++;
+            return 0;
+        }
 
-        if (s == NULL || strpbrk(id, "\t\n\r\\")
-            || strpbrk(type, "\t\n\r\\"))
-        {
-            (*failed)++;
-            free(s);
+        if (p + 1 >= obj + len) {
+            break;
+        }
+    }
+
+    in_string = 0;
+    start = 0;
+
+    for (i = 0; i < len; i++) {
+
+        if (in_string) {
+            if (obj[i] == '\\') {
+
+                /* the escape and the character it escapes, doubled */
+
+                attck_vec_append(&c->out, obj + start, i - start);
+                attck_vec_append(&c->out, "\\\\", 2);
+
+                if (i + 1 < len) {
+                    i++;
+
+                    if (obj[i] == '\\') {
+                        attck_vec_append(&c->out, "\\\\", 2);
+
+                    } else {
+                        attck_vec_append(&c->out, obj + i, 1);
+                    }
+                }
+
+                start = i + 1;
+
+            } else if (obj[i] == '"') {
+                in_string = 0;
+            }
+
             continue;
         }
 
-        n = out->n;
+        if (obj[i] == '"') {
+            in_string = 1;
 
-        for (p = id; *p; p++) {
-            *(char *) attck_vec_push(out) = *p;
+        } else if (obj[i] == ' ' || obj[i] == '\n' || obj[i] == '\r'
+                   || obj[i] == '\t')
+        {
+            attck_vec_append(&c->out, obj + start, i - start);
+            start = i + 1;
         }
-
-        *(char *) attck_vec_push(out) = '\t';
-
-        for (p = type; *p; p++) {
-            *(char *) attck_vec_push(out) = *p;
-        }
-
-        *(char *) attck_vec_push(out) = '\t';
-
-        if (attck_ingest_copy_json(out, s) != 0) {
-            out->n = n;
-            (*failed)++;
-        }
-
-        free(s);
     }
+
+    attck_vec_append(&c->out, obj + start, len - start);
+    attck_vec_append(&c->out, "\n", 1);
+
+    if (c->out.n >= 262144) {
+        if (attck_db_copy_put(c->db, c->out.data, c->out.n, c->err,
+                              c->errlen) != 0)
+        {
+            return -1;
+        }
+
+        c->out.n = 0;
+    }
+
+    return 0;
 }
 
 
@@ -150,22 +201,108 @@ attck_ingest_state(PGconn *db, const char *src, const char *etag,
 }
 
 
+/*
+ * Loads one bundle in one transaction: its objects are COPYed as they are,
+ * the staged rows say what release it is, and attck_load_release() puts
+ * them in place.
+ */
+
 static int
-attck_ingest_load(PGconn *db, const char *src, attck_bundle_t *b,
+attck_ingest_load(PGconn *db, const char *src, const char *data, size_t len,
     const char *sha, const char *etag, const char *last_modified,
     attck_ingest_result_t *r, char *err, size_t errlen)
 {
-    char          count[32], *rel;
-    PGresult     *res;
-    attck_vec_t   rows;
-    const char   *params[7];
+    int                   rc;
+    char                  count[32], pg[512], *rel;
+    size_t                objects;
+    unsigned              bit;
+    PGresult             *res, *staged;
+    const char           *params[7], *domain, *version;
+    attck_ingest_copy_t   c;
 
-    if (attck_db_exec(db, "BEGIN", err, errlen) != 0) {
-        return ATTCK_EXIT_TEMPFAIL;
+    staged = NULL;
+
+    if (attck_db_exec(db, "BEGIN", err, errlen) != 0
+        || attck_db_exec(db, "CREATE TEMP TABLE attck_staging "
+                         "(raw jsonb COMPRESSION lz4) ON COMMIT DROP", err,
+                         errlen) != 0
+        || attck_db_copy_begin(db, "COPY attck_staging FROM STDIN", err,
+                               errlen) != 0)
+    {
+        goto failed;
     }
 
-    params[0] = b->domain;
-    params[1] = b->version;
+    memset(&c, 0, sizeof(attck_ingest_copy_t));
+    c.db = db;
+    c.err = err;
+    c.errlen = errlen;
+    attck_vec_init(&c.out, 1);
+
+    rc = attck_scan_bundle(data, len, attck_ingest_object, &c, &objects, err,
+                           errlen);
+
+    if (rc == 0) {
+        rc = attck_db_copy_put(db, c.out.data, c.out.n, err, errlen);
+    }
+
+    attck_vec_free(&c.out);
+    r->fetched = (long) objects;
+    r->failed = c.failed;
+
+    if (rc != 0) {
+        (void) attck_db_copy_end(db, pg, sizeof(pg));
+        goto failed;
+    }
+
+    if (attck_db_copy_end(db, err, errlen) != 0) {
+
+        /* the server found an object that is not JSON */
+
+        if (!attck_db_lost(db)) {
+            snprintf(pg, sizeof(pg), "%s", err);
+            snprintf(err, errlen, "not valid JSON: %s", pg);
+        }
+
+        goto failed;
+    }
+
+    staged = attck_db_run(db, "SELECT malformed, domain, version, name, "
+                          "modified FROM attck_staged_release()", 0, NULL,
+                          err, errlen);
+    if (staged == NULL) {
+        goto failed;
+    }
+
+    domain = PQgetisnull(staged, 0, 1) ? "" : PQgetvalue(staged, 0, 1);
+    version = PQgetisnull(staged, 0, 2) ? "" : PQgetvalue(staged, 0, 2);
+    bit = attck_domain_bit(domain);
+
+    if (strcmp(PQgetvalue(staged, 0, 0), "0") != 0) {
+        snprintf(err, errlen, "%s objects have no \"type\" or \"id\"",
+                 PQgetvalue(staged, 0, 0));
+        goto failed;
+    }
+
+    if (*version == '\0') {
+        snprintf(err, errlen, "no x-mitre-collection with x_mitre_version: "
+                 "cannot tell the ATT&CK release");
+        goto failed;
+    }
+
+    if (!attck_stix_release_ok(version)) {
+        snprintf(err, errlen, "x_mitre_version is not a release number "
+                 "(letters, digits, dots, at most 32)");
+        goto failed;
+    }
+
+    if (bit == 0) {
+        snprintf(err, errlen, "no active x-mitre-matrix of a known domain: "
+                 "cannot tell the ATT&CK domain");
+        goto failed;
+    }
+
+    params[0] = attck_domain_name(bit);
+    params[1] = version;
 
     res = attck_db_run(db, "SELECT id, sha256 FROM attack_releases "
                        "WHERE domain = $1 AND version = $2 FOR UPDATE",
@@ -182,6 +319,7 @@ attck_ingest_load(PGconn *db, const char *src, attck_bundle_t *b,
             /* the same release from another place, or a lost state */
 
             PQclear(res);
+            PQclear(staged);
             r->status = "unchanged";
             attck_ingest_state(db, src, etag, last_modified, sha, 0);
 
@@ -190,8 +328,6 @@ attck_ingest_load(PGconn *db, const char *src, attck_bundle_t *b,
         }
 
         params[2] = PQgetvalue(res, 0, 0);
-        PQclear(res);
-
         res = attck_db_run(db, "DELETE FROM attack_releases WHERE id = $1",
                            1, params + 2, err, errlen);
         if (res == NULL) {
@@ -203,9 +339,9 @@ attck_ingest_load(PGconn *db, const char *src, attck_bundle_t *b,
 
     PQclear(res);
 
-    snprintf(count, sizeof(count), "%zu", json_array_size(b->objects));
-    params[2] = b->name;
-    params[3] = b->modified;
+    snprintf(count, sizeof(count), "%zu", objects);
+    params[2] = PQgetisnull(staged, 0, 3) ? NULL : PQgetvalue(staged, 0, 3);
+    params[3] = PQgetisnull(staged, 0, 4) ? NULL : PQgetvalue(staged, 0, 4);
     params[4] = src;
     params[5] = sha;
     params[6] = count;
@@ -221,23 +357,6 @@ attck_ingest_load(PGconn *db, const char *src, attck_bundle_t *b,
     rel = attck_xstrdup(PQgetvalue(res, 0, 0));
     PQclear(res);
 
-    attck_vec_init(&rows, 1);
-    attck_ingest_copy_rows(b, &rows, &r->failed);
-
-    if (attck_db_exec(db, "CREATE TEMP TABLE attck_staging (stix_id text, "
-                      "type text, raw jsonb) ON COMMIT DROP", err, errlen)
-        != 0
-        || attck_db_copy(db, "COPY attck_staging FROM STDIN", rows.data,
-                         rows.n, err, errlen)
-           != 0)
-    {
-        attck_vec_free(&rows);
-        free(rel);
-        goto failed;
-    }
-
-    attck_vec_free(&rows);
-
     params[0] = rel;
     res = attck_db_run(db, "SELECT attck_load_release($1)", 1, params, err,
                        errlen);
@@ -249,6 +368,7 @@ attck_ingest_load(PGconn *db, const char *src, attck_bundle_t *b,
 
     r->stored = strtol(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
+    PQclear(staged);
 
     attck_ingest_state(db, src, etag, last_modified, sha, 1);
 
@@ -262,11 +382,13 @@ failed:
 
     /* the transaction keeps nothing of this source */
 
+    PQclear(staged);
+
     if (attck_db_lost(db)) {
         return ATTCK_EXIT_TEMPFAIL;
     }
 
-    (void) attck_db_exec(db, "ROLLBACK", count, sizeof(count));
+    (void) attck_db_exec(db, "ROLLBACK", pg, sizeof(pg));
 
     return ATTCK_EXIT_DATAERR;
 }
@@ -281,7 +403,6 @@ attck_ingest_attack(PGconn *db, const char *src, attck_ingest_result_t *r,
     const char            *headers[3], *params[1], *etag, *lm, *old_sha;
     PGresult              *state;
     struct stat            st;
-    attck_bundle_t         b;
     attck_fetch_opts_t     opts;
     attck_fetch_result_t   res;
 
@@ -363,19 +484,10 @@ attck_ingest_attack(PGconn *db, const char *src, attck_ingest_result_t *r,
 
     PQclear(state);
 
-    rc = attck_bundle_load(&b, src, res.data, res.len, err, errlen);
-    free(res.data);
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    r->fetched = (long) json_array_size(b.objects);
-
-    rc = attck_ingest_load(db, src, &b, sha, res.etag,
+    rc = attck_ingest_load(db, src, res.data, res.len, sha, res.etag,
                            stamp[0] ? stamp : res.last_modified, r, err,
                            errlen);
-    attck_bundle_free(&b);
+    free(res.data);
 
     return rc;
 }

@@ -101,6 +101,21 @@ attck_stix_attack_id(json_t *obj, const char **url)
 }
 
 
+/* the release names a view and goes into URLs: it must be plain */
+
+int
+attck_stix_release_ok(const char *version)
+{
+    size_t  len;
+
+    len = strlen(version);
+
+    return len > 0 && len <= 32
+           && strspn(version, "0123456789abcdefghijklmnopqrstuvwxyz"
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-") == len;
+}
+
+
 int
 attck_bundle_load(attck_bundle_t *b, const char *source, const char *data,
     size_t len, char *err, size_t errlen)
@@ -180,12 +195,7 @@ attck_bundle_load(attck_bundle_t *b, const char *source, const char *data,
     b->domain = attck_domain_name(b->domain_bit);
     b->version = attck_json_str(collection, "x_mitre_version");
 
-    /* the release names a view and goes into URLs: keep it plain */
-
-    if (strlen(b->version) == 0 || strlen(b->version) > 32
-        || strspn(b->version, "0123456789abcdefghijklmnopqrstuvwxyz"
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-") != strlen(b->version))
-    {
+    if (!attck_stix_release_ok(b->version)) {
         snprintf(err, errlen, "%s: x_mitre_version is not a release number "
                  "(letters, digits, dots, at most 32)", source);
         goto failed;

@@ -36,6 +36,9 @@ int attck_domain_index(unsigned bit);
 const char *attck_domain_name(unsigned bit);
 unsigned attck_domain_bit(const char *name);
 
+/* a release number fit to name a view: letters, digits, dots, <= 32 */
+int attck_stix_release_ok(const char *version);
+
 /* the ATT&CK id ("T1059.001") and URL from external_references */
 const char *attck_stix_attack_id(json_t *obj, const char **url);
 

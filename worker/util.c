@@ -139,6 +139,33 @@ attck_vec_push(attck_vec_t *v)
 }
 
 
+/* n more elements at once; the vector's element size times n bytes */
+
+void
+attck_vec_append(attck_vec_t *v, const void *data, size_t n)
+{
+    void  *p;
+
+    if (v->n + n > v->cap) {
+        v->cap = v->cap ? v->cap : 16;
+
+        while (v->cap < v->n + n) {
+            v->cap *= 2;
+        }
+
+        p = realloc(v->data, v->cap * v->size);
+        if (p == NULL) {
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+        }
+
+        v->data = p;
+    }
+
+    memcpy((char *) v->data + v->n * v->size, data, n * v->size);
+    v->n += n;
+}
+
+
 void
 attck_vec_free(attck_vec_t *v)
 {

@@ -40,6 +40,7 @@ char *attck_xstrdup(const char *s);
 
 void attck_vec_init(attck_vec_t *v, size_t size);
 void *attck_vec_push(attck_vec_t *v);
+void attck_vec_append(attck_vec_t *v, const void *data, size_t n);
 void attck_vec_free(attck_vec_t *v);
 
 #define attck_vec_at(v, type, i)  (&((type *) (v)->data)[i])
