@@ -217,108 +217,88 @@ BEGIN
     CREATE INDEX ON attck_staging ((raw->>'type'));
     ANALYZE attck_staging;
 
+    -- the columns every kind has, in attack_objects' order after the
+    -- release (a view cannot hold this function's variables)
+    CREATE TEMP VIEW attck_staged AS
+    SELECT raw->>'id' AS stix_id,
+           attck_attack_id(raw) AS attack_id, raw->>'name' AS name,
+           raw->>'description' AS description, attck_attack_url(raw) AS url,
+           raw->>'x_mitre_version' AS version,
+           attck_text_array(raw->'x_mitre_domains') AS domains,
+           (raw->>'created')::timestamptz AS created,
+           (raw->>'modified')::timestamptz AS modified,
+           coalesce((raw->>'revoked')::boolean, false) AS revoked,
+           coalesce((raw->>'x_mitre_deprecated')::boolean, false)
+               AS deprecated,
+           raw, raw->>'type' AS type
+    FROM attck_staging;
+
     INSERT INTO mitre_attack_techniques
-    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
-           raw->>'description', attck_attack_url(raw),
-           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
-           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
-           coalesce((raw->>'revoked')::boolean, false),
-           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+    SELECT rel, stix_id, attack_id, name, description, url, version,
+           domains, created, modified, revoked, deprecated, raw,
            coalesce((raw->>'x_mitre_is_subtechnique')::boolean, false),
            ARRAY(SELECT p->>'phase_name'
                  FROM jsonb_array_elements(
                           coalesce(raw->'kill_chain_phases', '[]')) p),
            attck_text_array(raw->'x_mitre_platforms'),
            raw->>'x_mitre_detection'
-    FROM attck_staging WHERE raw->>'type' = 'attack-pattern';
+    FROM attck_staged WHERE type = 'attack-pattern';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_tactics
-    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
-           raw->>'description', attck_attack_url(raw),
-           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
-           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
-           coalesce((raw->>'revoked')::boolean, false),
-           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+    SELECT rel, stix_id, attack_id, name, description, url, version,
+           domains, created, modified, revoked, deprecated, raw,
            raw->>'x_mitre_shortname'
-    FROM attck_staging WHERE raw->>'type' = 'x-mitre-tactic';
+    FROM attck_staged WHERE type = 'x-mitre-tactic';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_groups
-    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
-           raw->>'description', attck_attack_url(raw),
-           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
-           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
-           coalesce((raw->>'revoked')::boolean, false),
-           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+    SELECT rel, stix_id, attack_id, name, description, url, version,
+           domains, created, modified, revoked, deprecated, raw,
            attck_text_array(raw->'aliases')
-    FROM attck_staging WHERE raw->>'type' = 'intrusion-set';
+    FROM attck_staged WHERE type = 'intrusion-set';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_software
-    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
-           raw->>'description', attck_attack_url(raw),
-           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
-           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
-           coalesce((raw->>'revoked')::boolean, false),
-           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
-           raw->>'type', attck_text_array(raw->'x_mitre_aliases'),
+    SELECT rel, stix_id, attack_id, name, description, url, version,
+           domains, created, modified, revoked, deprecated, raw,
+           type, attck_text_array(raw->'x_mitre_aliases'),
            attck_text_array(raw->'x_mitre_platforms')
-    FROM attck_staging WHERE raw->>'type' IN ('malware', 'tool');
+    FROM attck_staged WHERE type IN ('malware', 'tool');
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_mitigations
-    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
-           raw->>'description', attck_attack_url(raw),
-           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
-           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
-           coalesce((raw->>'revoked')::boolean, false),
-           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw
-    FROM attck_staging WHERE raw->>'type' = 'course-of-action';
+    SELECT rel, stix_id, attack_id, name, description, url, version,
+           domains, created, modified, revoked, deprecated, raw
+    FROM attck_staged WHERE type = 'course-of-action';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_campaigns
-    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
-           raw->>'description', attck_attack_url(raw),
-           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
-           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
-           coalesce((raw->>'revoked')::boolean, false),
-           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+    SELECT rel, stix_id, attack_id, name, description, url, version,
+           domains, created, modified, revoked, deprecated, raw,
            attck_text_array(raw->'aliases'),
            (raw->>'first_seen')::timestamptz, (raw->>'last_seen')::timestamptz
-    FROM attck_staging WHERE raw->>'type' = 'campaign';
+    FROM attck_staged WHERE type = 'campaign';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_detection_strategies
-    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
-           raw->>'description', attck_attack_url(raw),
-           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
-           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
-           coalesce((raw->>'revoked')::boolean, false),
-           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+    SELECT rel, stix_id, attack_id, name, description, url, version,
+           domains, created, modified, revoked, deprecated, raw,
            attck_text_array(raw->'x_mitre_analytic_refs')
-    FROM attck_staging WHERE raw->>'type' = 'x-mitre-detection-strategy';
+    FROM attck_staged WHERE type = 'x-mitre-detection-strategy';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_analytics
-    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
-           raw->>'description', attck_attack_url(raw),
-           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
-           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
-           coalesce((raw->>'revoked')::boolean, false),
-           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw,
+    SELECT rel, stix_id, attack_id, name, description, url, version,
+           domains, created, modified, revoked, deprecated, raw,
            attck_text_array(raw->'x_mitre_platforms')
-    FROM attck_staging WHERE raw->>'type' = 'x-mitre-analytic';
+    FROM attck_staged WHERE type = 'x-mitre-analytic';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_data_components
-    SELECT rel, raw->>'id', attck_attack_id(raw), raw->>'name',
-           raw->>'description', attck_attack_url(raw),
-           raw->>'x_mitre_version', attck_text_array(raw->'x_mitre_domains'),
-           (raw->>'created')::timestamptz, (raw->>'modified')::timestamptz,
-           coalesce((raw->>'revoked')::boolean, false),
-           coalesce((raw->>'x_mitre_deprecated')::boolean, false), raw
-    FROM attck_staging WHERE raw->>'type' = 'x-mitre-data-component';
+    SELECT rel, stix_id, attack_id, name, description, url, version,
+           domains, created, modified, revoked, deprecated, raw
+    FROM attck_staged WHERE type = 'x-mitre-data-component';
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
 
     INSERT INTO attack_relationships
@@ -332,11 +312,15 @@ BEGIN
     INSERT INTO attack_other_objects
     SELECT rel, raw->>'id', raw->>'type', raw
     FROM attck_staging
-    WHERE raw->>'type' NOT IN ('attack-pattern', 'x-mitre-tactic', 'intrusion-set',
-                       'malware', 'tool', 'course-of-action', 'campaign',
-                       'x-mitre-detection-strategy', 'x-mitre-analytic',
-                       'x-mitre-data-component', 'relationship');
+    WHERE raw->>'type' NOT IN ('attack-pattern', 'x-mitre-tactic',
+                               'intrusion-set', 'malware', 'tool',
+                               'course-of-action', 'campaign',
+                               'x-mitre-detection-strategy',
+                               'x-mitre-analytic', 'x-mitre-data-component',
+                               'relationship');
     GET DIAGNOSTICS c = ROW_COUNT; n := n + c;
+
+    DROP VIEW attck_staged;
 
     RETURN n;
 END
