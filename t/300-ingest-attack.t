@@ -102,6 +102,19 @@ for my $f (@rel) {
        "$f: active sub-techniques");
 }
 
+like($out, qr/enterprise-attack-18.1.json status=new .* new=1 changed=0 unchanged=0/,
+     'the summary counts the release where its status is');
+unlike($out, qr/\r|loading:/, 'no progress line when stderr is not a terminal');
+
+# on a terminal the long stages show their progress
+{
+    my ($prc, $pout) = run_cmd('script', '-qfec',
+                               join(' ', worker(), 'ingest', 'attack',
+                                    "$www/enterprise-attack-18.1.json"),
+                               '/dev/null');
+    like($pout, qr/\r\e\[Kloading: \d+ objects/, 'a terminal sees the loading progress');
+}
+
 # one technique, column by column
 my ($ps) = grep { $_->{type} eq 'attack-pattern' && (attack_id($_) // '') eq 'T1059.001' }
            @{ load_bundle('enterprise-attack-18.1.json')->{objects} };

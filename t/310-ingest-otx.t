@@ -83,7 +83,8 @@ for my $p (@pulses) {
 
 ($rc, $out) = run_cmd(worker(), 'ingest', 'otx');
 is($rc, 0, 'ingest otx') or diag $out;
-like($out, qr/kind=otx .* status=new fetched=6 stored=6 refused=0/, 'six new pulses');
+like($out, qr/kind=otx .* status=new fetched=6 stored=6 refused=0 new=6 changed=0 unchanged=0/,
+     'six new pulses, counted');
 unlike($out, qr/k-test/, 'the API key is never printed');
 is(q1('SELECT count(*) FROM otx_data'), 6, 'otx_data: six pulses');
 is(q1('SELECT count(*) FROM otx_indicators'), scalar keys %ind,
@@ -119,9 +120,26 @@ my $sha = q1("SELECT content_sha256 FROM threat_intelligence_data WHERE source_i
 $kitten->{description} .= ' Updated.';
 pages("$www/otx", @pulses);
 ($rc, $out) = run_cmd(worker(), 'ingest', 'otx');
-like($out, qr/status=changed fetched=6 stored=1/, 'one pulse changed');
+like($out, qr/status=changed fetched=6 stored=1 refused=0 new=0 changed=1 unchanged=5/,
+     'one pulse changed, five unchanged');
 isnt(q1("SELECT content_sha256 FROM threat_intelligence_data WHERE source_id = '$kitten->{id}'"),
      $sha, 'its threat is updated for the mapper');
+
+# --- a failed run leaves the cursor; the next one resumes from it -------------
+
+my $cursor = q1("SELECT cursor FROM source_state WHERE source = '$ENV{ATTCK_OTX_URL}'");
+my $good2 = slurp("$www/otx/page2.json");
+spew("$www/otx/page2.json", substr($good2, 0, 200));
+($rc, $out) = run_cmd(worker(), 'ingest', 'otx');
+is($rc, 65, 'a truncated second page: the run fails');
+is(q1("SELECT cursor FROM source_state WHERE source = '$ENV{ATTCK_OTX_URL}'"), $cursor,
+   'the cursor stays where the last committed run left it');
+spew("$www/otx/page2.json", $good2);
+$before = -s $log;
+($rc, $out) = run_cmd(worker(), 'ingest', 'otx');
+is($rc, 0, 'the next run');
+(my $enc = $cursor) =~ s/:/%3A/g;
+like(substr(slurp($log), $before), qr/modified_since=\Q$enc\E/, 'resumes from that cursor');
 
 # --- faults: nothing stored ----------------------------------------------------
 
@@ -156,8 +174,8 @@ my $count = q1('SELECT count(*) FROM otx_data');
     cmp_ok($took, '>=', 3, 'and waited for it');
 }
 is(q1('SELECT count(*) FROM otx_data'), $count, 'no fault stored anything');
-is(q1("SELECT count(*) FROM ingestion_runs WHERE kind = 'otx' AND status = 'failed'"), 4,
-   'every fault recorded as a failed run');
+is(q1("SELECT count(*) FROM ingestion_runs WHERE kind = 'otx' AND status = 'failed'"), 5,
+   'every failed run recorded as failed');
 
 # --- a pulse with a NUL byte is refused on its own -----------------------------
 

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "fetch.h"
+#include "progress.h"
 #include "util.h"
 
 
@@ -39,6 +40,8 @@ static int attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
 static size_t attck_fetch_write(char *ptr, size_t size, size_t n, void *ud);
 static size_t attck_fetch_header(char *ptr, size_t size, size_t n, void *ud);
 static void attck_fetch_sleep(long ms);
+static int attck_fetch_progress(void *ud, curl_off_t total, curl_off_t now,
+    curl_off_t ut, curl_off_t un);
 static void attck_fetch_env(const char *name, long *value, long min,
     long max);
 static void attck_fetch_header_value(char *dst, size_t size, const char *p,
@@ -222,6 +225,26 @@ attck_fetch_header(char *ptr, size_t size, size_t n, void *ud)
 }
 
 
+static int
+attck_fetch_progress(void *ud, curl_off_t total, curl_off_t now,
+    curl_off_t ut, curl_off_t un)
+{
+    const char  *url = ud;
+
+    if (now > 0) {
+        if (total > 0) {
+            attck_progress("fetching %s: %.1f of %.1f MB", url, now / 1e6,
+                           total / 1e6);
+
+        } else {
+            attck_progress("fetching %s: %.1f MB", url, now / 1e6);
+        }
+    }
+
+    return 0;
+}
+
+
 /* a header's value without the blanks around it; too long: dropped */
 
 static void
@@ -313,6 +336,10 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
         curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, attck_fetch_header);
         curl_easy_setopt(curl, CURLOPT_HEADERDATA, &body);
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION,
+                         attck_fetch_progress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *) url);
 
         cc = curl_easy_perform(curl);
         status = 0;

@@ -20,6 +20,7 @@
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
+#include "progress.h"
 #include "scan.h"
 #include "stix.h"
 #include "util.h"
@@ -70,6 +71,7 @@ attck_ingest_copy_json(attck_vec_t *out, const char *json)
 typedef struct {
     PGconn       *db;
     attck_vec_t   out;
+    long          objects;
     long          failed;
     char         *err;
     size_t        errlen;
@@ -149,6 +151,10 @@ attck_ingest_object(const char *obj, size_t len, void *data)
 
     attck_vec_append(&c->out, obj + start, len - start);
     attck_vec_append(&c->out, "\n", 1);
+
+    if (++c->objects % 1000 == 0) {
+        attck_progress("loading: %ld objects", c->objects);
+    }
 
     if (c->out.n >= 262144) {
         if (attck_db_copy_put(c->db, c->out.data, c->out.n, c->err,
@@ -551,9 +557,18 @@ attck_ingest_run_end(PGconn *db, long id, const char *kind,
                          "failed = $5, error = $6 WHERE id = $1", 6, params,
                          err, sizeof(err)));
 
+    /* an ATT&CK source is one release: it is counted where its status is */
+
+    if (strcmp(kind, "attack") == 0 && rc == 0) {
+        r->added = (strcmp(r->status, "new") == 0);
+        r->changed = (strcmp(r->status, "changed") == 0);
+        r->unchanged = (strcmp(r->status, "unchanged") == 0);
+    }
+
     attck_log("info", "kind=%s source=%s status=%s fetched=%ld stored=%ld "
-              "refused=%ld", kind, source, r->status, r->fetched, r->stored,
-              r->failed);
+              "refused=%ld new=%ld changed=%ld unchanged=%ld", kind, source,
+              r->status, r->fetched, r->stored, r->failed, r->added,
+              r->changed, r->unchanged);
 }
 
 

@@ -18,6 +18,9 @@ typedef struct {
     long         fetched;      /* records in the source */
     long         stored;       /* records written */
     long         failed;       /* records refused (NUL bytes, bad ids) */
+    long         added;        /* releases, pulses or reports: new, */
+    long         changed;      /* changed, */
+    long         unchanged;    /* and unchanged */
 } attck_ingest_result_t;
 
 

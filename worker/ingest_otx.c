@@ -21,6 +21,7 @@
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
+#include "progress.h"
 #include "util.h"
 
 
@@ -229,6 +230,7 @@ attck_ingest_otx(PGconn *db, const char *base, const char *key,
         }
 
         url = next;
+        attck_progress("OTX: %d pages, %ld pulses", page + 1, r->fetched);
     }
 
     free(url);
@@ -248,11 +250,11 @@ attck_ingest_otx(PGconn *db, const char *base, const char *key,
         return attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL : ATTCK_EXIT_DATAERR;
     }
 
-    r->stored = strtol(PQgetvalue(res, 0, 0), NULL, 10)
-                + strtol(PQgetvalue(res, 0, 1), NULL, 10);
-    r->status = strtol(PQgetvalue(res, 0, 0), NULL, 10) ? "new"
-                : strtol(PQgetvalue(res, 0, 1), NULL, 10) ? "changed"
-                : "unchanged";
+    r->added = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    r->changed = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+    r->unchanged = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+    r->stored = r->added + r->changed;
+    r->status = r->added ? "new" : r->changed ? "changed" : "unchanged";
     PQclear(res);
 
     params[1] = max_modified[0] ? max_modified : NULL;

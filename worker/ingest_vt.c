@@ -22,6 +22,7 @@
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
+#include "progress.h"
 #include "util.h"
 
 
@@ -238,6 +239,8 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
         curl_free(s);
 
         r->fetched++;
+        attck_progress("VirusTotal: %ld of %d indicators", r->fetched,
+                       PQntuples(cand));
         rc = attck_fetch(url, &opts, &f, err, errlen);
 
         if (rc != 0 && f.status == 404) {
@@ -336,6 +339,7 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
     }
 
     r->stored = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    r->added = r->stored;
     r->status = r->stored ? "new" : "unchanged";
     PQclear(res);
 

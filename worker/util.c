@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "progress.h"
 #include "util.h"
 
 
@@ -30,6 +31,8 @@ attck_vlog(const char *level, const char *fmt, va_list args)
     struct tm   tm;
 
     /* logfmt: one line per event, easy to grep and to ship */
+
+    attck_progress_done();
 
     now = time(NULL);
     gmtime_r(&now, &tm);
