@@ -15,8 +15,7 @@ WORKDIR /opt/attck
 COPY . .
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends $(make -s print-packages) \
-    && make all \
+    && make deps all \
     && rm -rf /var/lib/apt/lists/*
 
 ENV ATTCK_PORT=8080

@@ -35,8 +35,9 @@ LOCAL_SOURCES  := $(wildcard $(SHARED)/attack/*-attack-*.json)
 WORKER         := $(BUILD)/attck-worker
 MODULE         := $(BUILD)/ngx_http_attck_module.so
 
-.PHONY: all deps module worker test unit-test integration-test run stop \
-        bench clean print-packages run-prepare
+.PHONY: all deps test-deps bench-deps install-packages module worker test \
+        unit-test integration-test run stop bench clean print-packages \
+        run-prepare
 
 all: worker module
 
@@ -74,14 +75,25 @@ TEST_SNAP      := $(BUILD)/test/all.snap
 UNIT_TESTS     := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 ATTACK_FILES   := $(wildcard $(SHARED)/attack/*.json)
 
-# Debian packages the project needs; installed when missing (as root)
+# Debian packages: to build and run, and in addition to test and to
+# benchmark; installed when missing (as root)
 PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
-                  libjansson-dev libcurl4-openssl-dev zlib1g-dev \
-                  libcmocka-dev libjson-xs-perl wrk curl chromium \
-                  libxml2-utils libpq-dev libssl-dev libyaml-dev postgresql
+                  libjansson-dev libcurl4-openssl-dev zlib1g-dev libpq-dev \
+                  libssl-dev libyaml-dev postgresql curl
+TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils
+BENCH_PACKAGES := wrk
 
 deps:
-	@missing=$$(for p in $(PACKAGES); do \
+	@$(MAKE) -s install-packages WANT="$(PACKAGES)"
+
+test-deps:
+	@$(MAKE) -s install-packages WANT="$(PACKAGES) $(TEST_PACKAGES)"
+
+bench-deps:
+	@$(MAKE) -s install-packages WANT="$(PACKAGES) $(BENCH_PACKAGES)"
+
+install-packages:
+	@missing=$$(for p in $(WANT); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 	        | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -109,11 +121,11 @@ integration-test: all $(TEST_SNAP)
 	ATTCK_BUILD=$(BUILD) ATTCK_SHARED=$(SHARED) ATTCK_TEST_SNAPSHOT=$(TEST_SNAP) \
 	    prove -I t/lib t/
 
-test: deps
+test: test-deps
 	$(MAKE) unit-test integration-test
 
 print-packages:
-	@echo $(PACKAGES)
+	@echo $(PACKAGES) $(TEST_PACKAGES) $(BENCH_PACKAGES)
 
 # --- run: build, compile a snapshot, serve on 127.0.0.1:$(ATTCK_PORT) ---
 
@@ -163,7 +175,7 @@ stop:
 $(BUILD)/bench-parse: bench/parse.c
 	$(CC) $(CFLAGS) $(WARN) $(DEPS_CFLAGS) -o $@ $< $(DEPS_LIBS)
 
-bench: deps
+bench: bench-deps
 	@$(MAKE) -s all $(TEST_SNAP) $(BUILD)/bench-parse
 	@echo "module vs static file, $$(nproc) cores, $$(date -u +%F)"
 	@ATTCK_BUILD=$(BUILD) bench/serve.sh $(TEST_SNAP)

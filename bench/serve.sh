@@ -17,8 +17,8 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1
 [ -f "$snapshot" ] || { echo "no snapshot at $snapshot (make test builds one)"; exit 1; }
 
 dir=$(mktemp -d /tmp/attck-bench.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-       || echo 18099)
+port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1,
+       LocalAddr => "127.0.0.1", LocalPort => 0)->sockport')
 mkdir -p "$dir"/{logs,tmp,static}
 chmod 755 "$dir" "$dir/static"   # the worker process reads the static files
 
