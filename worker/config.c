@@ -40,8 +40,6 @@ static const attck_setting_t  attck_settings[] = {
     { "fetch.timeout", "ATTCK_FETCH_TIMEOUT", 0 },
     { "fetch.retries", "ATTCK_FETCH_RETRIES", 0 },
     { "fetch.backoff_ms", "ATTCK_FETCH_BACKOFF_MS", 0 },
-    { "snapshot.path", "ATTCK_SNAPSHOT", 0 },
-    { "redis.url", "ATTCK_REDIS_URL", ATTCK_SECRET_URL },
     { NULL, NULL, 0 }
 };
 
