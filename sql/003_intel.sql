@@ -1,11 +1,15 @@
 -- Threat intelligence: AlienVault OTX pulses and their indicators, and the
 -- normalised threats the mapper reads (threat_intelligence_data).
 
--- a timestamp from a source, or NULL when it is not one; sources give UTC,
--- with or without a zone
+-- a timestamp from a source, or NULL when it is not one; without a zone
+-- it is UTC, as OTX gives it
 CREATE FUNCTION attck_ts(t text) RETURNS timestamptz
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
+    IF t ~ '(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$' THEN
+        RETURN t::timestamptz;
+    END IF;
+
     RETURN t::timestamp AT TIME ZONE 'UTC';
 EXCEPTION WHEN others THEN
     RETURN NULL;

@@ -26,6 +26,26 @@ CREATE TABLE virustotal_data (
 
 CREATE INDEX ON virustotal_data (fetched_at);
 
+-- numbers from a report, or NULL where one is not what it should be: one
+-- odd value must not fail a whole run
+CREATE FUNCTION attck_int(v jsonb) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN round((v #>> '{}')::numeric)::integer;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION attck_epoch(v jsonb) RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN to_timestamp((v #>> '{}')::double precision);
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$$;
+
 -- Moves the session's attck_vt_staging (object_type, indicator, found,
 -- raw: the "data" object of the answer) to virustotal_data, and makes a
 -- threat of each object some engines call malicious.  Returns the rows.
@@ -39,12 +59,13 @@ BEGIN
     INSERT INTO virustotal_data AS v (object_type, indicator, found,
         object_id, malicious, suspicious, harmless, undetected, reputation,
         threat_label, threat_category, country, tags, attributes)
-    SELECT object_type, indicator, found, raw->>'id',
-           (raw#>>'{attributes,last_analysis_stats,malicious}')::integer,
-           (raw#>>'{attributes,last_analysis_stats,suspicious}')::integer,
-           (raw#>>'{attributes,last_analysis_stats,harmless}')::integer,
-           (raw#>>'{attributes,last_analysis_stats,undetected}')::integer,
-           (raw#>>'{attributes,reputation}')::integer,
+    SELECT DISTINCT ON (object_type, indicator)
+           object_type, indicator, found, raw->>'id',
+           attck_int(raw#>'{attributes,last_analysis_stats,malicious}'),
+           attck_int(raw#>'{attributes,last_analysis_stats,suspicious}'),
+           attck_int(raw#>'{attributes,last_analysis_stats,harmless}'),
+           attck_int(raw#>'{attributes,last_analysis_stats,undetected}'),
+           attck_int(raw#>'{attributes,reputation}'),
            raw#>>'{attributes,popular_threat_classification,'
                   'suggested_threat_label}',
            raw#>>'{attributes,popular_threat_classification,'
@@ -53,6 +74,7 @@ BEGIN
            attck_text_array(raw#>'{attributes,tags}'),
            raw->'attributes'
     FROM attck_vt_staging
+    ORDER BY object_type, indicator
     ON CONFLICT (object_type, indicator) DO UPDATE SET
         found = EXCLUDED.found, object_id = EXCLUDED.object_id,
         malicious = EXCLUDED.malicious, suspicious = EXCLUDED.suspicious,
@@ -77,15 +99,16 @@ BEGIN
                          ELSE '[]' END)), ' ')),
            v.object_type,
            CASE WHEN v.country IS NULL THEN '{}' ELSE ARRAY[v.country] END,
-           to_timestamp((v.attributes->>'first_submission_date')::bigint),
-           to_timestamp((v.attributes->>'last_modification_date')::bigint),
+           attck_epoch(v.attributes->'first_submission_date'),
+           attck_epoch(v.attributes->'last_modification_date'),
            v.tags, 1,
            encode(sha256(convert_to(concat_ws(E'\n', v.threat_label,
                   v.threat_category, v.malicious::text,
                   array_to_string(v.tags, ' ')), 'UTF8')), 'hex')
     FROM virustotal_data v
-    JOIN attck_vt_staging s USING (object_type, indicator)
     WHERE v.found AND v.malicious > 0
+      AND (v.object_type, v.indicator) IN
+          (SELECT object_type, indicator FROM attck_vt_staging)
     ON CONFLICT (source, source_id) DO UPDATE SET
         title = EXCLUDED.title, description = EXCLUDED.description,
         countries = EXCLUDED.countries, first_seen = EXCLUDED.first_seen,

@@ -58,9 +58,10 @@ attck_db_error(PGconn *c, PGresult *res, char *err, size_t errlen)
 PGconn *
 attck_db_connect(void)
 {
-    char        err[512];
-    PGconn     *c;
-    const char  *url;
+    char                 err[512], *perr;
+    PGconn              *c;
+    const char          *url, *keys[3], *values[3];
+    PQconninfoOption    *opts;
 
     url = getenv("ATTCK_DATABASE_URL");
 
@@ -69,10 +70,31 @@ attck_db_connect(void)
                     "(a libpq URI or conninfo)");
     }
 
-    c = PQconnectdb(url);
+    /* libpq's parse errors quote the URL, password and all: not shown */
+
+    perr = NULL;
+    opts = PQconninfoParse(url, &perr);
+
+    if (opts == NULL) {
+        PQfreemem(perr);
+        attck_fatal(ATTCK_EXIT_USAGE, "ATTCK_DATABASE_URL is not a libpq URI "
+                    "or conninfo");
+    }
+
+    PQconninfoFree(opts);
+
+    /* a default timeout, which the URL's own connect_timeout overrides */
+
+    keys[0] = "connect_timeout";
+    values[0] = "15";
+    keys[1] = "dbname";
+    values[1] = url;
+    keys[2] = NULL;
+    values[2] = NULL;
+
+    c = PQconnectdbParams(keys, values, 1);
 
     if (PQstatus(c) != CONNECTION_OK) {
-        /* the URL may hold a password: it is never printed */
         attck_db_error(c, NULL, err, sizeof(err));
         PQfinish(c);
         attck_fatal(ATTCK_EXIT_TEMPFAIL, "cannot connect to the database: %s",

@@ -99,6 +99,30 @@ attck_fetch_env(const char *name, long *value, long min, long max)
 }
 
 
+void
+attck_url_redact(const char *url, char *out, size_t size)
+{
+    size_t       n;
+    const char  *p, *at, *colon, *slash;
+
+    p = strstr(url, "://");
+    at = p ? strchr(p + 3, '@') : NULL;
+    slash = p ? strchr(p + 3, '/') : NULL;
+
+    if (p == NULL || at == NULL || (slash && slash < at)) {
+        snprintf(out, size, "%s", url);
+        return;
+    }
+
+    /* "scheme://user:password@host" -> "scheme://user:***@host" */
+
+    colon = memchr(p + 3, ':', at - (p + 3));
+    n = (colon ? colon : at) - url;
+
+    snprintf(out, size, "%.*s%s%s", (int) n, url, colon ? ":***" : "", at);
+}
+
+
 int
 attck_fetch(const char *src, const attck_fetch_opts_t *o,
     attck_fetch_result_t *res, char *err, size_t errlen)
@@ -288,6 +312,7 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
     attck_fetch_result_t *res, char *err, size_t errlen)
 {
     int                  attempt, rc;
+    char                 shown[1024];
     long                 status, wait;
     CURL                *curl;
     CURLcode             cc;
@@ -295,9 +320,11 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
     struct curl_slist   *headers;
     attck_fetch_body_t   body;
 
+    attck_url_redact(url, shown, sizeof(shown));
+
     curl = curl_easy_init();
     if (curl == NULL) {
-        snprintf(err, errlen, "%s: cannot initialise libcurl", url);
+        snprintf(err, errlen, "%s: cannot initialise libcurl", shown);
         return ATTCK_EXIT_SOFTWARE;
     }
 
@@ -322,7 +349,8 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
         curl_easy_setopt(curl, CURLOPT_URL, url);
         curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
         curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION,
+                         o->no_redirects ? 0L : 1L);
         curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -339,7 +367,7 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
         curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION,
                          attck_fetch_progress);
-        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *) url);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *) shown);
 
         cc = curl_easy_perform(curl);
         status = 0;
@@ -361,14 +389,14 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
 
         if (body.too_big) {
             snprintf(err, errlen, "%s: larger than the %zu bytes allowed",
-                     url, o->max_size);
+                     shown, o->max_size);
             rc = ATTCK_EXIT_DATAERR;
             break;
         }
 
         if (cc != CURLE_OK) {
             /* truncated bodies (CURLE_PARTIAL_FILE) land here too */
-            snprintf(err, errlen, "%s: %s", url, curl_easy_strerror(cc));
+            snprintf(err, errlen, "%s: %s", shown, curl_easy_strerror(cc));
             rc = (cc == CURLE_FILE_COULDNT_READ_FILE)
                  ? ATTCK_EXIT_NOINPUT : ATTCK_EXIT_UNAVAILABLE;
 
@@ -381,7 +409,10 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
             }
 
         } else {
-            snprintf(err, errlen, "%s: HTTP %ld", url, status);
+            snprintf(err, errlen, "%s: HTTP %ld%s", shown, status,
+                     (status >= 300 && status < 400 && o->no_redirects)
+                     ? " (a redirect: not followed, the API key would go "
+                       "along)" : "");
             rc = ATTCK_EXIT_UNAVAILABLE;
 
             /* only overload and server faults are worth another try */

@@ -17,6 +17,8 @@ typedef struct {
     int                  retries;          /* extra attempts on 5xx/429/IO */
     long                 backoff_ms;       /* first wait, doubled each time */
     const char *const   *headers;          /* "Name: value", NULL-ended */
+    int                  no_redirects;     /* keyed APIs: a key would go
+                                              along to wherever it leads */
 } attck_fetch_opts_t;
 
 
@@ -32,6 +34,9 @@ typedef struct {
 
 
 void attck_fetch_defaults(attck_fetch_opts_t *o);
+
+/* the URL without a password in it, for messages and storage */
+void attck_url_redact(const char *url, char *out, size_t size);
 
 /*
  * Reads a source: a URL (http, https, file) through libcurl, anything

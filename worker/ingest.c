@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../ngx_attck_module/snapshot/attck_text.h"
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
@@ -26,8 +27,8 @@
 #include "util.h"
 
 
-static int attck_ingest_attack(PGconn *db, const char *src,
-    attck_ingest_result_t *r, char *err, size_t errlen);
+static int attck_ingest_attack(PGconn *db, const char *url,
+    const char *src, attck_ingest_result_t *r, char *err, size_t errlen);
 static int attck_ingest_load(PGconn *db, const char *src, const char *data,
     size_t len, const char *sha, const char *etag, const char *last_modified,
     attck_ingest_result_t *r, char *err, size_t errlen);
@@ -48,8 +49,16 @@ attck_ingest_copy_json(attck_vec_t *out, const char *json)
 {
     const char  *p, *bs;
 
-    if (strstr(json, "\\u0000")) {
-        return -1;
+    /* "\\u0000" is text, a backslash then "u0000"; "\u0000" is NUL */
+
+    for (p = json; (p = strchr(p, '\\')) != NULL; p += 2) {
+        if (strncmp(p, "\\u0000", 6) == 0) {
+            return -1;
+        }
+
+        if (p[1] == '\0') {
+            break;
+        }
     }
 
     /* whole runs between backslashes: a byte at a time is too slow */
@@ -400,9 +409,11 @@ failed:
 }
 
 
+/* url is fetched; src, the URL without a password, is shown and stored */
+
 static int
-attck_ingest_attack(PGconn *db, const char *src, attck_ingest_result_t *r,
-    char *err, size_t errlen)
+attck_ingest_attack(PGconn *db, const char *url, const char *src,
+    attck_ingest_result_t *r, char *err, size_t errlen)
 {
     int                    rc;
     char                   sha[65], stamp[64], inm[300], ims[100];
@@ -429,11 +440,11 @@ attck_ingest_attack(PGconn *db, const char *src, attck_ingest_result_t *r,
     memset(&res, 0, sizeof(attck_fetch_result_t));
     stamp[0] = '\0';
 
-    if (strstr(src, "://") == NULL) {
+    if (strstr(url, "://") == NULL) {
 
         /* a local file: its size and time stand in for Last-Modified */
 
-        if (stat(src, &st) == 0) {
+        if (stat(url, &st) == 0) {
             snprintf(stamp, sizeof(stamp), "file %lld %lld",
                      (long long) st.st_size, (long long) st.st_mtime);
 
@@ -461,7 +472,7 @@ attck_ingest_attack(PGconn *db, const char *src, attck_ingest_result_t *r,
         opts.headers = headers;
     }
 
-    rc = attck_fetch(src, &opts, &res, err, errlen);
+    rc = attck_fetch(url, &opts, &res, err, errlen);
 
     if (rc != 0) {
         PQclear(state);
@@ -529,6 +540,9 @@ attck_ingest_run_end(PGconn *db, long id, const char *kind,
     const char *source, attck_ingest_result_t *r, int rc, const char *error)
 {
     char         sid[32], fetched[32], stored[32], failed[32], err[512];
+    char         valid[3 * 1024 + 1];
+    size_t       vlen;
+    PGresult    *res;
     const char  *params[6];
 
     if (rc == ATTCK_EXIT_TEMPFAIL && attck_db_lost(db)) {
@@ -541,6 +555,17 @@ attck_ingest_run_end(PGconn *db, long id, const char *kind,
         attck_log("error", "ingest %s: %s", kind, error);
     }
 
+    /* a failed step may leave its transaction open and aborted */
+
+    if (PQtransactionStatus(db) != PQTRANS_IDLE) {
+        (void) attck_db_exec(db, "ROLLBACK", err, sizeof(err));
+    }
+
+    /* a cut message may end inside a character: the column wants UTF-8 */
+
+    attck_text_utf8_repair(valid, &vlen, error, strlen(error));
+    valid[vlen] = '\0';
+
     snprintf(sid, sizeof(sid), "%ld", id);
     snprintf(fetched, sizeof(fetched), "%ld", r->fetched);
     snprintf(stored, sizeof(stored), "%ld", r->stored);
@@ -550,12 +575,19 @@ attck_ingest_run_end(PGconn *db, long id, const char *kind,
     params[2] = fetched;
     params[3] = stored;
     params[4] = failed;
-    params[5] = rc ? error : NULL;
+    params[5] = rc ? valid : NULL;
 
-    PQclear(attck_db_run(db, "UPDATE ingestion_runs SET finished_at = now(), "
-                         "status = $2, fetched = $3, stored = $4, "
-                         "failed = $5, error = $6 WHERE id = $1", 6, params,
-                         err, sizeof(err)));
+    res = attck_db_run(db, "UPDATE ingestion_runs SET finished_at = now(), "
+                       "status = $2, fetched = $3, stored = $4, "
+                       "failed = $5, error = $6 WHERE id = $1", 6, params,
+                       err, sizeof(err));
+
+    if (res == NULL) {
+        attck_log("warn", "ingest %s: the run could not be recorded: %s",
+                  kind, err);
+    }
+
+    PQclear(res);
 
     /* an ATT&CK source is one release: it is counted where its status is */
 
@@ -577,7 +609,7 @@ attck_ingest_main(int argc, char **argv)
 {
     int                     i, rc, worst, attack, otx, vt;
     long                    run;
-    char                    err[1024], *env, *tok, *save;
+    char                    err[1024], shown[1024], *env, *tok, *save;
     PGconn                 *db;
     const char             *srcs[64], *otx_url, *otx_key, *vt_url, *vt_key;
     attck_ingest_result_t   r;
@@ -678,9 +710,13 @@ attck_ingest_main(int argc, char **argv)
         memset(&r, 0, sizeof(attck_ingest_result_t));
         err[0] = '\0';
 
-        run = attck_ingest_run_begin(db, "attack", srcs[i]);
-        rc = attck_ingest_attack(db, srcs[i], &r, err, sizeof(err));
-        attck_ingest_run_end(db, run, "attack", srcs[i], &r, rc, err);
+        /* a password in a source's URL is neither logged nor stored */
+
+        attck_url_redact(srcs[i], shown, sizeof(shown));
+
+        run = attck_ingest_run_begin(db, "attack", shown);
+        rc = attck_ingest_attack(db, srcs[i], shown, &r, err, sizeof(err));
+        attck_ingest_run_end(db, run, "attack", shown, &r, rc, err);
         worst = worst ? worst : rc;
     }
 
@@ -688,9 +724,10 @@ attck_ingest_main(int argc, char **argv)
         memset(&r, 0, sizeof(attck_ingest_result_t));
         err[0] = '\0';
 
-        run = attck_ingest_run_begin(db, "otx", otx_url);
+        attck_url_redact(otx_url, shown, sizeof(shown));
+        run = attck_ingest_run_begin(db, "otx", shown);
         rc = attck_ingest_otx(db, otx_url, otx_key, &r, err, sizeof(err));
-        attck_ingest_run_end(db, run, "otx", otx_url, &r, rc, err);
+        attck_ingest_run_end(db, run, "otx", shown, &r, rc, err);
         worst = worst ? worst : rc;
     }
 
@@ -700,9 +737,10 @@ attck_ingest_main(int argc, char **argv)
         memset(&r, 0, sizeof(attck_ingest_result_t));
         err[0] = '\0';
 
-        run = attck_ingest_run_begin(db, "virustotal", vt_url);
+        attck_url_redact(vt_url, shown, sizeof(shown));
+        run = attck_ingest_run_begin(db, "virustotal", shown);
         rc = attck_ingest_vt(db, vt_url, vt_key, &r, err, sizeof(err));
-        attck_ingest_run_end(db, run, "virustotal", vt_url, &r, rc, err);
+        attck_ingest_run_end(db, run, "virustotal", shown, &r, rc, err);
         worst = worst ? worst : rc;
     }
 

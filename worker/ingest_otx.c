@@ -123,7 +123,7 @@ attck_otx_page(PGconn *db, const char *data, size_t len,
                          rows.n, err, errlen)
            != 0)
     {
-        rc = ATTCK_EXIT_TEMPFAIL;
+        rc = attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL : ATTCK_EXIT_DATAERR;
     }
 
     attck_vec_free(&rows);
@@ -142,6 +142,7 @@ attck_ingest_otx(PGconn *db, const char *base, const char *key,
 {
     int                    rc, page;
     char                   header[512], max_modified[64], *url, *next;
+    char                  *prev;
     char                  *since;
     size_t                 origin, len;
     PGresult              *res;
@@ -189,6 +190,7 @@ attck_ingest_otx(PGconn *db, const char *base, const char *key,
     attck_fetch_defaults(&opts);
     opts.headers = headers;
     origin = attck_otx_origin(base);
+    opts.no_redirects = 1;
 
     if (attck_db_exec(db, "BEGIN", err, errlen) != 0
         || attck_db_exec(db, "CREATE TEMP TABLE attck_otx_staging "
@@ -200,7 +202,18 @@ attck_ingest_otx(PGconn *db, const char *base, const char *key,
 
     rc = 0;
 
-    for (page = 0; url && page < ATTCK_OTX_MAX_PAGES; page++) {
+    prev = attck_xstrdup(url);
+
+    for (page = 0; url; page++) {
+
+        /* past the limit the cursor must not move: the rest would be lost */
+
+        if (page == ATTCK_OTX_MAX_PAGES) {
+            snprintf(err, errlen, "more than %d pages: the run is stopped "
+                     "and the cursor kept", ATTCK_OTX_MAX_PAGES);
+            rc = ATTCK_EXIT_DATAERR;
+            break;
+        }
 
         rc = attck_fetch(url, &opts, &f, err, errlen);
 
@@ -229,11 +242,23 @@ attck_ingest_otx(PGconn *db, const char *base, const char *key,
             break;
         }
 
+        /* a page that names itself next would never end */
+
+        if (next && prev && strcmp(next, prev) == 0) {
+            snprintf(err, errlen, "the next page is the page just read");
+            free(next);
+            rc = ATTCK_EXIT_DATAERR;
+            break;
+        }
+
+        free(prev);
+        prev = next ? attck_xstrdup(next) : NULL;
         url = next;
         attck_progress("OTX: %d pages, %ld pulses", page + 1, r->fetched);
     }
 
     free(url);
+    free(prev);
 
     if (rc != 0) {
         if (!attck_db_lost(db)) {

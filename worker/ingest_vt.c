@@ -30,7 +30,7 @@ static long attck_vt_env(const char *name, long def, long max);
 static void attck_vt_text(attck_vec_t *out, const char *s);
 static void attck_vt_base64url(const char *in, char *out, size_t size);
 static const char *attck_vt_path(const char *type, const char *indicator,
-    const char **object_type, char *id, size_t size);
+    const char **object_type, char **id);
 
 
 static long
@@ -110,35 +110,46 @@ attck_vt_base64url(const char *in, char *out, size_t size)
 }
 
 
-/* the report's path for an OTX indicator type; NULL for other types */
+/*
+ * The report's path for an OTX indicator type (NULL for other types) and
+ * the object's id in *id, malloc()ed: as long as the indicator needs.
+ */
 
 static const char *
 attck_vt_path(const char *type, const char *indicator,
-    const char **object_type, char *id, size_t size)
+    const char **object_type, char **id)
 {
+    size_t  size;
+
+    size = strlen(indicator) * 4 / 3 + 8;
+    *id = attck_xmalloc(size);
+
     if (strncmp(type, "FileHash-", 9) == 0) {
         *object_type = "file";
-        snprintf(id, size, "%s", indicator);
+        snprintf(*id, size, "%s", indicator);
         return "files";
     }
 
     if (strcmp(type, "IPv4") == 0 || strcmp(type, "IPv6") == 0) {
         *object_type = "ip_address";
-        snprintf(id, size, "%s", indicator);
+        snprintf(*id, size, "%s", indicator);
         return "ip_addresses";
     }
 
     if (strcmp(type, "domain") == 0 || strcmp(type, "hostname") == 0) {
         *object_type = "domain";
-        snprintf(id, size, "%s", indicator);
+        snprintf(*id, size, "%s", indicator);
         return "domains";
     }
 
     if (strcmp(type, "URL") == 0) {
         *object_type = "url";
-        attck_vt_base64url(indicator, id, size);
+        attck_vt_base64url(indicator, *id, size);
         return "urls";
     }
+
+    free(*id);
+    *id = NULL;
 
     return NULL;
 }
@@ -148,9 +159,10 @@ int
 attck_ingest_vt(PGconn *db, const char *base, const char *key,
     attck_ingest_result_t *r, char *err, size_t errlen)
 {
-    int                    rc;
-    char                   header[512], url[4096], id[2048], limit[32];
-    char                   age[32], *s;
+    int                    rc, failed_rc;
+    char                   header[512], limit[32], age[32], *s, *url;
+    char                   failed_err[512];
+    char                  *id;
     long                   rate, daily, max_age, i, n;
     size_t                 flen;
     json_t                *root, *data;
@@ -190,16 +202,26 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
     params[0] = limit;
     params[1] = age;
 
+    /*
+     * one question per VirusTotal object (a domain may also be an OTX
+     * hostname), the newest indicators first
+     */
+
     cand = attck_db_run(db,
-               "SELECT DISTINCT ON (i.type, i.indicator) i.type, i.indicator "
-               "FROM otx_indicators i "
-               "WHERE i.type IN ('FileHash-MD5', 'FileHash-SHA1', "
-               "'FileHash-SHA256', 'IPv4', 'IPv6', 'domain', 'hostname', "
-               "'URL') "
-               "AND NOT EXISTS (SELECT 1 FROM virustotal_data v "
-               "WHERE v.indicator = i.indicator "
-               "AND v.fetched_at > now() - $2::interval) "
-               "ORDER BY i.type, i.indicator LIMIT $1::bigint",
+               "SELECT type, indicator FROM ("
+               " SELECT DISTINCT ON (vt, indicator) type, indicator, created"
+               " FROM (SELECT i.*, CASE WHEN i.type LIKE 'FileHash-%' "
+               "  THEN 'file' WHEN i.type IN ('IPv4', 'IPv6') "
+               "  THEN 'ip_address' WHEN i.type IN ('domain', 'hostname') "
+               "  THEN 'domain' ELSE 'url' END AS vt"
+               "  FROM otx_indicators i WHERE i.type IN ('FileHash-MD5', "
+               "  'FileHash-SHA1', 'FileHash-SHA256', 'IPv4', 'IPv6', "
+               "  'domain', 'hostname', 'URL')) c"
+               " WHERE NOT EXISTS (SELECT 1 FROM virustotal_data v "
+               "  WHERE v.object_type = c.vt AND v.indicator = c.indicator "
+               "  AND v.fetched_at > now() - $2::interval)"
+               " ORDER BY vt, indicator, created DESC NULLS LAST) d "
+               "ORDER BY created DESC NULLS LAST, indicator LIMIT $1::bigint",
                2, params, err, errlen);
     if (cand == NULL) {
         return ATTCK_EXIT_TEMPFAIL;
@@ -213,6 +235,7 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
     attck_fetch_defaults(&opts);
     opts.headers = headers;
     opts.max_size = 16 * 1024 * 1024;
+    opts.no_redirects = 1;
 
     gap.tv_sec = 60 / rate;
     gap.tv_nsec = (60000 / rate % 1000) * 1000000L;
@@ -222,7 +245,7 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
 
     for (i = 0; i < PQntuples(cand); i++) {
         path = attck_vt_path(PQgetvalue(cand, i, 0), PQgetvalue(cand, i, 1),
-                             &object_type, id, sizeof(id));
+                             &object_type, &id);
         if (path == NULL) {
             continue;
         }
@@ -234,14 +257,17 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
         /* indicators come from OTX: anything is escaped into the path */
 
         s = curl_easy_escape(NULL, id, 0);
-        snprintf(url, sizeof(url), "%s/api/v3/%s/%s", base, path,
-                 s ? s : "");
+        free(id);
+        n = strlen(base) + strlen(path) + (s ? strlen(s) : 0) + 16;
+        url = attck_xmalloc(n);
+        snprintf(url, n, "%s/api/v3/%s/%s", base, path, s ? s : "");
         curl_free(s);
 
         r->fetched++;
         attck_progress("VirusTotal: %ld of %d indicators", r->fetched,
                        PQntuples(cand));
         rc = attck_fetch(url, &opts, &f, err, errlen);
+        free(url);
 
         if (rc != 0 && f.status == 404) {
 
@@ -278,7 +304,8 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
         if (!json_is_object(data)
             || !json_is_object(json_object_get(data, "attributes")))
         {
-            snprintf(err, errlen, "%s: not a VirusTotal report (%s)", url,
+            snprintf(err, errlen, "%s: not a VirusTotal report (%s)",
+                     PQgetvalue(cand, i, 1),
                      root ? "no data.attributes" : je.text);
             json_decref(root);
             rc = ATTCK_EXIT_DATAERR;
@@ -306,9 +333,20 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
 
     PQclear(cand);
 
-    if (rc != 0) {
+    /*
+     * A failure stops the asking, but the reports already fetched are
+     * kept: they were paid for out of the day's requests.
+     */
+
+    if (rc != 0 && rows.n == 0) {
         attck_vec_free(&rows);
         return rc;
+    }
+
+    failed_rc = rc;
+
+    if (rc != 0) {
+        snprintf(failed_err, sizeof(failed_err), "%s", err);
     }
 
     if (attck_db_exec(db, "BEGIN", err, errlen) != 0
@@ -343,5 +381,10 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
     r->status = r->stored ? "new" : "unchanged";
     PQclear(res);
 
-    return 0;
+    if (failed_rc) {
+        snprintf(err, errlen, "%s (the %ld reports fetched before are kept)",
+                 failed_err, r->stored);
+    }
+
+    return failed_rc;
 }

@@ -213,10 +213,13 @@ attck_migrate_main(int argc, char **argv)
 
     /* one migrating worker at a time, across hosts */
 
-    if (attck_db_exec(db, attck_migrate_table, err, sizeof(err)) != 0
-        || (res = attck_db_run(db, "SELECT pg_advisory_lock("
-                               "hashtext('attck migrate'))", 0, NULL, err,
-                               sizeof(err))) == NULL)
+    /* the lock first: even creating the table races on a new database */
+
+    res = attck_db_run(db, "SELECT pg_advisory_lock(hashtext('attck "
+                       "migrate'))", 0, NULL, err, sizeof(err));
+
+    if (res == NULL
+        || attck_db_exec(db, attck_migrate_table, err, sizeof(err)) != 0)
     {
         attck_fatal(ATTCK_EXIT_TEMPFAIL, "migrate: %s", err);
     }

@@ -26,9 +26,10 @@ static void attck_vlog(const char *level, const char *fmt, va_list args);
 static void
 attck_vlog(const char *level, const char *fmt, va_list args)
 {
-    char        ts[32];
-    time_t      now;
-    struct tm   tm;
+    char            ts[32], msg[2048];
+    time_t          now;
+    struct tm       tm;
+    unsigned char  *p;
 
     /* logfmt: one line per event, easy to grep and to ship */
 
@@ -38,8 +39,27 @@ attck_vlog(const char *level, const char *fmt, va_list args)
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
+    vsnprintf(msg, sizeof(msg), fmt, args);
+
+    /*
+     * msg holds text from sources: quotes, backslashes and control bytes
+     * are escaped so that it cannot end the field or forge a line
+     */
+
     fprintf(stderr, "ts=%s level=%s msg=\"", ts, level);
-    vfprintf(stderr, fmt, args);
+
+    for (p = (unsigned char *) msg; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            fprintf(stderr, "\\%c", *p);
+
+        } else if (*p < 0x20 || *p == 0x7f) {
+            fprintf(stderr, "\\x%02x", *p);
+
+        } else {
+            fputc(*p, stderr);
+        }
+    }
+
     fprintf(stderr, "\"\n");
 }
 
