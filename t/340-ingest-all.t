@@ -40,7 +40,7 @@ chmod 0644, "$www/file.json";
 my @pulses = @{ decode_json(slurp(shared_dir() . '/intel-samples/otx/pulses.intelmq-test-data.json')) };
 push @pulses, { id => 'p-vt', name => 'with a hash', modified => '2024-01-01T00:00:00',
                 indicators => [ { type => 'FileHash-SHA256', indicator => $file->{data}{id} } ] };
-spew("$www/pulses.json", JSON::XS->new->encode({ results => \@pulses, next => undef }));
+spew("$www/pulses.json", JSON::XS->new->utf8->encode({ results => \@pulses, next => undef }));
 
 my $port = free_port();
 my $ng = Attck::Test->start_nginx(
