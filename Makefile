@@ -113,6 +113,11 @@ $(BUILD)/unit/%: t/unit/%.c $(SNAP_SRCS) $(SNAP_HDRS)
 	$(CC) $(CFLAGS) $(WARN) -Ingx_attck_module/snapshot -o $@ $< \
 	    $(SNAP_SRCS) -lcmocka -lz -lm
 
+# the mapper's pieces depend on the C library only and are tested alone
+$(BUILD)/unit/test_map_%: t/unit/test_map_%.c worker/map_%.c worker/map_%.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -Iworker -o $@ $< worker/map_$*.c -lcmocka -lm
+
 unit-test: $(UNIT_TESTS)
 	@failed=0; for t in $(UNIT_TESTS); do $$t || failed=1; done; \
 	exit $$failed

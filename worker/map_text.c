@@ -1,0 +1,301 @@
+
+/*
+ * attck-worker: tokens and explicit technique ids for the mapper.
+ */
+
+#include <string.h>
+
+#include "map_text.h"
+
+
+#define attck_map_alnum(c)                                                   \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z')                \
+     || ((c) >= '0' && (c) <= '9') || (c) >= 0x80)
+
+#define attck_map_digit(c)  ((c) >= '0' && (c) <= '9')
+
+#define attck_map_lower(c)                                                   \
+    (((c) >= 'A' && (c) <= 'Z') ? (c) | 0x20 : (c))
+
+
+static size_t attck_map_skip_tag(const unsigned char *p, size_t len);
+static void attck_map_chunk(const unsigned char *p, size_t len,
+    attck_map_token_pt cb, void *ctx);
+static void attck_map_emit(const unsigned char *p, size_t len,
+    attck_map_kind_e kind, attck_map_token_pt cb, void *ctx);
+static int attck_map_stop_word(const char *w, size_t len);
+static size_t attck_map_id_at(const unsigned char *p, size_t len,
+    char *id);
+
+
+/*
+ * Words that say nothing of a behaviour.  Kept short on purpose: verbs
+ * such as "used", "execute" or "download" are what procedure examples
+ * are made of.
+ */
+static const char  *attck_map_stop_words[] = {
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can",
+    "for", "from", "had", "has", "have", "he", "her", "his", "if", "in",
+    "into", "is", "it", "its", "may", "of", "on", "or", "our", "she",
+    "such", "that", "the", "their", "them", "then", "there", "these",
+    "they", "this", "those", "to", "was", "we", "were", "which", "while",
+    "who", "will", "with", "would", NULL
+};
+
+
+/*
+ * Bytes that may stand inside a compound: path, switch, file name,
+ * variable and address punctuation.  Everything else not a letter or a
+ * digit separates tokens.
+ */
+static int
+attck_map_joiner(unsigned char c)
+{
+    return c != '\0' && strchr(".-_\\/:%$@#~+&", c) != NULL;
+}
+
+
+void
+attck_map_tokens(const char *text, size_t len, attck_map_token_pt cb,
+    void *ctx)
+{
+    size_t                i, j, skip;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) text;
+    i = 0;
+
+    while (i < len) {
+
+        if (p[i] == '<') {
+            skip = attck_map_skip_tag(p + i, len - i);
+            if (skip) {
+                i += skip;
+                continue;
+            }
+        }
+
+        if (!attck_map_alnum(p[i]) && !attck_map_joiner(p[i])) {
+            i++;
+            continue;
+        }
+
+        for (j = i; j < len; j++) {
+            if (!attck_map_alnum(p[j]) && !attck_map_joiner(p[j])) {
+                break;
+            }
+        }
+
+        attck_map_chunk(p + i, j - i, cb, ctx);
+        i = j;
+    }
+}
+
+
+/* "<code>", "</code>", "<br/>": ATT&CK descriptions carry a few tags */
+
+static size_t
+attck_map_skip_tag(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    i = 1;
+
+    if (i < len && p[i] == '/') {
+        i++;
+    }
+
+    if (i == len || !((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z')) {
+        return 0;
+    }
+
+    for ( /* void */ ; i < len && i < 64; i++) {
+        if (p[i] == '>') {
+            return i + 1;
+        }
+
+        if (p[i] == '<' || p[i] == '\n') {
+            return 0;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+attck_map_chunk(const unsigned char *p, size_t len, attck_map_token_pt cb,
+    void *ctx)
+{
+    size_t  i, start;
+    int     joined;
+
+    /* sentence punctuation around a token is not part of it */
+
+    while (len && !attck_map_alnum(p[len - 1])) {
+        len--;
+    }
+
+    while (len && !attck_map_alnum(p[0])
+           && strchr("-/\\%$", p[0]) == NULL)
+    {
+        p++;
+        len--;
+    }
+
+    joined = 0;
+
+    for (i = 0; i < len; i++) {
+        if (!attck_map_alnum(p[i])) {
+            joined = 1;
+            break;
+        }
+    }
+
+    if (!joined) {
+        attck_map_emit(p, len, ATTCK_MAP_WORD, cb, ctx);
+        return;
+    }
+
+    /* "/c" and "-w" are compounds too: switches say a lot */
+
+    attck_map_emit(p, len, ATTCK_MAP_COMPOUND, cb, ctx);
+
+    start = 0;
+
+    for (i = 0; i <= len; i++) {
+        if (i == len || !attck_map_alnum(p[i])) {
+            if (i > start) {
+                attck_map_emit(p + start, i - start, ATTCK_MAP_WORD, cb,
+                               ctx);
+            }
+
+            start = i + 1;
+        }
+    }
+}
+
+
+static void
+attck_map_emit(const unsigned char *p, size_t len, attck_map_kind_e kind,
+    attck_map_token_pt cb, void *ctx)
+{
+    char    tok[ATTCK_MAP_MAX_TOKEN];
+    size_t  i;
+
+    if (len < 2 || len > ATTCK_MAP_MAX_TOKEN) {
+        return;
+    }
+
+    for (i = 0; i < len; i++) {
+        tok[i] = (char) attck_map_lower(p[i]);
+    }
+
+    if (kind == ATTCK_MAP_WORD && attck_map_stop_word(tok, len)) {
+        return;
+    }
+
+    cb(tok, len, kind, ctx);
+}
+
+
+static int
+attck_map_stop_word(const char *w, size_t len)
+{
+    const char  **s;
+
+    if (len > 5) {
+        return 0;
+    }
+
+    for (s = attck_map_stop_words; *s; s++) {
+        if (strlen(*s) == len && memcmp(*s, w, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+size_t
+attck_map_explicit_ids(const char *text, size_t len,
+    char (*ids)[ATTCK_MAP_ID_SIZE], size_t max)
+{
+    char                  id[ATTCK_MAP_ID_SIZE];
+    size_t                i, k, n, used;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) text;
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+
+        if ((p[i] | 0x20) != 't'
+            || (i > 0 && (attck_map_alnum(p[i - 1]) || p[i - 1] == '.')))
+        {
+            continue;
+        }
+
+        used = attck_map_id_at(p + i, len - i, id);
+        if (used == 0) {
+            continue;
+        }
+
+        for (k = 0; k < n; k++) {
+            if (strcmp(ids[k], id) == 0) {
+                break;
+            }
+        }
+
+        if (k == n && n < max) {
+            memcpy(ids[n++], id, ATTCK_MAP_ID_SIZE);
+        }
+
+        i += used - 1;
+    }
+
+    return n;
+}
+
+
+/*
+ * "T" and four digits, then ".ddd" or "/ddd" for a sub-technique; the id
+ * must end there ("T10590" and "T1059x" are not ids).
+ */
+static size_t
+attck_map_id_at(const unsigned char *p, size_t len, char *id)
+{
+    size_t  i, n;
+
+    if (len < 5) {
+        return 0;
+    }
+
+    for (i = 1; i < 5; i++) {
+        if (!attck_map_digit(p[i])) {
+            return 0;
+        }
+    }
+
+    id[0] = 'T';
+    memcpy(id + 1, p + 1, 4);
+    n = 5;
+
+    if (len >= 9 && (p[5] == '.' || p[5] == '/')
+        && attck_map_digit(p[6]) && attck_map_digit(p[7])
+        && attck_map_digit(p[8])
+        && (len == 9 || !attck_map_alnum(p[9])))
+    {
+        id[5] = '.';
+        memcpy(id + 6, p + 6, 3);
+        n = 9;
+
+    } else if (len > 5 && attck_map_alnum(p[5])) {
+        return 0;
+    }
+
+    id[n] = '\0';
+
+    return n;
+}

@@ -1,0 +1,55 @@
+
+/*
+ * attck-worker: the text side of threat-to-technique mapping.  Threat
+ * reports name tools and artefacts ("cmd.exe /c", "-EncodedCommand",
+ * "HKLM\...\Run", "CVE-2021-44228") that a plain word tokeniser would
+ * break apart, so such runs are kept whole as compound tokens, and their
+ * words are given as well.  Technique ids written in the text are found
+ * separately: they are a mapping by themselves, not a feature.
+ *
+ * Depends on the C library only, so that the unit tests link it alone.
+ */
+
+#ifndef _ATTCK_MAP_TEXT_H_INCLUDED_
+#define _ATTCK_MAP_TEXT_H_INCLUDED_
+
+
+#include <stddef.h>
+
+
+#define ATTCK_MAP_MAX_TOKEN  64
+
+/* "T1059.001" and its NUL */
+#define ATTCK_MAP_ID_SIZE    10
+
+
+typedef enum {
+    ATTCK_MAP_WORD = 0,
+    ATTCK_MAP_COMPOUND
+} attck_map_kind_e;
+
+
+/*
+ * Called once per token, in text order, lower-cased ASCII (bytes >= 0x80
+ * kept as they are).  A compound ("cmd.exe", "-encodedcommand",
+ * "hklm\software\microsoft\windows\currentversion\run") comes first,
+ * then its words.  Words of one byte, English stop words and tokens
+ * longer than ATTCK_MAP_MAX_TOKEN are not given; HTML tags are skipped.
+ */
+typedef void (*attck_map_token_pt)(const char *tok, size_t len,
+    attck_map_kind_e kind, void *ctx);
+
+void attck_map_tokens(const char *text, size_t len, attck_map_token_pt cb,
+    void *ctx);
+
+/*
+ * Finds ATT&CK technique ids written in the text: "T1059", "t1059.001",
+ * and the form of attack.mitre.org URLs ("techniques/T1059/001").  Ids
+ * are upper-cased, given once each, in order of first appearance; at
+ * most max are stored.  Returns how many were stored.
+ */
+size_t attck_map_explicit_ids(const char *text, size_t len,
+    char (*ids)[ATTCK_MAP_ID_SIZE], size_t max);
+
+
+#endif /* _ATTCK_MAP_TEXT_H_INCLUDED_ */
