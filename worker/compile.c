@@ -665,20 +665,63 @@ attck_compile_sources(int argc, char **argv, const char ***srcs)
 }
 
 
+size_t
+attck_compile_load(const char *cmd, int argc, char **argv,
+    attck_bundle_t **bundles)
+{
+    int                    rc;
+    char                   err[1024];
+    size_t                 i, nsrc;
+    const char           **srcs;
+    attck_fetch_opts_t     opts;
+    attck_fetch_result_t   res;
+
+    nsrc = attck_compile_sources(argc, argv, &srcs);
+
+    if (nsrc == 0) {
+        attck_fatal(ATTCK_EXIT_USAGE, "%s: no sources given "
+                    "(arguments or ATTCK_SOURCES)", cmd);
+    }
+
+    attck_fetch_defaults(&opts);
+    *bundles = attck_xcalloc(nsrc, sizeof(attck_bundle_t));
+
+    for (i = 0; i < nsrc; i++) {
+        rc = attck_fetch(srcs[i], &opts, &res, err, sizeof(err));
+        if (rc != 0) {
+            attck_fatal(rc, "%s: %s", cmd, err);
+        }
+
+        rc = attck_bundle_load(&(*bundles)[i], srcs[i], res.data, res.len,
+                               err, sizeof(err));
+        free(res.data);
+
+        if (rc != 0) {
+            attck_fatal(rc, "%s: %s", cmd, err);
+        }
+
+        attck_log("info", "loaded %s: %s %s, %zu objects", srcs[i],
+                  (*bundles)[i].domain, (*bundles)[i].version,
+                  json_array_size((*bundles)[i].objects));
+    }
+
+    free(srcs);
+
+    return nsrc;
+}
+
+
 int
 attck_compile_main(int argc, char **argv)
 {
-    int                    c, rc;
+    int                    c;
     char                   err[1024], created[32], *status, *out;
     size_t                 i, nsrc, size, slen, nviews;
     json_t                *releases;
     time_t                 now;
     struct tm              tm;
     const void            *data;
-    const char           **srcs;
     attck_bundle_t        *bundles, **sorted;
-    attck_fetch_opts_t     opts;
-    attck_fetch_result_t   res;
     attck_snap_writer_t   *w;
     static struct option   longopts[] = {
         { "output", required_argument, NULL, 'o' },
@@ -713,35 +756,10 @@ attck_compile_main(int argc, char **argv)
         attck_fatal(ATTCK_EXIT_USAGE, "compile: -o OUT.snap is required");
     }
 
-    nsrc = attck_compile_sources(argc, argv, &srcs);
-
-    if (nsrc == 0) {
-        attck_fatal(ATTCK_EXIT_USAGE, "compile: no sources given "
-                    "(arguments or ATTCK_SOURCES)");
-    }
-
-    attck_fetch_defaults(&opts);
-    bundles = attck_xcalloc(nsrc, sizeof(attck_bundle_t));
+    nsrc = attck_compile_load("compile", argc, argv, &bundles);
     sorted = attck_xcalloc(nsrc, sizeof(attck_bundle_t *));
 
     for (i = 0; i < nsrc; i++) {
-        rc = attck_fetch(srcs[i], &opts, &res, err, sizeof(err));
-        if (rc != 0) {
-            attck_fatal(rc, "compile: %s", err);
-        }
-
-        rc = attck_bundle_load(&bundles[i], srcs[i], res.data, res.len, err,
-                               sizeof(err));
-        free(res.data);
-
-        if (rc != 0) {
-            attck_fatal(rc, "compile: %s", err);
-        }
-
-        attck_log("info", "loaded %s: %s %s, %zu objects", srcs[i],
-                  bundles[i].domain, bundles[i].version,
-                  json_array_size(bundles[i].objects));
-
         sorted[i] = &bundles[i];
     }
 
@@ -789,7 +807,6 @@ attck_compile_main(int argc, char **argv)
 
     free(bundles);
     free(sorted);
-    free(srcs);
 
     return ATTCK_EXIT_OK;
 }

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "compile.h"
+#include "examples.h"
 #include "config.h"
 #include "ingest.h"
 #include "migrate.h"
@@ -32,6 +33,8 @@ static const attck_command_t  attck_commands[] = {
       "apply sql/ migrations to $ATTCK_DATABASE_URL" },
     { "ingest", attck_ingest_main,
       "load ATT&CK releases into PostgreSQL (ingest attack)" },
+    { "examples", attck_examples_main,
+      "ATT&CK's own labeled sentences as JSON Lines (train --labeled)" },
     { NULL, NULL, NULL }
 };
 

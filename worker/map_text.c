@@ -75,6 +75,14 @@ attck_map_tokens(const char *text, size_t len, attck_map_token_pt cb,
             }
         }
 
+        if (p[i] >= 0x80) {
+            skip = attck_map_unicode_space(text + i, len - i);
+            if (skip) {
+                i += skip;
+                continue;
+            }
+        }
+
         if (!attck_map_alnum(p[i]) && !attck_map_joiner(p[i])) {
             i++;
             continue;
@@ -84,11 +92,46 @@ attck_map_tokens(const char *text, size_t len, attck_map_token_pt cb,
             if (!attck_map_alnum(p[j]) && !attck_map_joiner(p[j])) {
                 break;
             }
+
+            if (p[j] >= 0x80 && attck_map_unicode_space(text + j, len - j)) {
+                break;
+            }
         }
 
         attck_map_chunk(p + i, j - i, cb, ctx);
         i = j;
     }
+}
+
+
+size_t
+attck_map_unicode_space(const char *text, size_t len)
+{
+    const unsigned char  *p;
+
+    p = (const unsigned char *) text;
+
+    if (len >= 2 && p[0] == 0xc2 && p[1] == 0xa0) {
+        return 2;
+    }
+
+    if (len < 3) {
+        return 0;
+    }
+
+    if (p[0] == 0xe2 && p[1] == 0x80
+        && ((p[2] >= 0x80 && p[2] <= 0x8b) || p[2] == 0xaf))
+    {
+        return 3;
+    }
+
+    if ((p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
+        || (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80))
+    {
+        return 3;
+    }
+
+    return 0;
 }
 
 

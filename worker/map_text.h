@@ -43,6 +43,13 @@ void attck_map_tokens(const char *text, size_t len, attck_map_token_pt cb,
     void *ctx);
 
 /*
+ * The length of the Unicode space (U+00A0, U+2000 to U+200B, U+202F,
+ * U+205F, U+3000) in UTF-8 at p, or 0: ATT&CK and reports use them
+ * between words, where they separate as a space does.
+ */
+size_t attck_map_unicode_space(const char *p, size_t len);
+
+/*
  * Finds ATT&CK technique ids written in the text: "T1059", "t1059.001",
  * and the form of attack.mitre.org URLs ("techniques/T1059/001").  Ids
  * are upper-cased, given once each, in order of first appearance; at

@@ -152,6 +152,16 @@ test_tokens_limits(void **state)
     assert_int_equal(t.n, 1);
     assert_string_equal(t.tok[0], "caf\xc3\xa9");
 
+    /* Unicode spaces separate words; other non-ASCII letters do not */
+    check_tokens("system.\xc2\xa0When\xe2\x80\xafLKMs\xe2\x80\x83x"
+                 "\xe3\x80\x80ring0", "system", "when", "lkms", "ring0");
+    assert_int_equal(attck_map_unicode_space("\xc2\xa0", 2), 2);
+    assert_int_equal(attck_map_unicode_space("\xc2\xa0", 1), 0);
+    assert_int_equal(attck_map_unicode_space("\xe2\x80\x8b", 3), 3);
+    assert_int_equal(attck_map_unicode_space("\xe2\x80\x8c", 3), 0);
+    assert_int_equal(attck_map_unicode_space("\xe2\x80\x2f", 3), 0);
+    assert_int_equal(attck_map_unicode_space("\xe2\x81\x9f", 3), 3);
+
     memset(&t, 0, sizeof(tokens_t));
     attck_map_tokens(NULL, 0, collect, &t);
     assert_int_equal(t.n, 0);
