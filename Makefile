@@ -113,13 +113,13 @@ $(BUILD)/unit/%: t/unit/%.c $(SNAP_SRCS) $(SNAP_HDRS)
 	$(CC) $(CFLAGS) $(WARN) -Ingx_attck_module/snapshot -o $@ $< \
 	    $(SNAP_SRCS) -lcmocka -lz -lm
 
-# the mapper's text pieces need only util.c (and its progress.c): tested alone
+# the mapper's pieces need only util.c (and its progress.c): tested alone
 MAP_SRCS       := $(wildcard worker/map_*.c) worker/util.c worker/progress.c
 
 $(BUILD)/unit/test_map_%: t/unit/test_map_%.c $(MAP_SRCS) $(WORKER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -Iworker -o $@ $< $(MAP_SRCS) \
-	    -lcmocka -lcrypto -lm
+	    -lcmocka -lcrypto -lz -lm
 
 unit-test: $(UNIT_TESTS)
 	@failed=0; for t in $(UNIT_TESTS); do $$t || failed=1; done; \

@@ -26,9 +26,11 @@
 
 static char *attck_examples_clean(const char *text);
 static void attck_examples_write(const char *text, const char *technique,
-    const char *source, const char *kind);
-static size_t attck_examples_techniques(attck_model_t *m);
-static size_t attck_examples_procedures(attck_model_t *m);
+    const char *source, const char *kind, void *ctx);
+static size_t attck_examples_techniques(attck_model_t *m,
+    attck_examples_pt cb, void *ctx);
+static size_t attck_examples_procedures(attck_model_t *m,
+    attck_examples_pt cb, void *ctx);
 
 
 /* citations and link targets away, white space folded: one plain line */
@@ -73,14 +75,11 @@ attck_examples_clean(const char *text)
 
 static void
 attck_examples_write(const char *text, const char *technique,
-    const char *source, const char *kind)
+    const char *source, const char *kind, void *ctx)
 {
-    char    *clean;
     json_t  *line;
 
-    clean = attck_examples_clean(text);
-
-    line = json_pack("{s:s, s:[s], s:s, s:s}", "text", clean,
+    line = json_pack("{s:s, s:[s], s:s, s:s}", "text", text,
                      "techniques", technique, "source", source,
                      "kind", kind);
 
@@ -92,14 +91,13 @@ attck_examples_write(const char *text, const char *technique,
     }
 
     json_decref(line);
-    free(clean);
 }
 
 
 static size_t
-attck_examples_techniques(attck_model_t *m)
+attck_examples_techniques(attck_model_t *m, attck_examples_pt cb, void *ctx)
 {
-    char          *text;
+    char          *text, *clean;
     size_t         i, n, len;
     const char    *desc, *detect;
     attck_obj_t   *o;
@@ -124,7 +122,9 @@ attck_examples_techniques(attck_model_t *m)
         snprintf(text, len + 1, "%s. %s %s", o->name, desc ? desc : "",
                  detect ? detect : "");
 
-        attck_examples_write(text, o->id, o->id, "definition");
+        clean = attck_examples_clean(text);
+        cb(clean, o->id, o->id, "definition", ctx);
+        free(clean);
         free(text);
         n++;
     }
@@ -134,8 +134,9 @@ attck_examples_techniques(attck_model_t *m)
 
 
 static size_t
-attck_examples_procedures(attck_model_t *m)
+attck_examples_procedures(attck_model_t *m, attck_examples_pt cb, void *ctx)
 {
+    char         *clean;
     size_t        i, n;
     attck_obj_t  *src, *dst;
     attck_rel_t  *r;
@@ -163,7 +164,9 @@ attck_examples_procedures(attck_model_t *m)
             continue;
         }
 
-        attck_examples_write(r->description, dst->id, src->id, "procedure");
+        clean = attck_examples_clean(r->description);
+        cb(clean, dst->id, src->id, "procedure", ctx);
+        free(clean);
         n++;
     }
 
@@ -171,13 +174,65 @@ attck_examples_procedures(attck_model_t *m)
 }
 
 
+size_t
+attck_examples_load(const char *cmd, int argc, char **argv, attck_model_t *m,
+    attck_bundle_t **bundles)
+{
+    char              err[256];
+    size_t            i, n;
+    attck_bundle_t  **list;
+
+    n = attck_compile_load(cmd, argc, argv, bundles);
+    list = attck_xcalloc(n, sizeof(attck_bundle_t *));
+
+    for (i = 0; i < n; i++) {
+        list[i] = &(*bundles)[i];
+    }
+
+    if (attck_model_build(m, cmd, list, n, err, sizeof(err)) != 0) {
+        attck_fatal(ATTCK_EXIT_DATAERR, "%s: %s", cmd, err);
+    }
+
+    free(list);
+
+    return n;
+}
+
+
+void
+attck_examples_unload(attck_model_t *m, attck_bundle_t *bundles, size_t n)
+{
+    size_t  i;
+
+    attck_model_free(m);
+
+    for (i = 0; i < n; i++) {
+        attck_bundle_free(&bundles[i]);
+    }
+
+    free(bundles);
+}
+
+
+size_t
+attck_examples_collect(attck_model_t *m, attck_examples_pt cb, void *ctx,
+    size_t *nproc)
+{
+    size_t  ndef;
+
+    ndef = attck_examples_techniques(m, cb, ctx);
+    *nproc = attck_examples_procedures(m, cb, ctx);
+
+    return ndef;
+}
+
+
 int
 attck_examples_main(int argc, char **argv)
 {
     int              c;
-    char             err[256];
-    size_t           i, nsrc, ndef, nproc;
-    attck_bundle_t  *bundles, **list;
+    size_t           nsrc, ndef, nproc;
+    attck_bundle_t  *bundles;
     attck_model_t    model;
 
     optind = 1;
@@ -195,21 +250,9 @@ attck_examples_main(int argc, char **argv)
                     "(try -h)", argv[optind - 1]);
     }
 
-    nsrc = attck_compile_load("examples", argc, argv, &bundles);
-    list = attck_xcalloc(nsrc, sizeof(attck_bundle_t *));
-
-    for (i = 0; i < nsrc; i++) {
-        list[i] = &bundles[i];
-    }
-
-    if (attck_model_build(&model, "examples", list, nsrc, err, sizeof(err))
-        != 0)
-    {
-        attck_fatal(ATTCK_EXIT_DATAERR, "examples: %s", err);
-    }
-
-    ndef = attck_examples_techniques(&model);
-    nproc = attck_examples_procedures(&model);
+    nsrc = attck_examples_load("examples", argc, argv, &model, &bundles);
+    ndef = attck_examples_collect(&model, attck_examples_write, NULL,
+                                  &nproc);
 
     if (fflush(stdout) != 0) {
         attck_fatal(ATTCK_EXIT_CANTCREAT, "examples: cannot write");
@@ -218,14 +261,7 @@ attck_examples_main(int argc, char **argv)
     attck_log("info", "examples: %zu technique texts, %zu procedure "
               "examples", ndef, nproc);
 
-    attck_model_free(&model);
-
-    for (i = 0; i < nsrc; i++) {
-        attck_bundle_free(&bundles[i]);
-    }
-
-    free(bundles);
-    free(list);
+    attck_examples_unload(&model, bundles, nsrc);
 
     return ATTCK_EXIT_OK;
 }

@@ -259,6 +259,32 @@ attck_map_vocab_freeze(attck_map_vocab_t *v, uint32_t min_df)
 }
 
 
+void
+attck_map_vocab_load(attck_map_vocab_t *v, const char *const *terms,
+    const float *idf, size_t n)
+{
+    size_t             i;
+    attck_map_term_t  *t;
+
+    memset(v, 0, sizeof(attck_map_vocab_t));
+
+    for (v->cap = 1024; v->cap < 2 * n; v->cap *= 2) { /* void */ }
+
+    v->slots = attck_xcalloc(v->cap, sizeof(attck_map_term_t));
+    v->idf = attck_xcalloc(n ? n : 1, sizeof(float));
+    v->terms = attck_xcalloc(n ? n : 1, sizeof(char *));
+    v->n = n;
+
+    for (i = 0; i < n; i++) {
+        t = attck_map_vocab_slot(v, terms[i], strlen(terms[i]));
+        t->term = attck_xstrdup(terms[i]);
+        t->id = (uint32_t) i;
+        v->idf[i] = idf[i];
+        v->terms[i] = t->term;
+    }
+}
+
+
 static int
 attck_map_term_cmp(const void *a, const void *b)
 {

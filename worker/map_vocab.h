@@ -66,6 +66,10 @@ void attck_map_vocab_add(attck_map_vocab_t *v, const char *text,
  */
 size_t attck_map_vocab_freeze(attck_map_vocab_t *v, uint32_t min_df);
 
+/* a frozen vocabulary from sorted terms and their idf, both copied */
+void attck_map_vocab_load(attck_map_vocab_t *v, const char *const *terms,
+    const float *idf, size_t n);
+
 /* the id of a term, or -1 */
 int64_t attck_map_vocab_find(const attck_map_vocab_t *v, const char *term,
     size_t len);
