@@ -14,7 +14,7 @@ WARN           := -Wall -Wextra -Werror -Wno-unused-parameter
 DEPS_CFLAGS    := $(shell pkg-config --cflags jansson libcurl libpq libcrypto \
                     yaml-0.1 2>/dev/null)
 DEPS_LIBS      := $(shell pkg-config --libs jansson libcurl zlib libpq \
-                    libcrypto yaml-0.1 2>/dev/null) -lm
+                    libcrypto yaml-0.1 2>/dev/null) -llinear -lm
 
 SNAP_SRCS      := $(wildcard ngx_attck_module/snapshot/*.c)
 SNAP_HDRS      := $(wildcard ngx_attck_module/snapshot/*.h)
@@ -79,7 +79,7 @@ ATTACK_FILES   := $(wildcard $(SHARED)/attack/*.json)
 # benchmark; installed when missing (as root)
 PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libjansson-dev libcurl4-openssl-dev zlib1g-dev libpq-dev \
-                  libssl-dev libyaml-dev postgresql curl
+                  libssl-dev libyaml-dev liblinear-dev postgresql curl
 TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils
 BENCH_PACKAGES := wrk
 

@@ -12,7 +12,9 @@
 #include <curl/curl.h>
 
 #include "compile.h"
+#include "classify.h"
 #include "examples.h"
+#include "train.h"
 #include "config.h"
 #include "ingest.h"
 #include "migrate.h"
@@ -35,6 +37,10 @@ static const attck_command_t  attck_commands[] = {
       "load ATT&CK releases into PostgreSQL (ingest attack)" },
     { "examples", attck_examples_main,
       "ATT&CK's own labeled sentences as JSON Lines (train --labeled)" },
+    { "train", attck_train_main,
+      "learn the mapping model from ATT&CK and labeled text" },
+    { "classify", attck_classify_main,
+      "map JSON Lines of text to techniques with a model" },
     { NULL, NULL, NULL }
 };
 

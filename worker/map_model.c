@@ -135,7 +135,7 @@ attck_map_model_load(attck_map_model_t *m, const char *path, char *err,
 
     buf = attck_read_file(path, &size, err, errlen);
     if (buf == NULL) {
-        return -1;
+        return ATTCK_EXIT_NOINPUT;
     }
 
     h = (attck_map_header_t *) buf;
@@ -190,7 +190,7 @@ attck_map_model_load(attck_map_model_t *m, const char *path, char *err,
 failed:
 
     free(buf);
-    return -1;
+    return ATTCK_EXIT_DATAERR;
 }
 
 

@@ -77,7 +77,10 @@ int attck_map_model_write(const char *path, const attck_map_meta_t *meta,
     const attck_map_posting_t *postings, const attck_map_class_t *classes,
     uint32_t nclasses, char *err, size_t errlen);
 
-/* reads and checks a model; 0, or -1 with err set */
+/*
+ * Reads and checks a model: 0, or with err set ATTCK_EXIT_NOINPUT (no
+ * such file) or ATTCK_EXIT_DATAERR (not a model, damaged, other format)
+ */
 int attck_map_model_load(attck_map_model_t *m, const char *path, char *err,
     size_t errlen);
 void attck_map_model_free(attck_map_model_t *m);

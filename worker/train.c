@@ -1,0 +1,651 @@
+
+/*
+ * attck-worker train: learns the mapper's model from ATT&CK's own text
+ * (technique texts and procedure examples, see examples.c) and from
+ * labeled JSON Lines a user adds.
+ *
+ * One linear SVM per technique (liblinear, L2-regularised, dual
+ * coordinate descent) over TF-IDF vectors of words, compounds and word
+ * pairs.  SVM margins are not probabilities, so one logistic
+ * calibration (Platt) is fitted on procedure examples of actors held out
+ * of a first training, then the model is trained again on everything:
+ * a score means the same for every technique.
+ */
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <linear.h>
+#include <openssl/evp.h>
+
+#include "examples.h"
+#include "map_model.h"
+#include "train.h"
+#include "util.h"
+
+
+#define ATTCK_TRAIN_C          0.5
+#define ATTCK_TRAIN_EPS        0.1
+#define ATTCK_TRAIN_MIN_DF     2
+#define ATTCK_TRAIN_PRUNE      0.01
+#define ATTCK_TRAIN_CALIB_TOP  10
+
+
+typedef struct {
+    char        *text;
+    char        *technique;
+    uint32_t     cls;
+    unsigned     held_out:1;     /* kept for calibration */
+} attck_train_example_t;
+
+
+typedef struct {
+    attck_vec_t  examples;       /* attck_train_example_t */
+    EVP_MD_CTX  *sha;
+} attck_train_t;
+
+
+static void attck_train_add(attck_train_t *t, const char *text,
+    const char *technique, int held_out);
+static void attck_train_stix(const char *text, const char *technique,
+    const char *source, const char *kind, void *ctx);
+static void attck_train_labeled(attck_train_t *t, const char *path);
+static int attck_train_id_ok(const char *id);
+static uint32_t attck_train_classes(attck_train_t *t,
+    attck_map_class_t **classes);
+static int attck_train_class_cmp(const void *a, const void *b);
+static struct model *attck_train_fit(attck_train_t *t,
+    struct feature_node **x, uint32_t nfeat, int calibration);
+static void attck_train_platt(attck_train_t *t, struct model *mdl,
+    struct feature_node **x, uint32_t nclasses, attck_map_meta_t *meta);
+static void attck_train_quiet(const char *s);
+
+
+static void
+attck_train_add(attck_train_t *t, const char *text, const char *technique,
+    int held_out)
+{
+    attck_train_example_t  *e;
+
+    e = attck_vec_push(&t->examples);
+    e->text = attck_xstrdup(text);
+    e->technique = attck_xstrdup(technique);
+    e->cls = 0;
+    e->held_out = held_out ? 1 : 0;
+
+    /* the training-set hash: label and text of every example, in order */
+
+    EVP_DigestUpdate(t->sha, technique, strlen(technique) + 1);
+    EVP_DigestUpdate(t->sha, text, strlen(text) + 1);
+}
+
+
+/*
+ * Procedure examples of one actor in five are held out of the first
+ * training to fit the calibration: whole actors, so that their phrasing
+ * is unseen, as an analyst's would be.
+ */
+
+static void
+attck_train_stix(const char *text, const char *technique,
+    const char *source, const char *kind, void *ctx)
+{
+    uint32_t     h;
+    const char  *p;
+
+    h = 2166136261u;
+
+    for (p = source; *p; p++) {
+        h = (h ^ (unsigned char) *p) * 16777619u;
+    }
+
+    attck_train_add(ctx, text, technique,
+                    strcmp(kind, "procedure") == 0 && h % 5 == 0);
+}
+
+
+static int
+attck_train_id_ok(const char *id)
+{
+    size_t  i, len;
+
+    len = strlen(id);
+
+    if ((len != 5 && len != 9) || id[0] != 'T') {
+        return 0;
+    }
+
+    for (i = 1; i < len; i++) {
+        if (i == 5 ? id[i] != '.' : (id[i] < '0' || id[i] > '9')) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* {"text": "...", "techniques": ["T1059.001", ...]}, one per line */
+
+static void
+attck_train_labeled(attck_train_t *t, const char *path)
+{
+    FILE          *f;
+    char          *line;
+    size_t         cap, lineno, i, bad, used;
+    ssize_t        n;
+    json_t        *j, *ids, *id;
+    json_error_t   jerr;
+    const char    *text;
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        attck_fatal(ATTCK_EXIT_NOINPUT, "train: %s: cannot open", path);
+    }
+
+    line = NULL;
+    cap = 0;
+    lineno = 0;
+    bad = 0;
+    used = 0;
+
+    while ((n = getline(&line, &cap, f)) > 0) {
+        lineno++;
+
+        j = json_loadb(line, (size_t) n, 0, &jerr);
+        text = attck_json_str(j, "text");
+        ids = json_object_get(j, "techniques");
+
+        if (text == NULL || !json_is_array(ids) || json_array_size(ids) == 0)
+        {
+            if (bad++ < 5) {
+                attck_log("warn", "train: %s:%zu: not {\"text\": ..., "
+                          "\"techniques\": [...]}, skipped", path, lineno);
+            }
+
+            json_decref(j);
+            continue;
+        }
+
+        json_array_foreach(ids, i, id) {
+            if (!json_is_string(id) || !attck_train_id_ok(json_string_value(id)))
+            {
+                bad++;
+                continue;
+            }
+
+            attck_train_add(t, text, json_string_value(id), 0);
+            used++;
+        }
+
+        json_decref(j);
+    }
+
+    free(line);
+
+    if (ferror(f)) {
+        attck_fatal(ATTCK_EXIT_NOINPUT, "train: %s: read error", path);
+    }
+
+    fclose(f);
+
+    attck_log("info", "train: %s: %zu labeled examples, %zu refused", path,
+              used, bad);
+}
+
+
+static int
+attck_train_class_cmp(const void *a, const void *b)
+{
+    return strcmp(((const attck_map_class_t *) a)->id,
+                  ((const attck_map_class_t *) b)->id);
+}
+
+
+/* classes in id order, each example given its class */
+
+static uint32_t
+attck_train_classes(attck_train_t *t, attck_map_class_t **classes)
+{
+    size_t                  i;
+    uint32_t                n, k;
+    attck_map_class_t      *c, key;
+    attck_train_example_t  *e;
+
+    c = attck_xcalloc(t->examples.n, sizeof(attck_map_class_t));
+    n = 0;
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        snprintf(c[n++].id, sizeof(c->id), "%s", e->technique);
+    }
+
+    qsort(c, n, sizeof(attck_map_class_t), attck_train_class_cmp);
+
+    for (i = 0, k = 0; i < n; i++) {
+        if (k == 0 || strcmp(c[k - 1].id, c[i].id) != 0) {
+            c[k++] = c[i];
+        }
+    }
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        snprintf(key.id, sizeof(key.id), "%s", e->technique);
+        e->cls = (uint32_t) ((attck_map_class_t *)
+                             bsearch(&key, c, k, sizeof(attck_map_class_t),
+                                     attck_train_class_cmp) - c);
+    }
+
+    *classes = c;
+
+    return k;
+}
+
+
+static void
+attck_train_quiet(const char *s)
+{
+    (void) s;
+}
+
+
+static struct model *
+attck_train_fit(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
+    int calibration)
+{
+    size_t                  i;
+    const char             *msg;
+    struct model           *mdl;
+    struct problem          prob;
+    struct parameter        param;
+    attck_train_example_t  *e;
+
+    memset(&prob, 0, sizeof(struct problem));
+    prob.n = (int) nfeat + 1;
+    prob.bias = 1;
+    prob.x = attck_xcalloc(t->examples.n, sizeof(struct feature_node *));
+    prob.y = attck_xcalloc(t->examples.n, sizeof(double));
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+
+        if (calibration && e->held_out) {
+            continue;
+        }
+
+        prob.x[prob.l] = x[i];
+        prob.y[prob.l] = e->cls;
+        prob.l++;
+    }
+
+    memset(&param, 0, sizeof(struct parameter));
+    param.solver_type = L2R_L2LOSS_SVC_DUAL;
+    param.C = ATTCK_TRAIN_C;
+    param.eps = ATTCK_TRAIN_EPS;
+
+    msg = check_parameter(&prob, &param);
+    if (msg) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "train: liblinear: %s", msg);
+    }
+
+    /* liblinear visits examples in rand() order: the same seed, the
+     * same model */
+    srand(1);
+
+    mdl = train(&prob, &param);
+
+    free(prob.x);
+    free(prob.y);
+
+    return mdl;
+}
+
+
+/*
+ * Fits p = 1 / (1 + exp(-(a * margin + b))) by Newton's method on the
+ * held-out examples' best candidates and their true class, with Platt's
+ * smoothed targets.
+ */
+
+static void
+attck_train_platt(attck_train_t *t, struct model *mdl,
+    struct feature_node **x, uint32_t nclasses, attck_map_meta_t *meta)
+{
+    int                     it;
+    size_t                  i, c, k, n, npairs;
+    double                 *dec, *best, a, b, p, w, d1a, d1b, h11, h12,
+                            h22, det, pos, neg, tp, tn, truth, *m, *y;
+    attck_train_example_t  *e;
+
+    dec = attck_xcalloc(nclasses, sizeof(double));
+    best = attck_xcalloc(ATTCK_TRAIN_CALIB_TOP, sizeof(double));
+    m = NULL;
+    y = NULL;
+    npairs = 0;
+    pos = 0;
+    neg = 0;
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        if (!e->held_out) {
+            continue;
+        }
+
+        predict_values(mdl, x[i], dec);
+
+        /* the true class, and the best wrong ones; liblinear numbers
+         * classes in its own order, label[] says which is which */
+
+        for (k = 0; k < ATTCK_TRAIN_CALIB_TOP; k++) {
+            best[k] = -HUGE_VAL;
+        }
+
+        truth = -HUGE_VAL;
+
+        for (c = 0; c < (size_t) mdl->nr_class; c++) {
+            if ((uint32_t) mdl->label[c] == e->cls) {
+                truth = dec[c];
+                continue;
+            }
+
+            if (dec[c] <= best[ATTCK_TRAIN_CALIB_TOP - 1]) {
+                continue;
+            }
+
+            for (k = ATTCK_TRAIN_CALIB_TOP - 1;
+                 k > 0 && best[k - 1] < dec[c]; k--)
+            {
+                best[k] = best[k - 1];
+            }
+
+            best[k] = dec[c];
+        }
+
+        m = realloc(m, (npairs + ATTCK_TRAIN_CALIB_TOP + 1) * sizeof(double));
+        y = realloc(y, (npairs + ATTCK_TRAIN_CALIB_TOP + 1) * sizeof(double));
+        if (m == NULL || y == NULL) {
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+        }
+
+        m[npairs] = truth;
+        y[npairs++] = 1;
+        pos++;
+
+        for (k = 0; k < ATTCK_TRAIN_CALIB_TOP; k++) {
+            m[npairs] = best[k];
+            y[npairs++] = 0;
+            neg++;
+        }
+    }
+
+    a = 1.0;
+    b = 0.0;
+
+    if (pos > 0) {
+        tp = (pos + 1) / (pos + 2);
+        tn = 1 / (neg + 2);
+
+        for (it = 0; it < 100; it++) {
+            d1a = d1b = 0;
+            h11 = h12 = h22 = 1e-12;
+
+            for (n = 0; n < npairs; n++) {
+                p = 1 / (1 + exp(-(a * m[n] + b)));
+                w = p * (1 - p);
+                d1a += (p - (y[n] ? tp : tn)) * m[n];
+                d1b += p - (y[n] ? tp : tn);
+                h11 += w * m[n] * m[n];
+                h12 += w * m[n];
+                h22 += w;
+            }
+
+            det = h11 * h22 - h12 * h12;
+            if (fabs(det) < 1e-18) {
+                break;
+            }
+
+            a -= (h22 * d1a - h12 * d1b) / det;
+            b -= (h11 * d1b - h12 * d1a) / det;
+
+            if (fabs(d1a) + fabs(d1b) < 1e-9) {
+                break;
+            }
+        }
+    }
+
+    meta->platt_a = (float) a;
+    meta->platt_b = (float) b;
+
+    attck_log("info", "train: calibration on %zu held-out examples: "
+              "a=%.4f b=%.4f", (size_t) pos, a, b);
+
+    free(m);
+    free(y);
+    free(best);
+    free(dec);
+}
+
+
+int
+attck_train_main(int argc, char **argv)
+{
+    int                     c, stix;
+    char                   *out, err[512], hash[EVP_MAX_MD_SIZE];
+    size_t                  i, j, k, nsrc, nlabeled, ndef, nproc;
+    uint32_t                nfeat, nclasses, *starts;
+    unsigned                hlen;
+    double                  w;
+    const char            **labeled;
+    attck_vec_t             vec, post;
+    attck_bundle_t         *bundles;
+    attck_model_t           model;
+    attck_train_t           t;
+    struct model           *mdl;
+    struct feature_node   **x;
+    attck_map_meta_t        meta;
+    attck_map_class_t      *classes;
+    attck_map_vocab_t       vocab;
+    attck_map_feat_t       *f;
+    attck_map_posting_t    *p;
+    attck_train_example_t  *e;
+    static struct option    longopts[] = {
+        { "output", required_argument, NULL, 'o' },
+        { "stix", no_argument, NULL, 's' },
+        { "labeled", required_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    out = NULL;
+    stix = 0;
+    labeled = attck_xcalloc(argc, sizeof(char *));
+    nlabeled = 0;
+    optind = 1;
+    opterr = 0;
+
+    while ((c = getopt_long(argc, argv, ":o:l:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 's':
+            stix = 1;
+            break;
+        case 'l':
+            labeled[nlabeled++] = optarg;
+            break;
+        case 'h':
+            printf("usage: attck-worker train -o MODEL [--stix SOURCE...] "
+                   "[--labeled FILE.jsonl]...\n"
+                   "SOURCE: STIX 2.1 bundles of one ATT&CK release "
+                   "(paths or URLs); default $ATTCK_SOURCES\n");
+            return ATTCK_EXIT_OK;
+        case ':':
+            attck_fatal(ATTCK_EXIT_USAGE, "train: %s needs an argument",
+                        argv[optind - 1]);
+        default:
+            attck_fatal(ATTCK_EXIT_USAGE, "train: unknown option %s "
+                        "(try --help)", argv[optind - 1]);
+        }
+    }
+
+    if (out == NULL) {
+        attck_fatal(ATTCK_EXIT_USAGE, "train: -o MODEL is required");
+    }
+
+    if (!stix && optind == argc && getenv("ATTCK_SOURCES") == NULL) {
+        attck_fatal(ATTCK_EXIT_USAGE, "train: give the ATT&CK bundles to "
+                    "learn from (--stix SOURCE... or ATTCK_SOURCES)");
+    }
+
+    memset(&t, 0, sizeof(attck_train_t));
+    attck_vec_init(&t.examples, sizeof(attck_train_example_t));
+    t.sha = EVP_MD_CTX_new();
+    if (t.sha == NULL || !EVP_DigestInit_ex(t.sha, EVP_sha256(), NULL)) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+    }
+
+    /* ATT&CK's own text first, then what the user adds */
+
+    nsrc = attck_examples_load("train", argc, argv, &model, &bundles);
+    ndef = attck_examples_collect(&model, attck_train_stix, &t, &nproc);
+
+    memset(&meta, 0, sizeof(attck_map_meta_t));
+
+    for (i = 0; i < nsrc; i++) {
+        j = strlen(meta.release);
+        snprintf(meta.release + j, sizeof(meta.release) - j, "%s%s",
+                 j ? "," : "", bundles[i].version);
+
+        if (bundles[i].modified
+            && strcmp(bundles[i].modified, meta.created) > 0)
+        {
+            snprintf(meta.created, sizeof(meta.created), "%s",
+                     bundles[i].modified);
+        }
+    }
+
+    attck_examples_unload(&model, bundles, nsrc);
+
+    attck_log("info", "train: %zu technique texts, %zu procedure examples",
+              ndef, nproc);
+
+    for (i = 0; i < nlabeled; i++) {
+        attck_train_labeled(&t, labeled[i]);
+    }
+
+    EVP_DigestFinal_ex(t.sha, (unsigned char *) hash, &hlen);
+    EVP_MD_CTX_free(t.sha);
+
+    for (i = 0; i < hlen && 2 * i + 2 < sizeof(meta.trainset); i++) {
+        snprintf(meta.trainset + 2 * i, 3, "%02x", (unsigned char) hash[i]);
+    }
+
+    nclasses = attck_train_classes(&t, &classes);
+
+    if (nclasses < 3) {
+        attck_fatal(ATTCK_EXIT_DATAERR, "train: examples of %u techniques; "
+                    "a model needs at least 3", nclasses);
+    }
+
+    /* features: every training text counts for the vocabulary */
+
+    attck_map_vocab_init(&vocab);
+
+    for (i = 0; i < t.examples.n; i++) {
+        e = attck_vec_at(&t.examples, attck_train_example_t, i);
+        attck_map_vocab_add(&vocab, e->text, strlen(e->text));
+    }
+
+    nfeat = (uint32_t) attck_map_vocab_freeze(&vocab, ATTCK_TRAIN_MIN_DF);
+
+    x = attck_xcalloc(t.examples.n, sizeof(struct feature_node *));
+    attck_vec_init(&vec, sizeof(attck_map_feat_t));
+
+    for (i = 0; i < t.examples.n; i++) {
+        e = attck_vec_at(&t.examples, attck_train_example_t, i);
+        attck_map_vocab_vector(&vocab, e->text, strlen(e->text), &vec);
+
+        x[i] = attck_xcalloc(vec.n + 2, sizeof(struct feature_node));
+
+        for (k = 0; k < vec.n; k++) {
+            f = attck_vec_at(&vec, attck_map_feat_t, k);
+            x[i][k].index = (int) f->id + 1;
+            x[i][k].value = f->w;
+        }
+
+        x[i][k].index = (int) nfeat + 1;     /* the bias */
+        x[i][k].value = 1;
+        x[i][k + 1].index = -1;
+    }
+
+    attck_vec_free(&vec);
+    set_print_string_function(attck_train_quiet);
+
+    mdl = attck_train_fit(&t, x, nfeat, 1);
+    attck_train_platt(&t, mdl, x, nclasses, &meta);
+    free_and_destroy_model(&mdl);
+
+    mdl = attck_train_fit(&t, x, nfeat, 0);
+
+    /* weights that matter, grouped by term; liblinear keeps them by
+     * feature, class after class */
+
+    starts = attck_xcalloc(nfeat + 1, sizeof(uint32_t));
+    attck_vec_init(&post, sizeof(attck_map_posting_t));
+
+    for (i = 0; i < nfeat; i++) {
+        starts[i] = (uint32_t) post.n;
+
+        for (c = 0; c < (int) nclasses; c++) {
+            w = mdl->w[i * nclasses + (size_t) c];
+
+            if (fabs(w) >= ATTCK_TRAIN_PRUNE) {
+                p = attck_vec_push(&post);
+                p->cls = (uint32_t) mdl->label[c];
+                p->w = (float) w;
+            }
+        }
+    }
+
+    starts[nfeat] = (uint32_t) post.n;
+
+    for (c = 0; c < (int) nclasses; c++) {
+        classes[mdl->label[c]].bias = (float) mdl->w[(size_t) nfeat * nclasses
+                                                     + (size_t) c];
+    }
+
+    if (attck_map_model_write(out, &meta, &vocab, starts, post.data,
+                              classes, nclasses, err, sizeof(err))
+        != 0)
+    {
+        attck_fatal(ATTCK_EXIT_CANTCREAT, "train: %s", err);
+    }
+
+    attck_log("info", "train: wrote %s: %zu examples, %u techniques, "
+              "%u terms, %zu weights", out, t.examples.n, nclasses, nfeat,
+              post.n);
+
+    free_and_destroy_model(&mdl);
+
+    for (i = 0; i < t.examples.n; i++) {
+        e = attck_vec_at(&t.examples, attck_train_example_t, i);
+        free(e->text);
+        free(e->technique);
+        free(x[i]);
+    }
+
+    attck_vec_free(&t.examples);
+    attck_vec_free(&post);
+    attck_map_vocab_free(&vocab);
+    free(x);
+    free(starts);
+    free(classes);
+    free(labeled);
+
+    return ATTCK_EXIT_OK;
+}
