@@ -275,6 +275,13 @@ void
 attck_map_model_free(attck_map_model_t *m)
 {
     attck_map_vocab_free(&m->vocab);
+
+    if (m->file == NULL) {
+        free(m->starts);
+        free(m->postings);
+        free(m->classes);
+    }
+
     free(m->file);
     memset(m, 0, sizeof(attck_map_model_t));
 }

@@ -55,7 +55,8 @@ typedef struct {
     attck_map_posting_t  *postings;
     attck_map_class_t    *classes;
     uint32_t              nclasses;
-    void                 *file;        /* what the arrays point into */
+    void                 *file;        /* what the arrays point into, or
+                                          NULL: they are allocated */
 } attck_map_model_t;
 
 

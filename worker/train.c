@@ -20,12 +20,9 @@
 
 #include <jansson.h>
 #include <linear.h>
-#include <openssl/evp.h>
 
 #include "examples.h"
-#include "map_model.h"
 #include "train.h"
-#include "util.h"
 
 
 #define ATTCK_TRAIN_C          0.5
@@ -34,40 +31,33 @@
 #define ATTCK_TRAIN_PRUNE      0.01
 #define ATTCK_TRAIN_CALIB_TOP  10
 
-
-typedef struct {
-    char        *text;
-    char        *technique;
-    uint32_t     cls;
-    unsigned     held_out:1;     /* kept for calibration */
-} attck_train_example_t;
-
-
-typedef struct {
-    attck_vec_t  examples;       /* attck_train_example_t */
-    EVP_MD_CTX  *sha;
-} attck_train_t;
+/* the bias of a class no example was used for: never ranked first */
+#define ATTCK_TRAIN_ABSENT     -1e30f
 
 
 static void attck_train_add(attck_train_t *t, const char *text,
-    const char *technique, int held_out);
+    const char *technique, uint8_t fold, int definition);
 static void attck_train_stix(const char *text, const char *technique,
     const char *source, const char *kind, void *ctx);
 static void attck_train_labeled(attck_train_t *t, const char *path);
 static int attck_train_id_ok(const char *id);
-static uint32_t attck_train_classes(attck_train_t *t,
-    attck_map_class_t **classes);
+static void attck_train_classes(attck_train_t *t);
 static int attck_train_class_cmp(const void *a, const void *b);
+static struct feature_node **attck_train_vectors(attck_train_t *t,
+    const uint8_t *use, attck_map_vocab_t *vocab, uint32_t min_df);
+static void attck_train_free_vectors(attck_train_t *t,
+    struct feature_node **x);
 static struct model *attck_train_fit(attck_train_t *t,
-    struct feature_node **x, uint32_t nfeat, int calibration);
+    struct feature_node **x, uint32_t nfeat, const uint8_t *use,
+    int hold_fold0);
 static void attck_train_platt(attck_train_t *t, struct model *mdl,
-    struct feature_node **x, uint32_t nclasses, attck_map_meta_t *meta);
+    struct feature_node **x, const uint8_t *use);
 static void attck_train_quiet(const char *s);
 
 
 static void
 attck_train_add(attck_train_t *t, const char *text, const char *technique,
-    int held_out)
+    uint8_t fold, int definition)
 {
     attck_train_example_t  *e;
 
@@ -75,7 +65,8 @@ attck_train_add(attck_train_t *t, const char *text, const char *technique,
     e->text = attck_xstrdup(text);
     e->technique = attck_xstrdup(technique);
     e->cls = 0;
-    e->held_out = held_out ? 1 : 0;
+    e->fold = fold;
+    e->definition = definition ? 1 : 0;
 
     /* the training-set hash: label and text of every example, in order */
 
@@ -85,9 +76,9 @@ attck_train_add(attck_train_t *t, const char *text, const char *technique,
 
 
 /*
- * Procedure examples of one actor in five are held out of the first
- * training to fit the calibration: whole actors, so that their phrasing
- * is unseen, as an analyst's would be.
+ * Procedure examples fall in folds by actor: holding out a fold holds
+ * out whole actors, whose phrasing is then unseen, as an analyst's
+ * would be.
  */
 
 static void
@@ -97,14 +88,19 @@ attck_train_stix(const char *text, const char *technique,
     uint32_t     h;
     const char  *p;
 
+    if (strcmp(kind, "procedure") != 0) {
+        attck_train_add(ctx, text, technique, ATTCK_TRAIN_NO_FOLD, 1);
+        return;
+    }
+
     h = 2166136261u;
 
     for (p = source; *p; p++) {
         h = (h ^ (unsigned char) *p) * 16777619u;
     }
 
-    attck_train_add(ctx, text, technique,
-                    strcmp(kind, "procedure") == 0 && h % 5 == 0);
+    attck_train_add(ctx, text, technique, (uint8_t) (h % ATTCK_TRAIN_FOLDS),
+                    0);
 }
 
 
@@ -172,13 +168,15 @@ attck_train_labeled(attck_train_t *t, const char *path)
         }
 
         json_array_foreach(ids, i, id) {
-            if (!json_is_string(id) || !attck_train_id_ok(json_string_value(id)))
+            if (!json_is_string(id)
+                || !attck_train_id_ok(json_string_value(id)))
             {
                 bad++;
                 continue;
             }
 
-            attck_train_add(t, text, json_string_value(id), 0);
+            attck_train_add(t, text, json_string_value(id),
+                            ATTCK_TRAIN_NO_FOLD, 0);
             used++;
         }
 
@@ -208,15 +206,15 @@ attck_train_class_cmp(const void *a, const void *b)
 
 /* classes in id order, each example given its class */
 
-static uint32_t
-attck_train_classes(attck_train_t *t, attck_map_class_t **classes)
+static void
+attck_train_classes(attck_train_t *t)
 {
     size_t                  i;
     uint32_t                n, k;
     attck_map_class_t      *c, key;
     attck_train_example_t  *e;
 
-    c = attck_xcalloc(t->examples.n, sizeof(attck_map_class_t));
+    c = attck_xcalloc(t->examples.n + 1, sizeof(attck_map_class_t));
     n = 0;
 
     for (i = 0; i < t->examples.n; i++) {
@@ -240,9 +238,137 @@ attck_train_classes(attck_train_t *t, attck_map_class_t **classes)
                                      attck_train_class_cmp) - c);
     }
 
-    *classes = c;
+    t->classes = c;
+    t->nclasses = k;
+}
 
-    return k;
+
+void
+attck_train_collect(attck_train_t *t, const char *cmd, int argc,
+    char **argv, const char **labeled, size_t nlabeled)
+{
+    char             hash[EVP_MAX_MD_SIZE];
+    size_t           i, j, nsrc, ndef, nproc;
+    unsigned         hlen;
+    attck_model_t    model;
+    attck_bundle_t  *bundles;
+
+    memset(t, 0, sizeof(attck_train_t));
+    attck_vec_init(&t->examples, sizeof(attck_train_example_t));
+
+    t->sha = EVP_MD_CTX_new();
+    if (t->sha == NULL || !EVP_DigestInit_ex(t->sha, EVP_sha256(), NULL)) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+    }
+
+    /* ATT&CK's own text first, then what the user adds */
+
+    nsrc = attck_examples_load(cmd, argc, argv, &model, &bundles);
+    ndef = attck_examples_collect(&model, attck_train_stix, t, &nproc);
+
+    for (i = 0; i < nsrc; i++) {
+        j = strlen(t->meta.release);
+        snprintf(t->meta.release + j, sizeof(t->meta.release) - j, "%s%s",
+                 j ? "," : "", bundles[i].version);
+
+        if (bundles[i].modified
+            && strcmp(bundles[i].modified, t->meta.created) > 0)
+        {
+            snprintf(t->meta.created, sizeof(t->meta.created), "%s",
+                     bundles[i].modified);
+        }
+    }
+
+    attck_examples_unload(&model, bundles, nsrc);
+
+    attck_log("info", "%s: %zu technique texts, %zu procedure examples",
+              cmd, ndef, nproc);
+
+    for (i = 0; i < nlabeled; i++) {
+        attck_train_labeled(t, labeled[i]);
+    }
+
+    EVP_DigestFinal_ex(t->sha, (unsigned char *) hash, &hlen);
+    EVP_MD_CTX_free(t->sha);
+    t->sha = NULL;
+
+    for (i = 0; i < hlen && 2 * i + 2 < sizeof(t->meta.trainset); i++) {
+        snprintf(t->meta.trainset + 2 * i, 3, "%02x",
+                 (unsigned char) hash[i]);
+    }
+
+    attck_train_classes(t);
+
+    if (t->nclasses < 3) {
+        attck_fatal(ATTCK_EXIT_DATAERR, "%s: examples of %u techniques; "
+                    "a model needs at least 3", cmd, t->nclasses);
+    }
+}
+
+
+/*
+ * The vocabulary of the examples used, and every example's vector over
+ * it in liblinear's form, with the bias as the last feature.
+ */
+
+static struct feature_node **
+attck_train_vectors(attck_train_t *t, const uint8_t *use,
+    attck_map_vocab_t *vocab, uint32_t min_df)
+{
+    size_t                  i, k;
+    uint32_t                nfeat;
+    attck_vec_t             vec;
+    attck_map_feat_t       *f;
+    struct feature_node   **x;
+    attck_train_example_t  *e;
+
+    attck_map_vocab_init(vocab);
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        if (use[i]) {
+            attck_map_vocab_add(vocab, e->text, strlen(e->text));
+        }
+    }
+
+    nfeat = (uint32_t) attck_map_vocab_freeze(vocab, min_df);
+
+    x = attck_xcalloc(t->examples.n, sizeof(struct feature_node *));
+    attck_vec_init(&vec, sizeof(attck_map_feat_t));
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        attck_map_vocab_vector(vocab, e->text, strlen(e->text), &vec);
+
+        x[i] = attck_xcalloc(vec.n + 2, sizeof(struct feature_node));
+
+        for (k = 0; k < vec.n; k++) {
+            f = attck_vec_at(&vec, attck_map_feat_t, k);
+            x[i][k].index = (int) f->id + 1;
+            x[i][k].value = f->w;
+        }
+
+        x[i][k].index = (int) nfeat + 1;
+        x[i][k].value = 1;
+        x[i][k + 1].index = -1;
+    }
+
+    attck_vec_free(&vec);
+
+    return x;
+}
+
+
+static void
+attck_train_free_vectors(attck_train_t *t, struct feature_node **x)
+{
+    size_t  i;
+
+    for (i = 0; i < t->examples.n; i++) {
+        free(x[i]);
+    }
+
+    free(x);
 }
 
 
@@ -255,7 +381,7 @@ attck_train_quiet(const char *s)
 
 static struct model *
 attck_train_fit(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
-    int calibration)
+    const uint8_t *use, int hold_fold0)
 {
     size_t                  i;
     const char             *msg;
@@ -273,7 +399,7 @@ attck_train_fit(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
     for (i = 0; i < t->examples.n; i++) {
         e = attck_vec_at(&t->examples, attck_train_example_t, i);
 
-        if (calibration && e->held_out) {
+        if (!use[i] || (hold_fold0 && e->fold == 0)) {
             continue;
         }
 
@@ -295,6 +421,7 @@ attck_train_fit(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
     /* liblinear visits examples in rand() order: the same seed, the
      * same model */
     srand(1);
+    set_print_string_function(attck_train_quiet);
 
     mdl = train(&prob, &param);
 
@@ -307,13 +434,13 @@ attck_train_fit(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
 
 /*
  * Fits p = 1 / (1 + exp(-(a * margin + b))) by Newton's method on the
- * held-out examples' best candidates and their true class, with Platt's
- * smoothed targets.
+ * held-out examples (fold 0): each one's true class and its best wrong
+ * ones, with Platt's smoothed targets.
  */
 
 static void
 attck_train_platt(attck_train_t *t, struct model *mdl,
-    struct feature_node **x, uint32_t nclasses, attck_map_meta_t *meta)
+    struct feature_node **x, const uint8_t *use)
 {
     int                     it;
     size_t                  i, c, k, n, npairs;
@@ -321,7 +448,7 @@ attck_train_platt(attck_train_t *t, struct model *mdl,
                             h22, det, pos, neg, tp, tn, truth, *m, *y;
     attck_train_example_t  *e;
 
-    dec = attck_xcalloc(nclasses, sizeof(double));
+    dec = attck_xcalloc(t->nclasses, sizeof(double));
     best = attck_xcalloc(ATTCK_TRAIN_CALIB_TOP, sizeof(double));
     m = NULL;
     y = NULL;
@@ -331,14 +458,13 @@ attck_train_platt(attck_train_t *t, struct model *mdl,
 
     for (i = 0; i < t->examples.n; i++) {
         e = attck_vec_at(&t->examples, attck_train_example_t, i);
-        if (!e->held_out) {
+        if (!use[i] || e->fold != 0) {
             continue;
         }
 
         predict_values(mdl, x[i], dec);
 
-        /* the true class, and the best wrong ones; liblinear numbers
-         * classes in its own order, label[] says which is which */
+        /* liblinear numbers classes in its own order; label[] maps */
 
         for (k = 0; k < ATTCK_TRAIN_CALIB_TOP; k++) {
             best[k] = -HUGE_VAL;
@@ -365,6 +491,10 @@ attck_train_platt(attck_train_t *t, struct model *mdl,
             best[k] = dec[c];
         }
 
+        if (truth == -HUGE_VAL) {
+            continue;
+        }
+
         m = realloc(m, (npairs + ATTCK_TRAIN_CALIB_TOP + 1) * sizeof(double));
         y = realloc(y, (npairs + ATTCK_TRAIN_CALIB_TOP + 1) * sizeof(double));
         if (m == NULL || y == NULL) {
@@ -376,6 +506,10 @@ attck_train_platt(attck_train_t *t, struct model *mdl,
         pos++;
 
         for (k = 0; k < ATTCK_TRAIN_CALIB_TOP; k++) {
+            if (best[k] == -HUGE_VAL) {
+                break;
+            }
+
             m[npairs] = best[k];
             y[npairs++] = 0;
             neg++;
@@ -385,7 +519,7 @@ attck_train_platt(attck_train_t *t, struct model *mdl,
     a = 1.0;
     b = 0.0;
 
-    if (pos > 0) {
+    if (pos > 0 && neg > 0) {
         tp = (pos + 1) / (pos + 2);
         tn = 1 / (neg + 2);
 
@@ -417,8 +551,8 @@ attck_train_platt(attck_train_t *t, struct model *mdl,
         }
     }
 
-    meta->platt_a = (float) a;
-    meta->platt_b = (float) b;
+    t->meta.platt_a = (float) a;
+    t->meta.platt_b = (float) b;
 
     attck_log("info", "train: calibration on %zu held-out examples: "
               "a=%.4f b=%.4f", (size_t) pos, a, b);
@@ -430,29 +564,199 @@ attck_train_platt(attck_train_t *t, struct model *mdl,
 }
 
 
+void
+attck_train_learn(attck_train_t *t, const uint8_t *use, int calibrate,
+    attck_map_model_t *m)
+{
+    int                    c;
+    size_t                 i;
+    double                 w;
+    uint32_t               nfeat;
+    attck_vec_t            post;
+    struct model          *mdl;
+    struct feature_node  **x;
+    attck_map_posting_t   *p;
+
+    memset(m, 0, sizeof(attck_map_model_t));
+
+    x = attck_train_vectors(t, use, &m->vocab, ATTCK_TRAIN_MIN_DF);
+    nfeat = (uint32_t) m->vocab.n;
+
+    t->meta.platt_a = 1.0f;
+    t->meta.platt_b = 0.0f;
+
+    if (calibrate) {
+        mdl = attck_train_fit(t, x, nfeat, use, 1);
+        attck_train_platt(t, mdl, x, use);
+        free_and_destroy_model(&mdl);
+    }
+
+    mdl = attck_train_fit(t, x, nfeat, use, 0);
+    attck_train_free_vectors(t, x);
+
+    /* the weights that matter, grouped by term: liblinear keeps them by
+     * feature, class after class */
+
+    m->starts = attck_xcalloc(nfeat + 1, sizeof(uint32_t));
+    attck_vec_init(&post, sizeof(attck_map_posting_t));
+
+    for (i = 0; i < nfeat; i++) {
+        m->starts[i] = (uint32_t) post.n;
+
+        for (c = 0; c < mdl->nr_class; c++) {
+            w = mdl->w[i * (size_t) mdl->nr_class + (size_t) c];
+
+            if (fabs(w) >= ATTCK_TRAIN_PRUNE) {
+                p = attck_vec_push(&post);
+                p->cls = (uint32_t) mdl->label[c];
+                p->w = (float) w;
+            }
+        }
+    }
+
+    m->starts[nfeat] = (uint32_t) post.n;
+    m->postings = post.data;
+
+    m->classes = attck_xcalloc(t->nclasses, sizeof(attck_map_class_t));
+    memcpy(m->classes, t->classes, t->nclasses * sizeof(attck_map_class_t));
+    m->nclasses = t->nclasses;
+
+    for (i = 0; i < t->nclasses; i++) {
+        m->classes[i].bias = ATTCK_TRAIN_ABSENT;
+    }
+
+    for (c = 0; c < mdl->nr_class; c++) {
+        m->classes[mdl->label[c]].bias =
+            (float) mdl->w[(size_t) nfeat * mdl->nr_class + (size_t) c];
+    }
+
+    m->meta = t->meta;
+
+    free_and_destroy_model(&mdl);
+}
+
+
+void
+attck_train_baseline(attck_train_t *t, const uint8_t *use,
+    attck_map_model_t *m)
+{
+    size_t                  i, k, n;
+    uint8_t                *defs;
+    uint32_t               *fill;
+    attck_vec_t             vec;
+    attck_map_feat_t       *f;
+    attck_map_posting_t    *p;
+    struct feature_node   **x;
+    attck_train_example_t  *e;
+
+    memset(m, 0, sizeof(attck_map_model_t));
+
+    /* the vocabulary of the technique texts alone: no training at all */
+
+    defs = attck_xcalloc(t->examples.n, 1);
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        defs[i] = use[i] && e->definition;
+    }
+
+    x = attck_train_vectors(t, defs, &m->vocab, 1);
+    attck_train_free_vectors(t, x);
+
+    /* postings by term: each technique text's weight for that term */
+
+    m->starts = attck_xcalloc(m->vocab.n + 1, sizeof(uint32_t));
+    attck_vec_init(&vec, sizeof(attck_map_feat_t));
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        if (!defs[i]) {
+            continue;
+        }
+
+        attck_map_vocab_vector(&m->vocab, e->text, strlen(e->text), &vec);
+
+        for (k = 0; k < vec.n; k++) {
+            f = attck_vec_at(&vec, attck_map_feat_t, k);
+            m->starts[f->id]++;
+        }
+    }
+
+    /* counts to starts, then place: a counting sort by term */
+
+    for (n = 0, k = 0; n <= m->vocab.n; n++) {
+        i = n < m->vocab.n ? m->starts[n] : 0;
+        m->starts[n] = (uint32_t) k;
+        k += i;
+    }
+
+    m->postings = attck_xcalloc(k ? k : 1, sizeof(attck_map_posting_t));
+    fill = attck_xcalloc(m->vocab.n + 1, sizeof(uint32_t));
+    memcpy(fill, m->starts, (m->vocab.n + 1) * sizeof(uint32_t));
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        if (!defs[i]) {
+            continue;
+        }
+
+        attck_map_vocab_vector(&m->vocab, e->text, strlen(e->text), &vec);
+
+        for (k = 0; k < vec.n; k++) {
+            f = attck_vec_at(&vec, attck_map_feat_t, k);
+            p = &m->postings[fill[f->id]++];
+            p->cls = e->cls;
+            p->w = f->w;
+        }
+    }
+
+    free(fill);
+    attck_vec_free(&vec);
+
+    m->classes = attck_xcalloc(t->nclasses, sizeof(attck_map_class_t));
+    memcpy(m->classes, t->classes, t->nclasses * sizeof(attck_map_class_t));
+    m->nclasses = t->nclasses;
+
+    for (i = 0; i < t->nclasses; i++) {
+        m->classes[i].bias = 0.0f;
+    }
+
+    m->meta = t->meta;
+    m->meta.platt_a = 1.0f;
+    m->meta.platt_b = 0.0f;
+
+    free(defs);
+}
+
+
+void
+attck_train_free(attck_train_t *t)
+{
+    size_t                  i;
+    attck_train_example_t  *e;
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        free(e->text);
+        free(e->technique);
+    }
+
+    attck_vec_free(&t->examples);
+    free(t->classes);
+}
+
+
 int
 attck_train_main(int argc, char **argv)
 {
-    int                     c, stix;
-    char                   *out, err[512], hash[EVP_MAX_MD_SIZE];
-    size_t                  i, j, k, nsrc, nlabeled, ndef, nproc;
-    uint32_t                nfeat, nclasses, *starts;
-    unsigned                hlen;
-    double                  w;
-    const char            **labeled;
-    attck_vec_t             vec, post;
-    attck_bundle_t         *bundles;
-    attck_model_t           model;
-    attck_train_t           t;
-    struct model           *mdl;
-    struct feature_node   **x;
-    attck_map_meta_t        meta;
-    attck_map_class_t      *classes;
-    attck_map_vocab_t       vocab;
-    attck_map_feat_t       *f;
-    attck_map_posting_t    *p;
-    attck_train_example_t  *e;
-    static struct option    longopts[] = {
+    int                 c, stix;
+    char               *out, err[512];
+    size_t              i, nlabeled;
+    uint8_t            *use;
+    const char        **labeled;
+    attck_train_t       t;
+    attck_map_model_t   m;
+    static struct option   longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "stix", no_argument, NULL, 's' },
         { "labeled", required_argument, NULL, 'l' },
@@ -502,149 +806,30 @@ attck_train_main(int argc, char **argv)
                     "learn from (--stix SOURCE... or ATTCK_SOURCES)");
     }
 
-    memset(&t, 0, sizeof(attck_train_t));
-    attck_vec_init(&t.examples, sizeof(attck_train_example_t));
-    t.sha = EVP_MD_CTX_new();
-    if (t.sha == NULL || !EVP_DigestInit_ex(t.sha, EVP_sha256(), NULL)) {
-        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
-    }
+    attck_train_collect(&t, "train", argc, argv, labeled, nlabeled);
 
-    /* ATT&CK's own text first, then what the user adds */
-
-    nsrc = attck_examples_load("train", argc, argv, &model, &bundles);
-    ndef = attck_examples_collect(&model, attck_train_stix, &t, &nproc);
-
-    memset(&meta, 0, sizeof(attck_map_meta_t));
-
-    for (i = 0; i < nsrc; i++) {
-        j = strlen(meta.release);
-        snprintf(meta.release + j, sizeof(meta.release) - j, "%s%s",
-                 j ? "," : "", bundles[i].version);
-
-        if (bundles[i].modified
-            && strcmp(bundles[i].modified, meta.created) > 0)
-        {
-            snprintf(meta.created, sizeof(meta.created), "%s",
-                     bundles[i].modified);
-        }
-    }
-
-    attck_examples_unload(&model, bundles, nsrc);
-
-    attck_log("info", "train: %zu technique texts, %zu procedure examples",
-              ndef, nproc);
-
-    for (i = 0; i < nlabeled; i++) {
-        attck_train_labeled(&t, labeled[i]);
-    }
-
-    EVP_DigestFinal_ex(t.sha, (unsigned char *) hash, &hlen);
-    EVP_MD_CTX_free(t.sha);
-
-    for (i = 0; i < hlen && 2 * i + 2 < sizeof(meta.trainset); i++) {
-        snprintf(meta.trainset + 2 * i, 3, "%02x", (unsigned char) hash[i]);
-    }
-
-    nclasses = attck_train_classes(&t, &classes);
-
-    if (nclasses < 3) {
-        attck_fatal(ATTCK_EXIT_DATAERR, "train: examples of %u techniques; "
-                    "a model needs at least 3", nclasses);
-    }
-
-    /* features: every training text counts for the vocabulary */
-
-    attck_map_vocab_init(&vocab);
+    use = attck_xcalloc(t.examples.n, 1);
 
     for (i = 0; i < t.examples.n; i++) {
-        e = attck_vec_at(&t.examples, attck_train_example_t, i);
-        attck_map_vocab_add(&vocab, e->text, strlen(e->text));
+        use[i] = 1;
     }
 
-    nfeat = (uint32_t) attck_map_vocab_freeze(&vocab, ATTCK_TRAIN_MIN_DF);
+    attck_train_learn(&t, use, 1, &m);
 
-    x = attck_xcalloc(t.examples.n, sizeof(struct feature_node *));
-    attck_vec_init(&vec, sizeof(attck_map_feat_t));
-
-    for (i = 0; i < t.examples.n; i++) {
-        e = attck_vec_at(&t.examples, attck_train_example_t, i);
-        attck_map_vocab_vector(&vocab, e->text, strlen(e->text), &vec);
-
-        x[i] = attck_xcalloc(vec.n + 2, sizeof(struct feature_node));
-
-        for (k = 0; k < vec.n; k++) {
-            f = attck_vec_at(&vec, attck_map_feat_t, k);
-            x[i][k].index = (int) f->id + 1;
-            x[i][k].value = f->w;
-        }
-
-        x[i][k].index = (int) nfeat + 1;     /* the bias */
-        x[i][k].value = 1;
-        x[i][k + 1].index = -1;
-    }
-
-    attck_vec_free(&vec);
-    set_print_string_function(attck_train_quiet);
-
-    mdl = attck_train_fit(&t, x, nfeat, 1);
-    attck_train_platt(&t, mdl, x, nclasses, &meta);
-    free_and_destroy_model(&mdl);
-
-    mdl = attck_train_fit(&t, x, nfeat, 0);
-
-    /* weights that matter, grouped by term; liblinear keeps them by
-     * feature, class after class */
-
-    starts = attck_xcalloc(nfeat + 1, sizeof(uint32_t));
-    attck_vec_init(&post, sizeof(attck_map_posting_t));
-
-    for (i = 0; i < nfeat; i++) {
-        starts[i] = (uint32_t) post.n;
-
-        for (c = 0; c < (int) nclasses; c++) {
-            w = mdl->w[i * nclasses + (size_t) c];
-
-            if (fabs(w) >= ATTCK_TRAIN_PRUNE) {
-                p = attck_vec_push(&post);
-                p->cls = (uint32_t) mdl->label[c];
-                p->w = (float) w;
-            }
-        }
-    }
-
-    starts[nfeat] = (uint32_t) post.n;
-
-    for (c = 0; c < (int) nclasses; c++) {
-        classes[mdl->label[c]].bias = (float) mdl->w[(size_t) nfeat * nclasses
-                                                     + (size_t) c];
-    }
-
-    if (attck_map_model_write(out, &meta, &vocab, starts, post.data,
-                              classes, nclasses, err, sizeof(err))
+    if (attck_map_model_write(out, &m.meta, &m.vocab, m.starts, m.postings,
+                              m.classes, m.nclasses, err, sizeof(err))
         != 0)
     {
         attck_fatal(ATTCK_EXIT_CANTCREAT, "train: %s", err);
     }
 
     attck_log("info", "train: wrote %s: %zu examples, %u techniques, "
-              "%u terms, %zu weights", out, t.examples.n, nclasses, nfeat,
-              post.n);
+              "%zu terms, %u weights", out, t.examples.n, m.nclasses,
+              m.vocab.n, m.starts[m.vocab.n]);
 
-    free_and_destroy_model(&mdl);
-
-    for (i = 0; i < t.examples.n; i++) {
-        e = attck_vec_at(&t.examples, attck_train_example_t, i);
-        free(e->text);
-        free(e->technique);
-        free(x[i]);
-    }
-
-    attck_vec_free(&t.examples);
-    attck_vec_free(&post);
-    attck_map_vocab_free(&vocab);
-    free(x);
-    free(starts);
-    free(classes);
+    attck_map_model_free(&m);
+    attck_train_free(&t);
+    free(use);
     free(labeled);
 
     return ATTCK_EXIT_OK;

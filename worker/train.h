@@ -1,11 +1,66 @@
 
 /*
  * attck-worker train: the mapper's model from ATT&CK and labeled text.
+ * The pieces are shared with "evaluate", which trains on some examples
+ * and scores the rest.
  */
 
 #ifndef _ATTCK_TRAIN_H_INCLUDED_
 #define _ATTCK_TRAIN_H_INCLUDED_
 
+
+#include <openssl/evp.h>
+
+#include "map_model.h"
+#include "util.h"
+
+
+/* procedure examples are split into this many folds by actor */
+#define ATTCK_TRAIN_FOLDS  5
+#define ATTCK_TRAIN_NO_FOLD  255
+
+
+typedef struct {
+    char        *text;
+    char        *technique;
+    uint32_t     cls;
+    uint8_t      fold;         /* of its actor, or ATTCK_TRAIN_NO_FOLD */
+    unsigned     definition:1;
+} attck_train_example_t;
+
+
+typedef struct {
+    attck_vec_t         examples;   /* attck_train_example_t */
+    attck_map_class_t  *classes;    /* by id */
+    uint32_t            nclasses;
+    attck_map_meta_t    meta;
+    EVP_MD_CTX         *sha;
+} attck_train_t;
+
+
+/*
+ * Reads ATT&CK's examples from the bundles (arguments from optind, or
+ * ATTCK_SOURCES) and the labeled files, and numbers the classes; exits
+ * with one line on failure.
+ */
+void attck_train_collect(attck_train_t *t, const char *cmd, int argc,
+    char **argv, const char **labeled, size_t nlabeled);
+
+/*
+ * Learns a model from the examples where use[i] is set.  With calibrate,
+ * the examples of fold 0 are first held out to fit the calibration.
+ */
+void attck_train_learn(attck_train_t *t, const uint8_t *use, int calibrate,
+    attck_map_model_t *m);
+
+/*
+ * The zero-training baseline: TF-IDF cosine between a text and each
+ * technique's own text (its definition example) among those used.
+ */
+void attck_train_baseline(attck_train_t *t, const uint8_t *use,
+    attck_map_model_t *m);
+
+void attck_train_free(attck_train_t *t);
 
 int attck_train_main(int argc, char **argv);
 
