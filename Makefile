@@ -35,7 +35,7 @@ LOCAL_SOURCES  := $(wildcard $(SHARED)/attack/*-attack-*.json)
 WORKER         := $(BUILD)/attck-worker
 MODULE         := $(BUILD)/ngx_http_attck_module.so
 
-.PHONY: all deps test-deps bench-deps install-packages module worker test \
+.PHONY: all deps test-deps bench-deps install-packages module worker test eval \
         unit-test integration-test run stop bench clean print-packages \
         run-prepare
 
@@ -81,7 +81,7 @@ PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libjansson-dev libcurl4-openssl-dev zlib1g-dev libpq-dev \
                   libssl-dev libyaml-dev liblinear-dev postgresql curl
 TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils
-BENCH_PACKAGES := wrk
+BENCH_PACKAGES := wrk time
 
 deps:
 	@$(MAKE) -s install-packages WANT="$(PACKAGES)"
@@ -189,3 +189,13 @@ bench: bench-deps
 	@ATTCK_BUILD=$(BUILD) bench/serve.sh $(TEST_SNAP)
 	@echo
 	@ATTCK_BUILD=$(BUILD) bench/ingest.sh $(SHARED)/attack/enterprise-attack-18.1.json
+	@echo
+	@ATTCK_BUILD=$(BUILD) bench/mapper.sh $(SHARED)/attack/enterprise-attack-18.1.json
+
+# the mapper on procedure examples of held-out actors, beside a TF-IDF
+# baseline (not a test: it reports numbers)
+EVAL_SOURCE    ?= $(SHARED)/attack/enterprise-attack-18.1.json
+
+eval: deps
+	@$(MAKE) -s worker
+	$(WORKER) evaluate $(EVAL_SOURCE)

@@ -13,6 +13,7 @@
 
 #include "compile.h"
 #include "classify.h"
+#include "evaluate.h"
 #include "examples.h"
 #include "train.h"
 #include "config.h"
@@ -41,6 +42,8 @@ static const attck_command_t  attck_commands[] = {
       "learn the mapping model from ATT&CK and labeled text" },
     { "classify", attck_classify_main,
       "map JSON Lines of text to techniques with a model" },
+    { "evaluate", attck_evaluate_main,
+      "score the model on held-out actors beside a TF-IDF baseline" },
     { NULL, NULL, NULL }
 };
 
