@@ -104,6 +104,13 @@ install-packages:
 	        apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# one model for the tests that need one (t/370 trains its own)
+TEST_MODEL     := $(BUILD)/test/enterprise.model
+
+$(TEST_MODEL): $(WORKER) $(SHARED)/attack/enterprise-attack-18.1.json
+	@mkdir -p $(dir $@)
+	$(WORKER) train -o $@ --stix $(SHARED)/attack/enterprise-attack-18.1.json
+
 $(TEST_SNAP): $(WORKER) $(ATTACK_FILES)
 	@mkdir -p $(dir $@)
 	$(WORKER) compile -o $@ $(ATTACK_FILES)
@@ -125,9 +132,9 @@ unit-test: $(UNIT_TESTS)
 	@failed=0; for t in $(UNIT_TESTS); do $$t || failed=1; done; \
 	exit $$failed
 
-integration-test: all $(TEST_SNAP)
+integration-test: all $(TEST_SNAP) $(TEST_MODEL)
 	ATTCK_BUILD=$(BUILD) ATTCK_SHARED=$(SHARED) ATTCK_TEST_SNAPSHOT=$(TEST_SNAP) \
-	    prove -I t/lib t/
+	    ATTCK_TEST_MODEL=$(TEST_MODEL) prove -I t/lib t/
 
 test: test-deps
 	$(MAKE) unit-test integration-test

@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "evaluate.h"
 #include "examples.h"
+#include "map.h"
 #include "train.h"
 #include "config.h"
 #include "ingest.h"
@@ -42,6 +43,8 @@ static const attck_command_t  attck_commands[] = {
       "learn the mapping model from ATT&CK and labeled text" },
     { "classify", attck_classify_main,
       "map JSON Lines of text to techniques with a model" },
+    { "map", attck_map_main,
+      "map new and changed threats in PostgreSQL to techniques" },
     { "evaluate", attck_evaluate_main,
       "score the model on held-out actors beside a TF-IDF baseline" },
     { NULL, NULL, NULL }

@@ -1,0 +1,160 @@
+# attck-worker map: the recorded OTX pulses, ingested through a stand-in
+# OTX, mapped into mapped_threat_data with the model trained on the
+# Enterprise release.  Ids the source gave and ids in the text score 1; a
+# second run, and a run with --all, change nothing; a changed text is
+# mapped again alone.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use File::Temp ();
+use JSON::XS ();
+use Attck::Test qw(worker shared_dir run_cmd decode_json free_port);
+
+my $model = $ENV{ATTCK_TEST_MODEL}
+    or die "ATTCK_TEST_MODEL: run through make test\n";
+
+my $pg = Attck::Test->start_postgres;
+$ENV{ATTCK_DATABASE_URL} = $pg->url;
+sub q1 { $pg->query($_[0]) }
+sub slurp { open(my $fh, '<', $_[0]) or die "$_[0]: $!"; local $/; <$fh> }
+
+my ($rc, $out) = run_cmd(worker(), 'migrate');
+is($rc, 0, 'migrate') or diag $out;
+
+# the recorded pulses, served where OTX serves them
+my @pulses = @{ decode_json(slurp(shared_dir()
+    . '/intel-samples/otx/pulses.intelmq-test-data.json')) };
+push @pulses, @{ decode_json(slurp(shared_dir()
+    . '/intel-samples/otx/pulses_subscribed.elastic-mock.json'))->{results} };
+
+my $www = File::Temp->newdir;
+chmod 0755, "$www";
+open(my $fh, '>', "$www/pulses.json") or die;
+print $fh JSON::XS->new->utf8->encode({ results => \@pulses, next => undef });
+close $fh;
+chmod 0644, "$www/pulses.json";
+
+my $port = free_port();
+my $ng = Attck::Test->start_nginx(
+    port   => $port,
+    server => <<"EOF",
+        location = /api/v1/pulses/subscribed {
+            rewrite ^ /files/pulses.json last;
+        }
+        location /files/ {
+            alias $www/;
+            default_type application/json;
+        }
+EOF
+);
+
+$ENV{ATTCK_OTX_URL} = "http://127.0.0.1:$port";
+$ENV{ATTCK_OTX_KEY} = 'k-test';
+($rc, $out) = run_cmd(worker(), 'ingest', 'otx');
+is($rc, 0, 'ingest otx') or diag $out;
+is(q1('SELECT count(*) FROM threat_intelligence_data'), scalar @pulses,
+   'one threat per recorded pulse');
+
+# two threats of our own: an id in hostile text, and a long text
+q1(q{INSERT INTO threat_intelligence_data (source, source_id, title,
+        description, content_sha256)
+      VALUES ('otx', 'x-ids', 'Quotes '' and "ids"',
+              'Lateral movement over RDP (see T1021.001); also t1105.',
+              'h1'),
+             ('otx', 'x-long', 'Long', repeat('powershell encoded ', 50000),
+              'h2')});
+
+my %given;
+for my $p (@pulses) {
+    my $id = q1("SELECT id FROM threat_intelligence_data WHERE source = 'otx'"
+                . " AND source_id = '$p->{id}'");
+    $given{$id} = $p->{attack_ids} || [];
+}
+
+my $dump_sql = q{SELECT threat_id, technique_id, score, method,
+    model_version, evidence::text, content_sha256, mapped_at
+    FROM mapped_threat_data ORDER BY 1, 2};
+my $state_sql = q{SELECT threat_id, content_sha256, model_version,
+    techniques, mapped_at FROM threat_mapping_state ORDER BY 1};
+
+($rc, $out) = run_cmd(worker(), 'map', '--model', $model);
+is($rc, 0, 'map exits 0') or diag $out;
+my $n = @pulses + 2;
+like($out, qr/map: threats=$n added=\d+ changed=0 removed=0/,
+     "all $n threats mapped");
+is(q1('SELECT count(*) FROM threat_mapping_state'), $n,
+   'every threat has its mapping state');
+
+for my $tid (sort keys %given) {
+    for my $t (@{ $given{$tid} }) {
+        is(q1("SELECT score || ' ' || method FROM mapped_threat_data "
+              . "WHERE threat_id = $tid AND technique_id = '$t'"),
+           '1 explicit', "threat $tid: OTX attack_id $t, score 1, explicit");
+    }
+}
+
+my $ids = q1(q{SELECT string_agg(technique_id || ':' || method, ' '
+                                 ORDER BY technique_id)
+               FROM mapped_threat_data m JOIN threat_intelligence_data t
+                 ON t.id = m.threat_id
+              WHERE t.source_id = 'x-ids' AND m.method = 'explicit'});
+is($ids, 'T1021.001:explicit T1105:explicit', 'ids in the text, explicit');
+
+is(q1(q{SELECT count(*) FROM mapped_threat_data
+         WHERE method = 'model' AND (score < 0.5 OR score > 1
+               OR jsonb_array_length(evidence) = 0)}), 0,
+   'model rows score at least the threshold and carry evidence');
+ok(q1(q{SELECT count(*) FROM mapped_threat_data WHERE method = 'model'}) > 0,
+   'the model maps some threats');
+like(q1(q{SELECT string_agg(DISTINCT model_version, ',')
+          FROM mapped_threat_data WHERE method = 'model'}),
+     qr{^18\.1/[0-9a-f]{16}$}, 'rows name the model: release and training set');
+like(q1(q{SELECT string_agg(m.technique_id, ' ') FROM mapped_threat_data m
+          JOIN threat_intelligence_data t ON t.id = m.threat_id
+          WHERE t.source_id = 'x-long'}), qr/\bT1059\.001\b/,
+     'a long PowerShell text maps to T1059.001');
+
+my $dump = q1($dump_sql);
+my $state = q1($state_sql);
+
+($rc, $out) = run_cmd(worker(), 'map', '--model', $model);
+is($rc, 0, 'second run exits 0');
+like($out, qr/map: threats=0 added=0 changed=0 removed=0/,
+     'second run: nothing to map');
+($rc, $out) = run_cmd(worker(), 'map', '--model', $model, '--all');
+like($out, qr/map: threats=$n added=0 changed=0 removed=0/,
+     '--all maps every threat again and finds nothing to change');
+is(q1($dump_sql), $dump, 'mapped_threat_data unchanged, row for row');
+is(q1($state_sql), $state, 'mapping state unchanged');
+
+# a changed text is mapped again, alone
+q1(q{UPDATE threat_intelligence_data
+        SET description = 'Credentials dumped from LSASS memory with '
+                          || 'Mimikatz', content_sha256 = 'h3'
+      WHERE source_id = 'x-ids'});
+($rc, $out) = run_cmd(worker(), 'map', '--model', $model);
+like($out, qr/map: threats=1 /, 'only the changed threat is mapped');
+like($out, qr/removed=2/, 'its old explicit ids are gone');
+is(q1(q{SELECT count(*) FROM mapped_threat_data m
+          JOIN threat_intelligence_data t ON t.id = m.threat_id
+         WHERE t.source_id = 'x-ids' AND m.content_sha256 <> 'h3'}), 0,
+   'its rows name the new text');
+
+# failures: one line, a clear exit code
+local $ENV{ATTCK_MODEL};
+delete $ENV{ATTCK_MODEL};
+($rc, $out) = run_cmd(worker(), 'map');
+is($rc, 64, 'no model exits 64');
+($rc, $out) = run_cmd(worker(), 'map', '--model', "$www/none.model");
+is($rc, 66, 'a missing model exits 66');
+{
+    local $ENV{ATTCK_DATABASE_URL} = 'postgresql://attck@127.0.0.1:'
+                                     . free_port() . '/attck';
+    ($rc, $out) = run_cmd(worker(), 'map', '--model', $model);
+    is($rc, 75, 'no database exits 75');
+}
+
+done_testing;
