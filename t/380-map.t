@@ -143,6 +143,21 @@ is(q1(q{SELECT count(*) FROM mapped_threat_data m
          WHERE t.source_id = 'x-ids' AND m.content_sha256 <> 'h3'}), 0,
    'its rows name the new text');
 
+# the model named in the configuration file, as operators set it
+{
+    my $conf = "$www/worker.yaml";
+    open(my $cf, '>', $conf) or die;
+    print $cf "mapping:\n  model: $model\n  threshold: 0.9\n  top: 2\n";
+    close $cf;
+    ($rc, $out) = run_cmd(worker(), '--config', $conf, 'map');
+    is($rc, 0, 'map with the model from --config') or diag $out;
+    like($out, qr/threats=0 /, '... and nothing to do');
+    local $ENV{ATTCK_MAP_TOP} = '0';
+    ($rc, $out) = run_cmd(worker(), 'map', '--model', $model);
+    is($rc, 64, 'ATTCK_MAP_TOP=0 exits 64');
+    like($out, qr/ATTCK_MAP_TOP takes a number/, '... and names it');
+}
+
 # failures: one line, a clear exit code
 local $ENV{ATTCK_MODEL};
 delete $ENV{ATTCK_MODEL};

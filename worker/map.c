@@ -114,6 +114,8 @@ static const char  attck_map_write[] =
     "        (SELECT count(*) FROM st)";
 
 
+static size_t attck_map_top(const char *v, const char *name);
+static double attck_map_threshold(const char *v, const char *name);
 static int attck_map_id_ok(const char *id);
 static size_t attck_map_threat(attck_map_ctx_t *mc, const char *threat_id,
     const char *text, const char *given, json_t *rows,
@@ -121,6 +123,40 @@ static size_t attck_map_threat(attck_map_ctx_t *mc, const char *threat_id,
 static void attck_map_row(json_t *rows, const char *threat_id,
     const char *technique, double score, const char *method,
     json_t *evidence);
+
+
+static size_t
+attck_map_top(const char *v, const char *name)
+{
+    char           *end;
+    unsigned long   k;
+
+    k = strtoul(v, &end, 10);
+
+    if (*v == '\0' || *end != '\0' || k == 0 || k > 100) {
+        attck_fatal(ATTCK_EXIT_USAGE, "map: %s takes a number from 1 to 100",
+                    name);
+    }
+
+    return k;
+}
+
+
+static double
+attck_map_threshold(const char *v, const char *name)
+{
+    char    *end;
+    double   t;
+
+    t = strtod(v, &end);
+
+    if (*v == '\0' || *end != '\0' || !(t >= 0.0) || t > 1.0) {
+        attck_fatal(ATTCK_EXIT_USAGE, "map: %s takes a score from 0 to 1",
+                    name);
+    }
+
+    return t;
+}
 
 
 static int
@@ -246,7 +282,7 @@ int
 attck_map_main(int argc, char **argv)
 {
     int                  c, rc, all;
-    char                *model_path, *end, *jrows, *jthreats, err[512],
+    char                *model_path, *env, *jrows, *jthreats, err[512],
                          last[32], version[64];
     size_t               i, n, k;
     double               threshold;
@@ -267,9 +303,11 @@ attck_map_main(int argc, char **argv)
     };
 
     model_path = getenv("ATTCK_MODEL");
+    env = getenv("ATTCK_MAP_TOP");
+    k = env ? attck_map_top(env, "ATTCK_MAP_TOP") : 10;
+    env = getenv("ATTCK_MAP_THRESHOLD");
+    threshold = env ? attck_map_threshold(env, "ATTCK_MAP_THRESHOLD") : 0.5;
     all = 0;
-    k = 10;
-    threshold = 0.5;
     optind = 1;
     opterr = 0;
 
@@ -282,20 +320,10 @@ attck_map_main(int argc, char **argv)
             all = 1;
             break;
         case 'k':
-            k = strtoul(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || k == 0 || k > 100) {
-                attck_fatal(ATTCK_EXIT_USAGE, "map: --top takes a number "
-                            "from 1 to 100");
-            }
+            k = attck_map_top(optarg, "--top");
             break;
         case 't':
-            threshold = strtod(optarg, &end);
-            if (*optarg == '\0' || *end != '\0' || !(threshold >= 0.0)
-                || threshold > 1.0)
-            {
-                attck_fatal(ATTCK_EXIT_USAGE, "map: --threshold takes a "
-                            "score from 0 to 1");
-            }
+            threshold = attck_map_threshold(optarg, "--threshold");
             break;
         case 'h':
             printf("usage: attck-worker map [--model MODEL] [--all] "
