@@ -89,7 +89,7 @@ for my $i (0 .. $#sentences) {
 
 # ids written in the text, edge cases, and bad lines
 ($crc, $res) = classify([
-    { id => 7, text => 'see T1021.001 and t1105 for details' },
+    { id => 7, text => 'see T1021.001 and t1105 for details; part T1000' },
     { id => 8, text => '' },
     'not json at all',
     { id => 9, text => 12 },
@@ -104,6 +104,8 @@ is_deeply([ map { [ $_->{id}, $_->{score}, $_->{method} ] }
           'explicit ids first, score 1');
 ok(!(grep { $_->{id} eq 'T1105' && $_->{method} eq 'model' }
      @{ $res->[0]{techniques} }), 'an explicit id is not repeated');
+ok(!(grep { $_->{id} eq 'T1000' } @{ $res->[0]{techniques} }),
+   'an id no technique has (a part number) is not one');
 is_deeply($res->[1], { id => 8, techniques => [] },
           'empty text, empty list');
 ok($res->[2]{error} && !defined $res->[2]{id}, 'not JSON: error object');

@@ -111,7 +111,8 @@ ok(q1(q{SELECT count(*) FROM mapped_threat_data WHERE method = 'model'}) > 0,
    'the model maps some threats');
 like(q1(q{SELECT string_agg(DISTINCT model_version, ',')
           FROM mapped_threat_data WHERE method = 'model'}),
-     qr{^18\.1/[0-9a-f]{16}$}, 'rows name the model: release and training set');
+     qr{^18\.1/[0-9a-f]{8}/top10/min0\.50$},
+     'rows name the model: release, file checksum, settings');
 like(q1(q{SELECT string_agg(m.technique_id, ' ') FROM mapped_threat_data m
           JOIN threat_intelligence_data t ON t.id = m.threat_id
           WHERE t.source_id = 'x-long'}), qr/\bT1059\.001\b/,
@@ -151,7 +152,13 @@ is(q1(q{SELECT count(*) FROM mapped_threat_data m
     close $cf;
     ($rc, $out) = run_cmd(worker(), '--config', $conf, 'map');
     is($rc, 0, 'map with the model from --config') or diag $out;
-    like($out, qr/threats=0 /, '... and nothing to do');
+    like($out, qr/threats=$n /, 'other settings map every threat again');
+    is(q1(q{SELECT count(*) FROM mapped_threat_data
+             WHERE method = 'model' AND score < 0.9}), 0,
+       '... with the configured threshold');
+    ok(q1(q{SELECT max(c) FROM (SELECT count(*) AS c FROM mapped_threat_data
+             WHERE method = 'model' GROUP BY threat_id) x}) <= 2,
+       '... and top');
     local $ENV{ATTCK_MAP_TOP} = '0';
     ($rc, $out) = run_cmd(worker(), 'map', '--model', $model);
     is($rc, 64, 'ATTCK_MAP_TOP=0 exits 64');

@@ -72,6 +72,13 @@ attck_classify_line(const attck_map_model_t *m, const char *line,
     nids = attck_map_explicit_ids(s, len, ids, ATTCK_CLASSIFY_MAX_IDS);
 
     for (i = 0; i < nids && json_array_size(list) < k; i++) {
+
+        /* "T1000" may be a part number: techniques the model knows */
+
+        if (attck_map_model_class(m, ids[i]) < 0) {
+            continue;
+        }
+
         json_array_append_new(list,
             json_pack("{s:s, s:f, s:s, s:[s]}", "id", ids[i], "score", 1.0,
                       "method", "explicit", "evidence", ids[i]));

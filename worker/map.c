@@ -215,7 +215,7 @@ attck_map_threat(attck_map_ctx_t *mc, const char *threat_id,
         for (j = 0; j < nids && strcmp(ids[j], id) != 0; j++) { /* void */ }
 
         if (j == nids) {
-            memcpy(ids[nids++], id, ATTCK_MAP_ID_SIZE);
+            memcpy(ids[nids++], id, strlen(id) + 1);
         }
     }
 
@@ -236,7 +236,9 @@ attck_map_threat(attck_map_ctx_t *mc, const char *threat_id,
             /* void */
         }
 
-        if (j == nids) {
+        /* "T1000" in a text may be a part number: known techniques only */
+
+        if (j == nids && attck_map_model_class(mc->model, found[i]) >= 0) {
             memcpy(ids[nids++], found[i], ATTCK_MAP_ID_SIZE);
             attck_map_row(rows, threat_id, found[i], 1.0, "explicit",
                           json_pack("[s]", found[i]));
@@ -283,7 +285,7 @@ attck_map_main(int argc, char **argv)
 {
     int                  c, rc, all;
     char                *model_path, *env, *jrows, *jthreats, err[512],
-                         last[32], version[64];
+                         last[32], version[96];
     size_t               i, n, k;
     double               threshold;
     json_t              *rows, *threats;
@@ -349,10 +351,11 @@ attck_map_main(int argc, char **argv)
         attck_fatal(rc, "map: %s", err);
     }
 
-    /* the release and training set name the model in every row */
+    /* the release, the model file and how it was used name every row:
+     * a new model or other settings map every threat again */
 
-    snprintf(version, sizeof(version), "%s/%.16s", model.meta.release,
-             model.meta.trainset);
+    snprintf(version, sizeof(version), "%s/%08x/top%zu/min%.2f",
+             model.meta.release, model.crc, k, threshold);
 
     mc.model = &model;
     mc.version = version;

@@ -179,6 +179,7 @@ attck_map_model_load(attck_map_model_t *m, const char *path, char *err,
     free(terms);
 
     m->meta = h->meta;
+    m->crc = h->crc;
     m->starts = (uint32_t *) (buf + l.starts);
     m->postings = (attck_map_posting_t *) (buf + l.postings);
     m->classes = (attck_map_class_t *) (buf + l.classes);
@@ -200,8 +201,10 @@ static int
 attck_map_model_check(const attck_map_header_t *h, const char *base,
     const attck_map_layout_t *l, char *err, size_t errlen)
 {
-    size_t                      i;
+    char                        ids[1][ATTCK_MAP_ID_SIZE];
+    size_t                      i, len;
     uint32_t                    crc, saved;
+    const float                *idf;
     const char                 *str, *prev;
     const uint32_t             *off, *starts;
     const attck_map_class_t    *cls;
@@ -218,6 +221,16 @@ attck_map_model_check(const attck_map_header_t *h, const char *base,
         return -1;
     }
 
+    if (memchr(h->meta.release, '\0', sizeof(h->meta.release)) == NULL
+        || memchr(h->meta.created, '\0', sizeof(h->meta.created)) == NULL
+        || memchr(h->meta.trainset, '\0', sizeof(h->meta.trainset)) == NULL
+        || !isfinite(h->meta.platt_a) || !(h->meta.platt_a > 0)
+        || !isfinite(h->meta.platt_b))
+    {
+        snprintf(err, errlen, "model description is malformed");
+        return -1;
+    }
+
     str = base + l->strings;
 
     if (h->strings && str[h->strings - 1] != '\0') {
@@ -229,10 +242,13 @@ attck_map_model_check(const attck_map_header_t *h, const char *base,
     starts = (const uint32_t *) (base + l->starts);
     prev = NULL;
 
+    idf = (const float *) (base + l->idf);
+
     for (i = 0; i < h->nterms; i++) {
         if (off[i] >= h->strings
             || (prev && strcmp(prev, str + off[i]) >= 0)
-            || starts[i] > starts[i + 1])
+            || starts[i] > starts[i + 1]
+            || !isfinite(idf[i]) || !(idf[i] > 0))
         {
             snprintf(err, errlen, "model term %zu is out of order or "
                      "bounds", i);
@@ -258,8 +274,15 @@ attck_map_model_check(const attck_map_header_t *h, const char *base,
 
     cls = (const attck_map_class_t *) (base + l->classes);
 
+    /* technique ids, sorted and unique: they go into SQL rows */
+
     for (i = 0; i < h->nclasses; i++) {
-        if (memchr(cls[i].id, '\0', sizeof(cls[i].id)) == NULL
+        len = strnlen(cls[i].id, sizeof(cls[i].id));
+
+        if ((len != 5 && len != 9)
+            || attck_map_explicit_ids(cls[i].id, len, ids, 1) != 1
+            || strcmp(ids[0], cls[i].id) != 0
+            || (i > 0 && strcmp(cls[i - 1].id, cls[i].id) >= 0)
             || !isfinite(cls[i].bias))
         {
             snprintf(err, errlen, "model class %zu is malformed", i);
@@ -284,6 +307,35 @@ attck_map_model_free(attck_map_model_t *m)
 
     free(m->file);
     memset(m, 0, sizeof(attck_map_model_t));
+}
+
+
+int64_t
+attck_map_model_class(const attck_map_model_t *m, const char *id)
+{
+    int       c;
+    uint32_t  lo, hi, mid;
+
+    lo = 0;
+    hi = m->nclasses;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        c = strcmp(m->classes[mid].id, id);
+
+        if (c == 0) {
+            return mid;
+        }
+
+        if (c < 0) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    return -1;
 }
 
 

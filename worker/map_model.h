@@ -55,6 +55,7 @@ typedef struct {
     attck_map_posting_t  *postings;
     attck_map_class_t    *classes;
     uint32_t              nclasses;
+    uint32_t              crc;         /* of the file: names the model */
     void                 *file;        /* what the arrays point into, or
                                           NULL: they are allocated */
 } attck_map_model_t;
@@ -94,6 +95,9 @@ void attck_map_model_free(attck_map_model_t *m);
 size_t attck_map_model_classify(const attck_map_model_t *m,
     const char *text, size_t len, size_t k, double threshold,
     attck_map_hit_t *hits);
+
+/* the class of a technique id, or -1 */
+int64_t attck_map_model_class(const attck_map_model_t *m, const char *id);
 
 /* the calibrated score of a margin */
 double attck_map_model_calibrate(const attck_map_meta_t *meta,

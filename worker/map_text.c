@@ -76,7 +76,7 @@ attck_map_tokens(const char *text, size_t len, attck_map_token_pt cb,
         }
 
         if (p[i] >= 0x80) {
-            skip = attck_map_unicode_space(text + i, len - i);
+            skip = attck_map_unicode_sep(text + i, len - i);
             if (skip) {
                 i += skip;
                 continue;
@@ -93,7 +93,7 @@ attck_map_tokens(const char *text, size_t len, attck_map_token_pt cb,
                 break;
             }
 
-            if (p[j] >= 0x80 && attck_map_unicode_space(text + j, len - j)) {
+            if (p[j] >= 0x80 && attck_map_unicode_sep(text + j, len - j)) {
                 break;
             }
         }
@@ -132,6 +132,32 @@ attck_map_unicode_space(const char *text, size_t len)
     }
 
     return 0;
+}
+
+
+size_t
+attck_map_unicode_sep(const char *text, size_t len)
+{
+    const unsigned char  *p;
+
+    p = (const unsigned char *) text;
+
+    /* dashes U+2010..2015, quotation marks U+2018..201F, U+2026 */
+
+    if (len >= 3 && p[0] == 0xe2 && p[1] == 0x80
+        && ((p[2] >= 0x90 && p[2] <= 0x95) || (p[2] >= 0x98 && p[2] <= 0x9f)
+            || p[2] == 0xa6))
+    {
+        return 3;
+    }
+
+    /* guillemets */
+
+    if (len >= 2 && p[0] == 0xc2 && (p[1] == 0xab || p[1] == 0xbb)) {
+        return 2;
+    }
+
+    return attck_map_unicode_space(text, len);
 }
 
 
@@ -274,8 +300,11 @@ attck_map_explicit_ids(const char *text, size_t len,
 
     for (i = 0; i < len; i++) {
 
+        /* next to a non-ASCII byte (a curly quote) an id still counts */
+
         if ((p[i] | 0x20) != 't'
-            || (i > 0 && (attck_map_alnum(p[i - 1]) || p[i - 1] == '.')))
+            || (i > 0 && p[i - 1] < 0x80
+                && (attck_map_alnum(p[i - 1]) || p[i - 1] == '.')))
         {
             continue;
         }
@@ -328,13 +357,13 @@ attck_map_id_at(const unsigned char *p, size_t len, char *id)
     if (len >= 9 && (p[5] == '.' || p[5] == '/')
         && attck_map_digit(p[6]) && attck_map_digit(p[7])
         && attck_map_digit(p[8])
-        && (len == 9 || !attck_map_alnum(p[9])))
+        && (len == 9 || p[9] >= 0x80 || !attck_map_alnum(p[9])))
     {
         id[5] = '.';
         memcpy(id + 6, p + 6, 3);
         n = 9;
 
-    } else if (len > 5 && attck_map_alnum(p[5])) {
+    } else if (len > 5 && p[5] < 0x80 && attck_map_alnum(p[5])) {
         return 0;
     }
 

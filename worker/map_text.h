@@ -50,6 +50,12 @@ void attck_map_tokens(const char *text, size_t len, attck_map_token_pt cb,
 size_t attck_map_unicode_space(const char *p, size_t len);
 
 /*
+ * The same, and Unicode dashes, quotation marks, guillemets and the
+ * ellipsis: what separates tokens besides ASCII punctuation.
+ */
+size_t attck_map_unicode_sep(const char *p, size_t len);
+
+/*
  * Finds ATT&CK technique ids written in the text: "T1059", "t1059.001",
  * and the form of attack.mitre.org URLs ("techniques/T1059/001").  Ids
  * are upper-cased, given once each, in order of first appearance; at

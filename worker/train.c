@@ -551,6 +551,15 @@ attck_train_platt(attck_train_t *t, struct model *mdl,
         }
     }
 
+    /* a score must grow with the margin: without that, no calibration */
+
+    if (!isfinite(a) || !isfinite(b) || !(a > 0)) {
+        attck_log("warn", "train: calibration failed (a=%g b=%g), scores "
+                  "are plain logistic margins", a, b);
+        a = 1.0;
+        b = 0.0;
+    }
+
     t->meta.platt_a = (float) a;
     t->meta.platt_b = (float) b;
 
@@ -593,6 +602,13 @@ attck_train_learn(attck_train_t *t, const uint8_t *use, int calibrate,
 
     mdl = attck_train_fit(t, x, nfeat, use, 0);
     attck_train_free_vectors(t, x);
+
+    /* with two classes liblinear keeps one weight vector, not two */
+
+    if (mdl->nr_class < 3) {
+        attck_fatal(ATTCK_EXIT_DATAERR, "train: examples of %d techniques; "
+                    "a model needs at least 3", mdl->nr_class);
+    }
 
     /* the weights that matter, grouped by term: liblinear keeps them by
      * feature, class after class */

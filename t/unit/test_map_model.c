@@ -236,6 +236,63 @@ test_damage_refused(void **state)
 }
 
 
+/* written by the writer, refused by the loader: what the CRC cannot
+ * catch because the file is whole */
+static void
+test_bad_content_refused(void **state)
+{
+    char                 err[256], bad[80];
+    uint32_t             starts[1] = { 0 };
+    attck_map_meta_t     meta;
+    attck_map_vocab_t    v;
+    attck_map_model_t    m;
+    attck_map_class_t    classes[3];
+
+    snprintf(bad, sizeof(bad), "%s.content", path);
+    attck_map_vocab_init(&v);
+    attck_map_vocab_freeze(&v, 1);
+
+    memset(&meta, 0, sizeof(meta));
+    meta.platt_a = 1.0f;
+    memset(classes, 0, sizeof(classes));
+    strcpy(classes[0].id, "T1001");
+    strcpy(classes[1].id, "T1002");
+    strcpy(classes[2].id, "T1003");
+
+    assert_int_equal(attck_map_model_write(bad, &meta, &v, starts, NULL,
+                                           classes, 3, err, sizeof(err)), 0);
+    assert_int_equal(attck_map_model_load(&m, bad, err, sizeof(err)), 0);
+    attck_map_model_free(&m);
+
+    /* not a technique id, which would end up in SQL rows */
+    strcpy(classes[1].id, "X'; --");
+    assert_int_equal(attck_map_model_write(bad, &meta, &v, starts, NULL,
+                                           classes, 3, err, sizeof(err)), 0);
+    assert_int_equal(attck_map_model_load(&m, bad, err, sizeof(err)),
+                     ATTCK_EXIT_DATAERR);
+    assert_non_null(strstr(err, "class"));
+
+    /* out of order */
+    strcpy(classes[1].id, "T1000");
+    assert_int_equal(attck_map_model_write(bad, &meta, &v, starts, NULL,
+                                           classes, 3, err, sizeof(err)), 0);
+    assert_int_equal(attck_map_model_load(&m, bad, err, sizeof(err)),
+                     ATTCK_EXIT_DATAERR);
+
+    /* a calibration that does not grow with the margin */
+    strcpy(classes[1].id, "T1002");
+    meta.platt_a = -1.0f;
+    assert_int_equal(attck_map_model_write(bad, &meta, &v, starts, NULL,
+                                           classes, 3, err, sizeof(err)), 0);
+    assert_int_equal(attck_map_model_load(&m, bad, err, sizeof(err)),
+                     ATTCK_EXIT_DATAERR);
+    assert_non_null(strstr(err, "description"));
+
+    attck_map_vocab_free(&v);
+    unlink(bad);
+}
+
+
 int
 main(void)
 {
@@ -243,6 +300,7 @@ main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_calibration_bounds),
         cmocka_unit_test(test_damage_refused),
+        cmocka_unit_test(test_bad_content_refused),
     };
 
     return cmocka_run_group_tests_name("map_model", tests, setup, teardown);

@@ -162,6 +162,11 @@ test_tokens_limits(void **state)
     assert_int_equal(attck_map_unicode_space("\xe2\x80\x2f", 3), 0);
     assert_int_equal(attck_map_unicode_space("\xe2\x81\x9f", 3), 3);
 
+    /* curly quotes and dashes do not stick to words */
+    check_tokens("\xe2\x80\x9cpowershell\xe2\x80\x9d APT29\xe2\x80\x99s "
+                 "x\xe2\x80\x94" "cmd \xc2\xabwmi\xc2\xbb", "powershell",
+                 "apt29", "cmd", "wmi");
+
     memset(&t, 0, sizeof(tokens_t));
     attck_map_tokens(NULL, 0, collect, &t);
     assert_int_equal(t.n, 0);
@@ -211,6 +216,10 @@ test_ids_found(void **state)
     check_ids("attack_ids: [\"T1071.001\",\"T1105\"]", "T1071.001",
               "T1105");
     check_ids("T1059", "T1059");
+    /* curly quotes, no-break spaces and apostrophes around an id */
+    check_ids("\xe2\x80\x9cT1059.001\xe2\x80\x9d, "
+              "\xc2\xa0T1105\xe2\x80\x99s",
+              "T1059.001", "T1105");
 }
 
 
