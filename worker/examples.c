@@ -178,15 +178,27 @@ size_t
 attck_examples_load(const char *cmd, int argc, char **argv, attck_model_t *m,
     attck_bundle_t **bundles)
 {
-    char              err[256];
-    size_t            i, n;
-    attck_bundle_t  **list;
+    size_t  n;
 
     n = attck_compile_load(cmd, argc, argv, bundles);
-    list = attck_xcalloc(n, sizeof(attck_bundle_t *));
+    attck_examples_build(cmd, m, *bundles, n);
+
+    return n;
+}
+
+
+void
+attck_examples_build(const char *cmd, attck_model_t *m,
+    attck_bundle_t *bundles, size_t n)
+{
+    char              err[256];
+    size_t            i;
+    attck_bundle_t  **list;
+
+    list = attck_xcalloc(n ? n : 1, sizeof(attck_bundle_t *));
 
     for (i = 0; i < n; i++) {
-        list[i] = &(*bundles)[i];
+        list[i] = &bundles[i];
     }
 
     if (attck_model_build(m, cmd, list, n, err, sizeof(err)) != 0) {
@@ -194,8 +206,6 @@ attck_examples_load(const char *cmd, int argc, char **argv, attck_model_t *m,
     }
 
     free(list);
-
-    return n;
 }
 
 

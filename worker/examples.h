@@ -23,6 +23,9 @@ int attck_examples_main(int argc, char **argv);
  */
 size_t attck_examples_load(const char *cmd, int argc, char **argv,
     attck_model_t *m, attck_bundle_t **bundles);
+/* one model of bundles already loaded */
+void attck_examples_build(const char *cmd, attck_model_t *m,
+    attck_bundle_t *bundles, size_t n);
 void attck_examples_unload(attck_model_t *m, attck_bundle_t *bundles,
     size_t n);
 

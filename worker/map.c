@@ -8,7 +8,8 @@
  * in batches, each batch written in one transaction: a run cut short
  * keeps what it committed and the next run goes on from there.  Rows
  * that come out the same are not written again, so a second run with the
- * same model changes nothing.
+ * same model changes nothing.  Rows an analyst confirmed are never
+ * changed or removed.
  */
 
 #include <getopt.h>
@@ -49,8 +50,7 @@ typedef struct {
 
 /* a batch of threats to map, after the last one done */
 static const char  attck_map_select[] =
-    "SELECT t.id, t.title || E'.\\n' || coalesce(t.description, '')"
-    "       || E'\\n' || array_to_string(t.tags, ', '),"
+    "SELECT t.id, attck_threat_text(t),"
     "       array_to_json(t.attack_ids)::text, t.content_sha256"
     "  FROM threat_intelligence_data t"
     "  LEFT JOIN threat_mapping_state s ON s.threat_id = t.id"
@@ -74,7 +74,8 @@ static const char  attck_map_write[] =
     "         content_sha256 text, techniques integer)"
     "), del AS ("
     "  DELETE FROM mapped_threat_data m USING t"
-    "   WHERE m.threat_id = t.threat_id AND NOT EXISTS (SELECT 1 FROM r"
+    "   WHERE m.threat_id = t.threat_id AND NOT m.confirmed"
+    "     AND NOT EXISTS (SELECT 1 FROM r"
     "         WHERE r.threat_id = m.threat_id"
     "           AND r.technique_id = m.technique_id)"
     "  RETURNING 1"
@@ -89,7 +90,8 @@ static const char  attck_map_write[] =
     "         model_version = EXCLUDED.model_version,"
     "         evidence = EXCLUDED.evidence,"
     "         content_sha256 = EXCLUDED.content_sha256, mapped_at = now()"
-    "   WHERE (m.score, m.method, m.model_version, m.evidence,"
+    "   WHERE NOT m.confirmed"
+    "     AND (m.score, m.method, m.model_version, m.evidence,"
     "          m.content_sha256)"
     "         IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.method,"
     "          EXCLUDED.model_version, EXCLUDED.evidence,"

@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <linear.h>
 
+#include "db.h"
 #include "examples.h"
 #include "train.h"
 
@@ -40,6 +41,10 @@ static void attck_train_add(attck_train_t *t, const char *text,
 static void attck_train_stix(const char *text, const char *technique,
     const char *source, const char *kind, void *ctx);
 static void attck_train_labeled(attck_train_t *t, const char *path);
+static size_t attck_train_db_bundles(PGconn *db, const char *cmd,
+    attck_bundle_t **bundles);
+static void attck_train_confirmed(attck_train_t *t, PGconn *db,
+    const char *cmd);
 static int attck_train_id_ok(const char *id);
 static void attck_train_classes(attck_train_t *t);
 static int attck_train_class_cmp(const void *a, const void *b);
@@ -243,12 +248,100 @@ attck_train_classes(attck_train_t *t)
 }
 
 
+/* the newest stored release of every domain, as bundles */
+
+static size_t
+attck_train_db_bundles(PGconn *db, const char *cmd, attck_bundle_t **bundles)
+{
+    int        rc;
+    char       err[512];
+    size_t     i, n;
+    PGresult  *res;
+
+    res = attck_db_run(db,
+        "SELECT attck_release_bundle(id) FROM ("
+        "  SELECT DISTINCT ON (domain) id, domain FROM attack_releases"
+        "   ORDER BY domain, CASE WHEN version ~ '^[0-9]+(\\.[0-9]+)*$'"
+        "            THEN string_to_array(version, '.')::int[] END"
+        "            DESC NULLS LAST, loaded_at DESC) r"
+        " ORDER BY domain", 0, NULL, err, sizeof(err));
+
+    if (res == NULL) {
+        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
+                                      : ATTCK_EXIT_DATAERR,
+                    "%s: %s", cmd, err);
+    }
+
+    n = (size_t) PQntuples(res);
+
+    if (n == 0) {
+        attck_fatal(ATTCK_EXIT_NOINPUT, "%s: no ATT&CK release in the "
+                    "database (attck-worker ingest attack, or --stix)", cmd);
+    }
+
+    *bundles = attck_xcalloc(n, sizeof(attck_bundle_t));
+
+    for (i = 0; i < n; i++) {
+        rc = attck_bundle_load(&(*bundles)[i], "postgresql",
+                               PQgetvalue(res, (int) i, 0),
+                               (size_t) PQgetlength(res, (int) i, 0), err,
+                               sizeof(err));
+        if (rc != 0) {
+            attck_fatal(rc, "%s: %s", cmd, err);
+        }
+
+        attck_log("info", "%s: read %s %s from the database", cmd,
+                  (*bundles)[i].domain, (*bundles)[i].version);
+    }
+
+    PQclear(res);
+
+    return n;
+}
+
+
+/* mappings an analyst confirmed: the closest thing to labeled reports */
+
+static void
+attck_train_confirmed(attck_train_t *t, PGconn *db, const char *cmd)
+{
+    int        i, n;
+    char       err[512];
+    PGresult  *res;
+
+    res = attck_db_run(db,
+        "SELECT attck_threat_text(t), m.technique_id"
+        "  FROM mapped_threat_data m"
+        "  JOIN threat_intelligence_data t ON t.id = m.threat_id"
+        " WHERE m.confirmed ORDER BY m.threat_id, m.technique_id",
+        0, NULL, err, sizeof(err));
+
+    if (res == NULL) {
+        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
+                                      : ATTCK_EXIT_DATAERR,
+                    "%s: %s", cmd, err);
+    }
+
+    n = PQntuples(res);
+
+    for (i = 0; i < n; i++) {
+        attck_train_add(t, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                        ATTCK_TRAIN_NO_FOLD, 0);
+    }
+
+    PQclear(res);
+
+    attck_log("info", "%s: %d analyst-confirmed mappings", cmd, n);
+}
+
+
 void
 attck_train_collect(attck_train_t *t, const char *cmd, int argc,
     char **argv, const char **labeled, size_t nlabeled)
 {
     char             hash[EVP_MAX_MD_SIZE];
     size_t           i, j, nsrc, ndef, nproc;
+    PGconn          *db;
     unsigned         hlen;
     attck_model_t    model;
     attck_bundle_t  *bundles;
@@ -261,9 +354,23 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
         attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
     }
 
-    /* ATT&CK's own text first, then what the user adds */
+    /* ATT&CK's own text first (from the bundles given, or else the
+     * database), then what people add */
 
-    nsrc = attck_examples_load(cmd, argc, argv, &model, &bundles);
+    db = NULL;
+
+    if (getenv("ATTCK_DATABASE_URL") && *getenv("ATTCK_DATABASE_URL")) {
+        db = attck_db_connect();
+    }
+
+    if (optind == argc && getenv("ATTCK_SOURCES") == NULL && db) {
+        nsrc = attck_train_db_bundles(db, cmd, &bundles);
+        attck_examples_build(cmd, &model, bundles, nsrc);
+
+    } else {
+        nsrc = attck_examples_load(cmd, argc, argv, &model, &bundles);
+    }
+
     ndef = attck_examples_collect(&model, attck_train_stix, t, &nproc);
 
     for (i = 0; i < nsrc; i++) {
@@ -286,6 +393,11 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
 
     for (i = 0; i < nlabeled; i++) {
         attck_train_labeled(t, labeled[i]);
+    }
+
+    if (db) {
+        attck_train_confirmed(t, db, cmd);
+        PQfinish(db);
     }
 
     EVP_DigestFinal_ex(t->sha, (unsigned char *) hash, &hlen);
@@ -817,9 +929,12 @@ attck_train_main(int argc, char **argv)
         attck_fatal(ATTCK_EXIT_USAGE, "train: -o MODEL is required");
     }
 
-    if (!stix && optind == argc && getenv("ATTCK_SOURCES") == NULL) {
+    if (!stix && optind == argc && getenv("ATTCK_SOURCES") == NULL
+        && getenv("ATTCK_DATABASE_URL") == NULL)
+    {
         attck_fatal(ATTCK_EXIT_USAGE, "train: give the ATT&CK bundles to "
-                    "learn from (--stix SOURCE... or ATTCK_SOURCES)");
+                    "learn from (--stix SOURCE..., ATTCK_SOURCES, or a "
+                    "database: ATTCK_DATABASE_URL)");
     }
 
     attck_train_collect(&t, "train", argc, argv, labeled, nlabeled);
