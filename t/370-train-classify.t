@@ -20,6 +20,9 @@ my $json = JSON::XS->new->utf8->canonical;
 open(my $lf, '>', "$dir/labeled.jsonl") or die;
 print $lf $json->encode({ text => 'operators pivoted through the jump host '
                                   . 'over ssh tunnels', techniques => ['T1572'] }), "\n";
+print $lf $json->encode({ text => 'they tunnelled rdp over ssh to the '
+                                  . 'jump host', techniques => ['T1572',
+                                                                'T1021.001'] }), "\n";
 print $lf "not json\n";
 print $lf $json->encode({ text => 'x', techniques => ['bogus'] }), "\n";
 close $lf;
@@ -29,9 +32,9 @@ my ($rc, $log) = run_cmd(worker(), 'train', '-o', "$dir/a.model", '--stix',
 is($rc, 0, 'train exits 0') or diag $log;
 like($log, qr/691 technique texts, 16017 procedure examples/,
      'trained on every technique text and procedure example');
-like($log, qr/labeled\.jsonl: 1 labeled examples, 2 refused/,
-     'labeled file: one used, two refused');
-like($log, qr/wrote .*a\.model: 16709 examples, 691 techniques/,
+like($log, qr/labeled\.jsonl: 3 labeled examples, 2 refused/,
+     'labeled file: three labels used (one line has two), two refused');
+like($log, qr/wrote .*a\.model: 16711 examples, 691 techniques/,
      'model covers every technique');
 ok(-s "$dir/a.model" < 50 * 1024 * 1024, 'model under 50 MB');
 

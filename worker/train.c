@@ -32,11 +32,20 @@
 #define ATTCK_TRAIN_PRUNE      0.01
 #define ATTCK_TRAIN_CALIB_TOP  10
 
+/* a weight on its way to the postings of its term */
+typedef struct {
+    uint32_t             term;
+    attck_map_posting_t  p;
+} attck_train_triple_t;
+
+
 /* the bias of a class no example was used for: never ranked first */
 #define ATTCK_TRAIN_ABSENT     -1e30f
 
 
 static void attck_train_add(attck_train_t *t, const char *text,
+    const char *technique, uint8_t fold, int definition);
+static void attck_train_add_label(attck_train_t *t, const char *text,
     const char *technique, uint8_t fold, int definition);
 static void attck_train_stix(const char *text, const char *technique,
     const char *source, const char *kind, void *ctx);
@@ -52,11 +61,14 @@ static struct feature_node **attck_train_vectors(attck_train_t *t,
     const uint8_t *use, attck_map_vocab_t *vocab, uint32_t min_df);
 static void attck_train_free_vectors(attck_train_t *t,
     struct feature_node **x);
-static struct model *attck_train_fit(attck_train_t *t,
-    struct feature_node **x, uint32_t nfeat, const uint8_t *use,
-    int hold_fold0);
-static void attck_train_platt(attck_train_t *t, struct model *mdl,
-    struct feature_node **x, const uint8_t *use);
+static void attck_train_ovr(attck_train_t *t, struct feature_node **x,
+    uint32_t nfeat, const uint8_t *use, int hold_fold0,
+    attck_map_model_t *m);
+static void attck_train_margins(const attck_map_model_t *m,
+    const struct feature_node *x, uint32_t nfeat, double *margin);
+static void attck_train_platt(attck_train_t *t,
+    const attck_map_model_t *held, struct feature_node **x, uint32_t nfeat,
+    const uint8_t *use);
 static void attck_train_quiet(const char *s);
 
 
@@ -64,9 +76,21 @@ static void
 attck_train_add(attck_train_t *t, const char *text, const char *technique,
     uint8_t fold, int definition)
 {
+    t->ngroups++;
+    attck_train_add_label(t, text, technique, fold, definition);
+}
+
+
+/* one more label of the text added last */
+
+static void
+attck_train_add_label(attck_train_t *t, const char *text,
+    const char *technique, uint8_t fold, int definition)
+{
     attck_train_example_t  *e;
 
     e = attck_vec_push(&t->examples);
+    e->group = t->ngroups - 1;
     e->text = attck_xstrdup(text);
     e->technique = attck_xstrdup(technique);
     e->cls = 0;
@@ -135,6 +159,7 @@ attck_train_id_ok(const char *id)
 static void
 attck_train_labeled(attck_train_t *t, const char *path)
 {
+    int            first;
     FILE          *f;
     char          *line;
     size_t         cap, lineno, i, bad, used;
@@ -172,6 +197,8 @@ attck_train_labeled(attck_train_t *t, const char *path)
             continue;
         }
 
+        first = 1;
+
         json_array_foreach(ids, i, id) {
             if (!json_is_string(id)
                 || !attck_train_id_ok(json_string_value(id)))
@@ -180,8 +207,18 @@ attck_train_labeled(attck_train_t *t, const char *path)
                 continue;
             }
 
-            attck_train_add(t, text, json_string_value(id),
-                            ATTCK_TRAIN_NO_FOLD, 0);
+            /* the labels of one text: none is a negative for another */
+
+            if (first) {
+                attck_train_add(t, text, json_string_value(id),
+                                ATTCK_TRAIN_NO_FOLD, 0);
+                first = 0;
+
+            } else {
+                attck_train_add_label(t, text, json_string_value(id),
+                                      ATTCK_TRAIN_NO_FOLD, 0);
+            }
+
             used++;
         }
 
@@ -310,7 +347,7 @@ attck_train_confirmed(attck_train_t *t, PGconn *db, const char *cmd)
     PGresult  *res;
 
     res = attck_db_run(db,
-        "SELECT attck_threat_text(t), m.technique_id"
+        "SELECT attck_threat_text(t), m.technique_id, m.threat_id"
         "  FROM mapped_threat_data m"
         "  JOIN threat_intelligence_data t ON t.id = m.threat_id"
         " WHERE m.confirmed ORDER BY m.threat_id, m.technique_id",
@@ -325,6 +362,15 @@ attck_train_confirmed(attck_train_t *t, PGconn *db, const char *cmd)
     n = PQntuples(res);
 
     for (i = 0; i < n; i++) {
+        if (i > 0 && strcmp(PQgetvalue(res, i, 2),
+                            PQgetvalue(res, i - 1, 2)) == 0)
+        {
+            attck_train_add_label(t, PQgetvalue(res, i, 0),
+                                  PQgetvalue(res, i, 1),
+                                  ATTCK_TRAIN_NO_FOLD, 0);
+            continue;
+        }
+
         attck_train_add(t, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
                         ATTCK_TRAIN_NO_FOLD, 0);
     }
@@ -491,16 +537,32 @@ attck_train_quiet(const char *s)
 }
 
 
-static struct model *
-attck_train_fit(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
-    const uint8_t *use, int hold_fold0)
+/*
+ * One binary problem per technique: its examples against all the others,
+ * except other labels of its own texts.  Weights that matter are kept,
+ * by term, in m (starts, postings, class biases).
+ */
+
+static void
+attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
+    const uint8_t *use, int hold_fold0, attck_map_model_t *m)
 {
-    size_t                  i;
+    size_t                  i, k, n;
+    double                  w, sign;
+    uint8_t                *pos;
+    uint32_t                c, *fill;
     const char             *msg;
+    attck_vec_t             all;
     struct model           *mdl;
     struct problem          prob;
     struct parameter        param;
+    attck_train_triple_t   *tr;
     attck_train_example_t  *e;
+
+    memset(&param, 0, sizeof(struct parameter));
+    param.solver_type = L2R_L2LOSS_SVC_DUAL;
+    param.C = ATTCK_TRAIN_C;
+    param.eps = ATTCK_TRAIN_EPS;
 
     memset(&prob, 0, sizeof(struct problem));
     prob.n = (int) nfeat + 1;
@@ -508,39 +570,135 @@ attck_train_fit(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
     prob.x = attck_xcalloc(t->examples.n, sizeof(struct feature_node *));
     prob.y = attck_xcalloc(t->examples.n, sizeof(double));
 
-    for (i = 0; i < t->examples.n; i++) {
-        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+    pos = attck_xcalloc(t->ngroups ? t->ngroups : 1, 1);
+    attck_vec_init(&all, sizeof(attck_train_triple_t));
 
-        if (!use[i] || (hold_fold0 && e->fold == 0)) {
+    m->classes = attck_xcalloc(t->nclasses, sizeof(attck_map_class_t));
+    memcpy(m->classes, t->classes, t->nclasses * sizeof(attck_map_class_t));
+    m->nclasses = t->nclasses;
+
+    set_print_string_function(attck_train_quiet);
+
+    for (c = 0; c < t->nclasses; c++) {
+        m->classes[c].bias = ATTCK_TRAIN_ABSENT;
+
+        memset(pos, 0, t->ngroups ? t->ngroups : 1);
+        n = 0;
+
+        for (i = 0; i < t->examples.n; i++) {
+            e = attck_vec_at(&t->examples, attck_train_example_t, i);
+            if (use[i] && !(hold_fold0 && e->fold == 0) && e->cls == c) {
+                pos[e->group] = 1;
+                n++;
+            }
+        }
+
+        if (n == 0) {
             continue;
         }
 
-        prob.x[prob.l] = x[i];
-        prob.y[prob.l] = e->cls;
-        prob.l++;
+        prob.l = 0;
+
+        for (i = 0; i < t->examples.n; i++) {
+            e = attck_vec_at(&t->examples, attck_train_example_t, i);
+
+            if (!use[i] || (hold_fold0 && e->fold == 0)
+                || (pos[e->group] && e->cls != c))
+            {
+                continue;
+            }
+
+            prob.x[prob.l] = x[i];
+            prob.y[prob.l] = e->cls == c ? 1 : -1;
+            prob.l++;
+        }
+
+        msg = check_parameter(&prob, &param);
+        if (msg) {
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "train: liblinear: %s", msg);
+        }
+
+        /* liblinear visits examples in rand() order: the same seed, the
+         * same model */
+        srand(1);
+        mdl = train(&prob, &param);
+
+        /* one weight vector for two labels, for the first label seen */
+
+        sign = (mdl->nr_class == 2 && mdl->label[0] == 1) ? 1.0 : -1.0;
+
+        if (mdl->nr_class == 1) {
+            sign = mdl->label[0] == 1 ? 1.0 : -1.0;
+        }
+
+        for (k = 0; k < nfeat; k++) {
+            w = sign * mdl->w[k];
+
+            if (fabs(w) >= ATTCK_TRAIN_PRUNE) {
+                tr = attck_vec_push(&all);
+                tr->term = (uint32_t) k;
+                tr->p.cls = c;
+                tr->p.w = (float) w;
+            }
+        }
+
+        m->classes[c].bias = (float) (sign * mdl->w[nfeat]);
+        free_and_destroy_model(&mdl);
     }
 
-    memset(&param, 0, sizeof(struct parameter));
-    param.solver_type = L2R_L2LOSS_SVC_DUAL;
-    param.C = ATTCK_TRAIN_C;
-    param.eps = ATTCK_TRAIN_EPS;
+    /* by term, classes in order within a term: a counting sort */
 
-    msg = check_parameter(&prob, &param);
-    if (msg) {
-        attck_fatal(ATTCK_EXIT_SOFTWARE, "train: liblinear: %s", msg);
+    m->starts = attck_xcalloc(nfeat + 1, sizeof(uint32_t));
+    m->postings = attck_xcalloc(all.n ? all.n : 1,
+                                sizeof(attck_map_posting_t));
+
+    for (i = 0; i < all.n; i++) {
+        m->starts[attck_vec_at(&all, attck_train_triple_t, i)->term + 1]++;
     }
 
-    /* liblinear visits examples in rand() order: the same seed, the
-     * same model */
-    srand(1);
-    set_print_string_function(attck_train_quiet);
+    for (k = 0; k < nfeat; k++) {
+        m->starts[k + 1] += m->starts[k];
+    }
 
-    mdl = train(&prob, &param);
+    fill = attck_xcalloc(nfeat + 1, sizeof(uint32_t));
+    memcpy(fill, m->starts, (nfeat + 1) * sizeof(uint32_t));
 
+    for (i = 0; i < all.n; i++) {
+        tr = attck_vec_at(&all, attck_train_triple_t, i);
+        m->postings[fill[tr->term]++] = tr->p;
+    }
+
+    free(fill);
+    attck_vec_free(&all);
+    free(pos);
     free(prob.x);
     free(prob.y);
+}
 
-    return mdl;
+
+/* every class's margin for one example: bias + sum of w * x */
+
+static void
+attck_train_margins(const attck_map_model_t *m, const struct feature_node *x,
+    uint32_t nfeat, double *margin)
+{
+    uint32_t  c, j, f;
+
+    for (c = 0; c < m->nclasses; c++) {
+        margin[c] = m->classes[c].bias;
+    }
+
+    for ( /* void */ ; x->index != -1; x++) {
+        f = (uint32_t) x->index - 1;
+
+        if (f >= nfeat) {
+            continue;               /* the bias feature */
+        }
+
+        for (j = m->starts[f]; j < m->starts[f + 1]; j++) {
+            margin[m->postings[j].cls] += m->postings[j].w * x->value;
+        }
+    }
 }
 
 
@@ -551,13 +709,13 @@ attck_train_fit(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
  */
 
 static void
-attck_train_platt(attck_train_t *t, struct model *mdl,
-    struct feature_node **x, const uint8_t *use)
+attck_train_platt(attck_train_t *t, const attck_map_model_t *held,
+    struct feature_node **x, uint32_t nfeat, const uint8_t *use)
 {
     int                     it;
     size_t                  i, c, k, n, npairs;
     double                 *dec, *best, a, b, p, w, d1a, d1b, h11, h12,
-                            h22, det, pos, neg, tp, tn, truth, *m, *y;
+                            h22, det, pos, neg, tp, tn, *m, *y;
     attck_train_example_t  *e;
 
     dec = attck_xcalloc(t->nclasses, sizeof(double));
@@ -570,27 +728,22 @@ attck_train_platt(attck_train_t *t, struct model *mdl,
 
     for (i = 0; i < t->examples.n; i++) {
         e = attck_vec_at(&t->examples, attck_train_example_t, i);
-        if (!use[i] || e->fold != 0) {
+        if (!use[i] || e->fold != 0
+            || held->classes[e->cls].bias == ATTCK_TRAIN_ABSENT)
+        {
             continue;
         }
 
-        predict_values(mdl, x[i], dec);
-
-        /* liblinear numbers classes in its own order; label[] maps */
+        attck_train_margins(held, x[i], nfeat, dec);
 
         for (k = 0; k < ATTCK_TRAIN_CALIB_TOP; k++) {
             best[k] = -HUGE_VAL;
         }
 
-        truth = -HUGE_VAL;
-
-        for (c = 0; c < (size_t) mdl->nr_class; c++) {
-            if ((uint32_t) mdl->label[c] == e->cls) {
-                truth = dec[c];
-                continue;
-            }
-
-            if (dec[c] <= best[ATTCK_TRAIN_CALIB_TOP - 1]) {
+        for (c = 0; c < t->nclasses; c++) {
+            if (c == e->cls || dec[c] <= best[ATTCK_TRAIN_CALIB_TOP - 1]
+                || held->classes[c].bias == ATTCK_TRAIN_ABSENT)
+            {
                 continue;
             }
 
@@ -603,17 +756,13 @@ attck_train_platt(attck_train_t *t, struct model *mdl,
             best[k] = dec[c];
         }
 
-        if (truth == -HUGE_VAL) {
-            continue;
-        }
-
         m = realloc(m, (npairs + ATTCK_TRAIN_CALIB_TOP + 1) * sizeof(double));
         y = realloc(y, (npairs + ATTCK_TRAIN_CALIB_TOP + 1) * sizeof(double));
         if (m == NULL || y == NULL) {
             attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
         }
 
-        m[npairs] = truth;
+        m[npairs] = dec[e->cls];
         y[npairs++] = 1;
         pos++;
 
@@ -689,14 +838,9 @@ void
 attck_train_learn(attck_train_t *t, const uint8_t *use, int calibrate,
     attck_map_model_t *m)
 {
-    int                    c;
-    size_t                 i;
-    double                 w;
     uint32_t               nfeat;
-    attck_vec_t            post;
-    struct model          *mdl;
+    attck_map_model_t      held;
     struct feature_node  **x;
-    attck_map_posting_t   *p;
 
     memset(m, 0, sizeof(attck_map_model_t));
 
@@ -707,60 +851,16 @@ attck_train_learn(attck_train_t *t, const uint8_t *use, int calibrate,
     t->meta.platt_b = 0.0f;
 
     if (calibrate) {
-        mdl = attck_train_fit(t, x, nfeat, use, 1);
-        attck_train_platt(t, mdl, x, use);
-        free_and_destroy_model(&mdl);
+        memset(&held, 0, sizeof(attck_map_model_t));
+        attck_train_ovr(t, x, nfeat, use, 1, &held);
+        attck_train_platt(t, &held, x, nfeat, use);
+        attck_map_model_free(&held);
     }
 
-    mdl = attck_train_fit(t, x, nfeat, use, 0);
+    attck_train_ovr(t, x, nfeat, use, 0, m);
     attck_train_free_vectors(t, x);
 
-    /* with two classes liblinear keeps one weight vector, not two */
-
-    if (mdl->nr_class < 3) {
-        attck_fatal(ATTCK_EXIT_DATAERR, "train: examples of %d techniques; "
-                    "a model needs at least 3", mdl->nr_class);
-    }
-
-    /* the weights that matter, grouped by term: liblinear keeps them by
-     * feature, class after class */
-
-    m->starts = attck_xcalloc(nfeat + 1, sizeof(uint32_t));
-    attck_vec_init(&post, sizeof(attck_map_posting_t));
-
-    for (i = 0; i < nfeat; i++) {
-        m->starts[i] = (uint32_t) post.n;
-
-        for (c = 0; c < mdl->nr_class; c++) {
-            w = mdl->w[i * (size_t) mdl->nr_class + (size_t) c];
-
-            if (fabs(w) >= ATTCK_TRAIN_PRUNE) {
-                p = attck_vec_push(&post);
-                p->cls = (uint32_t) mdl->label[c];
-                p->w = (float) w;
-            }
-        }
-    }
-
-    m->starts[nfeat] = (uint32_t) post.n;
-    m->postings = post.data;
-
-    m->classes = attck_xcalloc(t->nclasses, sizeof(attck_map_class_t));
-    memcpy(m->classes, t->classes, t->nclasses * sizeof(attck_map_class_t));
-    m->nclasses = t->nclasses;
-
-    for (i = 0; i < t->nclasses; i++) {
-        m->classes[i].bias = ATTCK_TRAIN_ABSENT;
-    }
-
-    for (c = 0; c < mdl->nr_class; c++) {
-        m->classes[mdl->label[c]].bias =
-            (float) mdl->w[(size_t) nfeat * mdl->nr_class + (size_t) c];
-    }
-
     m->meta = t->meta;
-
-    free_and_destroy_model(&mdl);
 }
 
 

@@ -24,6 +24,7 @@ typedef struct {
     char        *text;
     char        *technique;
     uint32_t     cls;
+    uint32_t     group;        /* copies of one multi-label text share it */
     uint8_t      fold;         /* of its actor, or ATTCK_TRAIN_NO_FOLD */
     unsigned     definition:1;
 } attck_train_example_t;
@@ -34,6 +35,7 @@ typedef struct {
     attck_map_class_t  *classes;    /* by id */
     uint32_t            nclasses;
     attck_map_meta_t    meta;
+    uint32_t            ngroups;
     EVP_MD_CTX         *sha;
 } attck_train_t;
 
