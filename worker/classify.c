@@ -25,13 +25,156 @@
 static json_t *attck_classify_line(const attck_map_model_t *m,
     const char *line, size_t len, size_t k, double threshold,
     attck_map_hit_t *hits);
-static double attck_classify_round(double score);
+static int attck_classify_has_id(char (*ids)[ATTCK_MAP_ID_SIZE],
+    size_t nids, const char *id);
+static int attck_classify_add_id(char (*ids)[ATTCK_MAP_ID_SIZE],
+    size_t *nids, const char *id);
 
 
-static double
-attck_classify_round(double score)
+size_t
+attck_classify_top(const char *cmd, const char *name, const char *value,
+    size_t max)
 {
-    return round(score * 10000.0) / 10000.0;
+    char           *end;
+    unsigned long   k;
+
+    k = strtoul(value, &end, 10);
+
+    if (*value == '\0' || *end != '\0' || k == 0 || k > max) {
+        attck_fatal(ATTCK_EXIT_USAGE, "%s: %s takes a number from 1 to %zu",
+                    cmd, name, max);
+    }
+
+    return k;
+}
+
+
+double
+attck_classify_threshold(const char *cmd, const char *name,
+    const char *value)
+{
+    char    *end;
+    double   t;
+
+    t = strtod(value, &end);
+
+    if (*value == '\0' || *end != '\0' || !(t >= 0.0) || t > 1.0) {
+        attck_fatal(ATTCK_EXIT_USAGE, "%s: %s takes a score from 0 to 1",
+                    cmd, name);
+    }
+
+    return t;
+}
+
+
+static int
+attck_classify_has_id(char (*ids)[ATTCK_MAP_ID_SIZE], size_t nids,
+    const char *id)
+{
+    size_t  i;
+
+    for (i = 0; i < nids; i++) {
+        if (strcmp(ids[i], id) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* remembers an id once; 0 if it was there already or there is no room */
+
+static int
+attck_classify_add_id(char (*ids)[ATTCK_MAP_ID_SIZE], size_t *nids,
+    const char *id)
+{
+    if (*nids == ATTCK_CLASSIFY_MAX_IDS
+        || attck_classify_has_id(ids, *nids, id))
+    {
+        return 0;
+    }
+
+    memcpy(ids[(*nids)++], id, strlen(id) + 1);
+
+    return 1;
+}
+
+
+size_t
+attck_classify_text(const attck_map_model_t *m, const char *text,
+    size_t len, json_t *given, size_t k, double threshold, size_t max,
+    attck_map_hit_t *hits, json_t *list)
+{
+    char         ids[ATTCK_CLASSIFY_MAX_IDS][ATTCK_MAP_ID_SIZE],
+                 found[ATTCK_CLASSIFY_MAX_IDS][ATTCK_MAP_ID_SIZE];
+    size_t       i, e, n, nids, nfound, nexplicit;
+    json_t      *v, *ev;
+    const char  *id;
+
+    nids = 0;
+    nexplicit = 0;
+
+    /* ids the source gave; nonsense in that list is ignored */
+
+    json_array_foreach(given, i, v) {
+        id = json_string_value(v);
+
+        if (json_array_size(list) < max && id && attck_map_id_valid(id)
+            && attck_classify_add_id(ids, &nids, id))
+        {
+            json_array_append_new(list,
+                json_pack("{s:s, s:f, s:s, s:[s]}", "id", id, "score", 1.0,
+                          "method", "explicit", "evidence",
+                          "source attack_ids"));
+            nexplicit++;
+        }
+    }
+
+    /* an id written in the text is a mapping by itself, but "T1000" may
+     * be a part number: techniques the model knows */
+
+    nfound = attck_map_explicit_ids(text, len, found, ATTCK_CLASSIFY_MAX_IDS);
+
+    for (i = 0; i < nfound && json_array_size(list) < max; i++) {
+        if (attck_map_model_class(m, found[i]) >= 0
+            && attck_classify_add_id(ids, &nids, found[i]))
+        {
+            json_array_append_new(list,
+                json_pack("{s:s, s:f, s:s, s:[s]}", "id", found[i],
+                          "score", 1.0, "method", "explicit", "evidence",
+                          found[i]));
+            nexplicit++;
+        }
+    }
+
+    /* the model, for what was not named */
+
+    n = attck_map_model_classify(m, text, len, k, threshold, hits);
+
+    for (i = 0; i < n && json_array_size(list) < max; i++) {
+        id = m->classes[hits[i].cls].id;
+
+        if (attck_classify_has_id(ids, nids, id)) {
+            continue;
+        }
+
+        ev = json_array();
+
+        for (e = 0; e < hits[i].nevidence; e++) {
+            json_array_append_new(ev,
+                json_string(m->vocab.terms[hits[i].evidence[e]]));
+        }
+
+        /* four decimals: the calibration says no more than that */
+
+        json_array_append_new(list,
+            json_pack("{s:s, s:f, s:s, s:o}", "id", id,
+                      "score", round(hits[i].score * 10000.0) / 10000.0,
+                      "method", "model", "evidence", ev));
+    }
+
+    return nexplicit;
 }
 
 
@@ -39,11 +182,8 @@ static json_t *
 attck_classify_line(const attck_map_model_t *m, const char *line,
     size_t len, size_t k, double threshold, attck_map_hit_t *hits)
 {
-    char           ids[ATTCK_CLASSIFY_MAX_IDS][ATTCK_MAP_ID_SIZE];
-    size_t         i, e, n, nids;
-    json_t        *in, *out, *list, *ev, *text, *id;
+    json_t        *in, *out, *list, *text, *id;
     json_error_t   jerr;
-    const char    *s;
 
     in = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 
@@ -63,53 +203,9 @@ attck_classify_line(const attck_map_model_t *m, const char *line,
         return out;
     }
 
-    s = json_string_value(text);
-    len = json_string_length(text);
     list = json_array();
-
-    /* an id written in the text is a mapping by itself */
-
-    nids = attck_map_explicit_ids(s, len, ids, ATTCK_CLASSIFY_MAX_IDS);
-
-    for (i = 0; i < nids && json_array_size(list) < k; i++) {
-
-        /* "T1000" may be a part number: techniques the model knows */
-
-        if (attck_map_model_class(m, ids[i]) < 0) {
-            continue;
-        }
-
-        json_array_append_new(list,
-            json_pack("{s:s, s:f, s:s, s:[s]}", "id", ids[i], "score", 1.0,
-                      "method", "explicit", "evidence", ids[i]));
-    }
-
-    n = attck_map_model_classify(m, s, len, k, threshold, hits);
-
-    for (i = 0; i < n && json_array_size(list) < k; i++) {
-        for (e = 0; e < nids; e++) {
-            if (strcmp(ids[e], m->classes[hits[i].cls].id) == 0) {
-                break;
-            }
-        }
-
-        if (e < nids) {
-            continue;
-        }
-
-        ev = json_array();
-
-        for (e = 0; e < hits[i].nevidence; e++) {
-            json_array_append_new(ev,
-                json_string(m->vocab.terms[hits[i].evidence[e]]));
-        }
-
-        json_array_append_new(list,
-            json_pack("{s:s, s:f, s:s, s:o}",
-                      "id", m->classes[hits[i].cls].id,
-                      "score", attck_classify_round(hits[i].score),
-                      "method", "model", "evidence", ev));
-    }
+    attck_classify_text(m, json_string_value(text), json_string_length(text),
+                        NULL, k, threshold, k, hits, list);
 
     out = json_pack("{s:o, s:o}", "id", id, "techniques", list);
     json_decref(in);
@@ -122,7 +218,7 @@ int
 attck_classify_main(int argc, char **argv)
 {
     int                 c, rc;
-    char               *model_path, *line, *end, err[512];
+    char               *model_path, *line, err[512];
     size_t              cap, k, lines, bad;
     ssize_t             n;
     double              threshold;
@@ -149,20 +245,11 @@ attck_classify_main(int argc, char **argv)
             model_path = optarg;
             break;
         case 'k':
-            k = strtoul(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || k == 0 || k > 1000) {
-                attck_fatal(ATTCK_EXIT_USAGE, "classify: --top takes a "
-                            "number from 1 to 1000");
-            }
+            k = attck_classify_top("classify", "--top", optarg, 1000);
             break;
         case 't':
-            threshold = strtod(optarg, &end);
-            if (*optarg == '\0' || *end != '\0' || !(threshold >= 0.0)
-                || threshold > 1.0)
-            {
-                attck_fatal(ATTCK_EXIT_USAGE, "classify: --threshold "
-                            "takes a score from 0 to 1");
-            }
+            threshold = attck_classify_threshold("classify", "--threshold",
+                                                 optarg);
             break;
         case 'h':
             printf("usage: attck-worker classify --model MODEL [--top K] "

@@ -7,7 +7,30 @@
 #define _ATTCK_CLASSIFY_H_INCLUDED_
 
 
+#include <jansson.h>
+
+#include "map_model.h"
+
+
 int attck_classify_main(int argc, char **argv);
+
+/*
+ * Appends the techniques of one text to list, best first, each as
+ * {"id", "score", "method", "evidence"}: the ids the source gave (given,
+ * a JSON array, or NULL) and the ids written in the text that the model
+ * knows, with score 1 and method "explicit", then the model's best k
+ * that score at least threshold; at most max in all.  hits has room for
+ * k.  Returns how many are explicit.
+ */
+size_t attck_classify_text(const attck_map_model_t *m, const char *text,
+    size_t len, json_t *given, size_t k, double threshold, size_t max,
+    attck_map_hit_t *hits, json_t *list);
+
+/* --top and --threshold values (or their variables); exit 64 if bad */
+size_t attck_classify_top(const char *cmd, const char *name,
+    const char *value, size_t max);
+double attck_classify_threshold(const char *cmd, const char *name,
+    const char *value);
 
 
 #endif /* _ATTCK_CLASSIFY_H_INCLUDED_ */

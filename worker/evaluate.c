@@ -35,7 +35,6 @@ typedef struct {
 } attck_eval_t;
 
 
-static int attck_eval_class_cmp(const void *a, const void *b);
 static void attck_eval_init(attck_eval_t *ev, attck_train_t *t);
 static void attck_eval_score(attck_eval_t *ev, int method,
     const attck_map_model_t *m, const attck_train_example_t *e,
@@ -43,14 +42,6 @@ static void attck_eval_score(attck_eval_t *ev, int method,
 static void attck_eval_count(attck_eval_counts_t *c, uint32_t gold,
     const uint32_t *pred, size_t n);
 static void attck_eval_print(attck_eval_t *ev);
-
-
-static int
-attck_eval_class_cmp(const void *a, const void *b)
-{
-    return strcmp(((const attck_map_class_t *) a)->id,
-                  ((const attck_map_class_t *) b)->id);
-}
 
 
 static void
@@ -69,7 +60,7 @@ attck_eval_init(attck_eval_t *ev, attck_train_t *t)
         memcpy(key.id, t->classes[i].id, 5);
 
         p = bsearch(&key, t->classes, t->nclasses, sizeof(attck_map_class_t),
-                    attck_eval_class_cmp);
+                    attck_map_class_cmp);
 
         ev->parent[i] = p ? (uint32_t) (p - t->classes) : i;
     }

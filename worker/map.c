@@ -13,20 +13,17 @@
  */
 
 #include <getopt.h>
-#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "classify.h"
 #include "db.h"
 #include "map.h"
-#include "map_model.h"
 #include "util.h"
-
-
-#define ATTCK_MAP_MAX_IDS  64
 
 
 typedef struct {
@@ -37,15 +34,6 @@ typedef struct {
     size_t       explicit_ids;
     size_t       model_ids;
 } attck_map_stats_t;
-
-
-typedef struct {
-    const attck_map_model_t  *model;
-    const char               *version;
-    size_t                    k;
-    double                    threshold;
-    attck_map_hit_t          *hits;
-} attck_map_ctx_t;
 
 
 /* a batch of threats to map, after the last one done */
@@ -61,17 +49,19 @@ static const char  attck_map_select[] =
     " ORDER BY t.id LIMIT 500";
 
 /*
- * One statement per batch: the new rows as a JSON array, stale rows of
- * the batch's threats removed, changed rows updated, equal rows left
- * alone, and the state of every threat of the batch recorded.
+ * One statement per batch: the batch's threats as a JSON array, each
+ * with its techniques; stale rows removed, changed rows updated, equal
+ * rows left alone, and the state of every threat recorded.
  */
 static const char  attck_map_write[] =
-    "WITH r AS ("
-    "  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(threat_id bigint,"
-    "         technique_id text, score real, method text, evidence jsonb)"
-    "), t AS ("
-    "  SELECT * FROM jsonb_to_recordset($2::jsonb) AS y(threat_id bigint,"
-    "         content_sha256 text, techniques integer)"
+    "WITH t AS ("
+    "  SELECT * FROM jsonb_to_recordset($1::jsonb) AS y(threat_id bigint,"
+    "         content_sha256 text, techniques jsonb)"
+    "), r AS ("
+    "  SELECT t.threat_id, x.id AS technique_id, x.score, x.method,"
+    "         x.evidence"
+    "    FROM t, jsonb_to_recordset(t.techniques) AS x(id text, score real,"
+    "         method text, evidence jsonb)"
     "), del AS ("
     "  DELETE FROM mapped_threat_data m USING t"
     "   WHERE m.threat_id = t.threat_id AND NOT m.confirmed"
@@ -82,7 +72,7 @@ static const char  attck_map_write[] =
     "), ins AS ("
     "  INSERT INTO mapped_threat_data AS m (threat_id, technique_id, score,"
     "         method, model_version, evidence, content_sha256)"
-    "  SELECT r.threat_id, r.technique_id, r.score, r.method, $3,"
+    "  SELECT r.threat_id, r.technique_id, r.score, r.method, $2,"
     "         r.evidence, t.content_sha256"
     "    FROM r JOIN t USING (threat_id)"
     "  ON CONFLICT (threat_id, technique_id) DO UPDATE"
@@ -100,7 +90,8 @@ static const char  attck_map_write[] =
     "), st AS ("
     "  INSERT INTO threat_mapping_state AS s (threat_id, content_sha256,"
     "         model_version, techniques)"
-    "  SELECT threat_id, content_sha256, $3, techniques FROM t"
+    "  SELECT threat_id, content_sha256, $2, jsonb_array_length(techniques)"
+    "    FROM t"
     "  ON CONFLICT (threat_id) DO UPDATE"
     "     SET content_sha256 = EXCLUDED.content_sha256,"
     "         model_version = EXCLUDED.model_version,"
@@ -116,185 +107,19 @@ static const char  attck_map_write[] =
     "        (SELECT count(*) FROM st)";
 
 
-static size_t attck_map_top(const char *v, const char *name);
-static double attck_map_threshold(const char *v, const char *name);
-static int attck_map_id_ok(const char *id);
-static size_t attck_map_threat(attck_map_ctx_t *mc, const char *threat_id,
-    const char *text, const char *given, json_t *rows,
-    attck_map_stats_t *st);
-static void attck_map_row(json_t *rows, const char *threat_id,
-    const char *technique, double score, const char *method,
-    json_t *evidence);
-
-
-static size_t
-attck_map_top(const char *v, const char *name)
-{
-    char           *end;
-    unsigned long   k;
-
-    k = strtoul(v, &end, 10);
-
-    if (*v == '\0' || *end != '\0' || k == 0 || k > 100) {
-        attck_fatal(ATTCK_EXIT_USAGE, "map: %s takes a number from 1 to 100",
-                    name);
-    }
-
-    return k;
-}
-
-
-static double
-attck_map_threshold(const char *v, const char *name)
-{
-    char    *end;
-    double   t;
-
-    t = strtod(v, &end);
-
-    if (*v == '\0' || *end != '\0' || !(t >= 0.0) || t > 1.0) {
-        attck_fatal(ATTCK_EXIT_USAGE, "map: %s takes a score from 0 to 1",
-                    name);
-    }
-
-    return t;
-}
-
-
-static int
-attck_map_id_ok(const char *id)
-{
-    char    ids[1][ATTCK_MAP_ID_SIZE];
-    size_t  len;
-
-    len = strlen(id);
-
-    return (len == 5 || len == 9)
-           && attck_map_explicit_ids(id, len, ids, 1) == 1
-           && strcmp(ids[0], id) == 0;
-}
-
-
-static void
-attck_map_row(json_t *rows, const char *threat_id, const char *technique,
-    double score, const char *method, json_t *evidence)
-{
-    json_array_append_new(rows,
-        json_pack("{s:s, s:s, s:f, s:s, s:o}", "threat_id", threat_id,
-                  "technique_id", technique, "score", score,
-                  "method", method, "evidence", evidence));
-}
-
-
-/* the rows of one threat; returns how many techniques */
-
-static size_t
-attck_map_threat(attck_map_ctx_t *mc, const char *threat_id,
-    const char *text, const char *given, json_t *rows,
-    attck_map_stats_t *st)
-{
-    char          ids[ATTCK_MAP_MAX_IDS][ATTCK_MAP_ID_SIZE],
-                  found[ATTCK_MAP_MAX_IDS][ATTCK_MAP_ID_SIZE];
-    size_t        i, j, n, nids, nfound;
-    json_t       *arr, *v, *ev;
-    const char   *id;
-
-    nids = 0;
-
-    /* ids the source gave; nonsense in that list is ignored */
-
-    arr = json_loads(given ? given : "[]", 0, NULL);
-
-    json_array_foreach(arr, i, v) {
-        id = json_string_value(v);
-
-        if (id == NULL || !attck_map_id_ok(id)
-            || nids == ATTCK_MAP_MAX_IDS)
-        {
-            continue;
-        }
-
-        for (j = 0; j < nids && strcmp(ids[j], id) != 0; j++) { /* void */ }
-
-        if (j == nids) {
-            memcpy(ids[nids++], id, strlen(id) + 1);
-        }
-    }
-
-    json_decref(arr);
-
-    for (i = 0; i < nids; i++) {
-        attck_map_row(rows, threat_id, ids[i], 1.0, "explicit",
-                      json_pack("[s]", "source attack_ids"));
-    }
-
-    /* ids written in the text */
-
-    nfound = attck_map_explicit_ids(text, strlen(text), found,
-                                    ATTCK_MAP_MAX_IDS);
-
-    for (i = 0; i < nfound && nids < ATTCK_MAP_MAX_IDS; i++) {
-        for (j = 0; j < nids && strcmp(ids[j], found[i]) != 0; j++) {
-            /* void */
-        }
-
-        /* "T1000" in a text may be a part number: known techniques only */
-
-        if (j == nids && attck_map_model_class(mc->model, found[i]) >= 0) {
-            memcpy(ids[nids++], found[i], ATTCK_MAP_ID_SIZE);
-            attck_map_row(rows, threat_id, found[i], 1.0, "explicit",
-                          json_pack("[s]", found[i]));
-        }
-    }
-
-    st->explicit_ids += nids;
-
-    /* the model, for what was not named */
-
-    n = attck_map_model_classify(mc->model, text, strlen(text), mc->k,
-                                 mc->threshold, mc->hits);
-
-    for (i = 0; i < n; i++) {
-        id = mc->model->classes[mc->hits[i].cls].id;
-
-        for (j = 0; j < nids && strcmp(ids[j], id) != 0; j++) { /* void */ }
-
-        if (j < nids || nids == ATTCK_MAP_MAX_IDS) {
-            continue;
-        }
-
-        memcpy(ids[nids++], id, ATTCK_MAP_ID_SIZE);
-
-        ev = json_array();
-
-        for (j = 0; j < mc->hits[i].nevidence; j++) {
-            json_array_append_new(ev, json_string(
-                mc->model->vocab.terms[mc->hits[i].evidence[j]]));
-        }
-
-        attck_map_row(rows, threat_id, id,
-                      round(mc->hits[i].score * 10000.0) / 10000.0, "model",
-                      ev);
-        st->model_ids++;
-    }
-
-    return nids;
-}
-
-
 int
 attck_map_main(int argc, char **argv)
 {
     int                  c, rc, all;
-    char                *model_path, *env, *jrows, *jthreats, err[512],
-                         last[32], version[96];
-    size_t               i, n, k;
+    char                *model_path, *env, *json, err[512], last[32],
+                         version[96];
+    size_t               i, n, k, nexplicit;
     double               threshold;
-    json_t              *rows, *threats;
+    json_t              *threats, *list, *given;
     PGconn              *db;
     PGresult            *res, *w;
-    const char          *params[3];
-    attck_map_ctx_t      mc;
+    const char          *params[3], *text;
+    attck_map_hit_t     *hits;
     attck_map_stats_t    st;
     attck_map_model_t    model;
     static struct option   longopts[] = {
@@ -308,9 +133,11 @@ attck_map_main(int argc, char **argv)
 
     model_path = getenv("ATTCK_MODEL");
     env = getenv("ATTCK_MAP_TOP");
-    k = env ? attck_map_top(env, "ATTCK_MAP_TOP") : 10;
+    k = env ? attck_classify_top("map", "ATTCK_MAP_TOP", env, 100) : 10;
     env = getenv("ATTCK_MAP_THRESHOLD");
-    threshold = env ? attck_map_threshold(env, "ATTCK_MAP_THRESHOLD") : 0.5;
+    threshold = env ? attck_classify_threshold("map", "ATTCK_MAP_THRESHOLD",
+                                               env)
+                    : 0.5;
     all = 0;
     optind = 1;
     opterr = 0;
@@ -324,10 +151,11 @@ attck_map_main(int argc, char **argv)
             all = 1;
             break;
         case 'k':
-            k = attck_map_top(optarg, "--top");
+            k = attck_classify_top("map", "--top", optarg, 100);
             break;
         case 't':
-            threshold = attck_map_threshold(optarg, "--threshold");
+            threshold = attck_classify_threshold("map", "--threshold",
+                                                 optarg);
             break;
         case 'h':
             printf("usage: attck-worker map [--model MODEL] [--all] "
@@ -359,11 +187,7 @@ attck_map_main(int argc, char **argv)
     snprintf(version, sizeof(version), "%s/%08x/top%zu/min%.2f",
              model.meta.release, model.crc, k, threshold);
 
-    mc.model = &model;
-    mc.version = version;
-    mc.k = k;
-    mc.threshold = threshold;
-    mc.hits = attck_xcalloc(k, sizeof(attck_map_hit_t));
+    hits = attck_xcalloc(k, sizeof(attck_map_hit_t));
 
     memset(&st, 0, sizeof(attck_map_stats_t));
     db = attck_db_connect();
@@ -385,39 +209,42 @@ attck_map_main(int argc, char **argv)
             break;
         }
 
-        rows = json_array();
         threats = json_array();
 
         for (i = 0; i < n; i++) {
+            text = PQgetvalue(res, (int) i, 1);
+            given = json_loads(PQgetvalue(res, (int) i, 2), 0, NULL);
+            list = json_array();
+
+            nexplicit = attck_classify_text(&model, text, strlen(text),
+                                            given, k, threshold, SIZE_MAX,
+                                            hits, list);
+            st.explicit_ids += nexplicit;
+            st.model_ids += json_array_size(list) - nexplicit;
+            json_decref(given);
+
             json_array_append_new(threats,
-                json_pack("{s:s, s:s, s:i}", "threat_id",
-                          PQgetvalue(res, (int) i, 0), "content_sha256",
-                          PQgetvalue(res, (int) i, 3), "techniques",
-                          (json_int_t) attck_map_threat(&mc,
-                              PQgetvalue(res, (int) i, 0),
-                              PQgetvalue(res, (int) i, 1),
-                              PQgetvalue(res, (int) i, 2), rows, &st)));
+                json_pack("{s:s, s:s, s:o}",
+                          "threat_id", PQgetvalue(res, (int) i, 0),
+                          "content_sha256", PQgetvalue(res, (int) i, 3),
+                          "techniques", list));
         }
 
         snprintf(last, sizeof(last), "%s", PQgetvalue(res, (int) n - 1, 0));
         PQclear(res);
 
-        jrows = json_dumps(rows, JSON_COMPACT);
-        jthreats = json_dumps(threats, JSON_COMPACT);
-        json_decref(rows);
+        json = json_dumps(threats, JSON_COMPACT);
         json_decref(threats);
 
-        if (jrows == NULL || jthreats == NULL) {
+        if (json == NULL) {
             attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
         }
 
-        params[0] = jrows;
-        params[1] = jthreats;
-        params[2] = version;
+        params[0] = json;
+        params[1] = version;
 
-        w = attck_db_run(db, attck_map_write, 3, params, err, sizeof(err));
-        free(jrows);
-        free(jthreats);
+        w = attck_db_run(db, attck_map_write, 2, params, err, sizeof(err));
+        free(json);
 
         if (w == NULL) {
             goto failed;
@@ -436,7 +263,7 @@ attck_map_main(int argc, char **argv)
               st.model_ids, version);
 
     PQfinish(db);
-    free(mc.hits);
+    free(hits);
     attck_map_model_free(&model);
 
     return ATTCK_EXIT_OK;

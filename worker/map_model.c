@@ -201,8 +201,7 @@ static int
 attck_map_model_check(const attck_map_header_t *h, const char *base,
     const attck_map_layout_t *l, char *err, size_t errlen)
 {
-    char                        ids[1][ATTCK_MAP_ID_SIZE];
-    size_t                      i, len;
+    size_t                      i;
     uint32_t                    crc, saved;
     const float                *idf;
     const char                 *str, *prev;
@@ -277,12 +276,9 @@ attck_map_model_check(const attck_map_header_t *h, const char *base,
     /* technique ids, sorted and unique: they go into SQL rows */
 
     for (i = 0; i < h->nclasses; i++) {
-        len = strnlen(cls[i].id, sizeof(cls[i].id));
-
-        if ((len != 5 && len != 9)
-            || attck_map_explicit_ids(cls[i].id, len, ids, 1) != 1
-            || strcmp(ids[0], cls[i].id) != 0
-            || (i > 0 && strcmp(cls[i - 1].id, cls[i].id) >= 0)
+        if (memchr(cls[i].id, '\0', sizeof(cls[i].id)) == NULL
+            || !attck_map_id_valid(cls[i].id)
+            || (i > 0 && attck_map_class_cmp(&cls[i - 1], &cls[i]) >= 0)
             || !isfinite(cls[i].bias))
         {
             snprintf(err, errlen, "model class %zu is malformed", i);
@@ -310,32 +306,29 @@ attck_map_model_free(attck_map_model_t *m)
 }
 
 
+int
+attck_map_class_cmp(const void *a, const void *b)
+{
+    return strcmp(((const attck_map_class_t *) a)->id,
+                  ((const attck_map_class_t *) b)->id);
+}
+
+
 int64_t
 attck_map_model_class(const attck_map_model_t *m, const char *id)
 {
-    int       c;
-    uint32_t  lo, hi, mid;
+    attck_map_class_t        key;
+    const attck_map_class_t  *c;
 
-    lo = 0;
-    hi = m->nclasses;
-
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        c = strcmp(m->classes[mid].id, id);
-
-        if (c == 0) {
-            return mid;
-        }
-
-        if (c < 0) {
-            lo = mid + 1;
-
-        } else {
-            hi = mid;
-        }
+    if (strlen(id) >= sizeof(key.id)) {
+        return -1;
     }
 
-    return -1;
+    strcpy(key.id, id);
+    c = bsearch(&key, m->classes, m->nclasses, sizeof(attck_map_class_t),
+                attck_map_class_cmp);
+
+    return c ? c - m->classes : -1;
 }
 
 

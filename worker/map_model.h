@@ -96,6 +96,9 @@ size_t attck_map_model_classify(const attck_map_model_t *m,
     const char *text, size_t len, size_t k, double threshold,
     attck_map_hit_t *hits);
 
+/* orders classes by technique id, as a model holds them */
+int attck_map_class_cmp(const void *a, const void *b);
+
 /* the class of a technique id, or -1 */
 int64_t attck_map_model_class(const attck_map_model_t *m, const char *id);
 

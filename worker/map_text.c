@@ -331,6 +331,20 @@ attck_map_explicit_ids(const char *text, size_t len,
 }
 
 
+int
+attck_map_id_valid(const char *id)
+{
+    char    ids[1][ATTCK_MAP_ID_SIZE];
+    size_t  len;
+
+    len = strlen(id);
+
+    return (len == 5 || len == 9)
+           && attck_map_explicit_ids(id, len, ids, 1) == 1
+           && strcmp(ids[0], id) == 0;
+}
+
+
 /*
  * "T" and four digits, then ".ddd" or "/ddd" for a sub-technique; the id
  * must end there ("T10590" and "T1059x" are not ids).

@@ -64,5 +64,8 @@ size_t attck_map_unicode_sep(const char *p, size_t len);
 size_t attck_map_explicit_ids(const char *text, size_t len,
     char (*ids)[ATTCK_MAP_ID_SIZE], size_t max);
 
+/* whether id is exactly a technique id as written above ("T1059.001") */
+int attck_map_id_valid(const char *id);
+
 
 #endif /* _ATTCK_MAP_TEXT_H_INCLUDED_ */

@@ -54,13 +54,15 @@ static size_t attck_train_db_bundles(PGconn *db, const char *cmd,
     attck_bundle_t **bundles);
 static void attck_train_confirmed(attck_train_t *t, PGconn *db,
     const char *cmd);
-static int attck_train_id_ok(const char *id);
 static void attck_train_classes(attck_train_t *t);
-static int attck_train_class_cmp(const void *a, const void *b);
 static struct feature_node **attck_train_vectors(attck_train_t *t,
     const uint8_t *use, attck_map_vocab_t *vocab, uint32_t min_df);
 static void attck_train_free_vectors(attck_train_t *t,
     struct feature_node **x);
+static void attck_train_model_classes(attck_train_t *t,
+    attck_map_model_t *m, float bias);
+static void attck_train_postings(attck_vec_t *all, uint32_t nfeat,
+    attck_map_model_t *m);
 static void attck_train_ovr(attck_train_t *t, struct feature_node **x,
     uint32_t nfeat, const uint8_t *use, int hold_fold0,
     attck_map_model_t *m);
@@ -133,27 +135,6 @@ attck_train_stix(const char *text, const char *technique,
 }
 
 
-static int
-attck_train_id_ok(const char *id)
-{
-    size_t  i, len;
-
-    len = strlen(id);
-
-    if ((len != 5 && len != 9) || id[0] != 'T') {
-        return 0;
-    }
-
-    for (i = 1; i < len; i++) {
-        if (i == 5 ? id[i] != '.' : (id[i] < '0' || id[i] > '9')) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
 /* {"text": "...", "techniques": ["T1059.001", ...]}, one per line */
 
 static void
@@ -201,7 +182,7 @@ attck_train_labeled(attck_train_t *t, const char *path)
 
         json_array_foreach(ids, i, id) {
             if (!json_is_string(id)
-                || !attck_train_id_ok(json_string_value(id)))
+                || !attck_map_id_valid(json_string_value(id)))
             {
                 bad++;
                 continue;
@@ -238,14 +219,6 @@ attck_train_labeled(attck_train_t *t, const char *path)
 }
 
 
-static int
-attck_train_class_cmp(const void *a, const void *b)
-{
-    return strcmp(((const attck_map_class_t *) a)->id,
-                  ((const attck_map_class_t *) b)->id);
-}
-
-
 /* classes in id order, each example given its class */
 
 static void
@@ -264,7 +237,7 @@ attck_train_classes(attck_train_t *t)
         snprintf(c[n++].id, sizeof(c->id), "%s", e->technique);
     }
 
-    qsort(c, n, sizeof(attck_map_class_t), attck_train_class_cmp);
+    qsort(c, n, sizeof(attck_map_class_t), attck_map_class_cmp);
 
     for (i = 0, k = 0; i < n; i++) {
         if (k == 0 || strcmp(c[k - 1].id, c[i].id) != 0) {
@@ -277,7 +250,7 @@ attck_train_classes(attck_train_t *t)
         snprintf(key.id, sizeof(key.id), "%s", e->technique);
         e->cls = (uint32_t) ((attck_map_class_t *)
                              bsearch(&key, c, k, sizeof(attck_map_class_t),
-                                     attck_train_class_cmp) - c);
+                                     attck_map_class_cmp) - c);
     }
 
     t->classes = c;
@@ -537,6 +510,61 @@ attck_train_quiet(const char *s)
 }
 
 
+/* the model's classes are the training's, each with the given bias */
+
+static void
+attck_train_model_classes(attck_train_t *t, attck_map_model_t *m,
+    float bias)
+{
+    uint32_t  c;
+
+    m->classes = attck_xcalloc(t->nclasses, sizeof(attck_map_class_t));
+    memcpy(m->classes, t->classes, t->nclasses * sizeof(attck_map_class_t));
+    m->nclasses = t->nclasses;
+
+    for (c = 0; c < t->nclasses; c++) {
+        m->classes[c].bias = bias;
+    }
+}
+
+
+/*
+ * Weights collected as (term, class, weight) to the model's postings,
+ * grouped by term in the order they came: a counting sort.  Frees all.
+ */
+
+static void
+attck_train_postings(attck_vec_t *all, uint32_t nfeat, attck_map_model_t *m)
+{
+    size_t                 i;
+    uint32_t               k, *fill;
+    attck_train_triple_t  *tr;
+
+    m->starts = attck_xcalloc(nfeat + 1, sizeof(uint32_t));
+    m->postings = attck_xcalloc(all->n ? all->n : 1,
+                                sizeof(attck_map_posting_t));
+
+    for (i = 0; i < all->n; i++) {
+        m->starts[attck_vec_at(all, attck_train_triple_t, i)->term + 1]++;
+    }
+
+    for (k = 0; k < nfeat; k++) {
+        m->starts[k + 1] += m->starts[k];
+    }
+
+    fill = attck_xcalloc(nfeat + 1, sizeof(uint32_t));
+    memcpy(fill, m->starts, (nfeat + 1) * sizeof(uint32_t));
+
+    for (i = 0; i < all->n; i++) {
+        tr = attck_vec_at(all, attck_train_triple_t, i);
+        m->postings[fill[tr->term]++] = tr->p;
+    }
+
+    free(fill);
+    attck_vec_free(all);
+}
+
+
 /*
  * One binary problem per technique: its examples against all the others,
  * except other labels of its own texts.  Weights that matter are kept,
@@ -550,7 +578,7 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
     size_t                  i, k, n;
     double                  w, sign;
     uint8_t                *pos;
-    uint32_t                c, *fill;
+    uint32_t                c;
     const char             *msg;
     attck_vec_t             all;
     struct model           *mdl;
@@ -573,15 +601,10 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
     pos = attck_xcalloc(t->ngroups ? t->ngroups : 1, 1);
     attck_vec_init(&all, sizeof(attck_train_triple_t));
 
-    m->classes = attck_xcalloc(t->nclasses, sizeof(attck_map_class_t));
-    memcpy(m->classes, t->classes, t->nclasses * sizeof(attck_map_class_t));
-    m->nclasses = t->nclasses;
-
+    attck_train_model_classes(t, m, ATTCK_TRAIN_ABSENT);
     set_print_string_function(attck_train_quiet);
 
     for (c = 0; c < t->nclasses; c++) {
-        m->classes[c].bias = ATTCK_TRAIN_ABSENT;
-
         memset(pos, 0, t->ngroups ? t->ngroups : 1);
         n = 0;
 
@@ -646,30 +669,7 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
         free_and_destroy_model(&mdl);
     }
 
-    /* by term, classes in order within a term: a counting sort */
-
-    m->starts = attck_xcalloc(nfeat + 1, sizeof(uint32_t));
-    m->postings = attck_xcalloc(all.n ? all.n : 1,
-                                sizeof(attck_map_posting_t));
-
-    for (i = 0; i < all.n; i++) {
-        m->starts[attck_vec_at(&all, attck_train_triple_t, i)->term + 1]++;
-    }
-
-    for (k = 0; k < nfeat; k++) {
-        m->starts[k + 1] += m->starts[k];
-    }
-
-    fill = attck_xcalloc(nfeat + 1, sizeof(uint32_t));
-    memcpy(fill, m->starts, (nfeat + 1) * sizeof(uint32_t));
-
-    for (i = 0; i < all.n; i++) {
-        tr = attck_vec_at(&all, attck_train_triple_t, i);
-        m->postings[fill[tr->term]++] = tr->p;
-    }
-
-    free(fill);
-    attck_vec_free(&all);
+    attck_train_postings(&all, nfeat, m);
     free(pos);
     free(prob.x);
     free(prob.y);
@@ -868,13 +868,11 @@ void
 attck_train_baseline(attck_train_t *t, const uint8_t *use,
     attck_map_model_t *m)
 {
-    size_t                  i, k, n;
+    size_t                  i;
     uint8_t                *defs;
-    uint32_t               *fill;
-    attck_vec_t             vec;
-    attck_map_feat_t       *f;
-    attck_map_posting_t    *p;
-    struct feature_node   **x;
+    attck_vec_t             all;
+    struct feature_node    *f, **x;
+    attck_train_triple_t   *tr;
     attck_train_example_t  *e;
 
     memset(m, 0, sizeof(attck_map_model_t));
@@ -889,65 +887,31 @@ attck_train_baseline(attck_train_t *t, const uint8_t *use,
     }
 
     x = attck_train_vectors(t, defs, &m->vocab, 1);
+
+    /* each technique text's weight for a term is its posting there */
+
+    attck_vec_init(&all, sizeof(attck_train_triple_t));
+
+    for (i = 0; i < t->examples.n; i++) {
+        if (!defs[i]) {
+            continue;
+        }
+
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+
+        for (f = x[i]; f->index != -1 && (size_t) f->index <= m->vocab.n;
+             f++)
+        {
+            tr = attck_vec_push(&all);
+            tr->term = (uint32_t) f->index - 1;
+            tr->p.cls = e->cls;
+            tr->p.w = (float) f->value;
+        }
+    }
+
     attck_train_free_vectors(t, x);
-
-    /* postings by term: each technique text's weight for that term */
-
-    m->starts = attck_xcalloc(m->vocab.n + 1, sizeof(uint32_t));
-    attck_vec_init(&vec, sizeof(attck_map_feat_t));
-
-    for (i = 0; i < t->examples.n; i++) {
-        e = attck_vec_at(&t->examples, attck_train_example_t, i);
-        if (!defs[i]) {
-            continue;
-        }
-
-        attck_map_vocab_vector(&m->vocab, e->text, strlen(e->text), &vec);
-
-        for (k = 0; k < vec.n; k++) {
-            f = attck_vec_at(&vec, attck_map_feat_t, k);
-            m->starts[f->id]++;
-        }
-    }
-
-    /* counts to starts, then place: a counting sort by term */
-
-    for (n = 0, k = 0; n <= m->vocab.n; n++) {
-        i = n < m->vocab.n ? m->starts[n] : 0;
-        m->starts[n] = (uint32_t) k;
-        k += i;
-    }
-
-    m->postings = attck_xcalloc(k ? k : 1, sizeof(attck_map_posting_t));
-    fill = attck_xcalloc(m->vocab.n + 1, sizeof(uint32_t));
-    memcpy(fill, m->starts, (m->vocab.n + 1) * sizeof(uint32_t));
-
-    for (i = 0; i < t->examples.n; i++) {
-        e = attck_vec_at(&t->examples, attck_train_example_t, i);
-        if (!defs[i]) {
-            continue;
-        }
-
-        attck_map_vocab_vector(&m->vocab, e->text, strlen(e->text), &vec);
-
-        for (k = 0; k < vec.n; k++) {
-            f = attck_vec_at(&vec, attck_map_feat_t, k);
-            p = &m->postings[fill[f->id]++];
-            p->cls = e->cls;
-            p->w = f->w;
-        }
-    }
-
-    free(fill);
-    attck_vec_free(&vec);
-
-    m->classes = attck_xcalloc(t->nclasses, sizeof(attck_map_class_t));
-    memcpy(m->classes, t->classes, t->nclasses * sizeof(attck_map_class_t));
-    m->nclasses = t->nclasses;
-
-    for (i = 0; i < t->nclasses; i++) {
-        m->classes[i].bias = 0.0f;
-    }
+    attck_train_postings(&all, (uint32_t) m->vocab.n, m);
+    attck_train_model_classes(t, m, 0.0f);
 
     m->meta = t->meta;
     m->meta.platt_a = 1.0f;
