@@ -163,14 +163,21 @@ package Attck::Test;
 
 # nginx with the module --------------------------------------------------
 
-sub start_nginx {
-    my ($class, %opt) = @_;
+# an nginx prefix with the configuration written, not yet started
+sub _prepare_nginx {
+    my (%opt) = @_;
     my $self = bless { %opt }, 'Attck::Test::Nginx';
     $self->{dir} = File::Temp::tempdir('attck-nginx-XXXXXX', TMPDIR => 1,
                                        CLEANUP => 1);
     mkdir "$self->{dir}/$_" for qw(conf logs tmp);
     $self->{port} //= free_port();
     $self->write_conf;
+    return $self;
+}
+
+sub start_nginx {
+    my ($class, %opt) = @_;
+    my $self = _prepare_nginx(%opt);
     my ($rc, $out) = $self->test_conf;
     die "nginx -t failed:\n$out" if $rc != 0 && !$opt{allow_fail};
     return undef if $rc != 0;
@@ -182,13 +189,7 @@ sub start_nginx {
 # returns (exit code, output)
 sub test_nginx_conf {
     my ($class, %opt) = @_;
-    my $self = bless { %opt }, 'Attck::Test::Nginx';
-    $self->{dir} = File::Temp::tempdir('attck-nginx-XXXXXX', TMPDIR => 1,
-                                       CLEANUP => 1);
-    mkdir "$self->{dir}/$_" for qw(conf logs tmp);
-    $self->{port} //= free_port();
-    $self->write_conf;
-    return $self->test_conf;
+    return _prepare_nginx(%opt)->test_conf;
 }
 
 package Attck::Test::Nginx;
