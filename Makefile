@@ -79,7 +79,8 @@ ATTACK_FILES   := $(wildcard $(SHARED)/attack/*.json)
 # benchmark; installed when missing (as root)
 PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libjansson-dev libcurl4-openssl-dev zlib1g-dev libpq-dev \
-                  libssl-dev libyaml-dev liblinear-dev postgresql curl
+                  libssl-dev libyaml-dev liblinear-dev libhiredis-dev \
+                  postgresql redis-server curl
 TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils
 BENCH_PACKAGES := wrk time
 

@@ -24,6 +24,7 @@ our @EXPORT_OK = qw(build_dir shared_dir test_snapshot worker free_port
 my $JSON = JSON::XS->new->utf8;
 my @RUNNING;
 my @PG_RUNNING;
+my @REDIS_RUNNING;
 
 sub build_dir { $ENV{ATTCK_BUILD} || 'build' }
 sub shared_dir { $ENV{ATTCK_SHARED} || '../shared' }
@@ -157,6 +158,67 @@ sub stop {
     return if $self->{stopped}++;
     Attck::Test::run_cmd(@{ $self->{as} }, "$self->{bin}/pg_ctl -D "
                          . "$self->{dir}/data -m immediate stop");
+}
+
+package Attck::Test;
+
+# Redis on loopback, no persistence, in a private dir --------------------
+
+sub start_redis {
+    my ($class, %opt) = @_;
+    my $r = bless { %opt }, 'Attck::Test::Redis';
+    $r->{dir} //= File::Temp::tempdir('attck-redis-XXXXXX', TMPDIR => 1,
+                                      CLEANUP => 1);
+    $r->{port} //= free_port();
+    $r->start;
+    push @REDIS_RUNNING, $r;
+    return $r;
+}
+
+package Attck::Test::Redis;
+
+use POSIX ':sys_wait_h';
+
+sub url { my ($self) = @_; "redis://127.0.0.1:$self->{port}" }
+
+sub start {
+    my ($self) = @_;
+    my $pid = fork() // die "fork: $!";
+    if (!$pid) {
+        open(STDOUT, '>>', "$self->{dir}/redis.log");
+        open(STDERR, '>&', \*STDOUT);
+        exec('redis-server', '--port', $self->{port}, '--bind', '127.0.0.1',
+             '--save', '', '--appendonly', 'no', '--dir', $self->{dir},
+             ($self->{password} ? ('--requirepass', $self->{password}) : ()))
+            or exit 127;
+    }
+    $self->{pid} = $pid;
+    Attck::Test::_wait_port($self->{port}, $pid)
+        or die "redis-server did not start\n";
+}
+
+# redis-cli with arguments: returns its output, chomped
+sub cli {
+    my ($self, @args) = @_;
+    my ($rc, $out) = Attck::Test::run_cmd('redis-cli', '-p', $self->{port},
+        ($self->{password} ? ('-a', $self->{password}, '--no-auth-warning')
+                           : ()), @args);
+    die "redis-cli @args: $out" if $rc;
+    chomp $out;
+    return $out;
+}
+
+# SIGSTOP / SIGCONT: a Redis that hangs rather than one that is gone
+sub pause { kill 'STOP', $_[0]{pid} }
+sub resume { kill 'CONT', $_[0]{pid} }
+
+sub stop {
+    my ($self) = @_;
+    return unless $self->{pid};
+    kill 'CONT', $self->{pid};
+    kill 'KILL', $self->{pid};
+    waitpid($self->{pid}, 0);
+    delete $self->{pid};
 }
 
 package Attck::Test;
@@ -349,7 +411,7 @@ Test2::API::test2_add_callback_testing_done(sub {
 
 END {
     my $rc = $?;
-    $_->stop for @RUNNING, @PG_RUNNING;
+    $_->stop for @RUNNING, @PG_RUNNING, @REDIS_RUNNING;
     $? = $rc;
 }
 
