@@ -12,9 +12,9 @@ CC             ?= cc
 CFLAGS         ?= -O2 -g
 WARN           := -Wall -Wextra -Werror -Wno-unused-parameter
 DEPS_CFLAGS    := $(shell pkg-config --cflags jansson libcurl libpq libcrypto \
-                    yaml-0.1 2>/dev/null)
+                    yaml-0.1 hiredis 2>/dev/null)
 DEPS_LIBS      := $(shell pkg-config --libs jansson libcurl zlib libpq \
-                    libcrypto yaml-0.1 2>/dev/null) -llinear -lm
+                    libcrypto yaml-0.1 hiredis 2>/dev/null) -llinear -lm
 
 SNAP_SRCS      := $(wildcard ngx_attck_module/snapshot/*.c)
 SNAP_HDRS      := $(wildcard ngx_attck_module/snapshot/*.h)

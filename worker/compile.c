@@ -17,6 +17,7 @@
 #include "../ngx_attck_module/snapshot/attck_snapshot.h"
 #include "../ngx_attck_module/snapshot/attck_text.h"
 #include "compile.h"
+#include "db.h"
 #include "fetch.h"
 #include "index.h"
 #include "model.h"
@@ -37,7 +38,7 @@ typedef struct {
 
 static int attck_bundle_newer(const void *a, const void *b);
 static void attck_compile_view(attck_snap_writer_t *w, attck_model_t *m,
-    json_t *status);
+    json_t *threats, json_t *status);
 static uint32_t attck_compile_raw(attck_view_build_t *vb, const char *key,
     const char *body, size_t len);
 static uint32_t attck_compile_body(attck_view_build_t *vb, const char *key,
@@ -51,9 +52,9 @@ static void attck_compile_search(attck_view_build_t *vb,
     attck_snap_posting_t **postings, uint32_t *npostings);
 static json_t *attck_compile_counts(attck_model_t *m);
 static void attck_compile_release(attck_snap_writer_t *w, const char *name,
-    attck_bundle_t **bundles, size_t n, json_t *releases);
+    attck_bundle_t **bundles, size_t n, json_t *threats, json_t *releases);
 static void attck_compile_views(attck_snap_writer_t *w,
-    attck_bundle_t **sorted, size_t n, json_t *releases);
+    attck_bundle_t **sorted, size_t n, json_t *threats, json_t *releases);
 static size_t attck_compile_sources(int argc, char **argv,
     const char ***srcs);
 static char *attck_compile_dump(json_t *v, size_t *len);
@@ -396,7 +397,8 @@ attck_compile_counts(attck_model_t *m)
 
 
 static void
-attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *status)
+attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *threats,
+    json_t *status)
 {
     int                    d;
     char                   key[64];
@@ -421,6 +423,7 @@ attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *status)
     vb.keys = json_object();
     attck_vec_init(&vb.docs, sizeof(attck_snap_doc_t));
     attck_render_init(&vb.render, m);
+    vb.render.threats = threats;
 
     attck_compile_objects(&vb);
 
@@ -552,7 +555,7 @@ attck_bundle_newer(const void *a, const void *b)
 
 static void
 attck_compile_release(attck_snap_writer_t *w, const char *name,
-    attck_bundle_t **bundles, size_t n, json_t *releases)
+    attck_bundle_t **bundles, size_t n, json_t *threats, json_t *releases)
 {
     char           err[256];
     attck_model_t  model;
@@ -561,7 +564,7 @@ attck_compile_release(attck_snap_writer_t *w, const char *name,
         attck_fatal(ATTCK_EXIT_DATAERR, "compile: %s", err);
     }
 
-    attck_compile_view(w, &model, releases);
+    attck_compile_view(w, &model, threats, releases);
     attck_model_free(&model);
 }
 
@@ -573,7 +576,7 @@ attck_compile_release(attck_snap_writer_t *w, const char *name,
 
 static void
 attck_compile_views(attck_snap_writer_t *w, attck_bundle_t **sorted,
-    size_t n, json_t *releases)
+    size_t n, json_t *threats, json_t *releases)
 {
     int              d;
     size_t           i, nb;
@@ -597,7 +600,8 @@ attck_compile_views(attck_snap_writer_t *w, attck_bundle_t **sorted,
         }
     }
 
-    attck_compile_release(w, sorted[0]->version, pick, nb, releases);
+    attck_compile_release(w, sorted[0]->version, pick, nb, threats,
+                          releases);
 
     for (i = 0; i < n; /* void */) {
         version = sorted[i]->version;
@@ -629,7 +633,7 @@ attck_compile_views(attck_snap_writer_t *w, attck_bundle_t **sorted,
             }
         }
 
-        attck_compile_release(w, version, pick, nb, releases);
+        attck_compile_release(w, version, pick, nb, threats, releases);
     }
 }
 
@@ -711,24 +715,138 @@ attck_compile_load(const char *cmd, int argc, char **argv,
 }
 
 
+/*
+ * The stored releases, read back as bundles: every one, or the newest of
+ * each domain.  Exits with one clear line when there are none.
+ */
+
+size_t
+attck_compile_db_bundles(PGconn *db, const char *cmd, int newest,
+    attck_bundle_t **bundles)
+{
+    int          rc;
+    char         err[512];
+    size_t       i, n;
+    PGresult    *res;
+    const char  *param[1];
+
+    param[0] = newest ? "t" : "f";
+
+    res = attck_db_run(db,
+        "SELECT attck_release_bundle(id) FROM ("
+        "  SELECT DISTINCT ON (domain, CASE WHEN $1::boolean THEN ''"
+        "                      ELSE version END) id, domain, version"
+        "    FROM attack_releases"
+        "   ORDER BY domain, CASE WHEN $1::boolean THEN '' ELSE version END,"
+        "            CASE WHEN version ~ '^[0-9]+(\\.[0-9]+)*$'"
+        "            THEN string_to_array(version, '.')::int[] END"
+        "            DESC NULLS LAST, loaded_at DESC) r"
+        " ORDER BY domain, version", 1, param, err, sizeof(err));
+
+    if (res == NULL) {
+        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
+                                      : ATTCK_EXIT_DATAERR,
+                    "%s: %s", cmd, err);
+    }
+
+    n = (size_t) PQntuples(res);
+
+    if (n == 0) {
+        attck_fatal(ATTCK_EXIT_NOINPUT, "%s: no ATT&CK release in the "
+                    "database (attck-worker ingest attack)", cmd);
+    }
+
+    *bundles = attck_xcalloc(n, sizeof(attck_bundle_t));
+
+    for (i = 0; i < n; i++) {
+        rc = attck_bundle_load(&(*bundles)[i], "postgresql",
+                               PQgetvalue(res, (int) i, 0),
+                               (size_t) PQgetlength(res, (int) i, 0), err,
+                               sizeof(err));
+        if (rc != 0) {
+            attck_fatal(rc, "%s: %s", cmd, err);
+        }
+
+        attck_log("info", "%s: read %s %s from the database", cmd,
+                  (*bundles)[i].domain, (*bundles)[i].version);
+    }
+
+    PQclear(res);
+
+    return n;
+}
+
+
+/*
+ * Lays out the snapshot of the bundles.  created is the time it stands
+ * for: "now" for files, the data's own time for a database, so that the
+ * same data always gives the same bytes.
+ */
+
+attck_snap_writer_t *
+attck_compile_snapshot(attck_bundle_t *bundles, size_t n, json_t *threats,
+    time_t created, const void **data, size_t *size)
+{
+    char                  stamp[32], *status;
+    size_t                i, slen;
+    json_t               *releases;
+    struct tm             tm;
+    attck_bundle_t      **sorted;
+    attck_snap_writer_t  *w;
+
+    sorted = attck_xcalloc(n, sizeof(attck_bundle_t *));
+
+    for (i = 0; i < n; i++) {
+        sorted[i] = &bundles[i];
+    }
+
+    qsort(sorted, n, sizeof(attck_bundle_t *), attck_bundle_newer);
+
+    w = attck_snap_writer_create();
+    if (w == NULL) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+    }
+
+    releases = json_array();
+    attck_compile_views(w, sorted, n, threats, releases);
+
+    gmtime_r(&created, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    status = attck_compile_dump(json_pack("{s:i, s:s, s:o}",
+                                "format_version", ATTCK_SNAP_VERSION,
+                                "compiled", stamp,
+                                "releases", releases), &slen);
+
+    if (attck_snap_writer_finish(w, status, slen, (uint64_t) created, data,
+                                 size)
+        != 0)
+    {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "cannot lay out the snapshot "
+                    "(more than 4 GB?)");
+    }
+
+    free(status);
+    free(sorted);
+
+    return w;
+}
+
+
 int
 attck_compile_main(int argc, char **argv)
 {
     int                    c;
-    char                   err[1024], created[32], *status, *out;
-    size_t                 i, nsrc, size, slen, nviews;
-    json_t                *releases;
-    time_t                 now;
-    struct tm              tm;
+    char                   err[1024], *out;
+    size_t                 i, nsrc, size;
     const void            *data;
-    attck_bundle_t        *bundles, **sorted;
+    attck_bundle_t        *bundles;
     attck_snap_writer_t   *w;
     static struct option   longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-
     out = NULL;
     optind = 1;
     opterr = 0;
@@ -757,48 +875,16 @@ attck_compile_main(int argc, char **argv)
     }
 
     nsrc = attck_compile_load("compile", argc, argv, &bundles);
-    sorted = attck_xcalloc(nsrc, sizeof(attck_bundle_t *));
 
-    for (i = 0; i < nsrc; i++) {
-        sorted[i] = &bundles[i];
-    }
-
-    qsort(sorted, nsrc, sizeof(attck_bundle_t *), attck_bundle_newer);
-
-    w = attck_snap_writer_create();
-    if (w == NULL) {
-        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
-    }
-
-    releases = json_array();
-    attck_compile_views(w, sorted, nsrc, releases);
-
-    nviews = json_array_size(releases);
-    now = time(NULL);
-    gmtime_r(&now, &tm);
-    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-
-    status = attck_compile_dump(json_pack("{s:i, s:s, s:o}",
-                                "format_version", ATTCK_SNAP_VERSION,
-                                "compiled", created,
-                                "releases", releases), &slen);
-
-    if (attck_snap_writer_finish(w, status, slen, (uint64_t) now, &data,
-                                 &size)
-        != 0)
-    {
-        attck_fatal(ATTCK_EXIT_SOFTWARE, "compile: cannot lay out the "
-                    "snapshot (more than 4 GB?)");
-    }
+    w = attck_compile_snapshot(bundles, nsrc, NULL, time(NULL), &data,
+                               &size);
 
     if (attck_write_atomic(out, data, size, err, sizeof(err)) != 0) {
         attck_fatal(ATTCK_EXIT_CANTCREAT, "compile: %s", err);
     }
 
-    attck_log("info", "wrote %s: %zu bytes, %zu releases", out, size,
-              nviews);
+    attck_log("info", "wrote %s: %zu bytes", out, size);
 
-    free(status);
     attck_snap_writer_destroy(w);
 
     for (i = 0; i < nsrc; i++) {
@@ -806,7 +892,6 @@ attck_compile_main(int argc, char **argv)
     }
 
     free(bundles);
-    free(sorted);
 
     return ATTCK_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "util.h"
@@ -60,7 +61,8 @@ attck_db_connect(void)
 {
     char                 err[512], *perr;
     PGconn              *c;
-    const char          *url, *keys[3], *values[3];
+    char                 app[128], host[64];
+    const char          *url, *keys[4], *values[4];
     PQconninfoOption    *opts;
 
     url = getenv("ATTCK_DATABASE_URL");
@@ -85,12 +87,24 @@ attck_db_connect(void)
 
     /* a default timeout, which the URL's own connect_timeout overrides */
 
+    /* who holds a stage lock shows in pg_stat_activity */
+
+    if (gethostname(host, sizeof(host)) != 0) {
+        strcpy(host, "?");
+    }
+
+    host[sizeof(host) - 1] = '\0';
+    snprintf(app, sizeof(app), "attck-worker %s pid %ld", host,
+             (long) getpid());
+
     keys[0] = "connect_timeout";
     values[0] = "15";
-    keys[1] = "dbname";
-    values[1] = url;
-    keys[2] = NULL;
-    values[2] = NULL;
+    keys[1] = "application_name";
+    values[1] = app;
+    keys[2] = "dbname";
+    values[2] = url;
+    keys[3] = NULL;
+    values[3] = NULL;
 
     c = PQconnectdbParams(keys, values, 1);
 
@@ -245,4 +259,60 @@ int
 attck_db_lost(PGconn *c)
 {
     return PQstatus(c) != CONNECTION_OK;
+}
+
+
+/*
+ * One advisory lock per stage, held for the session: PostgreSQL lets go
+ * of it when the worker exits, however it exits.  The pair of keys is
+ * (0x61747463 "attc", stage number), visible in pg_locks.
+ */
+
+int
+attck_db_stage_lock(PGconn *c, const char *stage)
+{
+    int          i;
+    char         err[512], key[16], *holder;
+    PGresult    *res;
+    const char  *param[1];
+
+    static const char  *stages[] = {
+        "ingest", "map", "publish", "train", "report", NULL
+    };
+
+    for (i = 0; stages[i] && strcmp(stages[i], stage) != 0; i++) {
+        /* void */
+    }
+
+    snprintf(key, sizeof(key), "%d", i + 1);
+    param[0] = key;
+
+    res = attck_db_run(c,
+        "SELECT pg_try_advisory_lock(1635021923, $1::int),"
+        "       (SELECT a.application_name FROM pg_locks l"
+        "          JOIN pg_stat_activity a ON a.pid = l.pid"
+        "         WHERE l.locktype = 'advisory' AND l.granted"
+        "           AND l.classid = 1635021923 AND l.objid = $1::int"
+        "           AND l.pid <> pg_backend_pid() LIMIT 1)",
+        1, param, err, sizeof(err));
+
+    if (res == NULL) {
+        attck_fatal(attck_db_lost(c) ? ATTCK_EXIT_TEMPFAIL
+                                     : ATTCK_EXIT_SOFTWARE,
+                    "%s: cannot take the stage lock: %s", stage, err);
+    }
+
+    if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+        PQclear(res);
+        return 0;
+    }
+
+    holder = PQgetvalue(res, 0, 1);
+
+    attck_log("warn", "%s is running in another worker (%s); not started",
+              stage, *holder ? holder : "unknown");
+
+    PQclear(res);
+
+    return -1;
 }

@@ -43,5 +43,11 @@ int attck_db_copy_end(PGconn *c, char *err, size_t errlen);
 /* whether the connection is gone (as opposed to a refused statement) */
 int attck_db_lost(PGconn *c);
 
+/*
+ * Takes the advisory lock of a stage ("ingest", "map", "publish", ...):
+ * 0, or -1 when another worker holds it (logged).
+ */
+int attck_db_stage_lock(PGconn *c, const char *stage);
+
 
 #endif /* _ATTCK_DB_H_INCLUDED_ */

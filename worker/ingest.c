@@ -702,6 +702,12 @@ attck_ingest_main(int argc, char **argv)
     }
 
     db = attck_db_connect();
+
+    if (attck_db_stage_lock(db, "ingest") != 0) {
+        PQfinish(db);
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
     worst = ATTCK_EXIT_OK;
 
     /* each source on its own: one failing does not stop the others */

@@ -16,6 +16,8 @@
 #include "evaluate.h"
 #include "examples.h"
 #include "map.h"
+#include "publish.h"
+#include "schedule.h"
 #include "train.h"
 #include "config.h"
 #include "ingest.h"
@@ -45,6 +47,12 @@ static const attck_command_t  attck_commands[] = {
       "map JSON Lines of text to techniques with a model" },
     { "map", attck_map_main,
       "map new and changed threats in PostgreSQL to techniques" },
+    { "publish", attck_publish_main,
+      "PostgreSQL -> snapshot file and Redis generation for nginx" },
+    { "run", attck_run_main,
+      "ingest all, map, publish: once, stopping at the first failure" },
+    { "daemon", attck_daemon_main,
+      "the stages of run on their intervals, until SIGTERM" },
     { "evaluate", attck_evaluate_main,
       "score the model on held-out actors beside a TF-IDF baseline" },
     { NULL, NULL, NULL }

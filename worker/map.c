@@ -191,6 +191,14 @@ attck_map_main(int argc, char **argv)
 
     memset(&st, 0, sizeof(attck_map_stats_t));
     db = attck_db_connect();
+
+    if (attck_db_stage_lock(db, "map") != 0) {
+        PQfinish(db);
+        free(hits);
+        attck_map_model_free(&model);
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
     strcpy(last, "0");
 
     for ( ;; ) {

@@ -573,6 +573,15 @@ attck_render_doc(attck_render_t *r, uint32_t i)
                             attck_render_refs(r, &r->tech_dcs[i]));
     }
 
+    /* published from the database: what threat intelligence maps here */
+
+    if (o->kind == ATTCK_KIND_TECHNIQUE && r->threats) {
+        v = json_object_get(r->threats, o->id);
+        json_object_set_new(doc, "threats",
+                            v ? json_incref(v)
+                              : json_pack("{s:i, s:[]}", "count", 0, "top"));
+    }
+
     if (o->kind == ATTCK_KIND_DATACOMP) {
         json_object_set_new(doc, "techniques",
                             attck_render_refs(r, &r->tech_dcs[i]));

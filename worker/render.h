@@ -15,6 +15,7 @@
 typedef struct {
     attck_model_t  *model;
     attck_vec_t    *tech_dcs;    /* per object: uint32_t data components */
+    json_t         *threats;     /* technique id -> mapped threats, or NULL */
 } attck_render_t;
 
 

@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <linear.h>
 
+#include "compile.h"
 #include "db.h"
 #include "examples.h"
 #include "train.h"
@@ -50,8 +51,6 @@ static void attck_train_add_label(attck_train_t *t, const char *text,
 static void attck_train_stix(const char *text, const char *technique,
     const char *source, const char *kind, void *ctx);
 static void attck_train_labeled(attck_train_t *t, const char *path);
-static size_t attck_train_db_bundles(PGconn *db, const char *cmd,
-    attck_bundle_t **bundles);
 static void attck_train_confirmed(attck_train_t *t, PGconn *db,
     const char *cmd);
 static void attck_train_classes(attck_train_t *t);
@@ -258,58 +257,6 @@ attck_train_classes(attck_train_t *t)
 }
 
 
-/* the newest stored release of every domain, as bundles */
-
-static size_t
-attck_train_db_bundles(PGconn *db, const char *cmd, attck_bundle_t **bundles)
-{
-    int        rc;
-    char       err[512];
-    size_t     i, n;
-    PGresult  *res;
-
-    res = attck_db_run(db,
-        "SELECT attck_release_bundle(id) FROM ("
-        "  SELECT DISTINCT ON (domain) id, domain FROM attack_releases"
-        "   ORDER BY domain, CASE WHEN version ~ '^[0-9]+(\\.[0-9]+)*$'"
-        "            THEN string_to_array(version, '.')::int[] END"
-        "            DESC NULLS LAST, loaded_at DESC) r"
-        " ORDER BY domain", 0, NULL, err, sizeof(err));
-
-    if (res == NULL) {
-        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
-                                      : ATTCK_EXIT_DATAERR,
-                    "%s: %s", cmd, err);
-    }
-
-    n = (size_t) PQntuples(res);
-
-    if (n == 0) {
-        attck_fatal(ATTCK_EXIT_NOINPUT, "%s: no ATT&CK release in the "
-                    "database (attck-worker ingest attack, or --stix)", cmd);
-    }
-
-    *bundles = attck_xcalloc(n, sizeof(attck_bundle_t));
-
-    for (i = 0; i < n; i++) {
-        rc = attck_bundle_load(&(*bundles)[i], "postgresql",
-                               PQgetvalue(res, (int) i, 0),
-                               (size_t) PQgetlength(res, (int) i, 0), err,
-                               sizeof(err));
-        if (rc != 0) {
-            attck_fatal(rc, "%s: %s", cmd, err);
-        }
-
-        attck_log("info", "%s: read %s %s from the database", cmd,
-                  (*bundles)[i].domain, (*bundles)[i].version);
-    }
-
-    PQclear(res);
-
-    return n;
-}
-
-
 /* mappings an analyst confirmed: the closest thing to labeled reports */
 
 static void
@@ -383,7 +330,7 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
     }
 
     if (optind == argc && getenv("ATTCK_SOURCES") == NULL && db) {
-        nsrc = attck_train_db_bundles(db, cmd, &bundles);
+        nsrc = attck_compile_db_bundles(db, cmd, 1, &bundles);
         attck_examples_build(cmd, &model, bundles, nsrc);
 
     } else {

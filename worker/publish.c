@@ -1,0 +1,648 @@
+
+/*
+ * attck-worker publish: PostgreSQL -> the snapshot nginx serves, and the
+ * threat documents it serves from Redis.
+ *
+ * Everything is read in one repeatable-read transaction, so the snapshot
+ * and the threat documents describe the same moment.  In Redis a new
+ * generation is written beside the current one and made current by one
+ * SET of "attck:current"; the generation before stays for the nginx
+ * instances that have not seen the switch yet, older ones are removed.
+ *
+ *   attck:current                  "GEN SHA"
+ *   attck:snapshot:SHA             the snapshot file's bytes
+ *   attck:GEN:threat:ID            a threat and its techniques (JSON)
+ *   attck:GEN:technique:TID        zset: threat briefs by mapping score
+ *   attck:GEN:seen:SRC[:TID]       zset: threat briefs by last seen time,
+ *                                  SRC "all", "otx" or "virustotal"
+ *   attck:published                hash: generation, snapshot, documents
+ */
+
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "compile.h"
+#include "db.h"
+#include "publish.h"
+#include "redis.h"
+#include "util.h"
+
+
+#define ATTCK_PUBLISH_BATCH  1000     /* pipelined commands per round trip */
+
+
+typedef struct {
+    PGresult        *threats;     /* id, source, seen, document, brief */
+    PGresult        *mappings;    /* technique, source, score, seen, brief */
+    char             digest[65];  /* of every document and brief */
+} attck_publish_docs_t;
+
+
+typedef struct {
+    redisContext    *redis;
+    size_t           pending;
+    char             err[512];
+} attck_publish_pipe_t;
+
+
+static json_t *attck_publish_threats(PGconn *db, const char *top);
+static time_t attck_publish_as_of(PGconn *db);
+static void attck_publish_docs(PGconn *db, attck_publish_docs_t *docs);
+static void attck_publish_redis(const char *url, const char *sha,
+    const void *data, size_t size, attck_publish_docs_t *docs);
+static void attck_publish_append(attck_publish_pipe_t *p, const char *fmt,
+    ...);
+static redisReply *attck_publish_cmd(redisContext *c, const char *fmt, ...);
+static void attck_publish_sweep(redisContext *c, const char *gen,
+    const char *prev_gen, const char *sha, const char *prev_sha);
+static PGresult *attck_publish_query(PGconn *db, const char *sql, int n,
+    const char *const *params);
+
+
+static PGresult *
+attck_publish_query(PGconn *db, const char *sql, int n,
+    const char *const *params)
+{
+    char       err[512];
+    PGresult  *res;
+
+    res = attck_db_run(db, sql, n, params, err, sizeof(err));
+
+    if (res == NULL) {
+        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
+                                      : ATTCK_EXIT_SOFTWARE,
+                    "publish: %s", err);
+    }
+
+    return res;
+}
+
+
+/*
+ * technique id -> {"count": N, "top": [the best threats]}: rendered into
+ * each technique's document in the snapshot
+ */
+
+static json_t *
+attck_publish_threats(PGconn *db, const char *top)
+{
+    int           i;
+    json_t       *threats, *list;
+    PGresult     *res;
+    json_error_t  jerr;
+
+    res = attck_publish_query(db,
+        "SELECT technique_id, count(*),"
+        "       coalesce(jsonb_agg(jsonb_build_object('id', id,"
+        "                'source', source, 'title', title, 'score', score,"
+        "                'method', method) ORDER BY score DESC, id)"
+        "                FILTER (WHERE rn <= $1::int), '[]')"
+        "  FROM (SELECT m.technique_id, m.score, m.method, t.id, t.source,"
+        "               t.title, row_number() OVER (PARTITION BY"
+        "               m.technique_id ORDER BY m.score DESC, t.id) rn"
+        "          FROM mapped_threat_data m"
+        "          JOIN threat_intelligence_data t ON t.id = m.threat_id) x"
+        " GROUP BY technique_id ORDER BY technique_id", 1, &top);
+
+    threats = json_object();
+
+    for (i = 0; i < PQntuples(res); i++) {
+        list = json_loads(PQgetvalue(res, i, 2), 0, &jerr);
+
+        if (list == NULL) {
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: PostgreSQL gave "
+                        "invalid JSON: %s", jerr.text);
+        }
+
+        json_object_set_new(threats, PQgetvalue(res, i, 0),
+                            json_pack("{s:I, s:o}", "count",
+                                      (json_int_t) atoll(PQgetvalue(res, i,
+                                                                    1)),
+                                      "top", list));
+    }
+
+    attck_log("info", "publish: %d techniques have mapped threats",
+              PQntuples(res));
+
+    PQclear(res);
+
+    return threats;
+}
+
+
+/*
+ * The time the data stands for, stamped into the snapshot instead of the
+ * clock's: unchanged data gives a byte-identical snapshot.
+ */
+
+static time_t
+attck_publish_as_of(PGconn *db)
+{
+    time_t     t;
+    PGresult  *res;
+
+    res = attck_publish_query(db,
+        "SELECT coalesce(extract(epoch FROM greatest("
+        "         (SELECT max(loaded_at) FROM attack_releases),"
+        "         (SELECT max(updated_at) FROM threat_intelligence_data),"
+        "         (SELECT max(mapped_at) FROM mapped_threat_data)))::bigint,"
+        "       0)", 0, NULL);
+
+    t = (time_t) atoll(PQgetvalue(res, 0, 0));
+    PQclear(res);
+
+    return t;
+}
+
+
+static void
+attck_publish_docs(PGconn *db, attck_publish_docs_t *docs)
+{
+    int            i, k, f;
+    unsigned int   len;
+    EVP_MD_CTX    *md;
+    unsigned char  hash[EVP_MAX_MD_SIZE];
+
+    docs->threats = attck_publish_query(db,
+        "SELECT t.id, t.source,"
+        "       extract(epoch FROM coalesce(t.last_seen, t.first_seen,"
+        "                                   t.updated_at))::bigint,"
+        "       jsonb_build_object('id', t.id, 'source', t.source,"
+        "         'source_id', t.source_id, 'title', t.title,"
+        "         'description', t.description, 'threat_type', t.threat_type,"
+        "         'countries', t.countries, 'tags', t.tags,"
+        "         'attack_ids', t.attack_ids,"
+        "         'indicator_count', t.indicator_count,"
+        "         'first_seen', t.first_seen, 'last_seen', t.last_seen,"
+        "         'updated_at', t.updated_at,"
+        "         'techniques', coalesce((SELECT jsonb_agg(jsonb_build_object("
+        "             'id', m.technique_id, 'score', m.score,"
+        "             'method', m.method, 'confirmed', m.confirmed,"
+        "             'model_version', m.model_version,"
+        "             'evidence', m.evidence, 'mapped_at', m.mapped_at)"
+        "             ORDER BY m.score DESC, m.technique_id)"
+        "           FROM mapped_threat_data m WHERE m.threat_id = t.id),"
+        "           '[]'))::text,"
+        "       jsonb_build_object('id', t.id, 'source', t.source,"
+        "         'title', t.title,"
+        "         'last_seen', coalesce(t.last_seen, t.first_seen))::text"
+        "  FROM threat_intelligence_data t ORDER BY t.id", 0, NULL);
+
+    docs->mappings = attck_publish_query(db,
+        "SELECT m.technique_id, t.source, m.score,"
+        "       extract(epoch FROM coalesce(t.last_seen, t.first_seen,"
+        "                                   t.updated_at))::bigint,"
+        "       jsonb_build_object('id', t.id, 'source', t.source,"
+        "         'title', t.title,"
+        "         'last_seen', coalesce(t.last_seen, t.first_seen),"
+        "         'score', m.score, 'method', m.method)::text"
+        "  FROM mapped_threat_data m"
+        "  JOIN threat_intelligence_data t ON t.id = m.threat_id"
+        " ORDER BY m.technique_id, m.score DESC, t.id", 0, NULL);
+
+    /* what Redis will hold, hashed: an unchanged set is not written again */
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+    }
+
+    for (k = 0; k < 2; k++) {
+        PGresult  *res = k ? docs->mappings : docs->threats;
+
+        for (i = 0; i < PQntuples(res); i++) {
+            for (f = 0; f < PQnfields(res); f++) {
+                EVP_DigestUpdate(md, PQgetvalue(res, i, f),
+                                 (size_t) PQgetlength(res, i, f) + 1);
+            }
+        }
+    }
+
+    EVP_DigestFinal_ex(md, hash, &len);
+    EVP_MD_CTX_free(md);
+
+    for (i = 0; i < (int) len && i < 32; i++) {
+        snprintf(docs->digest + 2 * i, 3, "%02x", hash[i]);
+    }
+}
+
+
+/* one command whose failure ends the run before anything is switched */
+
+static redisReply *
+attck_publish_cmd(redisContext *c, const char *fmt, ...)
+{
+    char         err[512];
+    va_list      ap;
+    redisReply  *reply;
+
+    va_start(ap, fmt);
+    reply = redisvCommand(c, fmt, ap);
+    va_end(ap);
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        snprintf(err, sizeof(err), "%s", reply ? reply->str : c->errstr);
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: Redis: %s; the current "
+                    "generation is unchanged", err);
+    }
+
+    return reply;
+}
+
+
+/* a command into the pipeline; a round trip every ATTCK_PUBLISH_BATCH */
+
+static void
+attck_publish_append(attck_publish_pipe_t *p, const char *fmt, ...)
+{
+    int      rc;
+    va_list  ap;
+
+    va_start(ap, fmt);
+    rc = redisvAppendCommand(p->redis, fmt, ap);
+    va_end(ap);
+
+    if (rc != REDIS_OK) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: out of memory");
+    }
+
+    if (++p->pending < ATTCK_PUBLISH_BATCH) {
+        return;
+    }
+
+    if (attck_redis_drain(p->redis, p->pending, p->err, sizeof(p->err))
+        != 0)
+    {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s; the current "
+                    "generation is unchanged", p->err);
+    }
+
+    p->pending = 0;
+}
+
+
+static void
+attck_publish_redis(const char *url, const char *sha, const void *data,
+    size_t size, attck_publish_docs_t *docs)
+{
+    int                    i;
+    char                   err[512], gen[32], prev_gen[32], prev_sha[65];
+    char                   current[128], stamp[32];
+    time_t                 now;
+    struct tm              tm;
+    const char            *v, *src, *tid;
+    redisReply            *reply;
+    attck_publish_pipe_t   p;
+
+    memset(&p, 0, sizeof(attck_publish_pipe_t));
+
+    p.redis = attck_redis_connect(url, err, sizeof(err));
+    if (p.redis == NULL) {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s", err);
+    }
+
+    /* what is current now: kept one more generation, or left alone */
+
+    reply = attck_publish_cmd(p.redis, "GET attck:current");
+
+    prev_gen[0] = prev_sha[0] = '\0';
+
+    if (reply->type == REDIS_REPLY_STRING
+        && sscanf(reply->str, "%31[0-9] %64[0-9a-f]", prev_gen, prev_sha)
+           != 2)
+    {
+        prev_gen[0] = prev_sha[0] = '\0';
+    }
+
+    freeReplyObject(reply);
+
+    reply = attck_publish_cmd(p.redis, "HGET attck:published documents");
+
+    if (prev_gen[0] && strcmp(prev_sha, sha) == 0
+        && reply->type == REDIS_REPLY_STRING
+        && strcmp(reply->str, docs->digest) == 0)
+    {
+        attck_log("info", "publish: unchanged, generation %s stays current",
+                  prev_gen);
+        freeReplyObject(reply);
+        redisFree(p.redis);
+        return;
+    }
+
+    freeReplyObject(reply);
+
+    reply = attck_publish_cmd(p.redis, "INCR attck:generation");
+    snprintf(gen, sizeof(gen), "%lld", reply->integer);
+    freeReplyObject(reply);
+
+    /* content-addressed: a snapshot already there is not sent again */
+
+    reply = attck_publish_cmd(p.redis, "EXISTS attck:snapshot:%s", sha);
+
+    if (reply->integer == 0) {
+        freeReplyObject(reply);
+        reply = attck_publish_cmd(p.redis, "SET attck:snapshot:%s %b", sha,
+                                  data, size);
+    }
+
+    freeReplyObject(reply);
+
+    for (i = 0; i < PQntuples(docs->threats); i++) {
+        v = PQgetvalue(docs->threats, i, 2);
+        src = PQgetvalue(docs->threats, i, 1);
+
+        attck_publish_append(&p, "SET attck:%s:threat:%s %b", gen,
+                             PQgetvalue(docs->threats, i, 0),
+                             PQgetvalue(docs->threats, i, 3),
+                             (size_t) PQgetlength(docs->threats, i, 3));
+        attck_publish_append(&p, "ZADD attck:%s:seen:all %s %b", gen, v,
+                             PQgetvalue(docs->threats, i, 4),
+                             (size_t) PQgetlength(docs->threats, i, 4));
+        attck_publish_append(&p, "ZADD attck:%s:seen:%s %s %b", gen, src, v,
+                             PQgetvalue(docs->threats, i, 4),
+                             (size_t) PQgetlength(docs->threats, i, 4));
+    }
+
+    for (i = 0; i < PQntuples(docs->mappings); i++) {
+        tid = PQgetvalue(docs->mappings, i, 0);
+        src = PQgetvalue(docs->mappings, i, 1);
+        v = PQgetvalue(docs->mappings, i, 3);
+
+        attck_publish_append(&p, "ZADD attck:%s:technique:%s %s %b", gen,
+                             tid, PQgetvalue(docs->mappings, i, 2),
+                             PQgetvalue(docs->mappings, i, 4),
+                             (size_t) PQgetlength(docs->mappings, i, 4));
+        attck_publish_append(&p, "ZADD attck:%s:seen:all:%s %s %b", gen, tid,
+                             v, PQgetvalue(docs->mappings, i, 4),
+                             (size_t) PQgetlength(docs->mappings, i, 4));
+        attck_publish_append(&p, "ZADD attck:%s:seen:%s:%s %s %b", gen, src,
+                             tid, v, PQgetvalue(docs->mappings, i, 4),
+                             (size_t) PQgetlength(docs->mappings, i, 4));
+    }
+
+    if (attck_redis_drain(p.redis, p.pending, p.err, sizeof(p.err)) != 0) {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s; the current "
+                    "generation is unchanged", p.err);
+    }
+
+    /* the switch: one SET, announced; the record of it in the same MULTI */
+
+    now = time(NULL);
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(current, sizeof(current), "%s %s", gen, sha);
+
+    if (redisAppendCommand(p.redis, "MULTI") != REDIS_OK
+        || redisAppendCommand(p.redis, "SET attck:current %s", current)
+           != REDIS_OK
+        || redisAppendCommand(p.redis, "HSET attck:published generation %s "
+                              "snapshot %s documents %s published %s "
+                              "threats %d mappings %d", gen, sha,
+                              docs->digest, stamp,
+                              PQntuples(docs->threats),
+                              PQntuples(docs->mappings))
+           != REDIS_OK
+        || redisAppendCommand(p.redis, "PUBLISH attck:generation %s", gen)
+           != REDIS_OK
+        || redisAppendCommand(p.redis, "EXEC") != REDIS_OK
+        || attck_redis_drain(p.redis, 5, err, sizeof(err)) != 0)
+    {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s; the current "
+                    "generation is unchanged", err);
+    }
+
+    attck_log("info", "publish: generation %s is current in Redis "
+              "(snapshot %.12s, %d threats, %d mappings)", gen, sha,
+              PQntuples(docs->threats), PQntuples(docs->mappings));
+
+    attck_publish_sweep(p.redis, gen, prev_gen, sha, prev_sha);
+
+    redisFree(p.redis);
+
+}
+
+
+/*
+ * Removes what neither the new nor the previous generation uses: keys of
+ * older generations (and of a publish that died half-way), and snapshots
+ * nobody points at.
+ */
+
+static void
+attck_publish_sweep(redisContext *c, const char *gen, const char *prev_gen,
+    const char *sha, const char *prev_sha)
+{
+    char         err[512], cursor[32], *key, *dot;
+    size_t       i, n, removed;
+    redisReply  *reply, *keys;
+
+    strcpy(cursor, "0");
+    removed = 0;
+
+    do {
+        reply = attck_redis_command(c, err, sizeof(err),
+                                    "SCAN %s MATCH attck:* COUNT 1000",
+                                    cursor);
+        if (reply == NULL) {
+            attck_log("warn", "publish: stale keys left: %s", err);
+            return;
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
+        keys = reply->element[1];
+        n = 0;
+
+        for (i = 0; i < keys->elements; i++) {
+            key = keys->element[i]->str + sizeof("attck:") - 1;
+
+            if (strncmp(key, "snapshot:", 9) == 0) {
+                if (strcmp(key + 9, sha) == 0
+                    || strcmp(key + 9, prev_sha) == 0)
+                {
+                    continue;
+                }
+
+            } else {
+                dot = strchr(key, ':');
+
+                if (key[0] < '0' || key[0] > '9' || dot == NULL
+                    || ((size_t) (dot - key) == strlen(gen)
+                        && strncmp(key, gen, dot - key) == 0)
+                    || ((size_t) (dot - key) == strlen(prev_gen)
+                        && strncmp(key, prev_gen, dot - key) == 0))
+                {
+                    continue;
+                }
+            }
+
+            if (redisAppendCommand(c, "UNLINK %s", keys->element[i]->str)
+                != REDIS_OK)
+            {
+                break;
+            }
+
+            n++;
+        }
+
+        freeReplyObject(reply);
+
+        if (attck_redis_drain(c, n, err, sizeof(err)) != 0) {
+            attck_log("warn", "publish: stale keys left: %s", err);
+            return;
+        }
+
+        removed += n;
+
+    } while (strcmp(cursor, "0") != 0);
+
+    attck_log("info", "publish: removed %zu keys of older generations",
+              removed);
+}
+
+
+int
+attck_publish_main(int argc, char **argv)
+{
+    int                    c;
+    char                   err[1024], sha[65], *out, *redis, *top;
+    size_t                 i, n, size;
+    json_t                *threats;
+    time_t                 as_of;
+    PGconn                *db;
+    const void            *data;
+    attck_bundle_t        *bundles;
+    attck_snap_writer_t   *w;
+    attck_publish_docs_t   docs;
+    static struct option   longopts[] = {
+        { "output", required_argument, NULL, 'o' },
+        { "redis", required_argument, NULL, 'r' },
+        { "top", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    out = getenv("ATTCK_SNAPSHOT");
+    redis = getenv("ATTCK_REDIS_URL");
+    top = getenv("ATTCK_PUBLISH_TOP");
+    optind = 1;
+    opterr = 0;
+
+    while ((c = getopt_long(argc, argv, ":o:r:t:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'r':
+            redis = optarg;
+            break;
+        case 't':
+            top = optarg;
+            break;
+        case 'h':
+            printf("usage: attck-worker publish [-o OUT.snap] [--redis URL] "
+                   "[--top N]\n"
+                   "compiles the snapshot from PostgreSQL, writes it to OUT "
+                   "(default $ATTCK_SNAPSHOT)\nand publishes it with the "
+                   "threat documents in Redis (default $ATTCK_REDIS_URL);\n"
+                   "N: threats listed per technique in the snapshot "
+                   "(default 10)\n");
+            return ATTCK_EXIT_OK;
+        case ':':
+            attck_fatal(ATTCK_EXIT_USAGE, "publish: %s needs an argument",
+                        argv[optind - 1]);
+        default:
+            attck_fatal(ATTCK_EXIT_USAGE, "publish: unknown option %s "
+                        "(try --help)", argv[optind - 1]);
+        }
+    }
+
+    if (out && *out == '\0') {
+        out = NULL;
+    }
+
+    if (redis && *redis == '\0') {
+        redis = NULL;
+    }
+
+    if (out == NULL && redis == NULL) {
+        attck_fatal(ATTCK_EXIT_USAGE, "publish: nowhere to publish: set "
+                    "ATTCK_SNAPSHOT (or -o) and/or ATTCK_REDIS_URL");
+    }
+
+    if (top == NULL || *top == '\0') {
+        top = "10";
+    }
+
+    if (strspn(top, "0123456789") != strlen(top) || atoi(top) < 1
+        || atoi(top) > 1000)
+    {
+        attck_fatal(ATTCK_EXIT_USAGE, "publish: --top takes 1 to 1000");
+    }
+
+    db = attck_db_connect();
+
+    if (attck_db_stage_lock(db, "publish") != 0) {
+        PQfinish(db);
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
+    /* one moment of the database for everything published */
+
+    if (attck_db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                      "SET LOCAL TimeZone = 'UTC'", err, sizeof(err))
+        != 0)
+    {
+        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
+                                      : ATTCK_EXIT_SOFTWARE,
+                    "publish: %s", err);
+    }
+
+    n = attck_compile_db_bundles(db, "publish", 0, &bundles);
+    threats = attck_publish_threats(db, top);
+    as_of = attck_publish_as_of(db);
+
+    memset(&docs, 0, sizeof(attck_publish_docs_t));
+
+    if (redis) {
+        attck_publish_docs(db, &docs);
+    }
+
+    (void) attck_db_exec(db, "COMMIT", err, sizeof(err));
+    PQfinish(db);
+
+    w = attck_compile_snapshot(bundles, n, threats, as_of, &data, &size);
+    attck_sha256_hex(data, size, sha);
+
+    if (out) {
+        if (attck_write_atomic(out, data, size, err, sizeof(err)) != 0) {
+            attck_fatal(ATTCK_EXIT_CANTCREAT, "publish: %s", err);
+        }
+
+        attck_log("info", "publish: wrote %s (%zu bytes, sha256 %.12s)",
+                  out, size, sha);
+    }
+
+    if (redis) {
+        attck_publish_redis(redis, sha, data, size, &docs);
+        PQclear(docs.threats);
+        PQclear(docs.mappings);
+    }
+
+    attck_snap_writer_destroy(w);
+    json_decref(threats);
+
+    for (i = 0; i < n; i++) {
+        attck_bundle_free(&bundles[i]);
+    }
+
+    free(bundles);
+
+    return ATTCK_EXIT_OK;
+}

@@ -1,0 +1,33 @@
+
+/*
+ * attck-worker: Redis through hiredis, for publish.
+ */
+
+#ifndef _ATTCK_REDIS_H_INCLUDED_
+#define _ATTCK_REDIS_H_INCLUDED_
+
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+
+/*
+ * Connects to url: redis://[:password@]host[:port][/db], or a unix socket
+ * path (/run/redis.sock, unix:/run/redis.sock); AUTH and SELECT follow.
+ * NULL with err set; err never holds the password.
+ */
+redisContext *attck_redis_connect(const char *url, char *err, size_t errlen);
+
+/*
+ * The reply of one command, or NULL with err set (the connection failed,
+ * or Redis answered an error); the caller frees it with freeReplyObject.
+ */
+redisReply *attck_redis_command(redisContext *c, char *err, size_t errlen,
+    const char *fmt, ...);
+
+/* reads n pipelined replies; 0, or -1 with err set at the first failure */
+int attck_redis_drain(redisContext *c, size_t n, char *err, size_t errlen);
+
+
+#endif /* _ATTCK_REDIS_H_INCLUDED_ */
