@@ -10,8 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp ();
-use JSON::XS ();
-use Attck::Test qw(worker shared_dir run_cmd decode_json free_port);
+use Attck::Test qw(worker run_cmd free_port);
 
 my $model = $ENV{ATTCK_TEST_MODEL}
     or die "ATTCK_TEST_MODEL: run through make test\n";
@@ -19,40 +18,15 @@ my $model = $ENV{ATTCK_TEST_MODEL}
 my $pg = Attck::Test->start_postgres;
 $ENV{ATTCK_DATABASE_URL} = $pg->url;
 sub q1 { $pg->query($_[0]) }
-sub slurp { open(my $fh, '<', $_[0]) or die "$_[0]: $!"; local $/; <$fh> }
 
 my ($rc, $out) = run_cmd(worker(), 'migrate');
 is($rc, 0, 'migrate') or diag $out;
 
 # the recorded pulses, served where OTX serves them
-my @pulses = @{ decode_json(slurp(shared_dir()
-    . '/intel-samples/otx/pulses.intelmq-test-data.json')) };
-push @pulses, @{ decode_json(slurp(shared_dir()
-    . '/intel-samples/otx/pulses_subscribed.elastic-mock.json'))->{results} };
-
+my @pulses = Attck::Test::recorded_pulses();
+Attck::Test->start_otx(@pulses);
 my $www = File::Temp->newdir;
-chmod 0755, "$www";
-open(my $fh, '>', "$www/pulses.json") or die;
-print $fh JSON::XS->new->utf8->encode({ results => \@pulses, next => undef });
-close $fh;
-chmod 0644, "$www/pulses.json";
 
-my $port = free_port();
-my $ng = Attck::Test->start_nginx(
-    port   => $port,
-    server => <<"EOF",
-        location = /api/v1/pulses/subscribed {
-            rewrite ^ /files/pulses.json last;
-        }
-        location /files/ {
-            alias $www/;
-            default_type application/json;
-        }
-EOF
-);
-
-$ENV{ATTCK_OTX_URL} = "http://127.0.0.1:$port";
-$ENV{ATTCK_OTX_KEY} = 'k-test';
 ($rc, $out) = run_cmd(worker(), 'ingest', 'otx');
 is($rc, 0, 'ingest otx') or diag $out;
 is(q1('SELECT count(*) FROM threat_intelligence_data'), scalar @pulses,

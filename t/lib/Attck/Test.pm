@@ -19,7 +19,8 @@ use POSIX ':sys_wait_h';
 use Time::HiRes ();
 
 our @EXPORT_OK = qw(build_dir shared_dir test_snapshot worker free_port
-                    http_get decode_json load_bundle attack_id run_cmd);
+                    http_get decode_json load_bundle attack_id run_cmd
+                    recorded_pulses);
 
 my $JSON = JSON::XS->new->utf8;
 my @RUNNING;
@@ -105,6 +106,43 @@ sub attack_id {
             if ($r->{source_name} // '') =~ /^mitre-(?:mobile-|ics-)?attack$/;
     }
     return undef;
+}
+
+# the recorded OTX pulses of shared/intel-samples, both samples in one list
+sub recorded_pulses {
+    my @p;
+    for my $f (qw(pulses.intelmq-test-data.json
+                  pulses_subscribed.elastic-mock.json)) {
+        open(my $fh, '<', shared_dir() . "/intel-samples/otx/$f") or die "$f: $!";
+        local $/;
+        my $v = $JSON->decode(<$fh>);
+        push @p, @{ ref $v eq 'HASH' ? $v->{results} : $v };
+    }
+    return @p;
+}
+
+# a stand-in OTX serving the pulses at the real API path: sets
+# ATTCK_OTX_URL and ATTCK_OTX_KEY, returns the nginx
+sub start_otx {
+    my ($class, @pulses) = @_;
+    my $www = File::Temp::tempdir('attck-otx-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    chmod 0755, $www;
+    open(my $fh, '>', "$www/pulses.json") or die;
+    print $fh $JSON->encode({ results => \@pulses, next => undef });
+    close $fh;
+    chmod 0644, "$www/pulses.json";
+    my $ng = $class->start_nginx(server => <<"EOF");
+        location = /api/v1/pulses/subscribed {
+            rewrite ^ /files/pulses.json last;
+        }
+        location /files/ {
+            alias $www/;
+            default_type application/json;
+        }
+EOF
+    $ENV{ATTCK_OTX_URL} = "http://127.0.0.1:$ng->{port}";
+    $ENV{ATTCK_OTX_KEY} = 'k-test';
+    return $ng;
 }
 
 # PostgreSQL on loopback, in a private data dir -------------------------
