@@ -245,7 +245,7 @@ attck_daemon_main(int argc, char **argv)
         every[i] = attck_interval(v);
 
         if (every[i] < 0) {
-            attck_fatal(ATTCK_EXIT_USAGE, "daemon: %s=\"%s\" is not an "
+            attck_fatal(ATTCK_EXIT_USAGE, "daemon: %s: %s is not an "
                         "interval (90s, 15m, 6h, 1d or off)", s->interval, v);
         }
 
