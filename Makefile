@@ -37,7 +37,7 @@ MODULE         := $(BUILD)/ngx_http_attck_module.so
 
 .PHONY: all deps test-deps bench-deps install-packages module worker test eval \
         unit-test integration-test run stop bench clean print-packages \
-        run-prepare
+        run-prepare run-postgres run-redis run-worker
 
 all: worker module
 
@@ -143,24 +143,85 @@ test: test-deps
 print-packages:
 	@echo $(PACKAGES) $(TEST_PACKAGES) $(BENCH_PACKAGES)
 
-# --- run: build, compile a snapshot, serve on 127.0.0.1:$(ATTCK_PORT) ---
+# --- run: the whole stack on loopback, state under run/ ----------------
+#
+#   PostgreSQL (run/pg, port ATTCK_PG_PORT) and Redis (run/redis, port
+#   ATTCK_REDIS_PORT) are started when not running; attck-worker migrates,
+#   trains the mapping model once (run/mapping.model) and runs ingest ->
+#   map -> publish; nginx serves on ATTCK_PORT and follows what is
+#   published in Redis.
 
-# the snapshot and nginx.conf under run/, checked with nginx -t
-run-prepare: deps
-	@$(MAKE) -s all
-	@mkdir -p $(RUN)/logs $(RUN)/tmp
-	@if ! ATTCK_SOURCES="$(ATTCK_SOURCES)" $(WORKER) compile \
-	        -o $(RUN)/attck.snap; then \
+ATTCK_PG_PORT    ?= 5433
+ATTCK_REDIS_PORT ?= 6380
+PG_BIN           := $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin)))
+# initdb and postgres refuse to run as root
+AS_PG            := $(if $(filter 0,$(shell id -u)),su postgres -s /bin/sh -c,sh -c)
+
+# the worker's settings for the stack (OTX and VirusTotal keys, when set,
+# come from the caller's environment)
+RUN_ENV          := ATTCK_DATABASE_URL=postgresql://attck@127.0.0.1:$(ATTCK_PG_PORT)/attck \
+                    ATTCK_REDIS_URL=redis://127.0.0.1:$(ATTCK_REDIS_PORT) \
+                    ATTCK_SNAPSHOT=$(RUN)/attck.snap \
+                    ATTCK_MODEL=$(RUN)/mapping.model \
+                    ATTCK_SQL_DIR=$(ROOT)/sql ATTCK_CONFIG=
+
+run-postgres:
+	@mkdir -p $(RUN)/pg
+	@if [ ! -f $(RUN)/pg/data/PG_VERSION ]; then \
+	    [ "$$(id -u)" != 0 ] || chown postgres $(RUN)/pg; \
+	    $(AS_PG) "$(PG_BIN)/initdb -D $(RUN)/pg/data -A trust -U attck" \
+	        > $(RUN)/pg/initdb.log || exit 1; fi
+	@if ! $(AS_PG) "$(PG_BIN)/pg_ctl -D $(RUN)/pg/data status" >/dev/null; \
+	then \
+	    $(AS_PG) "$(PG_BIN)/pg_ctl -D $(RUN)/pg/data -w -l $(RUN)/pg/log \
+	        -o '-c listen_addresses=127.0.0.1 -p $(ATTCK_PG_PORT) \
+	        -k $(RUN)/pg' start" >/dev/null \
+	    || { tail -5 $(RUN)/pg/log; exit 1; }; \
+	    echo "started PostgreSQL on 127.0.0.1:$(ATTCK_PG_PORT)"; fi
+	@psql -X -q -h 127.0.0.1 -p $(ATTCK_PG_PORT) -U attck -d postgres -tAc \
+	    "SELECT 1 FROM pg_database WHERE datname = 'attck'" | grep -q 1 \
+	|| psql -X -q -h 127.0.0.1 -p $(ATTCK_PG_PORT) -U attck -d postgres \
+	    -c 'CREATE DATABASE attck'
+
+run-redis:
+	@mkdir -p $(RUN)/redis
+	@if ! redis-cli -p $(ATTCK_REDIS_PORT) ping >/dev/null 2>&1; then \
+	    redis-server --port $(ATTCK_REDIS_PORT) --bind 127.0.0.1 \
+	        --dir $(RUN)/redis --save 60 1 --daemonize yes \
+	        --pidfile $(RUN)/redis/redis.pid \
+	        --logfile $(RUN)/redis/redis.log || exit 1; \
+	    for i in $$(seq 50); do \
+	        redis-cli -p $(ATTCK_REDIS_PORT) ping >/dev/null 2>&1 && break; \
+	        sleep 0.1; done; \
+	    echo "started Redis on 127.0.0.1:$(ATTCK_REDIS_PORT)"; fi
+
+# ingest -> map -> publish; where MITRE cannot be reached and
+# ATTCK_SOURCES was not set, the local copies in ../shared/attack
+run-worker: run-postgres run-redis
+	@$(RUN_ENV) $(WORKER) migrate
+	@echo "$(ATTCK_SOURCES)" > $(RUN)/sources
+	@if ! $(RUN_ENV) ATTCK_SOURCES="$(ATTCK_SOURCES)" \
+	        $(WORKER) ingest attack; then \
 	    if [ "$(origin ATTCK_SOURCES)" = file ] && [ -n "$(LOCAL_SOURCES)" ]; \
 	    then \
 	        echo "MITRE's servers cannot be reached: using the local" \
 	             "copies in $(SHARED)/attack"; \
-	        $(WORKER) compile -o $(RUN)/attck.snap $(LOCAL_SOURCES) \
-	            || exit 1; \
+	        echo "$(LOCAL_SOURCES)" > $(RUN)/sources; \
+	        $(RUN_ENV) $(WORKER) ingest attack $(LOCAL_SOURCES) || exit 1; \
 	    else exit 1; fi; \
 	fi
+	@# the model, trained once on the releases just stored
+	@[ -f $(RUN)/mapping.model ] \
+	|| $(RUN_ENV) ATTCK_SOURCES= $(WORKER) train -o $(RUN)/mapping.model
+	@$(RUN_ENV) ATTCK_SOURCES="$$(cat $(RUN)/sources)" $(WORKER) run
+
+run-prepare: deps
+	@$(MAKE) -s all
+	@mkdir -p $(RUN)/logs $(RUN)/tmp
+	@$(MAKE) -s run-worker
 	@sed -e 's|@RUN@|$(RUN)|g' -e 's|@MODULE@|$(MODULE)|g' \
 	    -e 's|@LISTEN@|$(ATTCK_LISTEN)|g' -e 's|@PORT@|$(ATTCK_PORT)|g' \
+	    -e 's|@REDIS@|127.0.0.1:$(ATTCK_REDIS_PORT)|g' \
 	    conf/nginx.conf.in > $(RUN)/nginx.conf
 	@nginx -q -t -p $(RUN) -c $(RUN)/nginx.conf
 
@@ -168,7 +229,7 @@ run: run-prepare
 	@if [ -f $(RUN)/nginx.pid ] && kill -0 $$(cat $(RUN)/nginx.pid) 2>/dev/null; \
 	then \
 	    nginx -p $(RUN) -c $(RUN)/nginx.conf -s reload; \
-	    echo "reloaded nginx with the new snapshot"; \
+	    echo "reloaded nginx"; \
 	else \
 	    nginx -p $(RUN) -c $(RUN)/nginx.conf; \
 	fi
@@ -185,6 +246,14 @@ stop:
 	then \
 	    nginx -p $(RUN) -c $(RUN)/nginx.conf -s quit; echo "stopped nginx"; \
 	else echo "nginx is not running"; fi
+	@if redis-cli -p $(ATTCK_REDIS_PORT) ping >/dev/null 2>&1; then \
+	    redis-cli -p $(ATTCK_REDIS_PORT) shutdown >/dev/null 2>&1; \
+	    echo "stopped Redis"; else echo "Redis is not running"; fi
+	@if [ -f $(RUN)/pg/data/PG_VERSION ] && $(AS_PG) \
+	    "$(PG_BIN)/pg_ctl -D $(RUN)/pg/data status" >/dev/null 2>&1; then \
+	    $(AS_PG) "$(PG_BIN)/pg_ctl -D $(RUN)/pg/data -m fast stop" \
+	        >/dev/null && echo "stopped PostgreSQL"; \
+	else echo "PostgreSQL is not running"; fi
 
 # --- benchmarks: numbers, not pass/fail ----------------------------------
 

@@ -305,7 +305,7 @@ void
 attck_train_collect(attck_train_t *t, const char *cmd, int argc,
     char **argv, const char **labeled, size_t nlabeled)
 {
-    char             hash[EVP_MAX_MD_SIZE];
+    char             hash[EVP_MAX_MD_SIZE], *env;
     size_t           i, j, nsrc, ndef, nproc;
     PGconn          *db;
     unsigned         hlen;
@@ -329,7 +329,9 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
         db = attck_db_connect();
     }
 
-    if (optind == argc && getenv("ATTCK_SOURCES") == NULL && db) {
+    env = getenv("ATTCK_SOURCES");
+
+    if (optind == argc && (env == NULL || *env == '\0') && db) {
         nsrc = attck_compile_db_bundles(db, cmd, 1, &bundles);
         attck_examples_build(cmd, &model, bundles, nsrc);
 
