@@ -14,6 +14,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attck_module.h"
+#include "ngx_http_attck_api.h"
 #include "snapshot/attck_args.h"
 #include "snapshot/attck_query.h"
 #include "snapshot/attck_text.h"
@@ -21,70 +22,33 @@
 #include <jansson.h>
 
 
-#define NGX_HTTP_ATTCK_MAX_ID        24
 #define NGX_HTTP_ATTCK_MAX_VALUE     256
 #define NGX_HTTP_ATTCK_MAX_ARGS      4096
 
-#define NGX_HTTP_ATTCK_LIST_LIMIT    100
-#define NGX_HTTP_ATTCK_LIST_MAX      1000
 #define NGX_HTTP_ATTCK_SEARCH_LIMIT  20
 #define NGX_HTTP_ATTCK_SEARCH_MAX    100
-
-/* parameters: an index into ctx->param, and a bit of a route's set */
-#define NGX_HTTP_ATTCK_I_RELEASE     0
-#define NGX_HTTP_ATTCK_I_TACTIC      1
-#define NGX_HTTP_ATTCK_I_PLATFORM    2
-#define NGX_HTTP_ATTCK_I_DOMAIN      3
-#define NGX_HTTP_ATTCK_I_SUB         4
-#define NGX_HTTP_ATTCK_I_REVOKED     5
-#define NGX_HTTP_ATTCK_I_LIMIT       6
-#define NGX_HTTP_ATTCK_I_OFFSET      7
-#define NGX_HTTP_ATTCK_I_Q           8
-#define NGX_HTTP_ATTCK_I_TECHNIQUES  9
-#define NGX_HTTP_ATTCK_P_NUM         10
-
-#define NGX_HTTP_ATTCK_P_RELEASE     (1 << NGX_HTTP_ATTCK_I_RELEASE)
-#define NGX_HTTP_ATTCK_P_TACTIC      (1 << NGX_HTTP_ATTCK_I_TACTIC)
-#define NGX_HTTP_ATTCK_P_PLATFORM    (1 << NGX_HTTP_ATTCK_I_PLATFORM)
-#define NGX_HTTP_ATTCK_P_DOMAIN      (1 << NGX_HTTP_ATTCK_I_DOMAIN)
-#define NGX_HTTP_ATTCK_P_SUB         (1 << NGX_HTTP_ATTCK_I_SUB)
-#define NGX_HTTP_ATTCK_P_REVOKED     (1 << NGX_HTTP_ATTCK_I_REVOKED)
-#define NGX_HTTP_ATTCK_P_LIMIT       (1 << NGX_HTTP_ATTCK_I_LIMIT)
-#define NGX_HTTP_ATTCK_P_OFFSET      (1 << NGX_HTTP_ATTCK_I_OFFSET)
-#define NGX_HTTP_ATTCK_P_Q           (1 << NGX_HTTP_ATTCK_I_Q)
-#define NGX_HTTP_ATTCK_P_TECHNIQUES  (1 << NGX_HTTP_ATTCK_I_TECHNIQUES)
 
 /* a list of technique ids may be longer than any other value */
 #define NGX_HTTP_ATTCK_MAX_LIST      2048
 
 
-typedef struct {
-    ngx_http_attck_local_t    *local;
-    const attck_snap_t        *snap;
-    const attck_snap_view_t   *view;
-    ngx_str_t                  collection;
-    ngx_str_t                  id;
-    ngx_uint_t                 given;          /* parameters present */
-    ngx_str_t                  param[NGX_HTTP_ATTCK_P_NUM];
-
-    /* an error found while checking the request, sent by the handler */
-    ngx_uint_t                 status;
-    const char                *error;
-    u_char                     detail[256];
-    size_t                     detail_len;
-} ngx_http_attck_ctx_t;
-
-
-typedef ngx_int_t (*ngx_http_attck_route_pt)(ngx_http_request_t *r,
-    ngx_http_attck_ctx_t *ctx);
-
+/*
+ * A collection: "techniques", and below it "techniques/{id}" when it has
+ * ids, and "techniques/{id}/threats" when it has a sub-collection.
+ */
 
 typedef struct {
     ngx_str_t                  name;
     ngx_http_attck_route_pt    handler;     /* NULL: a pre-rendered list */
     ngx_uint_t                 params;      /* allowed without an id */
     ngx_uint_t                 has_ids;     /* collection/{id} exists */
+    ngx_http_attck_route_pt    id_handler;  /* NULL: pre-rendered objects */
+    ngx_str_t                  sub;         /* collection/{id}/sub */
+    ngx_http_attck_route_pt    sub_handler;
+    ngx_uint_t                 sub_params;
 } ngx_http_attck_route_t;
+
+#define NGX_HTTP_ATTCK_NO_SUB  NULL, ngx_null_string, NULL, 0
 
 
 static ngx_int_t ngx_http_attck_status(ngx_http_request_t *r,
@@ -107,18 +71,11 @@ static ngx_int_t ngx_http_attck_unknown(ngx_http_attck_ctx_t *ctx,
     attck_arg_t *arg);
 static ngx_int_t ngx_http_attck_select_view(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
-static ngx_int_t ngx_http_attck_uint_param(ngx_http_request_t *r,
-    ngx_http_attck_ctx_t *ctx, ngx_uint_t bit, ngx_uint_t def,
-    ngx_uint_t max, ngx_uint_t *value);
 static ngx_int_t ngx_http_attck_send_doc(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx, const attck_snap_doc_t *doc);
 static ngx_int_t ngx_http_attck_send_buf(ngx_http_request_t *r,
     ngx_buf_t *b, ngx_http_attck_ctx_t *ctx);
 static ngx_int_t ngx_http_attck_fail(ngx_http_attck_ctx_t *ctx,
-    ngx_uint_t status, const char *error, const char *fmt, ...);
-static ngx_int_t ngx_http_attck_checked(ngx_http_request_t *r,
-    ngx_http_attck_ctx_t *ctx, ngx_int_t rc);
-static ngx_int_t ngx_http_attck_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *error, const char *fmt, ...);
 
 
@@ -132,7 +89,10 @@ static ngx_str_t  ngx_http_attck_param_names[NGX_HTTP_ATTCK_P_NUM] = {
     ngx_string("limit"),
     ngx_string("offset"),
     ngx_string("q"),
-    ngx_string("techniques")
+    ngx_string("techniques"),
+    ngx_string("technique"),
+    ngx_string("source"),
+    ngx_string("since")
 };
 
 
@@ -142,32 +102,54 @@ static ngx_http_attck_route_t  ngx_http_attck_routes[] = {
       NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_TACTIC
       |NGX_HTTP_ATTCK_P_PLATFORM|NGX_HTTP_ATTCK_P_DOMAIN
       |NGX_HTTP_ATTCK_P_SUB|NGX_HTTP_ATTCK_P_REVOKED
-      |NGX_HTTP_ATTCK_P_LIMIT|NGX_HTTP_ATTCK_P_OFFSET, 1 },
+      |NGX_HTTP_ATTCK_P_LIMIT|NGX_HTTP_ATTCK_P_OFFSET, 1,
+      NULL, ngx_string("threats"), ngx_http_attck_technique_threats,
+      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_LIMIT
+      |NGX_HTTP_ATTCK_P_OFFSET },
+
+    /* from Redis */
+
+    { ngx_string("threats"), ngx_http_attck_threats,
+      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_TECHNIQUE
+      |NGX_HTTP_ATTCK_P_SOURCE|NGX_HTTP_ATTCK_P_SINCE
+      |NGX_HTTP_ATTCK_P_LIMIT|NGX_HTTP_ATTCK_P_OFFSET, 1,
+      ngx_http_attck_threat, ngx_null_string, NULL, 0 },
 
     { ngx_string("search"), ngx_http_attck_search,
-      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_Q|NGX_HTTP_ATTCK_P_LIMIT, 0 },
+      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_Q|NGX_HTTP_ATTCK_P_LIMIT, 0,
+      NGX_HTTP_ATTCK_NO_SUB },
 
     { ngx_string("matrix"), ngx_http_attck_matrix,
-      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_DOMAIN, 0 },
+      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_DOMAIN, 0,
+      NGX_HTTP_ATTCK_NO_SUB },
 
     { ngx_string("navigator-layer"), ngx_http_attck_layer,
       NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_DOMAIN
-      |NGX_HTTP_ATTCK_P_TECHNIQUES, 0 },
+      |NGX_HTTP_ATTCK_P_TECHNIQUES, 0, NGX_HTTP_ATTCK_NO_SUB },
 
     { ngx_string("status"), ngx_http_attck_status,
-      NGX_HTTP_ATTCK_P_RELEASE, 0 },
+      NGX_HTTP_ATTCK_P_RELEASE, 0, NGX_HTTP_ATTCK_NO_SUB },
 
-    { ngx_string("tactics"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
-    { ngx_string("groups"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
-    { ngx_string("software"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
-    { ngx_string("mitigations"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
-    { ngx_string("campaigns"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
-    { ngx_string("detection-strategies"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
-    { ngx_string("data-components"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
-    { ngx_string("analytics"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
-    { ngx_string("assets"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1 },
+    { ngx_string("tactics"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1,
+      NGX_HTTP_ATTCK_NO_SUB },
+    { ngx_string("groups"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1,
+      NGX_HTTP_ATTCK_NO_SUB },
+    { ngx_string("software"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1,
+      NGX_HTTP_ATTCK_NO_SUB },
+    { ngx_string("mitigations"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1,
+      NGX_HTTP_ATTCK_NO_SUB },
+    { ngx_string("campaigns"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1,
+      NGX_HTTP_ATTCK_NO_SUB },
+    { ngx_string("detection-strategies"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1,
+      NGX_HTTP_ATTCK_NO_SUB },
+    { ngx_string("data-components"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1,
+      NGX_HTTP_ATTCK_NO_SUB },
+    { ngx_string("analytics"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1,
+      NGX_HTTP_ATTCK_NO_SUB },
+    { ngx_string("assets"), NULL, NGX_HTTP_ATTCK_P_RELEASE, 1,
+      NGX_HTTP_ATTCK_NO_SUB },
 
-    { ngx_null_string, NULL, 0, 0 }
+    { ngx_null_string, NULL, 0, 0, NGX_HTTP_ATTCK_NO_SUB }
 };
 
 
@@ -182,6 +164,20 @@ static u_char  ngx_http_attck_index_body[] =
     "\"matrix\",\"search\",\"navigator-layer\"]}";
 
 
+/* with attck_redis */
+
+static u_char  ngx_http_attck_index_redis_body[] =
+    "{\"endpoints\":[\"status\",\"techniques\",\"techniques/{id}\","
+    "\"techniques/{id}/threats\",\"threats\",\"threats/{id}\","
+    "\"tactics\",\"tactics/{id}\",\"groups\",\"groups/{id}\","
+    "\"software\",\"software/{id}\",\"mitigations\","
+    "\"mitigations/{id}\",\"campaigns\",\"campaigns/{id}\","
+    "\"detection-strategies\",\"detection-strategies/{id}\","
+    "\"data-components\",\"data-components/{id}\",\"analytics\","
+    "\"analytics/{id}\",\"assets\",\"assets/{id}\","
+    "\"matrix\",\"search\",\"navigator-layer\"]}";
+
+
 ngx_str_t  ngx_http_attck_json_type =
     ngx_string("application/json; charset=utf-8");
 
@@ -189,9 +185,10 @@ ngx_str_t  ngx_http_attck_json_type =
 ngx_int_t
 ngx_http_attck_api_handler(ngx_http_request_t *r)
 {
-    u_char                      *p, *end, *slash;
+    u_char                      *p, *end, *slash, *sub;
     ngx_int_t                    rc;
-    ngx_uint_t                   i;
+    ngx_uint_t                   i, params;
+    ngx_http_attck_route_pt      handler;
     ngx_http_attck_ctx_t        *ctx;
     ngx_http_attck_route_t      *route;
     ngx_http_attck_loc_conf_t   *alcf;
@@ -266,13 +263,15 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
     }
 
     slash = ngx_strlchr(p, end, '/');
+    sub = NULL;
 
     ctx->collection.data = p;
     ctx->collection.len = (slash ? slash : end) - p;
 
     if (slash) {
         ctx->id.data = slash + 1;
-        ctx->id.len = end - ctx->id.data;
+        sub = ngx_strlchr(ctx->id.data, end, '/');
+        ctx->id.len = (sub ? sub : end) - ctx->id.data;
     }
 
     for (route = ngx_http_attck_routes; route->name.len; route++) {
@@ -284,13 +283,31 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
     }
 
     if (route->name.len == 0 || (slash && !route->has_ids)
-        || (slash && ngx_strlchr(ctx->id.data, end, '/')))
+        || (sub && (route->sub.len == 0
+                    || route->sub.len != (size_t) (end - sub - 1)
+                    || ngx_strncmp(route->sub.data, sub + 1, route->sub.len)
+                       != 0)))
     {
         return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
                                     "no such endpoint");
     }
 
-    if (slash) {
+    if (sub) {
+        handler = route->sub_handler;
+        params = route->sub_params;
+
+    } else if (slash) {
+        handler = route->id_handler;
+        params = NGX_HTTP_ATTCK_P_RELEASE;
+
+    } else {
+        handler = route->handler;
+        params = route->params;
+    }
+
+    /* an ATT&CK id; the other ids are checked by their handlers */
+
+    if (slash && (sub || handler == NULL)) {
         if (ctx->id.len == 0 || ctx->id.len > NGX_HTTP_ATTCK_MAX_ID) {
             return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid id",
@@ -311,12 +328,9 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
                                             "digits, dots and hyphens");
             }
         }
-
-        rc = ngx_http_attck_parse_args(r, ctx, NGX_HTTP_ATTCK_P_RELEASE);
-
-    } else {
-        rc = ngx_http_attck_parse_args(r, ctx, route->params);
     }
+
+    rc = ngx_http_attck_parse_args(r, ctx, params);
 
     if (rc == NGX_OK) {
         rc = ngx_http_attck_select_view(r, ctx);
@@ -326,11 +340,11 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
         return ngx_http_attck_checked(r, ctx, rc);
     }
 
-    if (slash || route->handler == NULL) {
+    if (handler == NULL) {
         return ngx_http_attck_object(r, ctx);
     }
 
-    return route->handler(r, ctx);
+    return handler(r, ctx);
 }
 
 
@@ -482,7 +496,7 @@ ngx_http_attck_select_view(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_attck_uint_param(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
     ngx_uint_t bit, ngx_uint_t def, ngx_uint_t max, ngx_uint_t *value)
 {
@@ -600,6 +614,18 @@ static ngx_int_t
 ngx_http_attck_index(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
     static u_char  etag[] = "\"attck-index-1\"";
+    static u_char  etag_redis[] = "\"attck-index-redis-1\"";
+
+    ngx_http_attck_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_attck_module);
+
+    if (amcf->redis) {
+        return ngx_http_attck_send(r, &ngx_http_attck_json_type,
+                                   ngx_http_attck_index_redis_body,
+                                   sizeof(ngx_http_attck_index_redis_body) - 1,
+                                   etag_redis, sizeof(etag_redis) - 1, 1);
+    }
 
     return ngx_http_attck_send(r, &ngx_http_attck_json_type,
                                ngx_http_attck_index_body,
@@ -716,18 +742,22 @@ ngx_http_attck_layer(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 static ngx_int_t
 ngx_http_attck_status(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
-    u_char                 *release;
-    size_t                  len;
-    ngx_tm_t                tm;
-    ngx_buf_t              *b;
-    const attck_snap_t     *snap;
-    ngx_http_attck_gen_t   *gen;
-    const attck_snap_str_t *name;
+    u_char                       *release, sha[NGX_HTTP_ATTCK_SHA_LEN];
+    size_t                        len;
+    ngx_tm_t                      tm;
+    ngx_buf_t                    *b;
+    ngx_uint_t                    published;
+    const attck_snap_t           *snap;
+    ngx_http_attck_gen_t         *gen;
+    const attck_snap_str_t       *name;
+    ngx_http_attck_main_conf_t   *amcf;
 
     snap = ctx->snap;
     gen = ctx->local->gen;
     name = &snap->views[0].name;
     release = (u_char *) attck_snap_bytes(snap, *name);
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_attck_module);
 
     len = sizeof("{\"generation\":,\"loaded\":\"1970-01-01T00:00:00Z\","
                  "\"size\":,\"checksum\":\"01234567\","
@@ -735,6 +765,11 @@ ngx_http_attck_status(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
           + 2 * NGX_INT_T_LEN + name->len
           + ngx_escape_json(NULL, release, name->len)
           + snap->header->status.len;
+
+    if (amcf->redis) {
+        len += sizeof("\"published\":{\"generation\":,\"sha256\":\"\"},")
+               + NGX_INT_T_LEN + NGX_HTTP_ATTCK_SHA_LEN;
+    }
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -757,6 +792,28 @@ ngx_http_attck_status(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     b->last = (u_char *) ngx_escape_json(b->last, release, name->len);
     *b->last++ = '"';
     *b->last++ = ',';
+
+    /* what "attck:current" in Redis said, as this instance follows it */
+
+    if (amcf->redis) {
+        published = ngx_http_attck_published(amcf, sha);
+
+        if (published) {
+            b->last = ngx_sprintf(b->last,
+                                  "\"published\":{\"generation\":%ui,"
+                                  "\"sha256\":\"%*s\"},", published,
+                                  (size_t) NGX_HTTP_ATTCK_SHA_LEN, sha);
+
+        } else {
+            b->last = ngx_cpymem(b->last,
+                                 "\"published\":{\"generation\":null,"
+                                 "\"sha256\":null},",
+                                 sizeof("\"published\":{\"generation\":null,"
+                                        "\"sha256\":null},") - 1);
+        }
+
+        ctx->etag_extra = published;
+    }
 
     /* the status object without its opening brace; checked to be one */
 
@@ -850,7 +907,7 @@ ngx_http_attck_techniques(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
                                    NGX_HTTP_ATTCK_LIST_MAX, &limit);
     if (rc == NGX_OK) {
         rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_OFFSET, 0,
-                                       1000000, &offset);
+                                       NGX_HTTP_ATTCK_OFFSET_MAX, &offset);
     }
 
     if (rc != NGX_OK) {
@@ -1011,7 +1068,8 @@ ngx_http_attck_send_buf(ngx_http_request_t *r, ngx_buf_t *b,
 
     /*
      * An assembled answer depends only on the snapshot, its generation
-     * and the query string: that is its entity tag.
+     * and the query string (and for status, the published generation):
+     * that is its entity tag.
      */
 
     etag = ngx_pnalloc(r->pool, 2 + 8 + 1 + 8 + 2 * (1 + NGX_INT_T_LEN));
@@ -1023,6 +1081,12 @@ ngx_http_attck_send_buf(ngx_http_request_t *r, ngx_buf_t *b,
     ngx_crc32_update(&crc, r->uri.data, r->uri.len);
     ngx_crc32_update(&crc, (u_char *) "?", 1);
     ngx_crc32_update(&crc, r->args.data, r->args.len);
+
+    if (ctx->etag_extra) {
+        ngx_crc32_update(&crc, (u_char *) &ctx->etag_extra,
+                         sizeof(ngx_uint_t));
+    }
+
     ngx_crc32_final(crc);
 
     return ngx_http_attck_send(r, &ngx_http_attck_json_type, b->pos,
@@ -1150,7 +1214,7 @@ ngx_http_attck_fail(ngx_http_attck_ctx_t *ctx, ngx_uint_t status,
 
 /* answers for a check that did not pass: NGX_DECLINED or NGX_ERROR */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_attck_checked(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
     ngx_int_t rc)
 {
@@ -1163,7 +1227,7 @@ ngx_http_attck_checked(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_attck_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *error, const char *fmt, ...)
 {

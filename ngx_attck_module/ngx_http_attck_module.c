@@ -4,7 +4,10 @@
  *
  * Directives, configuration and the module definition.  The zone and its
  * generations are in ngx_http_attck_zone.c, the API in
- * ngx_http_attck_api.c, the snapshot format in snapshot/.
+ * ngx_http_attck_api.c, the snapshot format in snapshot/; the Redis client
+ * in ngx_http_attck_redis.c, the endpoints it serves in
+ * ngx_http_attck_threats.c, the watcher of published snapshots in
+ * ngx_http_attck_refresh.c.
  */
 
 
@@ -16,6 +19,8 @@
 
 
 static ngx_int_t ngx_http_attck_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_attck_init_process(ngx_cycle_t *cycle);
+static void ngx_http_attck_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_attck_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_attck_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_attck_create_loc_conf(ngx_conf_t *cf);
@@ -28,6 +33,8 @@ static char *ngx_http_attck_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_attck_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attck_training(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_attck_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attck_handler_location(ngx_conf_t *cf,
     ngx_str_t *prefix, ngx_http_handler_pt handler);
@@ -50,6 +57,34 @@ static ngx_command_t  ngx_http_attck_commands[] = {
       ngx_http_attck_snapshot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("attck_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_attck_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attck_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_attck_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("attck_refresh"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_attck_main_conf_t, refresh),
+      NULL },
+
+    { ngx_string("attck_refresh_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_attck_main_conf_t, refresh_interval),
       NULL },
 
     { ngx_string("attck_api"),
@@ -99,7 +134,7 @@ ngx_module_t  ngx_http_attck_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     ngx_http_attck_init_module,            /* init module */
-    NULL,                                  /* init process */
+    ngx_http_attck_init_process,           /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_attck_exit_process,           /* exit process */
@@ -125,6 +160,48 @@ ngx_http_attck_init_module(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * Each worker process talks to Redis over a connection of its own; one
+ * of them (the first) also watches for published snapshots.
+ */
+
+static ngx_int_t
+ngx_http_attck_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_attck_main_conf_t  *amcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_attck_module);
+
+    if (amcf == NULL || amcf->redis == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_attck_redis_init(cycle, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_worker == 0 && amcf->sh) {
+        ngx_http_attck_refresh_init(cycle, amcf);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_attck_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_attck_redis_exit(cycle);
+    ngx_http_attck_zone_exit(cycle);
+}
+
+
 static void *
 ngx_http_attck_create_main_conf(ngx_conf_t *cf)
 {
@@ -143,7 +220,12 @@ ngx_http_attck_create_main_conf(ngx_conf_t *cf)
      *     amcf->data = NULL;
      *     amcf->pending = NULL;
      *     amcf->reused = 0;
+     *     amcf->redis = NULL;
      */
+
+    amcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    amcf->refresh = NGX_CONF_UNSET;
+    amcf->refresh_interval = NGX_CONF_UNSET_MSEC;
 
     return amcf;
 }
@@ -153,6 +235,31 @@ static char *
 ngx_http_attck_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_attck_main_conf_t  *amcf = conf;
+
+    ngx_conf_init_msec_value(amcf->redis_timeout, 500);
+    ngx_conf_init_value(amcf->refresh, 0);
+    ngx_conf_init_msec_value(amcf->refresh_interval, 500);
+
+    if (amcf->redis_timeout == 0 || amcf->refresh_interval == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attck_redis_timeout\" and "
+                           "\"attck_refresh_interval\" must be above zero");
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->refresh && amcf->redis == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attck_refresh on\" needs \"attck_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->redis && amcf->shm_zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attck_redis\" needs an \"attck_zone\"");
+        return NGX_CONF_ERROR;
+    }
+
+    /* with attck_refresh the zone may start empty, filled from Redis */
 
     if (amcf->snapshot.len == 0) {
         return NGX_CONF_OK;
@@ -434,4 +541,172 @@ ngx_http_attck_training(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     t->uri = value[2];
 
     return NGX_CONF_OK;
+}
+
+
+/* attck_redis 127.0.0.1:6379 | [::1]:6379 | unix:/path [password=] [db=] */
+
+static char *
+ngx_http_attck_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attck_main_conf_t  *amcf = conf;
+
+    u_char                       *p, *last, *end, buf[sizeof(struct in6_addr)];
+    size_t                        len;
+    ngx_int_t                     n;
+    ngx_str_t                    *value, host;
+    ngx_uint_t                    i, ipv6;
+    ngx_http_attck_redis_conf_t  *rcf;
+
+    if (amcf->redis) {
+        return "is duplicate";
+    }
+
+    rcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_attck_redis_conf_t));
+    if (rcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    rcf->name = value[1];
+    rcf->port = 6379;
+    rcf->db = -1;
+
+    p = value[1].data;
+    last = p + value[1].len;
+
+    if (value[1].len >= 5 && ngx_strncmp(p, "unix:", 5) == 0) {
+        len = value[1].len - 5;
+
+        if (len == 0 || len >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid unix socket path in \"%V\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        rcf->path = ngx_pnalloc(cf->pool, len + 1);
+        if (rcf->path == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        (void) ngx_cpystrn(rcf->path, p + 5, len + 1);
+
+        goto params;
+    }
+
+    /* "[::1]:6379", "127.0.0.1:6379"; the port may be left out */
+
+    ipv6 = 0;
+
+    if (p < last && *p == '[') {
+        end = ngx_strlchr(p, last, ']');
+
+        if (end == NULL) {
+            goto invalid;
+        }
+
+        host.data = p + 1;
+        host.len = end - host.data;
+        p = end + 1;
+        ipv6 = 1;
+
+    } else {
+        end = ngx_strlchr(p, last, ':');
+
+        host.data = p;
+        host.len = (end ? end : last) - p;
+        p = end ? end : last;
+
+        if (end && ngx_strlchr(end + 1, last, ':')) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "an IPv6 address is written in brackets: "
+                               "[::1]:6379");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (p < last) {
+        if (*p != ':') {
+            goto invalid;
+        }
+
+        n = ngx_atoi(p + 1, last - p - 1);
+
+        if (n < 1 || n > 65535) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid port in \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        rcf->port = (int) n;
+    }
+
+    if (host.len == 0 || host.len >= NGX_INET6_ADDRSTRLEN) {
+        goto invalid;
+    }
+
+    rcf->host = ngx_pnalloc(cf->pool, host.len + 1);
+    if (rcf->host == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    (void) ngx_cpystrn(rcf->host, host.data, host.len + 1);
+
+    /*
+     * hiredis would resolve a host name with a blocking getaddrinfo() in
+     * the middle of the event loop: only addresses are taken
+     */
+
+    if (inet_pton(ipv6 ? AF_INET6 : AF_INET, (char *) rcf->host, buf) != 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is not an IP address: attck_redis takes "
+                           "an IPv4 address, an IPv6 address in brackets or "
+                           "unix:/path, not a host name (it would be "
+                           "resolved with a blocking call)", &host);
+        return NGX_CONF_ERROR;
+    }
+
+params:
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (value[i].len > 9
+            && ngx_strncmp(value[i].data, "password=", 9) == 0)
+        {
+            rcf->password.data = value[i].data + 9;
+            rcf->password.len = value[i].len - 9;
+            continue;
+        }
+
+        if (value[i].len > 3 && ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            rcf->db = ngx_atoi(value[i].data + 3, value[i].len - 3);
+
+            if (rcf->db == NGX_ERROR || rcf->db > 65535) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid database number \"%V\"",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->redis = rcf;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid address \"%V\": attck_redis takes "
+                       "127.0.0.1:6379, [::1]:6379 or unix:/path",
+                       &value[1]);
+    return NGX_CONF_ERROR;
 }

@@ -16,6 +16,9 @@
 
 #define NGX_HTTP_ATTCK_MAX_GENS  16
 
+/* a snapshot published in Redis is named by the sha256 of its bytes */
+#define NGX_HTTP_ATTCK_SHA_LEN   64
+
 
 /*
  * One loaded snapshot in the zone.  refs counts the holders: the zone
@@ -31,13 +34,29 @@ typedef struct {
     size_t                     size;
     u_char                    *data;        /* size bytes, checked */
     ngx_pid_t                  holders[NGX_MAX_PROCESSES];
+
+    /* the name of a snapshot loaded from Redis; zeroes: from a file */
+    u_char                     sha[NGX_HTTP_ATTCK_SHA_LEN];
 } ngx_http_attck_gen_t;
 
+
+/*
+ * The zone's context survives reloads.  Besides the generations it keeps
+ * what "attck:current" in Redis said when last applied: the generation of
+ * the threat data that every worker process reads, and the sha256 of its
+ * snapshot.  seq is odd while they change, so that they are read together
+ * without the lock.
+ */
 
 typedef struct {
     ngx_http_attck_gen_t      *current;
     ngx_http_attck_gen_t      *gens[NGX_HTTP_ATTCK_MAX_GENS];  /* alive */
     ngx_uint_t                 generations; /* loaded so far */
+
+    ngx_atomic_t               published;   /* 0: nothing seen yet */
+    ngx_atomic_t               seq;
+    u_char                     sha[NGX_HTTP_ATTCK_SHA_LEN];
+    u_char                     refused[NGX_HTTP_ATTCK_SHA_LEN];  /* logged */
 } ngx_http_attck_shctx_t;
 
 
@@ -55,6 +74,18 @@ struct ngx_http_attck_local_s {
 };
 
 
+/* attck_redis */
+
+typedef struct {
+    ngx_str_t                  name;        /* as configured, for the log */
+    u_char                    *host;        /* an IP address, or NULL */
+    int                        port;
+    u_char                    *path;        /* a unix socket, or NULL */
+    ngx_str_t                  password;    /* AUTH unless empty */
+    ngx_int_t                  db;          /* SELECT unless -1 */
+} ngx_http_attck_redis_conf_t;
+
+
 typedef struct {
     ngx_shm_zone_t            *shm_zone;
     ngx_slab_pool_t           *shpool;
@@ -64,6 +95,11 @@ typedef struct {
     size_t                     size;
     ngx_http_attck_gen_t      *pending;     /* loaded, current at commit */
     ngx_uint_t                 reused;      /* the zone of the last cycle */
+
+    ngx_http_attck_redis_conf_t  *redis;    /* NULL: no Redis */
+    ngx_msec_t                 redis_timeout;
+    ngx_flag_t                 refresh;
+    ngx_msec_t                 refresh_interval;
 } ngx_http_attck_main_conf_t;
 
 
@@ -86,14 +122,37 @@ extern ngx_module_t  ngx_http_attck_module;
 ngx_int_t ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 ngx_int_t ngx_http_attck_read(ngx_http_attck_main_conf_t *amcf, char *err,
     size_t errlen);
+size_t ngx_http_attck_room(ngx_http_attck_main_conf_t *amcf);
+ngx_int_t ngx_http_attck_check(ngx_http_attck_main_conf_t *amcf,
+    u_char *data, size_t size, ngx_str_t *name, char *err, size_t errlen);
 void ngx_http_attck_publish(ngx_http_attck_main_conf_t *amcf,
     ngx_log_t *log);
 void ngx_http_attck_drop_pending(ngx_http_attck_main_conf_t *amcf);
+
+/*
+ * Makes checked snapshot bytes current, as a new generation: NGX_OK,
+ * NGX_DECLINED (the same snapshot is current already), NGX_BUSY (no room
+ * beside the generations in use) or NGX_ERROR, with err saying why.  sha:
+ * the name of a snapshot from Redis, or NULL.
+ */
+ngx_int_t ngx_http_attck_swap(ngx_http_attck_main_conf_t *amcf,
+    u_char *data, size_t size, u_char *sha, ngx_str_t *name, ngx_log_t *log,
+    ngx_uint_t *number, char *err, size_t errlen);
+/* NGX_OK when the current generation was loaded from the snapshot sha */
+ngx_int_t ngx_http_attck_is_current(ngx_http_attck_main_conf_t *amcf,
+    u_char *sha);
+void ngx_http_attck_set_published(ngx_http_attck_main_conf_t *amcf,
+    ngx_uint_t generation, u_char *sha);
+/* the generation of the threat data, 0 if none; sha may be NULL */
+ngx_uint_t ngx_http_attck_published(ngx_http_attck_main_conf_t *amcf,
+    u_char *sha);
 /* NULL with *rc = 503 (nothing loaded) or 500 (out of memory) */
 ngx_http_attck_local_t *ngx_http_attck_acquire(ngx_http_request_t *r,
     ngx_http_attck_main_conf_t *amcf, ngx_int_t *rc);
 ngx_int_t ngx_http_attck_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_attck_cr_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_attck_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, const char *fmt, ...);
 
 /* reads attck_snapshot again in a worker: NGX_OK, NGX_DECLINED (same), or
  * NGX_ERROR; *number is the generation now current */
@@ -117,7 +176,17 @@ struct json_t *ngx_http_attck_layer_add(struct json_t *layer, const char *id,
     size_t id_len, const char *tactic, long long score, const char *comment);
 ngx_int_t ngx_http_attck_layer_send(ngx_http_request_t *r,
     struct json_t *layer);
-void ngx_http_attck_exit_process(ngx_cycle_t *cycle);
+void ngx_http_attck_zone_exit(ngx_cycle_t *cycle);
+
+/* the Redis client of a worker process, ngx_http_attck_redis.c */
+ngx_int_t ngx_http_attck_redis_init(ngx_cycle_t *cycle,
+    ngx_http_attck_main_conf_t *amcf);
+void ngx_http_attck_redis_exit(ngx_cycle_t *cycle);
+
+/* the watcher of "attck:current", ngx_http_attck_refresh.c */
+void ngx_http_attck_refresh_init(ngx_cycle_t *cycle,
+    ngx_http_attck_main_conf_t *amcf);
+void ngx_http_attck_refresh_now(void);
 
 
 #endif /* _NGX_HTTP_ATTCK_MODULE_H_INCLUDED_ */

@@ -9,6 +9,10 @@
  * the generation it serves from and drops it when its last request on it
  * is done, so no response ever points into freed memory.  The shared lock
  * is taken only when a generation changes, never on an ordinary request.
+ *
+ * A snapshot published in Redis (ngx_http_attck_refresh.c) takes the same
+ * way in a worker process: checked, loaded beside the current one, made
+ * current by ngx_http_attck_swap().
  */
 
 
@@ -20,7 +24,8 @@
 
 
 static ngx_int_t ngx_http_attck_load(ngx_http_attck_main_conf_t *amcf,
-    ngx_log_t *log);
+    u_char *data, size_t size, u_char *sha, ngx_str_t *name, char *err,
+    size_t errlen);
 static ngx_int_t ngx_http_attck_read_fd(ngx_fd_t fd,
     ngx_http_attck_main_conf_t *amcf, char *err, size_t errlen);
 static void ngx_http_attck_sweep(ngx_http_attck_main_conf_t *amcf);
@@ -41,7 +46,10 @@ ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_attck_main_conf_t  *omcf = data;
 
+    char                         err[512];
     size_t                       len;
+    ngx_int_t                    rc;
+    ngx_uint_t                   redis;
     ngx_http_attck_main_conf_t  *amcf;
 
     amcf = shm_zone->data;
@@ -87,12 +95,53 @@ ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_OK;
     }
 
-    return ngx_http_attck_load(amcf, shm_zone->shm.log);
+    /*
+     * With attck_refresh, a snapshot that came from Redis stays current
+     * at a reload: the file only seeds a zone that has none.
+     */
+
+    ngx_shmtx_lock(&amcf->shpool->mutex);
+
+    redis = (amcf->refresh && amcf->sh->current
+             && amcf->sh->current->sha[0]);
+
+    ngx_shmtx_unlock(&amcf->shpool->mutex);
+
+    if (redis) {
+        ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                      "attck snapshot \"%V\" is not loaded: the one "
+                      "published in Redis stays current", &amcf->snapshot);
+        rc = NGX_OK;
+
+    } else {
+        rc = ngx_http_attck_load(amcf, amcf->data, amcf->size, NULL,
+                                 &amcf->snapshot, err, sizeof(err));
+
+        if (rc == NGX_DECLINED) {
+            rc = NGX_OK;
+
+        } else if (rc != NGX_OK) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0, "%s", err);
+            rc = NGX_ERROR;
+        }
+    }
+
+    ngx_free(amcf->data);
+    amcf->data = NULL;
+
+    return rc;
 }
 
 
+/*
+ * Copies size checked bytes into the zone as the pending generation:
+ * NGX_OK, NGX_DECLINED when they are the current snapshot already, or
+ * NGX_BUSY when they do not fit beside the generations still in use.
+ */
+
 static ngx_int_t
-ngx_http_attck_load(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
+ngx_http_attck_load(ngx_http_attck_main_conf_t *amcf, u_char *data,
+    size_t size, u_char *sha, ngx_str_t *name, char *err, size_t errlen)
 {
     size_t                  off;
     ngx_uint_t              i, alive;
@@ -109,12 +158,15 @@ ngx_http_attck_load(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
 
     /* a reload that does not change the snapshot keeps the generation */
 
-    if (cur && cur->size == amcf->size
-        && ngx_memcmp(cur->data, amcf->data, sizeof(attck_snap_header_t))
-           == 0)
+    if (cur && cur->size == size
+        && ngx_memcmp(cur->data, data, sizeof(attck_snap_header_t)) == 0)
     {
+        if (sha) {
+            ngx_memcpy(cur->sha, sha, NGX_HTTP_ATTCK_SHA_LEN);
+        }
+
         ngx_shmtx_unlock(&amcf->shpool->mutex);
-        goto done;
+        return NGX_DECLINED;
     }
 
     gen = NULL;
@@ -127,25 +179,29 @@ ngx_http_attck_load(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
     off = ngx_align(sizeof(ngx_http_attck_gen_t), 16);
 
     if (alive < NGX_HTTP_ATTCK_MAX_GENS) {
-        gen = ngx_slab_alloc_locked(amcf->shpool, off + amcf->size);
+        gen = ngx_slab_alloc_locked(amcf->shpool, off + size);
     }
 
     if (gen == NULL) {
         ngx_shmtx_unlock(&amcf->shpool->mutex);
 
-        ngx_log_error(NGX_LOG_EMERG, log, 0,
-                      "attck zone has no room for the %uz byte snapshot "
-                      "\"%V\": %ui snapshots are in use (the current one, "
-                      "and older ones that worker processes still finish "
-                      "requests on); keeping the current snapshot",
-                      amcf->size, &amcf->snapshot, alive);
-        return NGX_ERROR;
+        ngx_snprintf((u_char *) err, errlen,
+                     "attck zone has no room for the %uz byte snapshot "
+                     "\"%V\": %ui snapshots are in use (the current one, "
+                     "and older ones that worker processes still finish "
+                     "requests on); keeping the current snapshot%Z",
+                     size, name, alive);
+        return NGX_BUSY;
     }
 
     ngx_memzero(gen, sizeof(ngx_http_attck_gen_t));
     gen->data = (u_char *) gen + off;
-    gen->size = amcf->size;
+    gen->size = size;
     gen->refs = 1;
+
+    if (sha) {
+        ngx_memcpy(gen->sha, sha, NGX_HTTP_ATTCK_SHA_LEN);
+    }
 
     for (i = 0; sh->gens[i]; i++) { /* void */ }
     sh->gens[i] = gen;
@@ -154,33 +210,64 @@ ngx_http_attck_load(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
 
     /* copied outside the lock: nobody can see gen until it is current */
 
-    ngx_memcpy(gen->data, amcf->data, amcf->size);
+    ngx_memcpy(gen->data, data, size);
     amcf->pending = gen;
-
-done:
-
-    ngx_free(amcf->data);
-    amcf->data = NULL;
 
     return NGX_OK;
 }
 
 
 /*
- * Reads attck_snapshot into amcf->data and checks it; err says why not.
  * The slab allocator keeps under 1/100 of the zone for its page
  * descriptors: 1/32 and a few pages leave a safe margin.
  */
+
+size_t
+ngx_http_attck_room(ngx_http_attck_main_conf_t *amcf)
+{
+    return amcf->shm_zone->shm.size - amcf->shm_zone->shm.size / 32
+           - 8 * ngx_pagesize;
+}
+
+
+/* the checks every snapshot passes before it enters the zone */
+
+ngx_int_t
+ngx_http_attck_check(ngx_http_attck_main_conf_t *amcf, u_char *data,
+    size_t size, ngx_str_t *name, char *err, size_t errlen)
+{
+    char          reason[256];
+    size_t        room;
+    attck_snap_t  snap;
+
+    room = ngx_http_attck_room(amcf);
+
+    if (size > room) {
+        ngx_snprintf((u_char *) err, errlen, "attck snapshot \"%V\" is %uz "
+                     "bytes, too large for zone \"%V\" (room for %uz)%Z",
+                     name, size, &amcf->shm_zone->shm.name, room);
+        return NGX_ERROR;
+    }
+
+    if (attck_snap_open(&snap, data, size, 0, reason, sizeof(reason)) != 0) {
+        ngx_snprintf((u_char *) err, errlen, "attck snapshot \"%V\" "
+                     "refused: %s%Z", name, reason);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* reads attck_snapshot into amcf->data and checks it; err says why not */
 
 ngx_int_t
 ngx_http_attck_read(ngx_http_attck_main_conf_t *amcf, char *err,
     size_t errlen)
 {
-    char             reason[256];
     size_t           room;
     ngx_fd_t         fd;
     ngx_int_t        rc;
-    attck_snap_t     snap;
     ngx_file_info_t  fi;
 
     fd = ngx_open_file(amcf->snapshot.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
@@ -201,8 +288,7 @@ ngx_http_attck_read(ngx_http_attck_main_conf_t *amcf, char *err,
     }
 
     amcf->size = (size_t) ngx_file_size(&fi);
-    room = amcf->shm_zone->shm.size - amcf->shm_zone->shm.size / 32
-           - 8 * ngx_pagesize;
+    room = ngx_http_attck_room(amcf);
 
     if (amcf->size > room) {
         ngx_snprintf((u_char *) err, errlen, "attck snapshot \"%V\" is %uz "
@@ -216,16 +302,8 @@ ngx_http_attck_read(ngx_http_attck_main_conf_t *amcf, char *err,
         goto done;
     }
 
-    if (attck_snap_open(&snap, amcf->data, amcf->size, 0, reason,
-                        sizeof(reason))
-        != 0)
-    {
-        ngx_snprintf((u_char *) err, errlen, "attck snapshot \"%V\" "
-                     "refused: %s%Z", &amcf->snapshot, reason);
-        goto done;
-    }
-
-    rc = NGX_OK;
+    rc = ngx_http_attck_check(amcf, amcf->data, amcf->size, &amcf->snapshot,
+                              err, errlen);
 
 done:
 
@@ -285,7 +363,8 @@ ngx_int_t
 ngx_http_attck_reload(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log,
     ngx_uint_t *number)
 {
-    char  err[512];
+    char       err[512];
+    ngx_int_t  rc;
 
     if (ngx_http_attck_read(amcf, err, sizeof(err)) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, log, 0, "%s; keeping the current one",
@@ -293,19 +372,41 @@ ngx_http_attck_reload(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log,
         return NGX_ERROR;
     }
 
-    if (ngx_http_attck_load(amcf, log) != NGX_OK) {
-        return NGX_ERROR;
+    rc = ngx_http_attck_swap(amcf, amcf->data, amcf->size, NULL,
+                             &amcf->snapshot, log, number, err, sizeof(err));
+
+    ngx_free(amcf->data);
+    amcf->data = NULL;
+
+    if (rc == NGX_OK || rc == NGX_DECLINED) {
+        return rc;
     }
 
-    if (amcf->pending == NULL) {
-        *number = amcf->sh->current->number;
-        return NGX_DECLINED;
+    ngx_log_error(NGX_LOG_ERR, log, 0, "%s", err);
+
+    return NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_attck_swap(ngx_http_attck_main_conf_t *amcf, u_char *data,
+    size_t size, u_char *sha, ngx_str_t *name, ngx_log_t *log,
+    ngx_uint_t *number, char *err, size_t errlen)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_attck_load(amcf, data, size, sha, name, err, errlen);
+
+    if (rc == NGX_OK) {
+        ngx_http_attck_publish(amcf, log);
     }
 
-    ngx_http_attck_publish(amcf, log);
-    *number = amcf->sh->current->number;
+    if (rc == NGX_OK || rc == NGX_DECLINED) {
+        *number = ((volatile ngx_http_attck_shctx_t *) amcf->sh)
+                  ->current->number;
+    }
 
-    return NGX_OK;
+    return rc;
 }
 
 
@@ -337,9 +438,99 @@ ngx_http_attck_publish(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
 
     ngx_shmtx_unlock(&amcf->shpool->mutex);
 
+    if (gen->sha[0]) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "attck snapshot \"attck:snapshot:%*s\" from Redis "
+                      "(%uz bytes) is generation %ui",
+                      (size_t) NGX_HTTP_ATTCK_SHA_LEN, gen->sha, gen->size,
+                      gen->number);
+        return;
+    }
+
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
                   "attck snapshot \"%V\" (%uz bytes) is generation %ui",
                   &amcf->snapshot, gen->size, gen->number);
+}
+
+
+ngx_int_t
+ngx_http_attck_is_current(ngx_http_attck_main_conf_t *amcf, u_char *sha)
+{
+    ngx_int_t              rc;
+    ngx_http_attck_gen_t  *cur;
+
+    ngx_shmtx_lock(&amcf->shpool->mutex);
+
+    cur = amcf->sh->current;
+
+    rc = (cur && ngx_memcmp(cur->sha, sha, NGX_HTTP_ATTCK_SHA_LEN) == 0)
+         ? NGX_OK : NGX_DECLINED;
+
+    ngx_shmtx_unlock(&amcf->shpool->mutex);
+
+    return rc;
+}
+
+
+/* one writer at a time (the lock); readers retry while seq is odd */
+
+void
+ngx_http_attck_set_published(ngx_http_attck_main_conf_t *amcf,
+    ngx_uint_t generation, u_char *sha)
+{
+    ngx_http_attck_shctx_t  *sh;
+
+    sh = amcf->sh;
+
+    ngx_shmtx_lock(&amcf->shpool->mutex);
+
+    if (sh->published != generation
+        || ngx_memcmp(sh->sha, sha, NGX_HTTP_ATTCK_SHA_LEN) != 0)
+    {
+        (void) ngx_atomic_fetch_add(&sh->seq, 1);
+        ngx_memcpy(sh->sha, sha, NGX_HTTP_ATTCK_SHA_LEN);
+        sh->published = generation;
+        (void) ngx_atomic_fetch_add(&sh->seq, 1);
+    }
+
+    ngx_shmtx_unlock(&amcf->shpool->mutex);
+}
+
+
+ngx_uint_t
+ngx_http_attck_published(ngx_http_attck_main_conf_t *amcf, u_char *sha)
+{
+    ngx_uint_t                         i, generation;
+    ngx_atomic_uint_t                  seq;
+    volatile ngx_http_attck_shctx_t   *sh;
+
+    sh = amcf->sh;
+
+    if (sh == NULL) {
+        return 0;
+    }
+
+    if (sha == NULL) {
+        return sh->published;
+    }
+
+    /* a writer holds seq odd for a few instructions only */
+
+    for (i = 0; /* void */ ; i++) {
+        seq = sh->seq;
+        ngx_memory_barrier();
+
+        generation = sh->published;
+        ngx_memcpy(sha, (u_char *) sh->sha, NGX_HTTP_ATTCK_SHA_LEN);
+
+        ngx_memory_barrier();
+
+        if ((!(seq & 1) && sh->seq == seq) || i == 1000) {
+            return generation;
+        }
+
+        ngx_cpu_pause();
+    }
 }
 
 
@@ -527,7 +718,7 @@ ngx_http_attck_release(ngx_http_attck_main_conf_t *amcf,
 
 
 void
-ngx_http_attck_exit_process(ngx_cycle_t *cycle)
+ngx_http_attck_zone_exit(ngx_cycle_t *cycle)
 {
     /* an exiting worker lets go of all it holds, old generations too */
 

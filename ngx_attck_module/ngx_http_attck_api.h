@@ -1,0 +1,93 @@
+
+/*
+ * ngx_http_attck_module: what the API's router (ngx_http_attck_api.c)
+ * shares with the handlers of other files: the parsed request and the
+ * checks of its parameters.
+ */
+
+#ifndef _NGX_HTTP_ATTCK_API_H_INCLUDED_
+#define _NGX_HTTP_ATTCK_API_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_attck_module.h"
+
+
+#define NGX_HTTP_ATTCK_MAX_ID        24
+
+#define NGX_HTTP_ATTCK_LIST_LIMIT    100
+#define NGX_HTTP_ATTCK_LIST_MAX      1000
+#define NGX_HTTP_ATTCK_OFFSET_MAX    1000000
+
+/* parameters: an index into ctx->param, and a bit of a route's set */
+#define NGX_HTTP_ATTCK_I_RELEASE     0
+#define NGX_HTTP_ATTCK_I_TACTIC      1
+#define NGX_HTTP_ATTCK_I_PLATFORM    2
+#define NGX_HTTP_ATTCK_I_DOMAIN      3
+#define NGX_HTTP_ATTCK_I_SUB         4
+#define NGX_HTTP_ATTCK_I_REVOKED     5
+#define NGX_HTTP_ATTCK_I_LIMIT       6
+#define NGX_HTTP_ATTCK_I_OFFSET      7
+#define NGX_HTTP_ATTCK_I_Q           8
+#define NGX_HTTP_ATTCK_I_TECHNIQUES  9
+#define NGX_HTTP_ATTCK_I_TECHNIQUE   10
+#define NGX_HTTP_ATTCK_I_SOURCE      11
+#define NGX_HTTP_ATTCK_I_SINCE       12
+#define NGX_HTTP_ATTCK_P_NUM         13
+
+#define NGX_HTTP_ATTCK_P_RELEASE     (1 << NGX_HTTP_ATTCK_I_RELEASE)
+#define NGX_HTTP_ATTCK_P_TACTIC      (1 << NGX_HTTP_ATTCK_I_TACTIC)
+#define NGX_HTTP_ATTCK_P_PLATFORM    (1 << NGX_HTTP_ATTCK_I_PLATFORM)
+#define NGX_HTTP_ATTCK_P_DOMAIN      (1 << NGX_HTTP_ATTCK_I_DOMAIN)
+#define NGX_HTTP_ATTCK_P_SUB         (1 << NGX_HTTP_ATTCK_I_SUB)
+#define NGX_HTTP_ATTCK_P_REVOKED     (1 << NGX_HTTP_ATTCK_I_REVOKED)
+#define NGX_HTTP_ATTCK_P_LIMIT       (1 << NGX_HTTP_ATTCK_I_LIMIT)
+#define NGX_HTTP_ATTCK_P_OFFSET      (1 << NGX_HTTP_ATTCK_I_OFFSET)
+#define NGX_HTTP_ATTCK_P_Q           (1 << NGX_HTTP_ATTCK_I_Q)
+#define NGX_HTTP_ATTCK_P_TECHNIQUES  (1 << NGX_HTTP_ATTCK_I_TECHNIQUES)
+#define NGX_HTTP_ATTCK_P_TECHNIQUE   (1 << NGX_HTTP_ATTCK_I_TECHNIQUE)
+#define NGX_HTTP_ATTCK_P_SOURCE      (1 << NGX_HTTP_ATTCK_I_SOURCE)
+#define NGX_HTTP_ATTCK_P_SINCE       (1 << NGX_HTTP_ATTCK_I_SINCE)
+
+
+typedef struct {
+    ngx_http_attck_local_t    *local;
+    const attck_snap_t        *snap;
+    const attck_snap_view_t   *view;
+    ngx_str_t                  collection;
+    ngx_str_t                  id;
+    ngx_uint_t                 given;          /* parameters present */
+    ngx_str_t                  param[NGX_HTTP_ATTCK_P_NUM];
+    ngx_uint_t                 etag_extra;     /* what else the ETag covers */
+
+    /* an error found while checking the request, sent by the handler */
+    ngx_uint_t                 status;
+    const char                *error;
+    u_char                     detail[256];
+    size_t                     detail_len;
+} ngx_http_attck_ctx_t;
+
+
+typedef ngx_int_t (*ngx_http_attck_route_pt)(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+
+
+ngx_int_t ngx_http_attck_uint_param(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx, ngx_uint_t bit, ngx_uint_t def,
+    ngx_uint_t max, ngx_uint_t *value);
+ngx_int_t ngx_http_attck_checked(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx, ngx_int_t rc);
+
+/* the Redis-backed endpoints, ngx_http_attck_threats.c */
+ngx_int_t ngx_http_attck_threat(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+ngx_int_t ngx_http_attck_threats(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+ngx_int_t ngx_http_attck_technique_threats(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+
+
+#endif /* _NGX_HTTP_ATTCK_API_H_INCLUDED_ */
