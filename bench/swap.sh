@@ -12,7 +12,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${ATTCK_BUILD:-$root/build}
+build=$(realpath "${ATTCK_BUILD:-$root/build}")
 seconds=${BENCH_SECONDS:-10}
 conns=${BENCH_CONNECTIONS:-32}
 every=${BENCH_SWAP_EVERY:-1}
@@ -86,6 +86,7 @@ run_wrk() {
 }
 
 read -r rps_still failed_still _ < <(run_wrk)
+before=$(grep -c 'is generation' "$dir/logs/error.log" || true)
 
 # swaps during the second run
 (
@@ -102,7 +103,7 @@ swapper=$!
 read -r rps_swap failed_swap errors < <(run_wrk)
 wait "$swapper"
 
-loaded=$(grep -c 'is generation' "$dir/logs/error.log" || true)
+loaded=$(( $(grep -c 'is generation' "$dir/logs/error.log" || true) - before ))
 size=$(stat -c %s "$dir/a.snap")
 
 echo "snapshot swaps under load: $(nproc) cores, $conns connections," \
