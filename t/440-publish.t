@@ -206,6 +206,21 @@ like(slurp($sub), qr/^message\nattck:generation\n3$/m,
        ? 1 : 0, 1, '... published in database 2');
 }
 {
+    my $sock = Attck::Test->start_redis(unixsocket => 1);
+    for my $url ($sock->{socket}, "unix:$sock->{socket}") {
+        local $ENV{ATTCK_REDIS_URL} = $url;
+        ($rc, $out) = run_cmd(worker(), 'publish');
+        is($rc, 0, "a unix socket: $url") or diag $out;
+    }
+    like($sock->cli('GET', 'attck:current'), qr/^1 [0-9a-f]{64}$/,
+         '... published there once; the second run found it unchanged');
+    local $ENV{ATTCK_REDIS_URL} = 'rediss://127.0.0.1:6379';
+    ($rc, $out) = run_cmd(worker(), 'publish');
+    is($rc, 64, 'an address of another kind: exit 64');
+    like($out, qr/neither redis:\/\/host:port nor a unix socket path/,
+         '... saying what is expected');
+}
+{
     local $ENV{ATTCK_DATABASE_URL} = 'postgresql://attck@127.0.0.1:'
                                      . free_port() . '/attck';
     ($rc, $out) = run_cmd(worker(), 'publish');

@@ -276,12 +276,15 @@ attck_db_stage_lock(PGconn *c, const char *stage)
     PGresult    *res;
     const char  *param[1];
 
-    static const char  *stages[] = {
-        "ingest", "map", "publish", "train", "report", NULL
-    };
+    static const char  *stages[] = { "ingest", "map", "publish", NULL };
 
     for (i = 0; stages[i] && strcmp(stages[i], stage) != 0; i++) {
         /* void */
+    }
+
+    if (stages[i] == NULL) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "no lock for a stage \"%s\"",
+                    stage);
     }
 
     snprintf(key, sizeof(key), "%d", i + 1);

@@ -576,6 +576,10 @@ attck_publish_main(int argc, char **argv)
                     "ATTCK_SNAPSHOT (or -o) and/or ATTCK_REDIS_URL");
     }
 
+    if (redis && attck_redis_valid(redis, err, sizeof(err)) != 0) {
+        attck_fatal(ATTCK_EXIT_USAGE, "publish: ATTCK_REDIS_URL: %s", err);
+    }
+
     if (top == NULL || *top == '\0') {
         top = "10";
     }

@@ -155,6 +155,15 @@ attck_redis_parse(const char *url, attck_redis_url_t *u, char *err,
 }
 
 
+int
+attck_redis_valid(const char *url, char *err, size_t errlen)
+{
+    attck_redis_url_t  u;
+
+    return attck_redis_parse(url, &u, err, errlen);
+}
+
+
 redisContext *
 attck_redis_connect(const char *url, char *err, size_t errlen)
 {

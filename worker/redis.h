@@ -19,6 +19,9 @@
  */
 redisContext *attck_redis_connect(const char *url, char *err, size_t errlen);
 
+/* whether url is an address of the kinds above: 0, or -1 with err set */
+int attck_redis_valid(const char *url, char *err, size_t errlen);
+
 /*
  * The reply of one command, or NULL with err set (the connection failed,
  * or Redis answered an error); the caller frees it with freeReplyObject.

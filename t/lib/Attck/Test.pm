@@ -208,6 +208,7 @@ sub start_redis {
     $r->{dir} //= File::Temp::tempdir('attck-redis-XXXXXX', TMPDIR => 1,
                                       CLEANUP => 1);
     $r->{port} //= free_port();
+    $r->{socket} = "$r->{dir}/redis.sock" if $opt{unixsocket};
     $r->start;
     push @REDIS_RUNNING, $r;
     return $r;
@@ -227,7 +228,9 @@ sub start {
         open(STDERR, '>&', \*STDOUT);
         exec('redis-server', '--port', $self->{port}, '--bind', '127.0.0.1',
              '--save', '', '--appendonly', 'no', '--dir', $self->{dir},
-             ($self->{password} ? ('--requirepass', $self->{password}) : ()))
+             ($self->{password} ? ('--requirepass', $self->{password}) : ()),
+             ($self->{socket} ? ('--unixsocket', $self->{socket},
+                                 '--unixsocketperm', 777) : ()))
             or exit 127;
     }
     $self->{pid} = $pid;
