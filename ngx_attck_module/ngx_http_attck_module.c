@@ -178,7 +178,13 @@ ngx_http_attck_init_process(ngx_cycle_t *cycle)
 
     amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_attck_module);
 
-    if (amcf == NULL || amcf->redis == NULL) {
+    if (amcf == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_http_attck_zone_init_process(cycle, amcf);
+
+    if (amcf->redis == NULL) {
         return NGX_OK;
     }
 

@@ -15,6 +15,7 @@
 
 
 #define NGX_HTTP_ATTCK_MAX_GENS  16
+#define NGX_HTTP_ATTCK_TIDY      1000    /* ms between idle clean-ups */
 
 /* a snapshot published in Redis is named by the sha256 of its bytes */
 #define NGX_HTTP_ATTCK_SHA_LEN   64
@@ -176,6 +177,8 @@ struct json_t *ngx_http_attck_layer_add(struct json_t *layer, const char *id,
     size_t id_len, const char *tactic, long long score, const char *comment);
 ngx_int_t ngx_http_attck_layer_send(ngx_http_request_t *r,
     struct json_t *layer);
+void ngx_http_attck_zone_init_process(ngx_cycle_t *cycle,
+    ngx_http_attck_main_conf_t *amcf);
 void ngx_http_attck_zone_exit(ngx_cycle_t *cycle);
 
 /* the Redis client of a worker process, ngx_http_attck_redis.c */

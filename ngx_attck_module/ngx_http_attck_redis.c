@@ -441,8 +441,10 @@ ngx_http_attck_redis_cleanup(void *data)
         ngx_delete_posted_event(c->write);
     }
 
-    c->fd = (ngx_socket_t) -1;
+    /* hiredis closes the socket itself: nginx only gives back its record */
+
     ngx_free_connection(c);
+    c->fd = (ngx_socket_t) -1;
 
     rd->ac = NULL;
     rd->setup = 0;

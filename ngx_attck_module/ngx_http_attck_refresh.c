@@ -57,6 +57,8 @@ static void ngx_http_attck_refresh_size(redisAsyncContext *ac, void *reply,
 static void ngx_http_attck_refresh_snapshot(redisAsyncContext *ac,
     void *reply, void *data);
 static void ngx_http_attck_refresh_missing(ngx_http_attck_refresh_t *rf);
+static ngx_uint_t ngx_http_attck_refresh_error(ngx_http_attck_refresh_t *rf,
+    redisReply *rr);
 static void ngx_http_attck_refresh_refuse(ngx_http_attck_refresh_t *rf,
     char *err);
 static ngx_uint_t ngx_http_attck_refresh_refused(ngx_http_attck_refresh_t *rf);
@@ -151,7 +153,7 @@ ngx_http_attck_refresh_current(redisAsyncContext *ac, void *reply,
 
     /* no reply: the connection is gone, what was seen last stays */
 
-    if (rr == NULL || ngx_exiting) {
+    if (rr == NULL || ngx_exiting || ngx_http_attck_refresh_error(rf, rr)) {
         return;
     }
 
@@ -297,7 +299,7 @@ ngx_http_attck_refresh_size(redisAsyncContext *ac, void *reply, void *data)
     rf->busy = 0;
     amcf = rf->amcf;
 
-    if (rr == NULL || ngx_exiting) {
+    if (rr == NULL || ngx_exiting || ngx_http_attck_refresh_error(rf, rr)) {
         return;
     }
 
@@ -355,7 +357,7 @@ ngx_http_attck_refresh_snapshot(redisAsyncContext *ac, void *reply,
     rf->busy = 0;
     amcf = rf->amcf;
 
-    if (rr == NULL || ngx_exiting) {
+    if (rr == NULL || ngx_exiting || ngx_http_attck_refresh_error(rf, rr)) {
         return;
     }
 
@@ -395,6 +397,34 @@ ngx_http_attck_refresh_snapshot(redisAsyncContext *ac, void *reply,
     }
 
     rf->retry = ngx_current_msec + NGX_HTTP_ATTCK_RETRY;
+}
+
+
+/*
+ * Redis answered an error (NOAUTH, WRONGTYPE, a replica loading...): it
+ * says why, once until the answer changes; what is served stays.
+ */
+
+static ngx_uint_t
+ngx_http_attck_refresh_error(ngx_http_attck_refresh_t *rf, redisReply *rr)
+{
+    uint32_t  crc;
+
+    if (rr->type != REDIS_REPLY_ERROR) {
+        return 0;
+    }
+
+    crc = ngx_crc32_long((u_char *) rr->str, rr->len);
+
+    if (rf->bad != crc) {
+        ngx_log_error(NGX_LOG_ERR, rf->timer.log, 0,
+                      "attck: Redis refused the watcher's command: \"%*s\"; "
+                      "what is served stays",
+                      ngx_min(rr->len, NGX_HTTP_ATTCK_MAX_POINTER), rr->str);
+        rf->bad = crc;
+    }
+
+    return 1;
 }
 
 

@@ -34,11 +34,13 @@ static void ngx_http_attck_unref_locked(ngx_http_attck_main_conf_t *amcf,
 static void ngx_http_attck_release(ngx_http_attck_main_conf_t *amcf,
     ngx_http_attck_local_t *local);
 static void ngx_http_attck_request_done(void *data);
+static void ngx_http_attck_tidy(ngx_event_t *ev);
 
 
 /* per worker process: the generations served from, newest first */
 static ngx_http_attck_local_t      *ngx_http_attck_locals;
 static ngx_http_attck_main_conf_t  *ngx_http_attck_amcf;
+static ngx_event_t                  ngx_http_attck_tidy_event;
 
 
 ngx_int_t
@@ -516,7 +518,7 @@ ngx_http_attck_published(ngx_http_attck_main_conf_t *amcf, u_char *sha)
 
     /* a writer holds seq odd for a few instructions only */
 
-    for (i = 0; /* void */ ; i++) {
+    for (i = 0; i < 1000; i++) {
         seq = sh->seq;
         ngx_memory_barrier();
 
@@ -525,12 +527,21 @@ ngx_http_attck_published(ngx_http_attck_main_conf_t *amcf, u_char *sha)
 
         ngx_memory_barrier();
 
-        if ((!(seq & 1) && sh->seq == seq) || i == 1000) {
+        if (!(seq & 1) && sh->seq == seq) {
             return generation;
         }
 
         ngx_cpu_pause();
     }
+
+    /* a writer descheduled half-way: wait for it on its lock */
+
+    ngx_shmtx_lock(&amcf->shpool->mutex);
+    generation = sh->published;
+    ngx_memcpy(sha, (u_char *) sh->sha, NGX_HTTP_ATTCK_SHA_LEN);
+    ngx_shmtx_unlock(&amcf->shpool->mutex);
+
+    return generation;
 }
 
 
@@ -714,6 +725,56 @@ ngx_http_attck_release(ngx_http_attck_main_conf_t *amcf,
     ngx_shmtx_unlock(&amcf->shpool->mutex);
 
     ngx_free(local);
+}
+
+
+void
+ngx_http_attck_zone_init_process(ngx_cycle_t *cycle,
+    ngx_http_attck_main_conf_t *amcf)
+{
+    if (amcf->sh == NULL) {
+        return;
+    }
+
+    ngx_http_attck_tidy_event.handler = ngx_http_attck_tidy;
+    ngx_http_attck_tidy_event.data = amcf;
+    ngx_http_attck_tidy_event.log = cycle->log;
+    ngx_http_attck_tidy_event.cancelable = 1;
+
+    ngx_add_timer(&ngx_http_attck_tidy_event, NGX_HTTP_ATTCK_TIDY);
+}
+
+
+/*
+ * A worker process lets go of the generation it served last on its next
+ * request; one that stays idle while snapshots are published would hold
+ * it, and the zone could fill with generations nobody serves.  Once a
+ * second it lets go of one that is no longer current, or marks it so that
+ * its last request does.
+ */
+
+static void
+ngx_http_attck_tidy(ngx_event_t *ev)
+{
+    ngx_http_attck_gen_t        *current;
+    ngx_http_attck_local_t      *local;
+    ngx_http_attck_main_conf_t  *amcf;
+
+    amcf = ev->data;
+    local = ngx_http_attck_locals;
+    current = ((volatile ngx_http_attck_shctx_t *) amcf->sh)->current;
+
+    if (local && !local->retired && local->gen != current) {
+        local->retired = 1;
+
+        if (local->requests == 0) {
+            ngx_http_attck_release(amcf, local);
+        }
+    }
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, NGX_HTTP_ATTCK_TIDY);
+    }
 }
 
 
