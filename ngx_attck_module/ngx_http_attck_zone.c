@@ -430,6 +430,22 @@ ngx_http_attck_publish(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
     ngx_shmtx_lock(&amcf->shpool->mutex);
 
     old = amcf->sh->current;
+
+    /*
+     * A reload read the file while the watcher swapped in a snapshot from
+     * Redis: the published one, newer, stays current
+     */
+
+    if (amcf->refresh && gen->sha[0] == '\0' && old && old->sha[0]) {
+        ngx_http_attck_unref_locked(amcf, gen);
+        ngx_shmtx_unlock(&amcf->shpool->mutex);
+
+        ngx_log_error(NGX_LOG_NOTICE, log, 0, "attck snapshot \"%V\" is "
+                      "not loaded: the one published in Redis stays current",
+                      &amcf->snapshot);
+        return;
+    }
+
     gen->number = ++amcf->sh->generations;
     gen->loaded = ngx_time();
     amcf->sh->current = gen;
