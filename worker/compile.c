@@ -732,7 +732,7 @@ attck_compile_db_bundles(PGconn *db, const char *cmd, int newest,
 
     param[0] = newest ? "t" : "f";
 
-    res = attck_db_run(db,
+    res = attck_db_query(db, cmd,
         "SELECT attck_release_bundle(id) FROM ("
         "  SELECT DISTINCT ON (domain, CASE WHEN $1::boolean THEN ''"
         "                      ELSE version END) id, domain, version"
@@ -741,13 +741,7 @@ attck_compile_db_bundles(PGconn *db, const char *cmd, int newest,
         "            CASE WHEN version ~ '^[0-9]+(\\.[0-9]+)*$'"
         "            THEN string_to_array(version, '.')::int[] END"
         "            DESC NULLS LAST, loaded_at DESC) r"
-        " ORDER BY domain, version", 1, param, err, sizeof(err));
-
-    if (res == NULL) {
-        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
-                                      : ATTCK_EXIT_DATAERR,
-                    "%s: %s", cmd, err);
-    }
+        " ORDER BY domain, version", 1, param);
 
     n = (size_t) PQntuples(res);
 

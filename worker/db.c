@@ -262,6 +262,25 @@ attck_db_lost(PGconn *c)
 }
 
 
+PGresult *
+attck_db_query(PGconn *c, const char *cmd, const char *sql, int n,
+    const char *const *params)
+{
+    char       err[512];
+    PGresult  *res;
+
+    res = attck_db_run(c, sql, n, params, err, sizeof(err));
+
+    if (res == NULL) {
+        attck_fatal(attck_db_lost(c) ? ATTCK_EXIT_TEMPFAIL
+                                     : ATTCK_EXIT_DATAERR,
+                    "%s: %s", cmd, err);
+    }
+
+    return res;
+}
+
+
 /*
  * One advisory lock per stage, held for the session: PostgreSQL lets go
  * of it when the worker exits, however it exits.  The pair of keys is

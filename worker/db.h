@@ -26,6 +26,13 @@ PGconn *attck_db_connect(void);
 PGresult *attck_db_run(PGconn *c, const char *sql, int n,
     const char *const *params, char *err, size_t errlen);
 
+/*
+ * attck_db_run() for a run that cannot go on without the answer: exits
+ * with "cmd: why", 75 if the database went away, else 65.
+ */
+PGresult *attck_db_query(PGconn *c, const char *cmd, const char *sql, int n,
+    const char *const *params);
+
 /* runs statements that return nothing; 0 or -1 with err set */
 int attck_db_exec(PGconn *c, const char *sql, char *err, size_t errlen);
 

@@ -62,27 +62,6 @@ static void attck_publish_append(attck_publish_pipe_t *p, const char *fmt,
 static redisReply *attck_publish_cmd(redisContext *c, const char *fmt, ...);
 static void attck_publish_sweep(redisContext *c, const char *gen,
     const char *prev_gen, const char *sha, const char *prev_sha);
-static PGresult *attck_publish_query(PGconn *db, const char *sql, int n,
-    const char *const *params);
-
-
-static PGresult *
-attck_publish_query(PGconn *db, const char *sql, int n,
-    const char *const *params)
-{
-    char       err[512];
-    PGresult  *res;
-
-    res = attck_db_run(db, sql, n, params, err, sizeof(err));
-
-    if (res == NULL) {
-        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
-                                      : ATTCK_EXIT_SOFTWARE,
-                    "publish: %s", err);
-    }
-
-    return res;
-}
 
 
 /*
@@ -98,7 +77,7 @@ attck_publish_threats(PGconn *db, const char *top)
     PGresult     *res;
     json_error_t  jerr;
 
-    res = attck_publish_query(db,
+    res = attck_db_query(db, "publish",
         "SELECT technique_id, count(*),"
         "       coalesce(jsonb_agg(jsonb_build_object('id', id,"
         "                'source', source, 'title', title, 'score', score,"
@@ -148,7 +127,7 @@ attck_publish_as_of(PGconn *db)
     time_t     t;
     PGresult  *res;
 
-    res = attck_publish_query(db,
+    res = attck_db_query(db, "publish",
         "SELECT coalesce(extract(epoch FROM greatest("
         "         (SELECT max(loaded_at) FROM attack_releases),"
         "         (SELECT max(updated_at) FROM threat_intelligence_data),"
@@ -170,7 +149,7 @@ attck_publish_docs(PGconn *db, attck_publish_docs_t *docs)
     EVP_MD_CTX    *md;
     unsigned char  hash[EVP_MAX_MD_SIZE];
 
-    docs->threats = attck_publish_query(db,
+    docs->threats = attck_db_query(db, "publish",
         "SELECT t.id, t.source,"
         "       extract(epoch FROM coalesce(t.last_seen, t.first_seen,"
         "                                   t.updated_at))::bigint,"
@@ -195,7 +174,7 @@ attck_publish_docs(PGconn *db, attck_publish_docs_t *docs)
         "         'last_seen', coalesce(t.last_seen, t.first_seen))::text"
         "  FROM threat_intelligence_data t ORDER BY t.id", 0, NULL);
 
-    docs->mappings = attck_publish_query(db,
+    docs->mappings = attck_db_query(db, "publish",
         "SELECT m.technique_id, t.source, m.score,"
         "       extract(epoch FROM coalesce(t.last_seen, t.first_seen,"
         "                                   t.updated_at))::bigint,"

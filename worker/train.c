@@ -263,21 +263,14 @@ static void
 attck_train_confirmed(attck_train_t *t, PGconn *db, const char *cmd)
 {
     int        i, n;
-    char       err[512];
     PGresult  *res;
 
-    res = attck_db_run(db,
+    res = attck_db_query(db, cmd,
         "SELECT attck_threat_text(t), m.technique_id, m.threat_id"
         "  FROM mapped_threat_data m"
         "  JOIN threat_intelligence_data t ON t.id = m.threat_id"
         " WHERE m.confirmed ORDER BY m.threat_id, m.technique_id",
-        0, NULL, err, sizeof(err));
-
-    if (res == NULL) {
-        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
-                                      : ATTCK_EXIT_DATAERR,
-                    "%s: %s", cmd, err);
-    }
+        0, NULL);
 
     n = PQntuples(res);
 
