@@ -48,6 +48,8 @@ typedef struct {
 
 
 static void ngx_http_attck_refresh_poll(ngx_event_t *ev);
+static void ngx_http_attck_refresh_send(ngx_http_attck_refresh_t *rf,
+    const char *name, u_char *key, size_t len, redisCallbackFn *fn);
 static void ngx_http_attck_refresh_current(redisAsyncContext *ac,
     void *reply, void *data);
 static ngx_int_t ngx_http_attck_refresh_parse(ngx_http_attck_refresh_t *rf,
@@ -104,11 +106,30 @@ ngx_http_attck_refresh_now(void)
 }
 
 
+/* the watcher's commands: one at a time, NAME KEY */
+
+static void
+ngx_http_attck_refresh_send(ngx_http_attck_refresh_t *rf, const char *name,
+    u_char *key, size_t len, redisCallbackFn *fn)
+{
+    ngx_http_attck_redis_argv_t  cmd;
+
+    cmd.argc = 2;
+    cmd.argv[0] = name;
+    cmd.argvlen[0] = ngx_strlen(name);
+    cmd.argv[1] = (const char *) key;
+    cmd.argvlen[1] = len;
+
+    if (ngx_http_attck_redis_command(fn, rf, &cmd) == NGX_OK) {
+        rf->busy = 1;
+    }
+}
+
+
 static void
 ngx_http_attck_refresh_poll(ngx_event_t *ev)
 {
-    ngx_http_attck_refresh_t     *rf;
-    ngx_http_attck_redis_argv_t   cmd;
+    ngx_http_attck_refresh_t  *rf;
 
     rf = ev->data;
 
@@ -117,18 +138,10 @@ ngx_http_attck_refresh_poll(ngx_event_t *ev)
     }
 
     if (!rf->busy) {
-        cmd.argc = 2;
-        cmd.argv[0] = "GET";
-        cmd.argvlen[0] = 3;
-        cmd.argv[1] = NGX_HTTP_ATTCK_CURRENT_KEY;
-        cmd.argvlen[1] = sizeof(NGX_HTTP_ATTCK_CURRENT_KEY) - 1;
-
-        if (ngx_http_attck_redis_command(ngx_http_attck_refresh_current, rf,
-                                         &cmd)
-            == NGX_OK)
-        {
-            rf->busy = 1;
-        }
+        ngx_http_attck_refresh_send(rf, "GET",
+                                    (u_char *) NGX_HTTP_ATTCK_CURRENT_KEY,
+                                    sizeof(NGX_HTTP_ATTCK_CURRENT_KEY) - 1,
+                                    ngx_http_attck_refresh_current);
     }
 
     ngx_add_timer(ev, rf->amcf->refresh_interval);
@@ -142,9 +155,8 @@ ngx_http_attck_refresh_current(redisAsyncContext *ac, void *reply,
     redisReply                *rr = reply;
     ngx_http_attck_refresh_t  *rf = data;
 
-    u_char                       *p;
-    ngx_http_attck_main_conf_t   *amcf;
-    ngx_http_attck_redis_argv_t   cmd;
+    u_char                      *p;
+    ngx_http_attck_main_conf_t  *amcf;
 
     static u_char  none[NGX_HTTP_ATTCK_SHA_LEN];
 
@@ -204,17 +216,8 @@ ngx_http_attck_refresh_current(redisAsyncContext *ac, void *reply,
                    sizeof(NGX_HTTP_ATTCK_SNAPSHOT_KEY) - 1);
     ngx_memcpy(p, rf->sha, NGX_HTTP_ATTCK_SHA_LEN);
 
-    cmd.argc = 2;
-    cmd.argv[0] = "STRLEN";
-    cmd.argvlen[0] = 6;
-    cmd.argv[1] = (const char *) rf->key;
-    cmd.argvlen[1] = sizeof(rf->key);
-
-    if (ngx_http_attck_redis_command(ngx_http_attck_refresh_size, rf, &cmd)
-        == NGX_OK)
-    {
-        rf->busy = 1;
-    }
+    ngx_http_attck_refresh_send(rf, "STRLEN", rf->key, sizeof(rf->key),
+                                ngx_http_attck_refresh_size);
 }
 
 
@@ -291,10 +294,9 @@ ngx_http_attck_refresh_size(redisAsyncContext *ac, void *reply, void *data)
     redisReply                *rr = reply;
     ngx_http_attck_refresh_t  *rf = data;
 
-    char                          err[512];
-    size_t                        room;
-    ngx_http_attck_main_conf_t   *amcf;
-    ngx_http_attck_redis_argv_t   cmd;
+    char                         err[512];
+    size_t                       room;
+    ngx_http_attck_main_conf_t  *amcf;
 
     rf->busy = 0;
     amcf = rf->amcf;
@@ -320,18 +322,8 @@ ngx_http_attck_refresh_size(redisAsyncContext *ac, void *reply, void *data)
         return;
     }
 
-    cmd.argc = 2;
-    cmd.argv[0] = "GET";
-    cmd.argvlen[0] = 3;
-    cmd.argv[1] = (const char *) rf->key;
-    cmd.argvlen[1] = sizeof(rf->key);
-
-    if (ngx_http_attck_redis_command(ngx_http_attck_refresh_snapshot, rf,
-                                     &cmd)
-        == NGX_OK)
-    {
-        rf->busy = 1;
-    }
+    ngx_http_attck_refresh_send(rf, "GET", rf->key, sizeof(rf->key),
+                                ngx_http_attck_refresh_snapshot);
 }
 
 
