@@ -604,15 +604,15 @@ ngx_http_attck_threats_reply(ngx_http_attck_redis_cmd_t *cmd, redisReply *rr,
     size_t               len, i;
     ngx_int_t            rc;
     redisReply          *m;
+    const char          *what;
     ngx_http_request_t  *r;
 
     r = cmd->request;
 
     if (index == 0) {
         if (rr->type != REDIS_REPLY_INTEGER) {
-            rc = ngx_http_attck_threats_bad_reply(r, "a count");
-            ngx_http_attck_redis_finish(cmd, rc);
-            return;
+            what = "a count";
+            goto bad;
         }
 
         t->total = rr->integer;
@@ -620,9 +620,8 @@ ngx_http_attck_threats_reply(ngx_http_attck_redis_cmd_t *cmd, redisReply *rr,
     }
 
     if (rr->type != REDIS_REPLY_ARRAY || rr->elements > t->limit) {
-        rc = ngx_http_attck_threats_bad_reply(r, "a list");
-        ngx_http_attck_redis_finish(cmd, rc);
-        return;
+        what = "a list";
+        goto bad;
     }
 
     len = sizeof("{\"technique\":\"\",\"generation\":,\"total\":,"
@@ -637,18 +636,16 @@ ngx_http_attck_threats_reply(ngx_http_attck_redis_cmd_t *cmd, redisReply *rr,
         if (m->type != REDIS_REPLY_STRING || m->len == 0
             || m->len > NGX_HTTP_ATTCK_MAX_BODY)
         {
-            rc = ngx_http_attck_threats_bad_reply(r, "a list member");
-            ngx_http_attck_redis_finish(cmd, rc);
-            return;
+            what = "a list member";
+            goto bad;
         }
 
         len += m->len + 1;
     }
 
     if (len > NGX_HTTP_ATTCK_MAX_BODY) {
-        rc = ngx_http_attck_threats_bad_reply(r, "a list this long");
-        ngx_http_attck_redis_finish(cmd, rc);
-        return;
+        what = "a list this long";
+        goto bad;
     }
 
     body = ngx_pnalloc(r->pool, len);
@@ -683,6 +680,13 @@ ngx_http_attck_threats_reply(ngx_http_attck_redis_cmd_t *cmd, redisReply *rr,
 
     rc = ngx_http_attck_threats_body(r, t->generation, body, p - body, 0);
 
+    ngx_http_attck_redis_finish(cmd, rc);
+
+    return;
+
+bad:
+
+    rc = ngx_http_attck_threats_bad_reply(r, what);
     ngx_http_attck_redis_finish(cmd, rc);
 }
 
