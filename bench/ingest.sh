@@ -15,8 +15,8 @@ bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 dir=$(mktemp -d /tmp/attck-bench-pg.XXXXXX)
 chmod 755 "$dir"
 chown postgres "$dir" 2>/dev/null || true
-port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1,
-       LocalAddr => "127.0.0.1", LocalPort => 0)->sockport')
+. "$root/bench/lib.sh"
+port=$(free_port)
 
 as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$1"; else sh -c "$1"; fi; }
 

@@ -17,8 +17,8 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1
 [ -f "$snapshot" ] || { echo "no snapshot at $snapshot (make test builds one)"; exit 1; }
 
 dir=$(mktemp -d /tmp/attck-bench.XXXXXX)
-port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1,
-       LocalAddr => "127.0.0.1", LocalPort => 0)->sockport')
+. "$root/bench/lib.sh"
+port=$(free_port)
 mkdir -p "$dir"/{logs,tmp,static}
 chmod 755 "$dir" "$dir/static"   # the worker process reads the static files
 
@@ -30,22 +30,11 @@ cleanup() {
 trap cleanup EXIT
 
 # one worker on one core, wrk on the other: the machine has two
-cat > "$dir/nginx.conf" <<CONF
-load_module $build/ngx_http_attck_module.so;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
+{
+nginx_conf_head "$dir" 1
+cat <<CONF
     sendfile on;
     tcp_nopush on;
-    keepalive_requests 1000000;
     attck_zone attck 256m;
     attck_snapshot $snapshot;
     server {
@@ -75,9 +64,10 @@ http {
     }
 }
 CONF
+} > "$dir/nginx.conf"
 
 nginx -p "$dir" -c "$dir/nginx.conf"
-for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$port/api/v1/status" && break; sleep 0.1; done
+wait_url "http://127.0.0.1:$port/api/v1/status" || { echo "nginx did not answer"; exit 1; }
 
 # name | module path
 endpoints=(

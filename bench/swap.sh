@@ -20,10 +20,7 @@ every=${BENCH_SWAP_EVERY:-1}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 
 dir=$(mktemp -d /tmp/attck-swap.XXXXXX)
-free_port() {
-    perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1,
-        LocalAddr => "127.0.0.1", LocalPort => 0)->sockport'
-}
+. "$root/bench/lib.sh"
 port=$(free_port)
 rport=$(free_port)
 mkdir -p "$dir"/{logs,tmp}
@@ -49,20 +46,9 @@ redis-cli -p "$rport" -x SET "attck:snapshot:$sha_a" < "$dir/a.snap" >/dev/null
 redis-cli -p "$rport" -x SET "attck:snapshot:$sha_b" < "$dir/b.snap" >/dev/null
 redis-cli -p "$rport" SET attck:current "1 $sha_a" >/dev/null
 
-cat > "$dir/nginx.conf" <<CONF
-load_module $build/ngx_http_attck_module.so;
-worker_processes 2;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log notice;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    keepalive_requests 1000000;
+{
+nginx_conf_head "$dir" 2
+cat <<CONF
     attck_zone attck 256m;
     attck_redis 127.0.0.1:$rport;
     attck_refresh on;
@@ -72,10 +58,11 @@ http {
     }
 }
 CONF
+} > "$dir/nginx.conf"
 
 nginx -p "$dir" -c "$dir/nginx.conf"
 url="http://127.0.0.1:$port/api/v1/techniques/T1059.001"
-for _ in $(seq 100); do curl -fsS -o /dev/null "$url" 2>/dev/null && break; sleep 0.1; done
+wait_url "$url" || { echo "no answer from $url"; cat "$dir/logs/error.log"; exit 1; }
 
 run_wrk() {
     wrk -t1 -c"$conns" -d"${seconds}s" "$url" > "$dir/wrk.out"

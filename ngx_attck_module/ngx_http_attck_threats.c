@@ -46,8 +46,9 @@ static ngx_int_t ngx_http_attck_threats_configured(ngx_http_request_t *r,
     ngx_int_t *rc);
 static ngx_uint_t ngx_http_attck_threats_generation(ngx_http_request_t *r,
     ngx_int_t *rc);
-static ngx_int_t ngx_http_attck_threats_page(ngx_http_request_t *r,
-    ngx_http_attck_ctx_t *ctx, ngx_http_attck_threats_t *t);
+static ngx_http_attck_redis_cmd_t *ngx_http_attck_threats_list(
+    ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
+    ngx_http_attck_threats_t *t, ngx_int_t *rc);
 static ngx_int_t ngx_http_attck_threats_technique(ngx_http_attck_ctx_t *ctx,
     ngx_str_t *v, ngx_http_attck_threats_t *t);
 static ngx_int_t ngx_http_attck_threats_since(ngx_str_t *v, int64_t *time);
@@ -136,8 +137,7 @@ ngx_http_attck_technique_threats(ngx_http_request_t *r,
     u_char                       key[NGX_HTTP_ATTCK_MAX_KEY];
     u_char                       start[NGX_INT_T_LEN], stop[NGX_INT_T_LEN];
     ngx_int_t                    rc;
-    ngx_uint_t                   generation;
-    ngx_http_attck_threats_t     t, *tp;
+    ngx_http_attck_threats_t     t;
     ngx_http_attck_redis_cmd_t  *cmd;
     ngx_http_attck_redis_argv_t  cmds[2];
 
@@ -155,28 +155,13 @@ ngx_http_attck_technique_threats(ngx_http_request_t *r,
                                     "release", &ctx->id);
     }
 
-    rc = ngx_http_attck_threats_page(r, ctx, &t);
+    t.technique = 1;
 
-    if (rc != NGX_OK) {
-        return ngx_http_attck_checked(r, ctx, rc);
-    }
+    cmd = ngx_http_attck_threats_list(r, ctx, &t, &rc);
 
-    generation = ngx_http_attck_threats_generation(r, &rc);
-
-    if (generation == 0) {
+    if (cmd == NULL) {
         return rc;
     }
-
-    cmd = ngx_http_attck_redis_create(r, ngx_http_attck_threats_reply,
-                                      sizeof(ngx_http_attck_threats_t));
-    if (cmd == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    tp = cmd->data;
-    *tp = t;
-    tp->generation = generation;
-    tp->technique = 1;
 
     /* ZCARD key; ZREVRANGE key offset offset+limit-1 */
 
@@ -185,7 +170,7 @@ ngx_http_attck_technique_threats(ngx_http_request_t *r,
     cmds[0].argvlen[0] = 5;
     cmds[0].argv[1] = (const char *) key;
     cmds[0].argvlen[1] = ngx_sprintf(key, "attck:%ui:technique:%*s",
-                                     generation, t.id_len, t.id)
+                                     t.generation, t.id_len, t.id)
                          - key;
 
     cmds[1].argc = 4;
@@ -219,8 +204,7 @@ ngx_http_attck_threats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     int64_t                      since;
     ngx_int_t                    rc;
     ngx_str_t                   *v, source;
-    ngx_uint_t                   generation;
-    ngx_http_attck_threats_t     t, *tp;
+    ngx_http_attck_threats_t     t;
     ngx_http_attck_redis_cmd_t  *cmd;
     ngx_http_attck_redis_argv_t  cmds[2];
 
@@ -284,29 +268,13 @@ ngx_http_attck_threats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         min_len = ngx_cpymem(min, "-inf", 4) - min;
     }
 
-    rc = ngx_http_attck_threats_page(r, ctx, &t);
+    cmd = ngx_http_attck_threats_list(r, ctx, &t, &rc);
 
-    if (rc != NGX_OK) {
-        return ngx_http_attck_checked(r, ctx, rc);
-    }
-
-    generation = ngx_http_attck_threats_generation(r, &rc);
-
-    if (generation == 0) {
+    if (cmd == NULL) {
         return rc;
     }
 
-    cmd = ngx_http_attck_redis_create(r, ngx_http_attck_threats_reply,
-                                      sizeof(ngx_http_attck_threats_t));
-    if (cmd == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    tp = cmd->data;
-    *tp = t;
-    tp->generation = generation;
-
-    p = ngx_sprintf(key, "attck:%ui:seen:%V", generation, &source);
+    p = ngx_sprintf(key, "attck:%ui:seen:%V", t.generation, &source);
 
     if (t.id_len) {
         p = ngx_sprintf(p, ":%*s", t.id_len, t.id);
@@ -394,21 +362,47 @@ ngx_http_attck_threats_generation(ngx_http_request_t *r, ngx_int_t *rc)
 }
 
 
-static ngx_int_t
-ngx_http_attck_threats_page(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
-    ngx_http_attck_threats_t *t)
-{
-    ngx_int_t  rc;
+/*
+ * The page asked for and the generation to read, into t; then the command
+ * whose reply carries a copy of t.  NULL with the answer in *rc.
+ */
 
-    rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_LIMIT,
-                                   NGX_HTTP_ATTCK_LIST_LIMIT,
-                                   NGX_HTTP_ATTCK_LIST_MAX, &t->limit);
-    if (rc != NGX_OK) {
-        return rc;
+static ngx_http_attck_redis_cmd_t *
+ngx_http_attck_threats_list(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
+    ngx_http_attck_threats_t *t, ngx_int_t *rc)
+{
+    ngx_http_attck_redis_cmd_t  *cmd;
+
+    *rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_LIMIT,
+                                    NGX_HTTP_ATTCK_LIST_LIMIT,
+                                    NGX_HTTP_ATTCK_LIST_MAX, &t->limit);
+    if (*rc == NGX_OK) {
+        *rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_OFFSET, 0,
+                                        NGX_HTTP_ATTCK_OFFSET_MAX,
+                                        &t->offset);
     }
 
-    return ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_OFFSET, 0,
-                                     NGX_HTTP_ATTCK_OFFSET_MAX, &t->offset);
+    if (*rc != NGX_OK) {
+        *rc = ngx_http_attck_checked(r, ctx, *rc);
+        return NULL;
+    }
+
+    t->generation = ngx_http_attck_threats_generation(r, rc);
+
+    if (t->generation == 0) {
+        return NULL;
+    }
+
+    cmd = ngx_http_attck_redis_create(r, ngx_http_attck_threats_reply,
+                                      sizeof(ngx_http_attck_threats_t));
+    if (cmd == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    *(ngx_http_attck_threats_t *) cmd->data = *t;
+
+    return cmd;
 }
 
 

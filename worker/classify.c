@@ -255,12 +255,8 @@ attck_classify_main(int argc, char **argv)
             printf("usage: attck-worker classify --model MODEL [--top K] "
                    "[--threshold T] < IN.jsonl > OUT.jsonl\n");
             return ATTCK_EXIT_OK;
-        case ':':
-            attck_fatal(ATTCK_EXIT_USAGE, "classify: %s needs an argument",
-                        argv[optind - 1]);
         default:
-            attck_fatal(ATTCK_EXIT_USAGE, "classify: unknown option %s "
-                        "(try --help)", argv[optind - 1]);
+            attck_bad_option("classify", c, argv);
         }
     }
 

@@ -855,12 +855,8 @@ attck_compile_main(int argc, char **argv)
                    "SOURCE: a STIX 2.1 bundle path or http(s)/file URL; "
                    "default $ATTCK_SOURCES\n");
             return ATTCK_EXIT_OK;
-        case ':':
-            attck_fatal(ATTCK_EXIT_USAGE, "compile: %s needs an argument",
-                        argv[optind - 1]);
         default:
-            attck_fatal(ATTCK_EXIT_USAGE, "compile: unknown option %s "
-                        "(try --help)", argv[optind - 1]);
+            attck_bad_option("compile", c, argv);
         }
     }
 

@@ -222,8 +222,7 @@ attck_evaluate_main(int argc, char **argv)
                    "default $ATTCK_SOURCES\n");
             return ATTCK_EXIT_OK;
         default:
-            attck_fatal(ATTCK_EXIT_USAGE, "evaluate: unknown option %s "
-                        "(try --help)", argv[optind - 1]);
+            attck_bad_option("evaluate", c, argv);
         }
     }
 

@@ -162,12 +162,8 @@ attck_map_main(int argc, char **argv)
                    "[--top K] [--threshold T]\n"
                    "MODEL: default $ATTCK_MODEL\n");
             return ATTCK_EXIT_OK;
-        case ':':
-            attck_fatal(ATTCK_EXIT_USAGE, "map: %s needs an argument",
-                        argv[optind - 1]);
         default:
-            attck_fatal(ATTCK_EXIT_USAGE, "map: unknown option %s "
-                        "(try --help)", argv[optind - 1]);
+            attck_bad_option("map", c, argv);
         }
     }
 

@@ -168,12 +168,8 @@ attck_migrate_main(int argc, char **argv)
                    "applies DIR/NNN_*.sql (default: the sql/ folder "
                    "installed beside bin/) to $ATTCK_DATABASE_URL\n");
             return ATTCK_EXIT_OK;
-        case ':':
-            attck_fatal(ATTCK_EXIT_USAGE, "migrate: %s needs an argument",
-                        argv[optind - 1]);
         default:
-            attck_fatal(ATTCK_EXIT_USAGE, "migrate: unknown option %s",
-                        argv[optind - 1]);
+            attck_bad_option("migrate", c, argv);
         }
     }
 

@@ -533,12 +533,8 @@ attck_publish_main(int argc, char **argv)
                    "N: threats listed per technique in the snapshot "
                    "(default 10)\n");
             return ATTCK_EXIT_OK;
-        case ':':
-            attck_fatal(ATTCK_EXIT_USAGE, "publish: %s needs an argument",
-                        argv[optind - 1]);
         default:
-            attck_fatal(ATTCK_EXIT_USAGE, "publish: unknown option %s "
-                        "(try --help)", argv[optind - 1]);
+            attck_bad_option("publish", c, argv);
         }
     }
 

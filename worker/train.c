@@ -922,12 +922,8 @@ attck_train_main(int argc, char **argv)
                    "SOURCE: STIX 2.1 bundles of one ATT&CK release "
                    "(paths or URLs); default $ATTCK_SOURCES\n");
             return ATTCK_EXIT_OK;
-        case ':':
-            attck_fatal(ATTCK_EXIT_USAGE, "train: %s needs an argument",
-                        argv[optind - 1]);
         default:
-            attck_fatal(ATTCK_EXIT_USAGE, "train: unknown option %s "
-                        "(try --help)", argv[optind - 1]);
+            attck_bad_option("train", c, argv);
         }
     }
 

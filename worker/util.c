@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,4 +368,17 @@ attck_read_file(const char *path, size_t *len, char *err, size_t errlen)
     *len = size;
 
     return data;
+}
+
+
+void
+attck_bad_option(const char *cmd, int c, char **argv)
+{
+    if (c == ':') {
+        attck_fatal(ATTCK_EXIT_USAGE, "%s: %s needs an argument", cmd,
+                    argv[optind - 1]);
+    }
+
+    attck_fatal(ATTCK_EXIT_USAGE, "%s: unknown option %s (try --help)", cmd,
+                argv[optind - 1]);
 }

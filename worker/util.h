@@ -34,6 +34,10 @@ void attck_log(const char *level, const char *fmt, ...)
 void attck_fatal(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
+/* getopt_long() returned c, ':' or '?': one line naming the option, 64 */
+void attck_bad_option(const char *cmd, int c, char **argv)
+    __attribute__((noreturn));
+
 void *attck_xmalloc(size_t size);
 void *attck_xcalloc(size_t n, size_t size);
 char *attck_xstrdup(const char *s);
