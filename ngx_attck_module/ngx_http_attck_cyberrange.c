@@ -484,7 +484,6 @@ ngx_http_attck_cr_layer(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
     snap = &ctx->local->snap;
     view = &snap->views[0];
     if (ngx_http_attck_cr_overlay(r, ctx, &defs, &dots, &docs) != NGX_OK) {
-        json_decref(docs);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -602,7 +601,8 @@ ngx_http_attck_cr_layer(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
 
 /*
  * The definitions of the sources that answered, and their dots sorted by
- * cell.  The parsed answers are kept in *docs (json_decref() it after).
+ * cell.  The parsed answers are kept in *docs (json_decref() it after);
+ * on failure nothing is kept.
  */
 
 ngx_int_t
@@ -626,7 +626,7 @@ ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
         || ngx_array_init(dots, r->pool, 64, sizeof(ngx_http_attck_cr_dot_t))
            != NGX_OK)
     {
-        return NGX_ERROR;
+        goto failed;
     }
 
     for (s = 0; s < ctx->nsources; s++) {
@@ -663,7 +663,7 @@ ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
 
             def = ngx_array_push(defs);
             if (def == NULL) {
-                return NGX_ERROR;
+                goto failed;
             }
 
             def->title = json_object_get(d, "title");
@@ -686,7 +686,7 @@ ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
 
                 dot = ngx_array_push(dots);
                 if (dot == NULL) {
-                    return NGX_ERROR;
+                    goto failed;
                 }
 
                 /* ngx_array_push() does not zero: every field is set */
@@ -699,7 +699,7 @@ ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
                 if (n > 12 && key[12] == '.') {
                     dot = ngx_array_push(dots);
                     if (dot == NULL) {
-                        return NGX_ERROR;
+                        goto failed;
                     }
 
                     ngx_memcpy(dot->key, key, 12);
@@ -715,6 +715,13 @@ ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
               ngx_http_attck_cr_dot_cmp);
 
     return NGX_OK;
+
+failed:
+
+    json_decref(*docs);
+    *docs = NULL;
+
+    return NGX_ERROR;
 }
 
 
@@ -860,7 +867,6 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
 
     snap = &ctx->local->snap;
     if (ngx_http_attck_cr_overlay(r, ctx, &defs, &dots, &docs) != NGX_OK) {
-        json_decref(docs);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

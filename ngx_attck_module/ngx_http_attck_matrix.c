@@ -149,7 +149,7 @@ ngx_http_attck_cr_cell_defs(ngx_array_t *dots, const char *tactic,
 }
 
 
-/* the overlay and the domain's matrix document, parsed */
+/* the overlay and the domain's matrix document, parsed; nothing on failure */
 
 static ngx_int_t
 ngx_http_attck_cr_prepare(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
@@ -167,7 +167,13 @@ ngx_http_attck_cr_prepare(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
     *matrix = json_loadb(attck_snap_bytes(snap, ctx->tmpl->body),
                          ctx->tmpl->body.len, 0, NULL);
 
-    return *matrix ? NGX_OK : NGX_ERROR;
+    if (*matrix == NULL) {
+        json_decref(*docs);
+        *docs = NULL;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -191,8 +197,6 @@ ngx_http_attck_cr_json(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
     if (ngx_http_attck_cr_prepare(r, ctx, &defs, &dots, &docs, &matrix)
         != NGX_OK)
     {
-        json_decref(docs);
-        json_decref(matrix);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -275,8 +279,6 @@ ngx_http_attck_cr_svg(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
     if (ngx_http_attck_cr_prepare(r, ctx, &defs, &dots, &docs, &matrix)
         != NGX_OK)
     {
-        json_decref(docs);
-        json_decref(matrix);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

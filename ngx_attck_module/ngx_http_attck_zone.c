@@ -35,6 +35,13 @@ static void ngx_http_attck_release(ngx_http_attck_main_conf_t *amcf,
     ngx_http_attck_local_t *local);
 static void ngx_http_attck_request_done(void *data);
 static void ngx_http_attck_tidy(ngx_event_t *ev);
+static ngx_uint_t ngx_http_attck_superseded(ngx_http_attck_main_conf_t *amcf,
+    ngx_http_attck_gen_t *current);
+
+
+#define NGX_HTTP_ATTCK_SUPERSEDED                                             \
+    "attck snapshot \"%V\" is not loaded: the one published in Redis "        \
+    "stays current"
 
 
 /* per worker process: the generations served from, newest first */
@@ -97,22 +104,13 @@ ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_OK;
     }
 
-    /*
-     * With attck_refresh, a snapshot that came from Redis stays current
-     * at a reload: the file only seeds a zone that has none.
-     */
-
     ngx_shmtx_lock(&amcf->shpool->mutex);
-
-    redis = (amcf->refresh && amcf->sh->current
-             && amcf->sh->current->sha[0]);
-
+    redis = ngx_http_attck_superseded(amcf, amcf->sh->current);
     ngx_shmtx_unlock(&amcf->shpool->mutex);
 
     if (redis) {
         ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
-                      "attck snapshot \"%V\" is not loaded: the one "
-                      "published in Redis stays current", &amcf->snapshot);
+                      NGX_HTTP_ATTCK_SUPERSEDED, &amcf->snapshot);
         rc = NGX_OK;
 
     } else {
@@ -412,6 +410,19 @@ ngx_http_attck_swap(ngx_http_attck_main_conf_t *amcf, u_char *data,
 }
 
 
+/*
+ * With attck_refresh, a snapshot loaded from Redis is newer than the file:
+ * the file only seeds a zone that has none.  Called under the lock.
+ */
+
+static ngx_uint_t
+ngx_http_attck_superseded(ngx_http_attck_main_conf_t *amcf,
+    ngx_http_attck_gen_t *current)
+{
+    return amcf->refresh && current && current->sha[0];
+}
+
+
 /* the new configuration is committed: its snapshot becomes current */
 
 void
@@ -436,12 +447,11 @@ ngx_http_attck_publish(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log)
      * Redis: the published one, newer, stays current
      */
 
-    if (amcf->refresh && gen->sha[0] == '\0' && old && old->sha[0]) {
+    if (gen->sha[0] == '\0' && ngx_http_attck_superseded(amcf, old)) {
         ngx_http_attck_unref_locked(amcf, gen);
         ngx_shmtx_unlock(&amcf->shpool->mutex);
 
-        ngx_log_error(NGX_LOG_NOTICE, log, 0, "attck snapshot \"%V\" is "
-                      "not loaded: the one published in Redis stays current",
+        ngx_log_error(NGX_LOG_NOTICE, log, 0, NGX_HTTP_ATTCK_SUPERSEDED,
                       &amcf->snapshot);
         return;
     }

@@ -11,7 +11,8 @@ use File::Copy ();
 use File::Temp ();
 use File::Spec ();
 use Time::HiRes ();
-use Attck::Test qw(test_snapshot decode_json worker run_cmd shared_dir);
+use Attck::Test qw(test_snapshot decode_json worker run_cmd shared_dir slurp
+                   spew);
 
 my $dir = File::Temp::tempdir('attck-load-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $server = 'location /api/v1/ { attck_api; }';
@@ -20,19 +21,7 @@ my ($rc, $out) = run_cmd(worker(), 'compile', '-o', "$dir/ics.snap",
                          shared_dir() . '/attack/ics-attack-18.1.json');
 is($rc, 0, 'ICS-only snapshot compiled') or diag $out;
 
-sub slurp {
-    my ($path) = @_;
-    open(my $fh, '<:raw', $path) or die "$path: $!";
-    local $/;
-    return scalar <$fh>;
-}
 
-sub spew {
-    my ($path, $data) = @_;
-    open(my $fh, '>:raw', $path) or die "$path: $!";
-    print $fh $data;
-    close $fh or die $!;
-}
 
 # a copy of the ICS snapshot with one byte changed
 sub flipped {

@@ -8,27 +8,14 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Copy ();
 use File::Temp ();
-use Attck::Test qw(worker run_cmd shared_dir free_port decode_json);
+use Attck::Test qw(worker run_cmd shared_dir free_port decode_json slurp spew);
 
 my $dir = File::Temp::tempdir('attck-compile-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;   # served by nginx workers below
 my $attack = shared_dir() . '/attack';
 my $ics = "$attack/ics-attack-18.1.json";
 
-sub slurp {
-    my ($path) = @_;
-    open(my $fh, '<:raw', $path) or return undef;
-    local $/;
-    return scalar <$fh>;
-}
 
-sub spew {
-    my ($path, $data) = @_;
-    open(my $fh, '>:raw', $path) or die "$path: $!";
-    print $fh $data;
-    close $fh or die $!;
-    chmod 0644, $path;
-}
 
 # a compile run: exit code, output; checks the single error line
 sub compile {

@@ -9,7 +9,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp ();
-use Attck::Test qw(test_snapshot run_cmd);
+use Attck::Test qw(test_snapshot run_cmd spew);
 
 my $chromium = '/usr/bin/chromium';
 ok(-x $chromium, 'Debian\'s chromium is installed (make deps)') or BAIL_OUT('no chromium');
@@ -47,7 +47,6 @@ sub chromium {
                    "--user-data-dir=$dir/profile", '--window-size=1600,1000', @args);
 }
 
-sub spew { open(my $fh, '>', $_[0]) or die $!; print $fh $_[1]; close $fh }
 
 my $res = $ng->get('/cr/mitre-matrix-visualisation',
                    headers => { Authorization => 'Bearer t' });

@@ -7,10 +7,9 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp ();
-use Attck::Test qw(worker run_cmd);
+use Attck::Test qw(worker run_cmd spew);
 
 my $dir = File::Temp::tempdir(CLEANUP => 1);
-sub spew { open(my $fh, '>', $_[0]) or die $!; print $fh $_[1]; close $fh }
 
 # the example: every setting known, nothing said about it
 my $example = "$FindBin::Bin/../conf/attck-worker.yaml";

@@ -11,13 +11,12 @@ use Test::More;
 use File::Copy ();
 use File::Temp ();
 use JSON::XS ();
-use Attck::Test qw(worker shared_dir run_cmd decode_json load_bundle free_port);
+use Attck::Test qw(worker shared_dir run_cmd decode_json load_bundle
+                   free_port slurp spew);
 
 my $pg = Attck::Test->start_postgres;
 $ENV{ATTCK_DATABASE_URL} = $pg->url;
 sub q1 { $pg->query($_[0]) }
-sub slurp { open(my $fh, '<', $_[0]) or die "$_[0]: $!"; local $/; <$fh> }
-sub spew { open(my $fh, '>', $_[0]) or die $!; print $fh $_[1]; close $fh; chmod 0644, $_[0] }
 
 my ($rc, $out) = run_cmd(worker(), 'migrate');
 is($rc, 0, 'migrate') or diag $out;

@@ -10,12 +10,11 @@ use Test::More;
 use File::Copy ();
 use File::Temp ();
 use JSON::XS ();
-use Attck::Test qw(worker shared_dir run_cmd free_port);
+use Attck::Test qw(worker shared_dir run_cmd free_port spew);
 
 my $pg = Attck::Test->start_postgres;
 $ENV{ATTCK_DATABASE_URL} = $pg->url;
 sub q1 { $pg->query($_[0]) }
-sub spew { open(my $fh, '>', $_[0]) or die $!; print $fh $_[1]; close $fh; chmod 0644, $_[0] }
 
 # two migrations started together on a new database
 my @pids;

@@ -16,24 +16,13 @@ use File::Temp ();
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Attck::Test qw(test_snapshot worker shared_dir run_cmd decode_json
-                   http_get);
+                   http_get slurp spew);
 
 my $WORKERS = 4;
 my $dir = File::Temp::tempdir('attck-refresh-XXXXXX', TMPDIR => 1,
                               CLEANUP => 1);
 
-sub slurp {
-    open(my $fh, '<:raw', $_[0]) or die "$_[0]: $!";
-    local $/;
-    return scalar <$fh>;
-}
 
-sub spew {
-    my ($path, $data) = @_;
-    open(my $fh, '>:raw', $path) or die "$path: $!";
-    print $fh $data;
-    close $fh or die $!;
-}
 
 sub compile {
     my ($name, $domain) = @_;

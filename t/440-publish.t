@@ -12,7 +12,7 @@ use Test::More;
 use File::Temp ();
 use Digest::SHA qw(sha256_hex);
 use Attck::Test qw(worker shared_dir run_cmd decode_json free_port
-                   recorded_pulses attack_id load_bundle);
+                   recorded_pulses attack_id load_bundle slurp);
 
 my $model = $ENV{ATTCK_TEST_MODEL}
     or die "ATTCK_TEST_MODEL: run through make test\n";
@@ -25,7 +25,6 @@ $ENV{ATTCK_REDIS_URL} = $redis->url;
 $ENV{ATTCK_SNAPSHOT} = "$dir/attck.snap";
 delete $ENV{ATTCK_CONFIG};
 sub q1 { $pg->query($_[0]) }
-sub slurp { open(my $fh, '<', $_[0]) or die "$_[0]: $!"; local $/; <$fh> }
 sub rget { $redis->cli(@_) }
 
 my $base = shared_dir() . '/attack';

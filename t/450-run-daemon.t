@@ -11,7 +11,7 @@ use Test::More;
 use File::Temp ();
 use POSIX ':sys_wait_h';
 use Time::HiRes ();
-use Attck::Test qw(worker shared_dir run_cmd);
+use Attck::Test qw(worker shared_dir run_cmd slurp);
 
 my $pg = Attck::Test->start_postgres;
 my $redis = Attck::Test->start_redis;
@@ -21,7 +21,6 @@ $ENV{ATTCK_REDIS_URL} = $redis->url;
 $ENV{ATTCK_SNAPSHOT} = "$dir/attck.snap";
 delete $ENV{$_} for qw(ATTCK_CONFIG ATTCK_MODEL ATTCK_OTX_KEY ATTCK_VT_KEY);
 sub q1 { $pg->query($_[0]) }
-sub slurp { open(my $fh, '<', $_[0]) or return ''; local $/; <$fh> }
 sub current { $redis->cli('GET', 'attck:current') }
 
 my $base = shared_dir() . '/attack';
@@ -131,7 +130,7 @@ EOF
     my $gen = sub { (split / /, current())[0] };
     my $start = $gen->();
     my $t = time;
-    Time::HiRes::sleep(0.2) until slurp($log) =~ /publish: exit 0/
+    Time::HiRes::sleep(0.2) until (slurp($log) // "") =~ /publish: exit 0/
                                   || time - $t > 60;
     like(slurp($log), qr/daemon: ingest every 0s \(off\).*publish every 1s/s,
          'daemon: the intervals it was given');

@@ -14,7 +14,8 @@ use Digest::SHA qw(sha256_hex);
 use HTTP::Tiny;
 use POSIX ':sys_wait_h';
 use Time::HiRes qw(time sleep);
-use Attck::Test qw(worker shared_dir run_cmd decode_json recorded_pulses);
+use Attck::Test qw(worker shared_dir run_cmd decode_json recorded_pulses
+                   slurp);
 
 my $pg = Attck::Test->start_postgres;
 my $redis = Attck::Test->start_redis;
@@ -24,7 +25,6 @@ $ENV{ATTCK_REDIS_URL} = $redis->url;
 $ENV{ATTCK_SNAPSHOT} = "$dir/attck.snap";
 delete $ENV{$_} for qw(ATTCK_CONFIG ATTCK_MODEL);
 sub q1 { $pg->query($_[0]) }
-sub slurp { open(my $fh, '<', $_[0]) or return ''; local $/; <$fh> }
 
 my ($rc, $out) = run_cmd(worker(), 'migrate');
 is($rc, 0, 'migrate') or diag $out;

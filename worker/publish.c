@@ -59,6 +59,7 @@ static void attck_publish_redis(const char *url, const char *sha,
     const void *data, size_t size, attck_publish_docs_t *docs);
 static void attck_publish_append(attck_publish_pipe_t *p, const char *fmt,
     ...);
+static void attck_publish_flush(attck_publish_pipe_t *p);
 static redisReply *attck_publish_cmd(redisContext *c, const char *fmt, ...);
 static void attck_publish_sweep(redisContext *c, const char *gen,
     const char *prev_gen, const char *sha, const char *prev_sha);
@@ -223,12 +224,11 @@ attck_publish_cmd(redisContext *c, const char *fmt, ...)
     redisReply  *reply;
 
     va_start(ap, fmt);
-    reply = redisvCommand(c, fmt, ap);
+    reply = attck_redis_vcommand(c, err, sizeof(err), fmt, ap);
     va_end(ap);
 
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        snprintf(err, sizeof(err), "%s", reply ? reply->str : c->errstr);
-        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: Redis: %s; the current "
+    if (reply == NULL) {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s; the current "
                     "generation is unchanged", err);
     }
 
@@ -252,10 +252,17 @@ attck_publish_append(attck_publish_pipe_t *p, const char *fmt, ...)
         attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: out of memory");
     }
 
-    if (++p->pending < ATTCK_PUBLISH_BATCH) {
-        return;
+    if (++p->pending == ATTCK_PUBLISH_BATCH) {
+        attck_publish_flush(p);
     }
+}
 
+
+/* the replies of the commands sent: one failing ends the run */
+
+static void
+attck_publish_flush(attck_publish_pipe_t *p)
+{
     if (attck_redis_drain(p->redis, p->pending, p->err, sizeof(p->err))
         != 0)
     {
@@ -366,10 +373,7 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
                              (size_t) PQgetlength(docs->mappings, i, 4));
     }
 
-    if (attck_redis_drain(p.redis, p.pending, p.err, sizeof(p.err)) != 0) {
-        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s; the current "
-                    "generation is unchanged", p.err);
-    }
+    attck_publish_flush(&p);
 
     /* the switch: one SET, announced; the record of it in the same MULTI */
 

@@ -256,10 +256,18 @@ attck_redis_command(redisContext *c, char *err, size_t errlen,
     redisReply  *reply;
 
     va_start(ap, fmt);
-    reply = redisvCommand(c, fmt, ap);
+    reply = attck_redis_vcommand(c, err, errlen, fmt, ap);
     va_end(ap);
 
-    return attck_redis_check(c, reply, err, errlen);
+    return reply;
+}
+
+
+redisReply *
+attck_redis_vcommand(redisContext *c, char *err, size_t errlen,
+    const char *fmt, va_list ap)
+{
+    return attck_redis_check(c, redisvCommand(c, fmt, ap), err, errlen);
 }
 
 

@@ -7,6 +7,7 @@
 #define _ATTCK_REDIS_H_INCLUDED_
 
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <hiredis/hiredis.h>
@@ -28,6 +29,8 @@ int attck_redis_valid(const char *url, char *err, size_t errlen);
  */
 redisReply *attck_redis_command(redisContext *c, char *err, size_t errlen,
     const char *fmt, ...);
+redisReply *attck_redis_vcommand(redisContext *c, char *err, size_t errlen,
+    const char *fmt, va_list ap);
 
 /* reads n pipelined replies; 0, or -1 with err set at the first failure */
 int attck_redis_drain(redisContext *c, size_t n, char *err, size_t errlen);

@@ -20,7 +20,7 @@ use Time::HiRes ();
 
 our @EXPORT_OK = qw(build_dir shared_dir test_snapshot worker free_port
                     http_get decode_json load_bundle attack_id run_cmd
-                    recorded_pulses);
+                    recorded_pulses slurp spew);
 
 my $JSON = JSON::XS->new->utf8;
 my @RUNNING;
@@ -40,6 +40,23 @@ sub test_snapshot {
 }
 
 sub decode_json { $JSON->decode($_[0]) }
+
+# a whole file as bytes; undef when it cannot be read
+sub slurp {
+    my ($path) = @_;
+    open(my $fh, '<:raw', $path) or return undef;
+    local $/;
+    return scalar <$fh>;
+}
+
+# writes bytes to a file that nginx's worker processes may read
+sub spew {
+    my ($path, $data) = @_;
+    open(my $fh, '>:raw', $path) or die "$path: $!";
+    print $fh $data;
+    close $fh or die "$path: $!";
+    chmod 0644, $path;
+}
 
 sub free_port {
     my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
