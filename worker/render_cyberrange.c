@@ -31,6 +31,8 @@ static size_t attck_cr_column(attck_render_t *r, uint32_t t,
 static int attck_cr_name_cmp(const void *a, const void *b);
 static int attck_cr_safe_id(const char *id);
 static void attck_cr_link(attck_html_t *h, const char *url);
+static void attck_cr_cell(attck_html_t *h, attck_obj_t *tactic,
+    attck_obj_t *o, const char *cls);
 
 
 static const char  attck_cr_style[] =
@@ -145,6 +147,27 @@ attck_cr_link(attck_html_t *h, const char *url)
         attck_html_text(h, url);
         attck_html_str(h, "\"");
     }
+}
+
+
+/* one cell: the technique's link, and the mark its dots will replace */
+
+static void
+attck_cr_cell(attck_html_t *h, attck_obj_t *tactic, attck_obj_t *o,
+    const char *cls)
+{
+    char  buf[128];
+
+    snprintf(buf, sizeof(buf), "<div class=\"%s\" id=\"attck-%s-%s\"><a",
+             cls, tactic->id, o->id);
+    attck_html_str(h, buf);
+    attck_cr_link(h, o->url);
+    snprintf(buf, sizeof(buf), " title=\"%s\">", o->id);
+    attck_html_str(h, buf);
+    attck_html_text(h, o->name ? o->name : o->id);
+    snprintf(buf, sizeof(buf), "</a><span class=\"attck-dots\">%c%s.%s%c"
+             "</span></div>", ATTCK_CR_CELL, tactic->id, o->id, ATTCK_CR_END);
+    attck_html_str(h, buf);
 }
 
 
@@ -280,17 +303,7 @@ attck_render_cr_matrix(attck_render_t *r, int d, int subtechniques,
         for (k = 0; k < col.n; k++) {
             o = attck_model_obj(m, *attck_vec_at(&col, uint32_t, k));
 
-            snprintf(buf, sizeof(buf), "<div class=\"attck-cell\" "
-                     "id=\"attck-%s-%s\"><a", to->id, o->id);
-            attck_html_str(&h, buf);
-            attck_cr_link(&h, o->url);
-            snprintf(buf, sizeof(buf), " title=\"%s\">", o->id);
-            attck_html_str(&h, buf);
-            attck_html_text(&h, o->name ? o->name : o->id);
-            snprintf(buf, sizeof(buf), "</a><span class=\"attck-dots\">"
-                     "%c%s.%s%c</span></div>", ATTCK_CR_CELL, to->id, o->id,
-                     ATTCK_CR_END);
-            attck_html_str(&h, buf);
+            attck_cr_cell(&h, to, o, "attck-cell");
 
             if (!subtechniques) {
                 continue;
@@ -318,17 +331,7 @@ attck_render_cr_matrix(attck_render_t *r, int d, int subtechniques,
             for (s = 0; s < subs.n; s++) {
                 so = attck_model_obj(m, *attck_vec_at(&subs, uint32_t, s));
 
-                snprintf(buf, sizeof(buf), "<div class=\"attck-cell "
-                         "attck-sub\" id=\"attck-%s-%s\"><a", to->id, so->id);
-                attck_html_str(&h, buf);
-                attck_cr_link(&h, so->url);
-                snprintf(buf, sizeof(buf), " title=\"%s\">", so->id);
-                attck_html_str(&h, buf);
-                attck_html_text(&h, so->name ? so->name : so->id);
-                snprintf(buf, sizeof(buf), "</a><span class=\"attck-dots\">"
-                         "%c%s.%s%c</span></div>", ATTCK_CR_CELL, to->id,
-                         so->id, ATTCK_CR_END);
-                attck_html_str(&h, buf);
+                attck_cr_cell(&h, to, so, "attck-cell attck-sub");
             }
 
             attck_vec_free(&subs);
