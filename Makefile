@@ -12,9 +12,9 @@ CC             ?= cc
 CFLAGS         ?= -O2 -g
 WARN           := -Wall -Wextra -Werror -Wno-unused-parameter
 DEPS_CFLAGS    := $(shell pkg-config --cflags jansson libcurl libpq libcrypto \
-                    yaml-0.1 hiredis 2>/dev/null)
+                    yaml-0.1 hiredis cairo 2>/dev/null)
 DEPS_LIBS      := $(shell pkg-config --libs jansson libcurl zlib libpq \
-                    libcrypto yaml-0.1 hiredis 2>/dev/null) -llinear -lm
+                    libcrypto yaml-0.1 hiredis cairo 2>/dev/null) -llinear -lm
 
 SNAP_SRCS      := $(wildcard ngx_attck_module/snapshot/*.c)
 SNAP_HDRS      := $(wildcard ngx_attck_module/snapshot/*.h)
@@ -80,8 +80,10 @@ ATTACK_FILES   := $(wildcard $(SHARED)/attack/*.json)
 PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libjansson-dev libcurl4-openssl-dev zlib1g-dev libpq-dev \
                   libssl-dev libyaml-dev liblinear-dev libhiredis-dev \
-                  postgresql redis-server curl
-TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils
+                  libcairo2-dev fonts-dejavu-core postgresql redis-server \
+                  curl
+TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils \
+                  poppler-utils
 BENCH_PACKAGES := wrk time
 
 deps:

@@ -295,7 +295,8 @@ attck_db_stage_lock(PGconn *c, const char *stage)
     PGresult    *res;
     const char  *param[1];
 
-    static const char  *stages[] = { "ingest", "map", "publish", NULL };
+    static const char  *stages[] = { "ingest", "map", "publish", "report",
+                                         "export", NULL };
 
     for (i = 0; stages[i] && strcmp(stages[i], stage) != 0; i++) {
         /* void */
