@@ -17,6 +17,7 @@
 #include "examples.h"
 #include "map.h"
 #include "publish.h"
+#include "report.h"
 #include "schedule.h"
 #include "train.h"
 #include "config.h"
@@ -49,6 +50,8 @@ static const attck_command_t  attck_commands[] = {
       "map new and changed threats in PostgreSQL to techniques" },
     { "publish", attck_publish_main,
       "PostgreSQL -> snapshot file and Redis generation for nginx" },
+    { "report", attck_report_main,
+      "threat-landscape reports: HTML, PDF, CSV, JSON, Navigator layer" },
     { "run", attck_run_main,
       "ingest all, map, publish: once, stopping at the first failure" },
     { "daemon", attck_daemon_main,

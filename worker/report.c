@@ -1,0 +1,810 @@
+
+/*
+ * attck-worker report: the threat-landscape report of a period, in the
+ * formats asked for, written to the reports directory and recorded in
+ * the reports table.
+ *
+ * The data is read once (report_model.c) and every format is rendered
+ * from it; files are written atomically, and their rows are inserted only
+ * once every file is there, so a row always names a whole file.  A run
+ * that fails part-way removes what it wrote.  With a retention set, older
+ * report files the table knows are removed (their rows stay, without a
+ * path); a file the table does not know is never touched.
+ */
+
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "report.h"
+#include "util.h"
+
+
+#define ATTCK_REPORT_KIND  "threat-landscape"
+
+
+typedef struct {
+    const char              *name;
+    const char              *ext;
+    attck_report_render_pt   render;
+} attck_report_format_t;
+
+
+/* a setting's value and where it came from, to name it when it is bad */
+typedef struct {
+    const char  *value;
+    const char  *name;
+} attck_report_setting_t;
+
+
+typedef struct {
+    const attck_report_format_t  *format;
+    char                         *path;
+    size_t                        bytes;
+    char                          sha256[65];
+} attck_report_file_t;
+
+
+static const attck_report_format_t  attck_report_formats[] = {
+    { "html", "html", attck_report_html },
+    { "pdf", "pdf", attck_report_pdf },
+    { "csv", "csv", attck_report_csv },
+    { "json", "json", attck_report_json },
+    { "navigator", "layer.json", attck_report_navigator },
+    { NULL, NULL, NULL }
+};
+
+
+static void attck_report_setting(attck_report_setting_t *s,
+    const char *env);
+static unsigned attck_report_parse_formats(attck_report_setting_t *s);
+static long attck_report_number(attck_report_setting_t *s, long min,
+    long max);
+static int attck_report_digits(const char *p, int n);
+static int attck_report_time(const char *s, time_t base, int relative,
+    time_t *t);
+static void attck_report_iso(time_t t, char *buf, size_t len);
+static char *attck_report_mkdir(const char *dir);
+static time_t attck_report_stamp(const char *dir, unsigned formats,
+    char *stamp, size_t len);
+static void attck_report_unwind(attck_report_file_t *files, size_t n);
+static void attck_report_record(PGconn *db, const attck_report_t *r,
+    attck_report_file_t *files, size_t n);
+static void attck_report_keep(PGconn *db, const char *dir,
+    const char *format, long keep);
+static void attck_report_usage(void);
+
+
+/* the environment's value, unless empty: the config file sets it */
+
+static void
+attck_report_setting(attck_report_setting_t *s, const char *env)
+{
+    s->value = getenv(env);
+    s->name = env;
+
+    if (s->value && *s->value == '\0') {
+        s->value = NULL;
+    }
+}
+
+
+/* "html pdf" or "csv,json": a bit per format of attck_report_formats */
+
+static unsigned
+attck_report_parse_formats(attck_report_setting_t *s)
+{
+    size_t       n, i;
+    unsigned     set;
+    const char  *p;
+
+    if (s->value == NULL) {
+        return (1u << (sizeof(attck_report_formats)
+                       / sizeof(attck_report_formats[0]) - 1)) - 1;
+    }
+
+    set = 0;
+
+    for (p = s->value; *p; p += n) {
+        p += strspn(p, ", \t");
+        n = strcspn(p, ", \t");
+
+        if (n == 0) {
+            break;
+        }
+
+        for (i = 0; attck_report_formats[i].name; i++) {
+            if (strlen(attck_report_formats[i].name) == n
+                && strncmp(attck_report_formats[i].name, p, n) == 0)
+            {
+                break;
+            }
+        }
+
+        if (attck_report_formats[i].name == NULL) {
+            attck_fatal(ATTCK_EXIT_USAGE, "report: %s: unknown format "
+                        "\"%.*s\" (html, pdf, csv, json, navigator)",
+                        s->name, (int) n, p);
+        }
+
+        set |= 1u << i;
+    }
+
+    if (set == 0) {
+        attck_fatal(ATTCK_EXIT_USAGE, "report: %s names no format "
+                    "(html, pdf, csv, json, navigator)", s->name);
+    }
+
+    return set;
+}
+
+
+static long
+attck_report_number(attck_report_setting_t *s, long min, long max)
+{
+    long   v;
+    char  *end;
+
+    errno = 0;
+    v = strtol(s->value, &end, 10);
+
+    if (*s->value < '0' || *s->value > '9' || *end != '\0' || errno != 0
+        || v < min || v > max)
+    {
+        attck_fatal(ATTCK_EXIT_USAGE, "report: %s takes a number from %ld "
+                    "to %ld, not \"%s\"", s->name, min, max, s->value);
+    }
+
+    return v;
+}
+
+
+/* n decimal digits at p as a number, or -1 */
+
+static int
+attck_report_digits(const char *p, int n)
+{
+    int  v;
+
+    for (v = 0; n; n--, p++) {
+        if (*p < '0' || *p > '9') {
+            return -1;
+        }
+
+        v = v * 10 + (*p - '0');
+    }
+
+    return v;
+}
+
+
+/*
+ * "30d" (relative: before base; s, m, h, d or w) or an ISO 8601 date or
+ * time, UTC unless it has an offset: "2025-01-31", "2025-01-31T12:00",
+ * "2025-01-31T12:00:00Z", "2025-01-31 12:00:00+02:00".
+ */
+
+static int
+attck_report_time(const char *s, time_t base, int relative, time_t *t)
+{
+    int           off, sign, oh, om, k;
+    char         *end;
+    time_t        v;
+    long long     n;
+    struct tm     tm, chk;
+    const char   *p;
+
+    static const char       units[] = "smhdw";
+    static const long long  secs[] = { 1, 60, 3600, 86400, 604800 };
+
+    if (relative && *s >= '0' && *s <= '9') {
+        errno = 0;
+        n = strtoll(s, &end, 10);
+
+        if (errno == 0 && n > 0 && *end && strchr(units, *end)
+            && end[1] == '\0')
+        {
+            /* a century at most: far enough back, and no overflow */
+
+            k = strchr(units, *end) - units;
+
+            if (n > 100LL * 366 * 86400 / secs[k]) {
+                return -1;
+            }
+
+            *t = base - (time_t) (n * secs[k]);
+            return 0;
+        }
+    }
+
+    memset(&tm, 0, sizeof(struct tm));
+
+    if (strlen(s) < 10 || s[4] != '-' || s[7] != '-'
+        || (tm.tm_year = attck_report_digits(s, 4)) < 1970
+        || (tm.tm_mon = attck_report_digits(s + 5, 2)) < 1
+        || (tm.tm_mday = attck_report_digits(s + 8, 2)) < 1)
+    {
+        return -1;
+    }
+
+    p = s + 10;
+    off = 0;
+
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        /* digits first: they stop at the end of s, before p[3] is read */
+
+        if ((tm.tm_hour = attck_report_digits(p + 1, 2)) < 0
+            || p[3] != ':'
+            || (tm.tm_min = attck_report_digits(p + 4, 2)) < 0)
+        {
+            return -1;
+        }
+
+        p += 6;
+
+        if (*p == ':') {
+            if ((tm.tm_sec = attck_report_digits(p + 1, 2)) < 0) {
+                return -1;
+            }
+
+            p += 3;
+
+            /* fractions of a second: a report period has no use for them */
+
+            if (*p == '.') {
+                if (p[1] < '0' || p[1] > '9') {
+                    return -1;
+                }
+
+                for (p++; *p >= '0' && *p <= '9'; p++) {
+                    /* void */
+                }
+            }
+        }
+
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+
+        } else if (*p == '+' || *p == '-') {
+            sign = *p == '-' ? -1 : 1;
+
+            if ((oh = attck_report_digits(p + 1, 2)) < 0 || oh > 23) {
+                return -1;
+            }
+
+            p += 3;
+
+            if (*p == ':') {
+                p++;
+            }
+
+            if ((om = attck_report_digits(p, 2)) < 0 || om > 59) {
+                return -1;
+            }
+
+            p += 2;
+            off = sign * (oh * 3600 + om * 60);
+        }
+    }
+
+    if (*p != '\0') {
+        return -1;
+    }
+
+    /* timegm() normalises 31 February into March: a date must round-trip */
+
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    chk = tm;
+
+    v = timegm(&tm);
+
+    if (v == (time_t) -1 || tm.tm_year != chk.tm_year
+        || tm.tm_mon != chk.tm_mon || tm.tm_mday != chk.tm_mday
+        || tm.tm_hour != chk.tm_hour || tm.tm_min != chk.tm_min
+        || tm.tm_sec != chk.tm_sec)
+    {
+        return -1;
+    }
+
+    *t = v - off;
+
+    return 0;
+}
+
+
+static void
+attck_report_iso(time_t t, char *buf, size_t len)
+{
+    struct tm  tm;
+
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+
+/* mkdir -p, then the directory's absolute path: rows name files exactly */
+
+static char *
+attck_report_mkdir(const char *dir)
+{
+    char  *copy, *p, *abs, saved;
+
+    copy = attck_xstrdup(dir);
+
+    for (p = copy; ; *p = saved) {
+        p += strspn(p, "/");
+        p += strcspn(p, "/");
+        saved = *p;
+        *p = '\0';
+
+        if (mkdir(copy, 0755) == -1 && errno != EEXIST) {
+            attck_fatal(ATTCK_EXIT_CANTCREAT, "report: cannot create the "
+                        "reports directory %s: %s", copy, strerror(errno));
+        }
+
+        if (saved == '\0') {
+            break;
+        }
+    }
+
+    abs = realpath(copy, NULL);
+
+    if (abs == NULL) {
+        attck_fatal(ATTCK_EXIT_CANTCREAT, "report: reports directory %s: %s",
+                    copy, strerror(errno));
+    }
+
+    free(copy);
+
+    return abs;
+}
+
+
+/*
+ * The time of the report, which names its files: two runs in the same
+ * second would give the second the first's names, so it waits for the
+ * next one (the stage lock keeps other workers out meanwhile).
+ */
+
+static time_t
+attck_report_stamp(const char *dir, unsigned formats, char *stamp,
+    size_t len)
+{
+    int          i, tries, taken;
+    char         path[PATH_MAX];
+    time_t       now;
+    struct tm    tm;
+    struct stat  st;
+
+    for (tries = 0; ; tries++) {
+        now = time(NULL);
+        gmtime_r(&now, &tm);
+        strftime(stamp, len, "%Y%m%dT%H%M%SZ", &tm);
+
+        taken = 0;
+
+        for (i = 0; attck_report_formats[i].name && !taken; i++) {
+            snprintf(path, sizeof(path), "%s/%s-%s.%s", dir,
+                     ATTCK_REPORT_KIND, stamp, attck_report_formats[i].ext);
+
+            taken = (formats & (1u << i)) && lstat(path, &st) == 0;
+        }
+
+        if (!taken) {
+            return now;
+        }
+
+        if (tries == 3) {
+            attck_fatal(ATTCK_EXIT_CANTCREAT, "report: %s already exists "
+                        "(is the clock going back?)", path);
+        }
+
+        sleep(1);
+    }
+}
+
+
+/* removes the files of a run that cannot be recorded */
+
+static void
+attck_report_unwind(attck_report_file_t *files, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (unlink(files[i].path) == 0) {
+            attck_log("warn", "report: removed %s: the run failed",
+                      files[i].path);
+        }
+    }
+}
+
+
+/* one row per file, in one statement: all of them or none */
+
+static void
+attck_report_record(PGconn *db, const attck_report_t *r,
+    attck_report_file_t *files, size_t n)
+{
+    int          rc;
+    char        *params_json, *rows_json, err[512];
+    size_t       i;
+    json_t      *params, *rows;
+    PGresult    *res;
+    const char  *p[3];
+
+    params = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I}",
+                       "since", r->since, "until", r->until,
+                       "source", r->source, "domain", r->domain,
+                       "release", r->release, "top", (json_int_t) r->top);
+    rows = json_array();
+
+    for (i = 0; i < n; i++) {
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:s}",
+                                  "format", files[i].format->name,
+                                  "path", files[i].path,
+                                  "bytes", (json_int_t) files[i].bytes,
+                                  "sha256", files[i].sha256));
+    }
+
+    params_json = params ? json_dumps(params, JSON_COMPACT) : NULL;
+    rows_json = json_dumps(rows, JSON_COMPACT);
+    json_decref(params);
+    json_decref(rows);
+
+    if (params_json == NULL || rows_json == NULL) {
+        attck_report_unwind(files, n);
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "report: out of memory");
+    }
+
+    p[0] = ATTCK_REPORT_KIND;
+    p[1] = params_json;
+    p[2] = rows_json;
+
+    res = attck_db_run(db,
+        "INSERT INTO reports (kind, format, parameters, path, bytes, sha256)"
+        " SELECT $1, x.format, $2::jsonb, x.path, x.bytes, x.sha256"
+        "   FROM jsonb_to_recordset($3::jsonb)"
+        "        AS x(format text, path text, bytes bigint, sha256 text)",
+        3, p, err, sizeof(err));
+
+    free(params_json);
+    free(rows_json);
+
+    if (res == NULL) {
+        rc = attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL : ATTCK_EXIT_SOFTWARE;
+        attck_report_unwind(files, n);
+        attck_fatal(rc, "report: cannot record the reports: %s", err);
+    }
+
+    PQclear(res);
+}
+
+
+/*
+ * Keeps the newest keep files of a format in dir that the table knows;
+ * older ones are removed and their rows lose the path.  A file already
+ * gone only loses the path.
+ */
+
+static void
+attck_report_keep(PGconn *db, const char *dir, const char *format,
+    long keep)
+{
+    int          i;
+    long         kept;
+    size_t       len;
+    PGresult    *res, *upd;
+    const char  *p[2], *path;
+
+    p[0] = ATTCK_REPORT_KIND;
+    p[1] = format;
+
+    res = attck_db_query(db, "report",
+        "SELECT id, path FROM reports"
+        " WHERE kind = $1 AND format = $2 AND path IS NOT NULL"
+        " ORDER BY created_at DESC, id DESC", 2, p);
+
+    len = strlen(dir);
+    kept = 0;
+
+    for (i = 0; i < PQntuples(res); i++) {
+        path = PQgetvalue(res, i, 1);
+
+        /* only files right in this directory: another may keep its own */
+
+        if (strncmp(path, dir, len) != 0 || path[len] != '/'
+            || strchr(path + len + 1, '/') != NULL)
+        {
+            continue;
+        }
+
+        if (kept++ < keep) {
+            continue;
+        }
+
+        if (unlink(path) == -1 && errno != ENOENT) {
+            attck_log("warn", "report: cannot remove %s: %s", path,
+                      strerror(errno));
+            continue;
+        }
+
+        p[0] = PQgetvalue(res, i, 0);
+        upd = attck_db_query(db, "report",
+                             "UPDATE reports SET path = NULL"
+                             " WHERE id = $1::bigint", 1, p);
+        PQclear(upd);
+
+        attck_log("info", "report: removed %s (keeping the %ld newest)",
+                  path, keep);
+    }
+
+    PQclear(res);
+}
+
+
+static void
+attck_report_usage(void)
+{
+    printf("usage: attck-worker report [--format LIST] [--since PERIOD|DATE]"
+           " [--until DATE]\n"
+           "         [--source otx|virustotal] [--domain DOMAIN] [--top N]"
+           " [--dir DIR]\n\n"
+           "the threat-landscape report: which ATT&CK techniques the threat"
+           " intelligence\nof a period maps to, written to DIR as "
+           "threat-landscape-<time>.<format> and\nrecorded in the reports "
+           "table.\n\n"
+           "  --format LIST   html pdf csv json navigator, space or comma "
+           "separated\n"
+           "                  (default $ATTCK_REPORTS_FORMATS, else all)\n"
+           "  --since PERIOD  Ns, Nm, Nh, Nd or Nw before --until, or an "
+           "ISO 8601 date\n"
+           "                  or time (default $ATTCK_REPORTS_PERIOD, else "
+           "30d)\n"
+           "  --until DATE    end of the period, excluded (default now)\n"
+           "  --source SRC    only threats of otx or virustotal (default "
+           "all)\n"
+           "  --domain D      enterprise-attack, mobile-attack or ics-attack"
+           "\n"
+           "                  (default $ATTCK_REPORTS_DOMAIN, else "
+           "enterprise-attack)\n"
+           "  --top N         techniques in the top list, 1 to 1000 "
+           "(default\n"
+           "                  $ATTCK_REPORTS_TOP, else 20)\n"
+           "  --dir DIR       where reports go (default $ATTCK_REPORTS_DIR)\n"
+           "$ATTCK_REPORTS_KEEP=N keeps the N newest files of each format "
+           "in DIR (0: all)\n");
+}
+
+
+int
+attck_report_main(int argc, char **argv)
+{
+    int                      c;
+    long                     keep;
+    char                    *dir, stamp[32], path[PATH_MAX], err[1024];
+    size_t                   i, n;
+    time_t                   now, since, until;
+    unsigned                 formats;
+    PGconn                  *db;
+    attck_report_t           r;
+    attck_report_buf_t       buf;
+    attck_report_file_t      files[sizeof(attck_report_formats)
+                                   / sizeof(attck_report_formats[0])];
+    attck_report_setting_t   s_dir, s_formats, s_since, s_until, s_source,
+                             s_domain, s_top, s_keep;
+    static struct option     longopts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { "since", required_argument, NULL, 's' },
+        { "until", required_argument, NULL, 'u' },
+        { "source", required_argument, NULL, 'S' },
+        { "domain", required_argument, NULL, 'd' },
+        { "top", required_argument, NULL, 't' },
+        { "dir", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    attck_report_setting(&s_dir, "ATTCK_REPORTS_DIR");
+    attck_report_setting(&s_formats, "ATTCK_REPORTS_FORMATS");
+    attck_report_setting(&s_since, "ATTCK_REPORTS_PERIOD");
+    attck_report_setting(&s_domain, "ATTCK_REPORTS_DOMAIN");
+    attck_report_setting(&s_top, "ATTCK_REPORTS_TOP");
+    attck_report_setting(&s_keep, "ATTCK_REPORTS_KEEP");
+    s_until.value = NULL;
+    s_until.name = "--until";
+    s_source.value = NULL;
+    s_source.name = "--source";
+    optind = 1;
+    opterr = 0;
+
+    while ((c = getopt_long(argc, argv, ":f:s:u:S:d:t:o:h", longopts, NULL))
+           != -1)
+    {
+        switch (c) {
+        case 'f':
+            s_formats.value = optarg;
+            s_formats.name = "--format";
+            break;
+        case 's':
+            s_since.value = optarg;
+            s_since.name = "--since";
+            break;
+        case 'u':
+            s_until.value = optarg;
+            break;
+        case 'S':
+            s_source.value = optarg;
+            break;
+        case 'd':
+            s_domain.value = optarg;
+            s_domain.name = "--domain";
+            break;
+        case 't':
+            s_top.value = optarg;
+            s_top.name = "--top";
+            break;
+        case 'o':
+            s_dir.value = optarg;
+            s_dir.name = "--dir";
+            break;
+        case 'h':
+            attck_report_usage();
+            return ATTCK_EXIT_OK;
+        default:
+            attck_bad_option("report", c, argv);
+        }
+    }
+
+    if (optind < argc) {
+        attck_fatal(ATTCK_EXIT_USAGE, "report: unexpected argument \"%s\" "
+                    "(try --help)", argv[optind]);
+    }
+
+    /* every setting is checked before anything is read or written */
+
+    if (s_dir.value == NULL || *s_dir.value == '\0') {
+        attck_fatal(ATTCK_EXIT_USAGE, "report: no reports directory: set "
+                    "reports.dir, ATTCK_REPORTS_DIR or --dir");
+    }
+
+    formats = attck_report_parse_formats(&s_formats);
+
+    memset(&r, 0, sizeof(attck_report_t));
+    r.kind = ATTCK_REPORT_KIND;
+    r.title = "Threat landscape";
+    r.top = s_top.value ? (size_t) attck_report_number(&s_top, 1, 1000) : 20;
+    keep = s_keep.value ? attck_report_number(&s_keep, 0, 1000000) : 0;
+    r.domain = s_domain.value ? s_domain.value : "enterprise-attack";
+
+    if (strcmp(r.domain, "enterprise-attack") != 0
+        && strcmp(r.domain, "mobile-attack") != 0
+        && strcmp(r.domain, "ics-attack") != 0)
+    {
+        attck_fatal(ATTCK_EXIT_USAGE, "report: %s takes enterprise-attack, "
+                    "mobile-attack or ics-attack, not \"%s\"", s_domain.name,
+                    r.domain);
+    }
+
+    if (s_source.value) {
+        if (strcmp(s_source.value, "otx") != 0
+            && strcmp(s_source.value, "virustotal") != 0)
+        {
+            attck_fatal(ATTCK_EXIT_USAGE, "report: --source takes otx or "
+                        "virustotal, not \"%s\"", s_source.value);
+        }
+
+        r.source = s_source.value;
+    }
+
+    now = time(NULL);
+    until = now;
+
+    if (s_until.value && attck_report_time(s_until.value, 0, 0, &until) != 0)
+    {
+        attck_fatal(ATTCK_EXIT_USAGE, "report: --until takes an ISO 8601 "
+                    "date or time, not \"%s\"", s_until.value);
+    }
+
+    if (attck_report_time(s_since.value ? s_since.value : "30d", until, 1,
+                          &since)
+        != 0)
+    {
+        attck_fatal(ATTCK_EXIT_USAGE, "report: %s takes a period (30d: Ns, "
+                    "Nm, Nh, Nd or Nw) or an ISO 8601 date or time, not "
+                    "\"%s\"", s_since.name, s_since.value);
+    }
+
+    attck_report_iso(since, r.since, sizeof(r.since));
+    attck_report_iso(until, r.until, sizeof(r.until));
+
+    /* a directory that cannot be made fails before the database works */
+
+    dir = attck_report_mkdir(s_dir.value);
+
+    db = attck_db_connect();
+
+    if (attck_db_stage_lock(db, "report") != 0) {
+        PQfinish(db);
+        free(dir);
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
+    attck_report_load(db, &r);
+
+    now = attck_report_stamp(dir, formats, stamp, sizeof(stamp));
+    attck_report_iso(now, r.generated, sizeof(r.generated));
+
+    n = 0;
+
+    for (i = 0; attck_report_formats[i].name; i++) {
+        if (!(formats & (1u << i))) {
+            continue;
+        }
+
+        memset(&buf, 0, sizeof(attck_report_buf_t));
+
+        if (attck_report_formats[i].render(&r, &buf, err, sizeof(err)) != 0)
+        {
+            attck_report_unwind(files, n);
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "report: %s: %s",
+                        attck_report_formats[i].name, err);
+        }
+
+        snprintf(path, sizeof(path), "%s/%s-%s.%s", dir, ATTCK_REPORT_KIND,
+                 stamp, attck_report_formats[i].ext);
+
+        if (attck_write_atomic(path, buf.data, buf.len, err, sizeof(err))
+            != 0)
+        {
+            attck_report_unwind(files, n);
+            attck_fatal(ATTCK_EXIT_CANTCREAT, "report: %s", err);
+        }
+
+        files[n].format = &attck_report_formats[i];
+        files[n].path = attck_xstrdup(path);
+        files[n].bytes = buf.len;
+        attck_sha256_hex(buf.data, buf.len, files[n].sha256);
+        free(buf.data);
+
+        attck_log("info", "report: wrote %s (%zu bytes)", files[n].path,
+                  files[n].bytes);
+        n++;
+    }
+
+    attck_report_record(db, &r, files, n);
+
+    if (keep > 0) {
+        for (i = 0; attck_report_formats[i].name; i++) {
+            attck_report_keep(db, dir, attck_report_formats[i].name, keep);
+        }
+    }
+
+    attck_log("info", "report: %s %s..%s%s%s: %ld threats, %ld mapped, "
+              "%zu techniques of %s %s; %zu files in %s", r.kind, r.since,
+              r.until, r.source ? " source " : "", r.source ? r.source : "",
+              r.threats, r.mapped, r.ntechniques, r.domain, r.release, n,
+              dir);
+
+    PQfinish(db);
+
+    for (i = 0; i < n; i++) {
+        free(files[i].path);
+    }
+
+    attck_report_free(&r);
+    free(dir);
+
+    return ATTCK_EXIT_OK;
+}

@@ -1,0 +1,148 @@
+
+/*
+ * attck-worker report: analyst reports made from PostgreSQL.
+ *
+ * report.c reads one period of threat intelligence into the model below,
+ * in one transaction; each report_<format>.c renders that model, and only
+ * it, into memory.  Every format shows the same figures.  Strings in the
+ * model are valid UTF-8 (the loader replaces what is not); renderers
+ * still escape them for their format: they come from outside.
+ */
+
+#ifndef _ATTCK_REPORT_H_INCLUDED_
+#define _ATTCK_REPORT_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+
+#define ATTCK_REPORT_SOURCES      2      /* otx, virustotal */
+#define ATTCK_REPORT_METHODS      3      /* explicit, model, analyst */
+#define ATTCK_REPORT_TOP_THREATS  5      /* listed under each technique */
+#define ATTCK_REPORT_MAX_TACTICS  63     /* bits of a technique's mask */
+
+
+typedef struct {
+    char        *data;
+    size_t       len;
+    size_t       cap;
+} attck_report_buf_t;
+
+
+typedef struct {
+    const char  *title;
+    const char  *source;
+    const char  *source_id;
+    const char  *method;
+    double       score;
+} attck_report_threat_t;
+
+
+typedef struct {
+    const char  *shortname;
+    const char  *name;
+    const char  *id;             /* TA0001 */
+    long         techniques;     /* active ones in the tactic */
+    long         seen;           /* of those, mapped in the period */
+    long         threats;        /* mapped to any of them */
+} attck_report_tactic_t;
+
+
+typedef struct {
+    const char             *id;
+    const char             *name;
+    uint64_t                tactics;   /* bit i: the report's tactic i */
+    long                    threats;
+    long                    by_source[ATTCK_REPORT_SOURCES];
+    long                    by_method[ATTCK_REPORT_METHODS];
+    double                  best;
+    double                  mean;
+    const char             *first_seen;
+    const char             *last_seen;
+    size_t                  ntop;
+    attck_report_threat_t   top[ATTCK_REPORT_TOP_THREATS];
+} attck_report_technique_t;
+
+
+typedef struct {
+    const char                *kind;        /* "threat-landscape" */
+    const char                *title;
+    char                       since[32];   /* ISO 8601, UTC */
+    char                       until[32];
+    char                       generated[32];
+    const char                *source;      /* NULL: every source */
+    const char                *domain;
+    const char                *release;
+    size_t                     top;         /* techniques in the top list */
+
+    long                       threats;
+    long                       mapped;      /* with at least one mapping */
+    long                       by_source[ATTCK_REPORT_SOURCES];
+
+    size_t                     ntactics;    /* in the matrix's order */
+    attck_report_tactic_t     *tactics;
+
+    size_t                     ntechniques; /* seen, by rank */
+    attck_report_technique_t  *techniques;
+
+    size_t                     noutside;    /* seen, not in the release */
+    const char               **outside;
+
+    void                      *mem;         /* the loader's, see report.c */
+} attck_report_t;
+
+
+/* one output format: renders into out, or -1 with err set */
+typedef int (*attck_report_render_pt)(const attck_report_t *r,
+    attck_report_buf_t *out, char *err, size_t errlen);
+
+
+extern const char  *attck_report_sources[ATTCK_REPORT_SOURCES];
+extern const char  *attck_report_methods[ATTCK_REPORT_METHODS];
+
+
+int attck_report_main(int argc, char **argv);
+
+/*
+ * Reads the report of r's period, source and domain, set by the caller,
+ * in one read-only repeatable-read transaction (report_model.c); exits
+ * 66 when the domain has no release, 75 when the database went away.
+ */
+void attck_report_load(PGconn *db, attck_report_t *r);
+void attck_report_free(attck_report_t *r);
+
+int attck_report_html(const attck_report_t *r, attck_report_buf_t *out,
+    char *err, size_t errlen);
+int attck_report_pdf(const attck_report_t *r, attck_report_buf_t *out,
+    char *err, size_t errlen);
+int attck_report_csv(const attck_report_t *r, attck_report_buf_t *out,
+    char *err, size_t errlen);
+int attck_report_json(const attck_report_t *r, attck_report_buf_t *out,
+    char *err, size_t errlen);
+int attck_report_navigator(const attck_report_t *r, attck_report_buf_t *out,
+    char *err, size_t errlen);
+
+/* the techniques of the top list: at most r->top */
+size_t attck_report_ntop(const attck_report_t *r);
+
+/* shortnames of a technique's tactics, in the matrix's order, joined */
+void attck_report_tactic_list(const attck_report_t *r,
+    const attck_report_technique_t *t, const char *sep,
+    attck_report_buf_t *out);
+
+void attck_report_add(attck_report_buf_t *b, const char *s, size_t len);
+void attck_report_str(attck_report_buf_t *b, const char *s);
+void attck_report_printf(attck_report_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * s as valid UTF-8 into b: invalid sequences become U+FFFD; with
+ * controls set, C0 and C1 control characters become spaces
+ */
+void attck_report_utf8(attck_report_buf_t *b, const char *s, int controls);
+
+
+#endif /* _ATTCK_REPORT_H_INCLUDED_ */

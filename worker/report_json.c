@@ -1,0 +1,193 @@
+
+/*
+ * attck-worker report: JSON, one document with everything the other
+ * formats show.  "techniques" lists every technique seen, ranked, each
+ * with its best threats; the top list is its first "parameters.top".
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "report.h"
+#include "util.h"
+
+
+static json_t *attck_report_json_summary(const attck_report_t *r);
+static json_t *attck_report_json_tactics(const attck_report_t *r);
+static json_t *attck_report_json_technique(const attck_report_t *r,
+    size_t i);
+
+
+static json_t *
+attck_report_json_summary(const attck_report_t *r)
+{
+    int      k;
+    size_t   i;
+    json_t  *by_source, *outside;
+
+    by_source = json_object();
+
+    for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
+        json_object_set_new(by_source, attck_report_sources[k],
+                            json_integer(r->by_source[k]));
+    }
+
+    outside = json_array();
+
+    for (i = 0; i < r->noutside; i++) {
+        json_array_append_new(outside, json_string(r->outside[i]));
+    }
+
+    return json_pack("{s:I, s:I, s:I, s:o, s:{s:s, s:I, s:o}}",
+                     "threats", (json_int_t) r->threats,
+                     "mapped_threats", (json_int_t) r->mapped,
+                     "techniques_seen", (json_int_t) r->ntechniques,
+                     "threats_by_source", by_source,
+                     "not_in_release",
+                         "release", r->release,
+                         "techniques", (json_int_t) r->noutside,
+                         "ids", outside);
+}
+
+
+static json_t *
+attck_report_json_tactics(const attck_report_t *r)
+{
+    size_t                        i;
+    json_t                       *list;
+    const attck_report_tactic_t  *t;
+
+    list = json_array();
+
+    for (i = 0; i < r->ntactics; i++) {
+        t = &r->tactics[i];
+
+        json_array_append_new(list,
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}",
+                      "id", t->id, "shortname", t->shortname,
+                      "name", t->name,
+                      "techniques", (json_int_t) t->techniques,
+                      "techniques_seen", (json_int_t) t->seen,
+                      "threats", (json_int_t) t->threats));
+    }
+
+    return list;
+}
+
+
+static json_t *
+attck_report_json_technique(const attck_report_t *r, size_t i)
+{
+    int                              k;
+    size_t                           n;
+    json_t                          *tactics, *by_source, *methods, *top;
+    const attck_report_threat_t     *th;
+    const attck_report_technique_t  *t;
+
+    t = &r->techniques[i];
+
+    tactics = json_array();
+
+    for (n = 0; n < r->ntactics; n++) {
+        if (t->tactics & ((uint64_t) 1 << n)) {
+            json_array_append_new(tactics,
+                                  json_string(r->tactics[n].shortname));
+        }
+    }
+
+    by_source = json_object();
+
+    for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
+        json_object_set_new(by_source, attck_report_sources[k],
+                            json_integer(t->by_source[k]));
+    }
+
+    methods = json_object();
+
+    for (k = 0; k < ATTCK_REPORT_METHODS; k++) {
+        json_object_set_new(methods, attck_report_methods[k],
+                            json_integer(t->by_method[k]));
+    }
+
+    top = json_array();
+
+    for (n = 0; n < t->ntop; n++) {
+        th = &t->top[n];
+
+        json_array_append_new(top,
+            json_pack("{s:s, s:s, s:s, s:f, s:s}",
+                      "title", th->title, "source", th->source,
+                      "source_id", th->source_id, "score", th->score,
+                      "method", th->method));
+    }
+
+    return json_pack("{s:I, s:s, s:s, s:o, s:I, s:o, s:f, s:f, s:o, s:s, "
+                     "s:s, s:o}",
+                     "rank", (json_int_t) i + 1,
+                     "id", t->id, "name", t->name, "tactics", tactics,
+                     "threats", (json_int_t) t->threats,
+                     "threats_by_source", by_source,
+                     "best_score", t->best, "mean_score", t->mean,
+                     "methods", methods,
+                     "first_seen", t->first_seen, "last_seen", t->last_seen,
+                     "top_threats", top);
+}
+
+
+int
+attck_report_json(const attck_report_t *r, attck_report_buf_t *out,
+    char *err, size_t errlen)
+{
+    char    *s;
+    size_t   i;
+    json_t  *doc, *techniques, *t;
+
+    techniques = json_array();
+
+    for (i = 0; i < r->ntechniques; i++) {
+        t = attck_report_json_technique(r, i);
+
+        if (t == NULL) {
+            json_decref(techniques);
+            snprintf(err, errlen, "technique %s: cannot be built",
+                     r->techniques[i].id);
+            return -1;
+        }
+
+        json_array_append_new(techniques, t);
+    }
+
+    doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s?, s:s, s:s, s:I}, s:s, "
+                    "s:o, s:o, s:o}",
+                    "kind", r->kind, "title", r->title,
+                    "parameters",
+                        "since", r->since, "until", r->until,
+                        "source", r->source, "domain", r->domain,
+                        "release", r->release, "top", (json_int_t) r->top,
+                    "generated_at", r->generated,
+                    "summary", attck_report_json_summary(r),
+                    "tactics", attck_report_json_tactics(r),
+                    "techniques", techniques);
+
+    if (doc == NULL) {
+        snprintf(err, errlen, "the document cannot be built");
+        return -1;
+    }
+
+    s = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER
+                        | JSON_REAL_PRECISION(6));
+    json_decref(doc);
+
+    if (s == NULL) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+    }
+
+    attck_report_str(out, s);
+    attck_report_str(out, "\n");
+    free(s);
+
+    return 0;
+}
