@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "evaluate.h"
 #include "examples.h"
+#include "export.h"
 #include "map.h"
 #include "publish.h"
 #include "schedule.h"
@@ -49,6 +50,8 @@ static const attck_command_t  attck_commands[] = {
       "map new and changed threats in PostgreSQL to techniques" },
     { "publish", attck_publish_main,
       "PostgreSQL -> snapshot file and Redis generation for nginx" },
+    { "export", attck_export_main,
+      "send new and changed mapped threats to a SIEM or SOAR" },
     { "run", attck_run_main,
       "ingest all, map, publish: once, stopping at the first failure" },
     { "daemon", attck_daemon_main,
