@@ -165,6 +165,7 @@ RUN_ENV          := ATTCK_DATABASE_URL=postgresql://attck@127.0.0.1:$(ATTCK_PG_P
                     ATTCK_REDIS_URL=redis://127.0.0.1:$(ATTCK_REDIS_PORT) \
                     ATTCK_SNAPSHOT=$(RUN)/attck.snap \
                     ATTCK_MODEL=$(RUN)/mapping.model \
+                    ATTCK_REPORTS_DIR=$(RUN)/reports \
                     ATTCK_SQL_DIR=$(ROOT)/sql ATTCK_CONFIG=
 
 run-postgres:

@@ -11,7 +11,8 @@ use Test::More;
 use File::Temp ();
 use POSIX ':sys_wait_h';
 use Time::HiRes ();
-use Attck::Test qw(worker shared_dir run_cmd slurp);
+use Attck::Test qw(worker shared_dir run_cmd slurp decode_json
+                   procedure_pulses);
 
 my $pg = Attck::Test->start_postgres;
 my $redis = Attck::Test->start_redis;
@@ -31,8 +32,12 @@ is($rc, 0, 'migrate') or diag $out;
 $ENV{ATTCK_SOURCES} = "$base/ics-attack-18.1.json";
 ($rc, $out) = run_cmd(worker(), 'run');
 is($rc, 0, 'run exits 0') or diag $out;
-like($out, qr/ingest: exit 0 .*map: skipped, no model .*publish: exit 0 .*run: every stage done/s,
-     'ingest, map (skipped: no model), publish, in order');
+my $skipped = 'skipped, not configured';
+my $order = join '.*', 'ingest: exit 0', "map: $skipped", 'publish: exit 0',
+    "export: $skipped", "report: $skipped", 'run: every stage done';
+like($out, qr/$order/s,
+     'ingest, map (skipped: no model), publish, in order; export and report '
+     . 'left out, not configured');
 is(q1(q{SELECT string_agg(domain || ' ' || version, ',')
         FROM attack_releases}), 'ics-attack 18.1', 'the release is stored');
 like(current(), qr/^1 [0-9a-f]{64}$/, 'generation 1 published');
@@ -160,6 +165,48 @@ EOF
     }
     is($exited, 0, 'SIGTERM: the daemon exits 0 within 10 s');
     like(slurp($log), qr/daemon: stopped by a signal/, '... saying why');
+}
+
+# run with every stage configured, export and report from the
+# configuration file's sections
+{
+    my $model = $ENV{ATTCK_TEST_MODEL}
+        or die "ATTCK_TEST_MODEL: run through make test\n";
+    my $otx = Attck::Test->start_otx(procedure_pulses(30));
+    my $siem = Attck::Test->start_siem;
+    my $conf = "$dir/full.yaml";
+    open(my $fh, '>', $conf) or die;
+    print $fh <<"EOF";
+sources:
+  attack: [$base/enterprise-attack-18.1.json]
+mapping:
+  model: $model
+export:
+  url: http://127.0.0.1:$siem->{port}/hec
+  format: hec
+  batch: 10
+reports:
+  dir: $dir/reports
+  formats: [html, csv]
+EOF
+    close $fh;
+    local $ENV{ATTCK_SOURCES};
+    delete $ENV{ATTCK_SOURCES};
+    ($rc, $out) = run_cmd(worker(), '--config', $conf, 'run');
+    is($rc, 0, 'run with every stage configured exits 0') or diag $out;
+    my $stages = join '.*', map { "$_: exit 0" }
+                              qw(ingest map publish export report);
+    like($out, qr/$stages/s,
+         '... ingest, map, publish, export, report, in order');
+    my $mapped = q1('SELECT count(DISTINCT threat_id) FROM mapped_threat_data');
+    cmp_ok($mapped, '>', 0, "... $mapped threats mapped");
+    my $events = () = map { split /\n/, $_->{body} } $siem->received;
+    is($events, $mapped, '... every mapped threat sent to the SIEM');
+    my @files = sort map { /\.(\w+)$/ } glob("$dir/reports/*");
+    is("@files", 'csv html', '... the report in the two formats configured');
+    is(q1(q{SELECT string_agg(format, ' ' ORDER BY format) FROM reports}),
+       'csv html', '... recorded in reports');
+    $otx->stop;
 }
 
 # a bad interval, from the configuration file's schedule section

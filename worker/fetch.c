@@ -369,6 +369,12 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
                          attck_fetch_progress);
         curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *) shown);
 
+        if (o->post) {
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, o->post);
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                             (curl_off_t) o->post_len);
+        }
+
         cc = curl_easy_perform(curl);
         status = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

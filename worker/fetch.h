@@ -19,6 +19,8 @@ typedef struct {
     const char *const   *headers;          /* "Name: value", NULL-ended */
     int                  no_redirects;     /* keyed APIs: a key would go
                                               along to wherever it leads */
+    const char          *post;             /* a body to POST, or NULL */
+    size_t               post_len;
 } attck_fetch_opts_t;
 
 
@@ -40,7 +42,8 @@ void attck_url_redact(const char *url, char *out, size_t size);
 
 /*
  * Reads a source: a URL (http, https, file) through libcurl, anything
- * else as a local path.  Returns 0 or an ATTCK_EXIT_* code with err set.
+ * else as a local path; with o->post, sends it to the URL and reads the
+ * answer.  Returns 0 or an ATTCK_EXIT_* code with err set.
  */
 int attck_fetch(const char *src, const attck_fetch_opts_t *o,
     attck_fetch_result_t *res, char *err, size_t errlen);

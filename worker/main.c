@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "evaluate.h"
 #include "examples.h"
+#include "export.h"
 #include "map.h"
 #include "publish.h"
 #include "report.h"
@@ -50,10 +51,13 @@ static const attck_command_t  attck_commands[] = {
       "map new and changed threats in PostgreSQL to techniques" },
     { "publish", attck_publish_main,
       "PostgreSQL -> snapshot file and Redis generation for nginx" },
+    { "export", attck_export_main,
+      "send new and changed mapped threats to a SIEM or SOAR" },
     { "report", attck_report_main,
       "threat-landscape reports: HTML, PDF, CSV, JSON, Navigator layer" },
     { "run", attck_run_main,
-      "ingest all, map, publish: once, stopping at the first failure" },
+      "ingest all, map, publish, export, report: once, stopping at\n"
+      "             the first failure" },
     { "daemon", attck_daemon_main,
       "the stages of run on their intervals, until SIGTERM" },
     { "evaluate", attck_evaluate_main,

@@ -19,9 +19,11 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "export.h"
 #include "ingest.h"
 #include "map.h"
 #include "publish.h"
+#include "report.h"
 #include "schedule.h"
 #include "util.h"
 
@@ -32,14 +34,26 @@ typedef struct {
     const char  *arg;          /* the command's argument, or NULL */
     const char  *interval;     /* environment variable of the daemon */
     const char  *every;        /* its default */
+    const char  *needs;        /* a setting without which it is left out */
+    const char  *hint;         /* where that setting is given */
 } attck_stage_t;
 
 
+/* export goes before report: a SIEM waits for news, an analyst less */
+
 static const attck_stage_t  attck_stages[] = {
-    { "ingest", attck_ingest_main, "all", "ATTCK_SCHEDULE_INGEST", "6h" },
-    { "map", attck_map_main, NULL, "ATTCK_SCHEDULE_MAP", "1h" },
-    { "publish", attck_publish_main, NULL, "ATTCK_SCHEDULE_PUBLISH", "5m" },
-    { NULL, NULL, NULL, NULL, NULL }
+    { "ingest", attck_ingest_main, "all", "ATTCK_SCHEDULE_INGEST", "6h",
+      NULL, NULL },
+    { "map", attck_map_main, NULL, "ATTCK_SCHEDULE_MAP", "1h",
+      "ATTCK_MODEL", "mapping.model or ATTCK_MODEL; attck-worker train "
+      "makes one" },
+    { "publish", attck_publish_main, NULL, "ATTCK_SCHEDULE_PUBLISH", "5m",
+      NULL, NULL },
+    { "export", attck_export_main, NULL, "ATTCK_SCHEDULE_EXPORT", "15m",
+      "ATTCK_EXPORT_URL", "export.url or ATTCK_EXPORT_URL" },
+    { "report", attck_report_main, NULL, "ATTCK_SCHEDULE_REPORT", "1d",
+      "ATTCK_REPORTS_DIR", "reports.dir or ATTCK_REPORTS_DIR" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
 
@@ -57,17 +71,26 @@ static void attck_on_signal(int signo);
 static int
 attck_stage_skip(const attck_stage_t *s)
 {
-    const char  *model;
+    const char  *value;
 
-    if (strcmp(s->name, "map") == 0) {
-        model = getenv("ATTCK_MODEL");
+    if (s->needs == NULL) {
+        return 0;
+    }
 
-        if (model == NULL || *model == '\0' || access(model, R_OK) != 0) {
-            attck_log("info", "map: skipped, no model at %s (mapping.model "
-                      "or ATTCK_MODEL; attck-worker train makes one)",
-                      model && *model ? model : "(not set)");
-            return 1;
-        }
+    value = getenv(s->needs);
+
+    if (value == NULL || *value == '\0') {
+        attck_log("info", "%s: skipped, not configured (%s)", s->name,
+                  s->hint);
+        return 1;
+    }
+
+    /* the model is a file: one that is not there yet is the same */
+
+    if (strcmp(s->needs, "ATTCK_MODEL") == 0 && access(value, R_OK) != 0) {
+        attck_log("info", "%s: skipped, no model at %s (%s)", s->name,
+                  value, s->hint);
+        return 1;
     }
 
     return 0;
@@ -134,8 +157,10 @@ attck_run_main(int argc, char **argv)
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
             printf("usage: attck-worker run\n"
-                   "ingest all, map, publish: once, in order, stopping at "
-                   "the first stage that fails\n(its exit code is run's)\n");
+                   "ingest all, map, publish, export, report: once, in "
+                   "order, stopping at the first\nstage that fails (its "
+                   "exit code is run's); a stage whose settings are\n"
+                   "missing is left out\n");
             return ATTCK_EXIT_OK;
         }
 

@@ -20,7 +20,7 @@ use Time::HiRes ();
 
 our @EXPORT_OK = qw(build_dir shared_dir test_snapshot worker free_port
                     http_get decode_json load_bundle attack_id run_cmd
-                    recorded_pulses slurp spew);
+                    recorded_pulses procedure_pulses slurp spew);
 
 my $JSON = JSON::XS->new->utf8;
 my @RUNNING;
@@ -138,6 +138,27 @@ sub recorded_pulses {
     return @p;
 }
 
+# OTX pulses made of the first n procedure examples of a release (what an
+# actor did, in the words of ATT&CK's analysts): more threats to map than
+# the recorded pulses, of real text
+sub procedure_pulses {
+    my ($n, $file) = @_;
+    my @p;
+    for my $o (@{ load_bundle($file || 'enterprise-attack-18.1.json')->{objects} }) {
+        next unless $o->{type} eq 'relationship'
+            && $o->{relationship_type} eq 'uses'
+            && ($o->{target_ref} // '') =~ /^attack-pattern--/
+            && !$o->{revoked} && length($o->{description} // '') > 40;
+        (my $id = $o->{id}) =~ s/^relationship--//;
+        push @p, { id => $id, name => 'Procedure ' . scalar(@p),
+                   description => $o->{description},
+                   modified => $o->{modified}, created => $o->{created},
+                   tags => [], indicators => [] };
+        last if @p == $n;
+    }
+    return @p;
+}
+
 # a stand-in OTX serving the pulses at the real API path: sets
 # ATTCK_OTX_URL and ATTCK_OTX_KEY, returns the nginx
 sub start_otx {
@@ -161,6 +182,80 @@ EOF
     $ENV{ATTCK_OTX_KEY} = 'k-test';
     return $ng;
 }
+
+# a stand-in SIEM / SOAR that logs every request it takes: $ng->received
+# returns them ({uri, status, auth, type, body}).  /hec, /_bulk and /hook
+# accept; /refused/_bulk answers like Elasticsearch refusing documents;
+# /e503, /e429 (Retry-After: 1), /e401 and /redirect fail; /flaky/ accepts
+# the first three requests and answers 503 after them, until
+# $ng->siem_steady makes it accept everything.
+sub start_siem {
+    my ($class) = @_;
+    my $port = free_port();
+    return $class->start_nginx(port => $port, http => _siem_http(),
+                               server => _siem_server($port, 1));
+}
+
+sub _siem_http {
+    return <<'EOF';
+    log_format siem escape=json '{"uri":"$request_uri","status":"$status",'
+        '"auth":"$http_authorization","type":"$content_type",'
+        '"body":"$request_body"}';
+    limit_req_zone $server_port zone=siem:1m rate=1r/m;
+EOF
+}
+
+sub _siem_server {
+    my ($port, $flaky) = @_;
+    my $limit = $flaky ? 'limit_req zone=siem burst=2 nodelay;' : '';
+    return <<"EOF";
+        client_max_body_size 64m;
+        client_body_buffer_size 64m;
+        access_log logs/siem.log siem;
+        location /ok/ {
+            access_log off;
+            default_type application/json;
+            location /ok/hec { return 200 '{"text":"Success","code":0}'; }
+            location /ok/bulk { return 200 '{"errors":false,"items":[]}'; }
+            location /ok/refused {
+                return 200 '{"errors":true,"items":[{"index":{"status":201}},
+                    {"index":{"status":400,"error":{"type":
+                    "mapper_parsing_exception","reason":"failed to parse"}}}]}';
+            }
+        }
+        location = /hec { proxy_pass http://127.0.0.1:$port/ok/hec; }
+        location = /_bulk { proxy_pass http://127.0.0.1:$port/ok/bulk; }
+        location = /refused/_bulk {
+            proxy_pass http://127.0.0.1:$port/ok/refused;
+        }
+        location = /hook { proxy_pass http://127.0.0.1:$port/ok/hec; }
+        location /flaky/ {
+            $limit
+            proxy_pass http://127.0.0.1:$port/ok/hec;
+        }
+        location = /e503 { return 503; }
+        location = /e429 { add_header Retry-After 1 always; return 429; }
+        location = /e401 { return 401; }
+        location = /redirect { return 302 http://127.0.0.1:$port/hec; }
+EOF
+}
+
+package Attck::Test::Nginx;
+
+sub siem_steady {
+    my ($self) = @_;
+    $self->reload(server => Attck::Test::_siem_server($self->{port}, 0));
+}
+
+sub received {
+    my ($self) = @_;
+    open(my $fh, '<', "$self->{dir}/logs/siem.log") or return ();
+    # the body as the bytes sent, for decode_json
+    return map { my $r = $JSON->decode($_); utf8::encode($r->{body}); $r }
+           <$fh>;
+}
+
+package Attck::Test;
 
 # PostgreSQL on loopback, in a private data dir -------------------------
 
