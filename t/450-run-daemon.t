@@ -84,6 +84,34 @@ is($rc, 64, 'run takes no arguments');
        . "WHERE application_name = 'psql' AND pid <> pg_backend_pid()");
 }
 
+# a worker of this host that has exited may hold its lock a moment longer,
+# until its server process notices: the next worker waits for that
+{
+    my $lock = "$dir/lock2.sql";
+    open(my $fh, '>', $lock) or die;
+    print $fh "SELECT pg_advisory_lock(1635021923, 3);\n"
+              . "\\! touch $dir/locked2\nSELECT pg_sleep(1);\n";
+    close $fh;
+    chomp(my $host = `hostname`);
+    my $dead = fork() // die;
+    POSIX::_exit(0) unless $dead;
+    waitpid($dead, 0);
+    my $pid = fork() // die;
+    if (!$pid) {
+        open(STDOUT, '>', '/dev/null');
+        $ENV{PGAPPNAME} = "attck-worker $host pid $dead";
+        exec('psql', '-X', '-q', '-h', '127.0.0.1', '-p', $pg->{port},
+             '-U', 'attck', '-d', 'attck', '-f', $lock);
+        exit 127;
+    }
+    Time::HiRes::sleep(0.05) until -e "$dir/locked2";
+    ($rc, $out) = run_cmd(worker(), 'publish');
+    is($rc, 0, 'a lock held for an exited worker of this host: publish '
+       . 'waits for it') or diag $out;
+    unlike($out, qr/running in another worker/, '... without a warning');
+    waitpid($pid, 0);
+}
+
 # two workers started together on a slow source: one runs, one is refused
 {
     my $www = File::Temp->newdir;

@@ -4,9 +4,12 @@
  */
 
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -16,6 +19,7 @@
 static void attck_db_error(PGconn *c, PGresult *res, char *err,
     size_t errlen);
 static void attck_db_notice(void *arg, const char *message);
+static int attck_db_holder_gone(const char *holder);
 
 
 /* server NOTICEs ("already exists, skipping") are not the operator's */
@@ -281,6 +285,26 @@ attck_db_query(PGconn *c, const char *cmd, const char *sql, int n,
 }
 
 
+/* "attck-worker HOST pid PID" of this host whose process has exited */
+
+static int
+attck_db_holder_gone(const char *holder)
+{
+    int   pid;
+    char  host[256], name[256];
+
+    if (sscanf(holder, "attck-worker %255s pid %d", name, &pid) != 2
+        || gethostname(host, sizeof(host)) != 0)
+    {
+        return 0;
+    }
+
+    host[sizeof(host) - 1] = '\0';
+
+    return strcmp(name, host) == 0 && kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+
 /*
  * One advisory lock per stage, held for the session: PostgreSQL lets go
  * of it when the worker exits, however it exits.  The pair of keys is
@@ -290,13 +314,15 @@ attck_db_query(PGconn *c, const char *cmd, const char *sql, int n,
 int
 attck_db_stage_lock(PGconn *c, const char *stage)
 {
-    int          i;
-    char         err[512], key[16], *holder;
-    PGresult    *res;
-    const char  *param[1];
+    int              i, tries;
+    char             err[512], key[16], *holder;
+    PGresult        *res;
+    const char      *param[1];
+    struct timespec  pause;
 
-    static const char  *stages[] = { "ingest", "map", "publish", "report",
-                                         "export", NULL };
+    static const char  *stages[] = {
+        "ingest", "map", "publish", "report", "export", NULL
+    };
 
     for (i = 0; stages[i] && strcmp(stages[i], stage) != 0; i++) {
         /* void */
@@ -309,28 +335,45 @@ attck_db_stage_lock(PGconn *c, const char *stage)
 
     snprintf(key, sizeof(key), "%d", i + 1);
     param[0] = key;
+    pause.tv_sec = 0;
+    pause.tv_nsec = 50 * 1000000L;
 
-    res = attck_db_run(c,
-        "SELECT pg_try_advisory_lock(1635021923, $1::int),"
-        "       (SELECT a.application_name FROM pg_locks l"
-        "          JOIN pg_stat_activity a ON a.pid = l.pid"
-        "         WHERE l.locktype = 'advisory' AND l.granted"
-        "           AND l.classid = 1635021923 AND l.objid = $1::int"
-        "           AND l.pid <> pg_backend_pid() LIMIT 1)",
-        1, param, err, sizeof(err));
+    for (tries = 0; /* void */; tries++) {
+        res = attck_db_run(c,
+            "SELECT pg_try_advisory_lock(1635021923, $1::int),"
+            "       (SELECT a.application_name FROM pg_locks l"
+            "          JOIN pg_stat_activity a ON a.pid = l.pid"
+            "         WHERE l.locktype = 'advisory' AND l.granted"
+            "           AND l.classid = 1635021923 AND l.objid = $1::int"
+            "           AND l.pid <> pg_backend_pid() LIMIT 1)",
+            1, param, err, sizeof(err));
 
-    if (res == NULL) {
-        attck_fatal(attck_db_lost(c) ? ATTCK_EXIT_TEMPFAIL
-                                     : ATTCK_EXIT_SOFTWARE,
-                    "%s: cannot take the stage lock: %s", stage, err);
+        if (res == NULL) {
+            attck_fatal(attck_db_lost(c) ? ATTCK_EXIT_TEMPFAIL
+                                         : ATTCK_EXIT_SOFTWARE,
+                        "%s: cannot take the stage lock: %s", stage, err);
+        }
+
+        if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+            PQclear(res);
+            return 0;
+        }
+
+        holder = PQgetvalue(res, 0, 1);
+
+        /*
+         * a worker of this host that has just exited still holds the lock
+         * until its server process notices: wait for that, up to 5 s
+         */
+
+        if (tries < 100 && attck_db_holder_gone(holder)) {
+            PQclear(res);
+            nanosleep(&pause, NULL);
+            continue;
+        }
+
+        break;
     }
-
-    if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
-        PQclear(res);
-        return 0;
-    }
-
-    holder = PQgetvalue(res, 0, 1);
 
     attck_log("warn", "%s is running in another worker (%s); not started",
               stage, *holder ? holder : "unknown");
