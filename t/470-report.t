@@ -14,6 +14,8 @@ use Test::More;
 use File::Temp ();
 use Digest::SHA qw(sha256_hex);
 use Encode ();
+use List::Util qw(min);
+use POSIX qw(strftime);
 use Attck::Test qw(worker shared_dir run_cmd decode_json recorded_pulses
                    attack_id load_bundle slurp spew);
 
@@ -40,11 +42,29 @@ sub written {
     my ($out) = @_;
     my %f;
     my $ext = qr/html|pdf|csv|layer\.json|json/;
-    while ($out =~ /report: wrote (\S+?)\.($ext) \((\d+) bytes\)/g) {
+    while ($out =~ /report: wrote (\S+?)\.($ext) \(\d+ bytes\)/g) {
         my $format = $2 eq 'layer.json' ? 'navigator' : $2;
-        $f{$format} = { path => "$1.$2", bytes => $3 };
+        $f{$format} = { path => "$1.$2" };
     }
     return \%f;
+}
+
+# the names in a directory, sorted; the name of a path
+sub names_in {
+    opendir(my $dh, $_[0]) or die "$_[0]: $!";
+    return [ sort grep { !/^\./ } readdir $dh ];
+}
+sub base { (split m{/}, $_[0])[-1] }
+
+# "18.1" > "16.1" > "9.0", as numbers
+sub version_cmp {
+    my @a = split /\./, $_[0];
+    my @b = split /\./, $_[1];
+    while (@a || @b) {
+        my $c = (shift(@a) // -1) <=> (shift(@b) // -1);
+        return $c if $c;
+    }
+    return 0;
 }
 
 # RFC 4180, strictly: quoted or plain cells, CRLF after every record
@@ -79,11 +99,24 @@ like($out, qr/\Qno enterprise-attack release in the database (run \E
      '... saying which and what to run');
 
 # 16.1 after 18.1: the newest release is the higher version, not the last
+my %version;
 for my $f ('enterprise-attack-18.1.json', 'enterprise-attack-16.1.json') {
     ($rc, $out) = run_cmd(worker(), 'ingest', 'attack',
                           shared_dir() . "/attack/$f");
     is($rc, 0, "ingest $f") or diag $out;
+    my ($c) = grep { $_->{type} eq 'x-mitre-collection' }
+              @{ load_bundle($f)->{objects} };
+    $version{$f} = $c->{x_mitre_version};
 }
+my ($newest_file) = sort { version_cmp($version{$b}, $version{$a}) }
+                    keys %version;
+my $newest = $version{$newest_file};
+(my $major = $newest) =~ s/\..*//;
+
+# the default of --top, as the README documents it
+my ($default_top) = slurp("$FindBin::Bin/../README.md")
+    =~ /techniques in the top table \((\d+)\)/
+    or die "README: no default for ATTCK_REPORTS_TOP\n";
 Attck::Test->start_otx(recorded_pulses());
 ($rc, $out) = run_cmd(worker(), 'ingest', 'otx');
 is($rc, 0, 'ingest otx') or diag $out;
@@ -92,7 +125,7 @@ is($rc, 0, 'map') or diag $out;
 
 # what the bundle says: active techniques, their names and phases, and
 # the matrix's tactics in order
-my $bundle = load_bundle('enterprise-attack-18.1.json');
+my $bundle = load_bundle($newest_file);
 my (%name, %phases, %in_phase, %tactic_by_ref, @matrix);
 for my $o (@{ $bundle->{objects} }) {
     next if $o->{revoked} || $o->{x_mitre_deprecated};
@@ -172,21 +205,21 @@ for my $f (values %$files) {
     like($f->{path}, qr{^\Q$dir\E/threat-landscape-\d{8}T\d{6}Z
                         \.(html|pdf|csv|json|layer\.json)$}x,
          "$f->{path}: named by kind and time, in the directory");
-    is(-s $f->{path}, $f->{bytes}, '... of the size logged');
 }
 
 # the reports table: a row per file, bytes and hash of the file
 my @rows = rows(q{SELECT format, path, bytes, sha256, kind,
     parameters->>'since', parameters->>'release', parameters->>'domain',
     parameters->>'top', parameters->'source' FROM reports ORDER BY id});
-is(scalar @rows, 5, 'reports: a row per file');
+is(scalar @rows, scalar keys %$files, 'reports: a row per file');
 for my $r (@rows) {
     my $data = slurp($r->[1]);
     is($r->[1], $files->{ $r->[0] }{path}, "$r->[0]: the row names the file");
-    is($r->[2], length $data, '... its bytes');
+    is($r->[2], -s $r->[1], '... its size');
     is($r->[3], sha256_hex($data), '... its SHA-256');
     is(join(' ', @$r[4 .. 9]),
-       'threat-landscape 2000-01-01T00:00:00Z 18.1 enterprise-attack 20 null',
+       "threat-landscape 2000-01-01T00:00:00Z $newest enterprise-attack "
+       . "$default_top null",
        '... kind and parameters (the newest release, every source)');
 }
 
@@ -197,10 +230,10 @@ my $period = q{coalesce(t.last_seen, t.first_seen, t.updated_at)
 my %count = map { $_->[0] => $_->[1] } rows(qq{SELECT m.technique_id,
     count(*) FROM mapped_threat_data m JOIN threat_intelligence_data t
     ON t.id = m.threat_id WHERE $period GROUP BY 1});
-my %best = map { $_->[0] => sprintf('%.3f', $_->[1]) } rows(qq{SELECT
-    m.technique_id, max(m.score) FROM mapped_threat_data m
-    JOIN threat_intelligence_data t ON t.id = m.threat_id WHERE $period
-    GROUP BY 1});
+my %max = map { $_->[0] => $_->[1] } rows(qq{SELECT m.technique_id,
+    max(m.score) FROM mapped_threat_data m JOIN threat_intelligence_data t
+    ON t.id = m.threat_id WHERE $period GROUP BY 1});
+my %best = map { $_ => sprintf('%.3f', $max{$_}) } keys %max;
 my @seen = grep { $name{$_} } keys %count;
 my @outside = sort grep { !$name{$_} } keys %count;
 my %tactic_threats;
@@ -215,11 +248,9 @@ for my $id (@seen) {
 }
 ok(@seen > 40 && @outside, 'the data holds techniques of the release and '
    . 'ids outside it') or diag "seen @seen, outside @outside";
-my @ranked = map { $_->[0] } rows(qq{SELECT m.technique_id
-    FROM mapped_threat_data m JOIN threat_intelligence_data t
-    ON t.id = m.threat_id WHERE $period
-    GROUP BY 1 ORDER BY count(*) DESC, max(m.score) DESC, 1});
-@ranked = grep { $name{$_} } @ranked;
+# the ranking: most threats, then the best score, then the id
+my @ranked = sort { $count{$b} <=> $count{$a} || $max{$b} <=> $max{$a}
+                    || $a cmp $b } @seen;
 
 # JSON
 my $json = decode_json(slurp($files->{json}{path}));
@@ -236,9 +267,9 @@ for my $src (qw(otx virustotal)) {
           . "WHERE $period AND source = '$src'"), "... threats from $src");
 }
 is_deeply([ sort @{ $s->{not_in_release}{ids} } ], \@outside,
-          '... ids not in release 18.1, apart');
-is($s->{not_in_release}{release}, '18.1', '... naming the release');
-is($json->{parameters}{release}, '18.1', '... the newest release');
+          "... ids not in release $newest, apart");
+is($s->{not_in_release}{release}, $newest, '... naming the release');
+is($json->{parameters}{release}, $newest, '... the newest release');
 is_deeply([ map { $_->{shortname} } @{ $json->{tactics} } ], \@tactic_order,
           'tactics in the order of the matrix');
 is_deeply({ map { $_->{shortname} => $_->{techniques} } @{ $json->{tactics} } },
@@ -267,8 +298,9 @@ is_deeply([ @{ $lone->{tactics} } ],
           [ grep { my $t = $_; grep { $_ eq $t } @{ $phases{$lonely} } }
             @tactic_order ],
           '... its tactics in matrix order');
-is($lone->{methods}{analyst}, 4, '... all by an analyst');
-is($lone->{threats_by_source}{virustotal}, 4, '... all from virustotal');
+is($lone->{methods}{analyst}, scalar @hostile, '... all by an analyst');
+is($lone->{threats_by_source}{virustotal}, scalar @hostile,
+   '... all from virustotal');
 
 # CSV: every technique seen, its count and name from the database and bundle
 my $csv_bytes = slurp($files->{csv}{path});
@@ -280,7 +312,8 @@ is_deeply([ @$head[0 .. 4] ], [ qw(rank technique_id name tactics threats) ],
           '... a header row');
 my %col;
 @col{@$head} = 0 .. $#$head;
-is(scalar @csv, scalar @seen, '... a row per technique seen, not only the top 20');
+is(scalar @csv, scalar @seen,
+   "... a row per technique seen, not only the top $default_top");
 is_deeply({ map { $_->[ $col{technique_id} ] => $_->[ $col{threats} ] } @csv },
           { map { $_ => $count{$_} } @seen },
           '... each with the count of the database');
@@ -294,19 +327,24 @@ is($lrow->[ $col{threat_2_title} ], "'$formula",
 is($lrow->[ $col{threat_1_title} ], $xss, '... others are left exact');
 is(scalar(grep { /^[=+\-@\t\r]/ } map { @$_ } @csv), 0,
    '... no cell begins with = + - @ TAB or CR');
-
-my $top = $json->{techniques}[0];
-my $top_id = $ranked[0];
-is($top->{id}, $top_id, "the top technique is the database's ($top_id)");
-is($top->{name}, $name{$top_id}, "... named as in the bundle ($name{$top_id})");
+(my $ctrl_spaced = $ctrl) =~ s/[\x00-\x1f\x7f]/ /g;
+is($lrow->[ $col{threat_3_title} ], $ctrl_spaced,
+   '... control characters became spaces');
+is(scalar(grep { /[\x00-\x1f\x7f]/ } map { @$_ } @csv), 0,
+   '... in every cell');
 is_deeply([ map { $_->[ $col{technique_id} ] } @csv ], \@ranked,
-          'CSV: ranked as in the database');
+          '... ranked as the JSON');
+
+my $top_id = $ranked[0];
+is($json->{techniques}[0]{name}, $name{$top_id},
+   "the top technique ($top_id) named as in the bundle");
 
 # Navigator layer
 my $layer = decode_json(slurp($files->{navigator}{path}));
 is($layer->{domain}, 'enterprise-attack', 'layer: domain');
-is_deeply($layer->{versions}, { attack => '18', navigator => '5.1.0',
-                                layer => '4.5' }, '... versions');
+is_deeply($layer->{versions}, { attack => $major, navigator => '5.1.0',
+                                layer => '4.5' },
+          "... versions (ATT&CK $major, the newest release's major)");
 is_deeply({ map { $_->{techniqueID} => $_->{score} } @{ $layer->{techniques} } },
           { map { $_ => $count{$_} } @seen },
           '... a technique per one seen, scored by its threats');
@@ -321,7 +359,8 @@ my $csp = q{<meta http-equiv="Content-Security-Policy" content="}
 ok(index($html, $csp) >= 0, 'HTML: a CSP that forbids scripts and fetches');
 my $escaped = '&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; '
               . '&amp; &#39;apostrophes&#39;';
-ok(index($html, $escaped) >= 0, '... the hostile title escaped');
+ok(index($html, "<bdi>$escaped</bdi>") >= 0,
+   '... the hostile title escaped, isolated for bidirectional text');
 unlike($html, qr/<script/i, '... no raw <script');
 unlike($html, qr/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/,
        '... no control character');
@@ -331,8 +370,9 @@ unlike($html, qr/\b(?:src|href)\s*=|<link|\@import|url\(/i, '... nothing fetched
 is(scalar(() = $html =~ /<svg\b/g), 2, '... two inline SVG charts');
 like($html, qr/<td>\Q$top_id\E<\/td><td>\Q$name{$top_id}\E<\/td>/,
      '... the top technique in the table');
-is(scalar(() = $html =~ /<tr class="threats">/g), 20,
-   '... the top 20 of ' . scalar(@seen) . ' techniques');
+my $listed = min($default_top, scalar @seen);
+is(scalar(() = $html =~ /<tr class="threats">/g), $listed,
+   "... the top $listed of " . scalar(@seen) . ' techniques');
 
 # PDF
 my $pdf = $files->{pdf}{path};
@@ -360,7 +400,8 @@ cmp_ok($pages2, '>', $pages1,
        "... the table runs over more pages ($pages2 > $pages1)");
 ($prc, $text) = run_cmd('pdftotext', '-enc', 'UTF-8', $wide->{pdf}{path}, '-');
 my $last = $json->{techniques}[-1];
-like($text, qr/\Q$last->{id}\E/, "... down to the last technique ($last->{id})");
+like($text, qr/^\Q$last->{rank}\E\s+\Q$last->{id}\E(?![.\d])/m,
+     "... down to the last technique ($last->{rank}, $last->{id})");
 
 # the default period is the last 30 days: only the hostile threats
 ($rc, $out) = run_cmd(worker(), 'report', '--format', 'json',
@@ -385,12 +426,44 @@ is($json->{summary}{threats_by_source}{virustotal}, 0, '... none from VirusTotal
 unlike(slurp(written($out)->{html}{path}), qr/alert\(1\)/,
        '... the VirusTotal titles are not in it');
 
+# --until and --since in relative units: the threats of the window
+my $until_t = time - 2 * 86400;
+my $until = strftime('%Y-%m-%dT%H:%M:%SZ', gmtime $until_t);
+my %unit = (s => 'seconds', m => 'minutes', h => 'hours', w => 'weeks');
+for my $since ('129600s', '2880m', '100h', '2w') {
+    my ($n, $u) = $since =~ /^(\d+)(\w)$/;
+    ($rc, $out) = run_cmd(worker(), 'report', '--since', $since, '--until',
+                          $until, '--format', 'json',
+                          '--dir', "$tmp/reports/units-$since");
+    is($rc, 0, "--since $since --until $until") or diag $out;
+    $json = decode_json(slurp(written($out)->{json}{path}));
+    is($json->{summary}{threats},
+       q1(qq{SELECT count(*) FROM threat_intelligence_data t
+             WHERE coalesce(t.last_seen, t.first_seen, t.updated_at)
+                   >= '$until'::timestamptz - interval '$n $unit{$u}'
+               AND coalesce(t.last_seen, t.first_seen, t.updated_at)
+                   < '$until'}),
+       "... the threats of the $n $unit{$u} before it");
+    is($json->{parameters}{until}, $until, '... which ends the period');
+}
+
+# an ISO 8601 offset: the same instant, in UTC
+my $until_east = strftime('%Y-%m-%dT%H:%M:%S+02:00', gmtime($until_t + 7200));
+($rc, $out) = run_cmd(worker(), 'report', '--since', '2w', '--until',
+                      $until_east, '--format', 'json',
+                      '--dir', "$tmp/reports/offset");
+is($rc, 0, "--until $until_east") or diag $out;
+my $east = decode_json(slurp(written($out)->{json}{path}));
+is($east->{parameters}{until}, $until, "... is $until");
+is($east->{summary}{threats}, $json->{summary}{threats},
+   '... and reports what the UTC time does');
+
 # a period in the future: nothing in it, still a report
 ($rc, $out) = run_cmd(worker(), 'report', '--since', '2099-01-01',
-                      '--dir', "$tmp/reports/e");
-is($rc, 0, '--since in the future: exit 0') or diag $out;
+                      '--until', '2099-02-01', '--dir', "$tmp/reports/e");
+is($rc, 0, 'a period in the future: exit 0') or diag $out;
 my $future = written($out);
-is(scalar keys %$future, 5, '... every file written');
+is(scalar keys %$future, scalar keys %$files, '... every file written');
 $json = decode_json(slurp($future->{json}{path}));
 is($json->{summary}{threats}, 0, '... zero threats');
 is(scalar @{ $json->{techniques} }, 0, '... no technique');
@@ -409,6 +482,13 @@ for my $case ([ [ '--format', 'bogus' ], {},
               [ [], { ATTCK_REPORTS_PERIOD => '2025-02-30' },
                 qr/ATTCK_REPORTS_PERIOD takes a period/ ],
               [ [ '--until', '30d' ], {}, qr/--until takes an ISO 8601/ ],
+              [ [ '--since', '2030-01-01', '--until', '2020-01-01' ], {},
+                qr/--since must be before --until/ ],
+              [ [ '--until', '2020-01-01' ],
+                { ATTCK_REPORTS_PERIOD => '2020-01-01' },
+                qr/ATTCK_REPORTS_PERIOD must be before --until/ ],
+              [ [ '--since', '2099-01-01' ], {},
+                qr/--since must be before --until/ ],
               [ [ '--source', 'misp' ], {}, qr/--source takes otx or virustotal/ ],
               [ [ '--domain', 'pre-attack' ], {},
                 qr/--domain takes enterprise-attack/ ],
@@ -422,6 +502,18 @@ for my $case ([ [ '--format', 'bogus' ], {},
     is(scalar(() = $out =~ /\n/g), 1, '... in one line');
 }
 ok(!-e "$tmp/reports/bad", 'bad settings create nothing');
+
+# the reports table holds paths as text: a directory's must be UTF-8
+my $latin1 = "$tmp/reports/caf\xe9";
+for my $case ([ [ '--dir', $latin1 ], {}, '--dir' ],
+              [ [], { ATTCK_REPORTS_DIR => $latin1 }, 'ATTCK_REPORTS_DIR' ]) {
+    my ($args, $env, $name) = @$case;
+    local @ENV{ keys %$env } = values %$env;
+    ($rc, $out) = run_cmd(worker(), 'report', @$args);
+    is($rc, 64, "$name not valid UTF-8: exit 64");
+    like($out, qr/\Q$name\E is not valid UTF-8/, '... naming it');
+}
+ok(!-e $latin1, '... and nothing is created');
 {
     local $ENV{ATTCK_REPORTS_DIR};
     delete $ENV{ATTCK_REPORTS_DIR};
@@ -437,20 +529,36 @@ is($rc, 66, 'a domain without a release: exit 66');
 like($out, qr/no ics-attack release in the database/, '... naming it');
 
 # a directory that cannot be made or written: 73
+my $recorded = q1('SELECT count(*) FROM reports');
 spew("$tmp/plain", "a file\n");
 ($rc, $out) = run_cmd(worker(), 'report', '--dir', "$tmp/plain/sub");
 is($rc, 73, 'a directory under a file: exit 73');
 like($out, qr/cannot create the reports directory/, '... saying so');
 ($rc, $out) = run_cmd(worker(), 'report', '--dir', "$tmp/plain");
 is($rc, 73, 'a file as the directory: exit 73');
-is(q1('SELECT count(*) FROM reports'), 5 + 2 + 1 + 2 + 5,
+is(q1('SELECT count(*) FROM reports'), $recorded,
    '... no row for a report that failed');
+
+# rows that cannot be recorded: no row, and the files written are removed
+q1(q{CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+     $$BEGIN RAISE EXCEPTION 'refused by the test'; END$$;
+     CREATE TRIGGER refuse BEFORE INSERT ON reports FOR EACH ROW
+     WHEN (NEW.format = 'csv') EXECUTE FUNCTION refuse()});
+($rc, $out) = run_cmd(worker(), 'report', '--dir', "$tmp/reports/refused");
+is($rc, 70, 'a row the database refuses: exit 70');
+like($out, qr/cannot record the reports: .*refused by the test/,
+     '... saying why');
+is_deeply(names_in("$tmp/reports/refused"), [],
+          '... the files written removed');
+is(q1('SELECT count(*) FROM reports'), $recorded, '... and no row left');
+q1('DROP TRIGGER refuse ON reports; DROP FUNCTION refuse()');
 
 # retention: the newest file per format stays; older rows lose the path;
 # files the table does not know stay
 my $kdir = "$tmp/reports/keep";
 mkdir $kdir;
-spew("$kdir/threat-landscape-19990101T000000Z.html", "an analyst's copy\n");
+my $unknown = "$kdir/threat-landscape-19990101T000000Z.html";
+spew($unknown, "an analyst's copy\n");
 {
     local $ENV{ATTCK_REPORTS_KEEP} = 1;
     local $ENV{ATTCK_REPORTS_DIR} = $kdir;
@@ -461,20 +569,53 @@ spew("$kdir/threat-landscape-19990101T000000Z.html", "an analyst's copy\n");
     is($rc, 0, '... second run') or diag $out;
     my $second = written($out);
     isnt($second->{html}{path}, $first->{html}{path}, '... other names');
-    opendir(my $dh, $kdir) or die;
-    my @left = sort grep { !/^\./ } readdir $dh;
-    is_deeply(\@left, [ sort('threat-landscape-19990101T000000Z.html',
-                             map { (split m{/}, $_->{path})[-1] }
-                             values %$second) ],
+    is_deeply(names_in($kdir),
+              [ sort(base($unknown), map { base($_->{path}) }
+                                     values %$second) ],
               '... one file per format is left, and the unknown file');
     like($out, qr/removed \Q$first->{pdf}{path}\E/, '... removals logged');
-    is(q1(qq{SELECT count(*) FROM reports WHERE path LIKE '$kdir/%'}), 5,
-       '... five rows still name a file');
-    is(q1(qq{SELECT count(*) FROM reports WHERE path IS NULL}), 5,
-       '... the first run\'s rows have no path');
+    is(q1(qq{SELECT count(*) FROM reports WHERE path LIKE '$kdir/%'}),
+       scalar keys %$second, '... the rows of the files left name them');
+    is(q1(qq{SELECT count(*) FROM reports WHERE path IS NULL}),
+       scalar keys %$first, '... the first run\'s rows have no path');
     is(q1(qq{SELECT string_agg(format, ' ' ORDER BY format) FROM reports
-             WHERE path IS NULL}), 'csv html json navigator pdf',
+             WHERE path IS NULL}), join(' ', sort keys %$first),
        '... one of each format');
+
+    # files that are no longer what their rows recorded stay: a link in
+    # place of one, another file of another size in place of another
+    my $target = "$tmp/linked.html";
+    spew($target, slurp($second->{html}{path}));
+    unlink $second->{html}{path} or die;
+    symlink($target, $second->{html}{path}) or die "symlink: $!";
+    spew($second->{csv}{path}, "not the report\r\n");
+    ($rc, $out) = run_cmd(worker(), 'report');
+    is($rc, 0, '... third run') or diag $out;
+    my $third = written($out);
+    ok(-l $second->{html}{path} && -f $target,
+       '... a link in place of a report stays, and what it points to');
+    is(slurp($second->{csv}{path}), "not the report\r\n",
+       '... a file of another size in place of a report stays');
+    like($out, qr/left \Q$second->{csv}{path}\E: not the file/,
+         '... saying so');
+    ok(!-e $second->{pdf}{path}, '... the reports that are what was '
+       . 'recorded go');
+    is(q1(qq{SELECT count(*) FROM reports WHERE path IS NOT NULL
+             AND path IN ('$second->{html}{path}', '$second->{csv}{path}')}),
+       0, '... their rows have no path: they name no report any more');
+    ok(-e $unknown, '... the unknown file stays');
+
+    # an old row that names a kept row's file does not take it along
+    q1(qq{INSERT INTO reports (kind, format, path, bytes, created_at)
+          VALUES ('threat-landscape', 'pdf', '$third->{pdf}{path}',
+                  @{[ -s $third->{pdf}{path} ]}, now() - interval '1 year')});
+    local $ENV{ATTCK_REPORTS_KEEP} = 2;
+    ($rc, $out) = run_cmd(worker(), 'report', '--format', 'pdf');
+    is($rc, 0, 'ATTCK_REPORTS_KEEP=2, an old row naming a kept file')
+        or diag $out;
+    ok(-e $third->{pdf}{path}, '... the kept file stays');
+    is(q1(qq{SELECT count(*) FROM reports WHERE path =
+             '$third->{pdf}{path}'}), 1, '... named by its own row only');
 }
 ok(-e $files->{html}{path}, 'reports of other directories stay');
 

@@ -14,24 +14,15 @@
 
 #include "../ngx_attck_module/snapshot/attck_snapshot.h"
 #include "render_cyberrange.h"
+#include "util.h"
 
 
-typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   cap;
-} attck_html_t;
-
-
-static void attck_html_add(attck_html_t *h, const char *s, size_t len);
-static void attck_html_str(attck_html_t *h, const char *s);
-static void attck_html_text(attck_html_t *h, const char *s);
 static size_t attck_cr_column(attck_render_t *r, uint32_t t,
     attck_vec_t *out);
 static int attck_cr_name_cmp(const void *a, const void *b);
 static int attck_cr_safe_id(const char *id);
-static void attck_cr_link(attck_html_t *h, const char *url);
-static void attck_cr_cell(attck_html_t *h, attck_obj_t *tactic,
+static void attck_cr_link(attck_buf_t *h, const char *url);
+static void attck_cr_cell(attck_buf_t *h, attck_obj_t *tactic,
     attck_obj_t *o, const char *cls);
 
 
@@ -62,68 +53,6 @@ static const char  attck_cr_style[] =
 static attck_model_t  *attck_cr_model;
 
 
-static void
-attck_html_add(attck_html_t *h, const char *s, size_t len)
-{
-    if (h->len + len + 1 > h->cap) {
-        h->cap = (h->len + len + 1) * 2;
-        h->data = realloc(h->data, h->cap);
-        if (h->data == NULL) {
-            attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
-        }
-    }
-
-    memcpy(h->data + h->len, s, len);
-    h->len += len;
-    h->data[h->len] = '\0';
-}
-
-
-static void
-attck_html_str(attck_html_t *h, const char *s)
-{
-    attck_html_add(h, s, strlen(s));
-}
-
-
-/* escapes text for HTML; control bytes are dropped (they mark cells) */
-
-static void
-attck_html_text(attck_html_t *h, const char *s)
-{
-    const char  *e;
-
-    for ( /* void */ ; *s; s++) {
-        switch (*s) {
-        case '&':
-            e = "&amp;";
-            break;
-        case '<':
-            e = "&lt;";
-            break;
-        case '>':
-            e = "&gt;";
-            break;
-        case '"':
-            e = "&quot;";
-            break;
-        case '\'':
-            e = "&#39;";
-            break;
-        default:
-            if ((unsigned char) *s < 0x20 && *s != '\t' && *s != '\n') {
-                continue;
-            }
-
-            attck_html_add(h, s, 1);
-            continue;
-        }
-
-        attck_html_str(h, e);
-    }
-}
-
-
 /* ids go into attributes and keys as they are: they must be plain */
 
 static int
@@ -138,36 +67,39 @@ attck_cr_safe_id(const char *id)
 /* an http(s) link only: a "javascript:" URL in STIX stays text */
 
 static void
-attck_cr_link(attck_html_t *h, const char *url)
+attck_cr_link(attck_buf_t *h, const char *url)
 {
     if (url && (strncmp(url, "https://", 8) == 0
                 || strncmp(url, "http://", 7) == 0))
     {
-        attck_html_str(h, " href=\"");
-        attck_html_text(h, url);
-        attck_html_str(h, "\"");
+        attck_buf_str(h, " href=\"");
+        attck_buf_html(h, url, 0);
+        attck_buf_str(h, "\"");
     }
 }
 
 
-/* one cell: the technique's link, and the mark its dots will replace */
+/*
+ * One cell: the technique's link, and the mark its dots will replace;
+ * attck_buf_html() makes control bytes spaces, so marks occur only here.
+ */
 
 static void
-attck_cr_cell(attck_html_t *h, attck_obj_t *tactic, attck_obj_t *o,
+attck_cr_cell(attck_buf_t *h, attck_obj_t *tactic, attck_obj_t *o,
     const char *cls)
 {
     char  buf[128];
 
     snprintf(buf, sizeof(buf), "<div class=\"%s\" id=\"attck-%s-%s\"><a",
              cls, tactic->id, o->id);
-    attck_html_str(h, buf);
+    attck_buf_str(h, buf);
     attck_cr_link(h, o->url);
     snprintf(buf, sizeof(buf), " title=\"%s\">", o->id);
-    attck_html_str(h, buf);
-    attck_html_text(h, o->name ? o->name : o->id);
+    attck_buf_str(h, buf);
+    attck_buf_html(h, o->name ? o->name : o->id, 0);
     snprintf(buf, sizeof(buf), "</a><span class=\"attck-dots\">%c%s.%s%c"
              "</span></div>", ATTCK_CR_CELL, tactic->id, o->id, ATTCK_CR_END);
-    attck_html_str(h, buf);
+    attck_buf_str(h, buf);
 }
 
 
@@ -260,14 +192,14 @@ attck_render_cr_matrix(attck_render_t *r, int d, int subtechniques,
     attck_vec_t     col, subs;
     attck_obj_t    *to, *o, *so;
     attck_rel_t    *rel;
-    attck_html_t    h;
+    attck_buf_t     h;
     attck_model_t  *m;
 
     m = r->model;
-    memset(&h, 0, sizeof(attck_html_t));
+    memset(&h, 0, sizeof(attck_buf_t));
 
-    attck_html_str(&h, attck_cr_style);
-    attck_html_str(&h, "<div class=\"attck-matrix\">\n<table>\n<thead><tr>");
+    attck_buf_str(&h, attck_cr_style);
+    attck_buf_str(&h, "<div class=\"attck-matrix\">\n<table>\n<thead><tr>");
 
     for (t = 0; t < m->ntactics; t++) {
         to = attck_model_obj(m, m->tactics[t]);
@@ -279,15 +211,15 @@ attck_render_cr_matrix(attck_render_t *r, int d, int subtechniques,
         attck_vec_init(&col, sizeof(uint32_t));
 
         snprintf(buf, sizeof(buf), "<th title=\"%s\">", to->id);
-        attck_html_str(&h, buf);
-        attck_html_text(&h, to->name ? to->name : "");
+        attck_buf_str(&h, buf);
+        attck_buf_html(&h, to->name ? to->name : "", 0);
         snprintf(buf, sizeof(buf), "<small>%zu techniques</small></th>",
                  attck_cr_column(r, t, &col));
-        attck_html_str(&h, buf);
+        attck_buf_str(&h, buf);
         attck_vec_free(&col);
     }
 
-    attck_html_str(&h, "</tr></thead>\n<tbody><tr>");
+    attck_buf_str(&h, "</tr></thead>\n<tbody><tr>");
 
     for (t = 0; t < m->ntactics; t++) {
         to = attck_model_obj(m, m->tactics[t]);
@@ -298,7 +230,7 @@ attck_render_cr_matrix(attck_render_t *r, int d, int subtechniques,
 
         attck_vec_init(&col, sizeof(uint32_t));
         attck_cr_column(r, t, &col);
-        attck_html_str(&h, "<td>");
+        attck_buf_str(&h, "<td>");
 
         for (k = 0; k < col.n; k++) {
             o = attck_model_obj(m, *attck_vec_at(&col, uint32_t, k));
@@ -337,13 +269,13 @@ attck_render_cr_matrix(attck_render_t *r, int d, int subtechniques,
             attck_vec_free(&subs);
         }
 
-        attck_html_str(&h, "</td>");
+        attck_buf_str(&h, "</td>");
         attck_vec_free(&col);
     }
 
     snprintf(buf, sizeof(buf), "</tr></tbody>\n</table>\n%c</div>\n",
              ATTCK_CR_LEGEND);
-    attck_html_str(&h, buf);
+    attck_buf_str(&h, buf);
 
     *len = h.len;
 

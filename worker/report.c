@@ -5,15 +5,18 @@
  * the reports table.
  *
  * The data is read once (report_model.c) and every format is rendered
- * from it; files are written atomically, and their rows are inserted only
- * once every file is there, so a row always names a whole file.  A run
- * that fails part-way removes what it wrote.  With a retention set, older
+ * from it into memory before the first file is written: what can fail
+ * while rendering fails with nothing on disk.  Files are written
+ * atomically, and their rows are inserted, in one transaction, only once
+ * every file is there, so a row always names a whole file.  A run that
+ * fails part-way removes what it wrote.  With a retention set, older
  * report files the table knows are removed (their rows stay, without a
  * path); a file the table does not know is never touched.
  */
 
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,8 +26,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <jansson.h>
-
+#include "../ngx_attck_module/snapshot/attck_text.h"
 #include "db.h"
 #include "report.h"
 #include "util.h"
@@ -47,22 +49,13 @@ typedef struct {
 } attck_report_setting_t;
 
 
+/* one format of a run: rendered, then written */
 typedef struct {
     const attck_report_format_t  *format;
-    char                         *path;
-    size_t                        bytes;
+    attck_buf_t                   data;
+    char                          path[PATH_MAX];
     char                          sha256[65];
 } attck_report_file_t;
-
-
-static const attck_report_format_t  attck_report_formats[] = {
-    { "html", "html", attck_report_html },
-    { "pdf", "pdf", attck_report_pdf },
-    { "csv", "csv", attck_report_csv },
-    { "json", "json", attck_report_json },
-    { "navigator", "layer.json", attck_report_navigator },
-    { NULL, NULL, NULL }
-};
 
 
 static void attck_report_setting(attck_report_setting_t *s,
@@ -75,14 +68,39 @@ static int attck_report_time(const char *s, time_t base, int relative,
     time_t *t);
 static void attck_report_iso(time_t t, char *buf, size_t len);
 static char *attck_report_mkdir(const char *dir);
+static void attck_report_path(char *path, const char *dir,
+    const char *stamp, const attck_report_format_t *f);
 static time_t attck_report_stamp(const char *dir, unsigned formats,
     char *stamp, size_t len);
 static void attck_report_unwind(attck_report_file_t *files, size_t n);
 static void attck_report_record(PGconn *db, const attck_report_t *r,
     attck_report_file_t *files, size_t n);
-static void attck_report_keep(PGconn *db, const char *dir,
-    const char *format, long keep);
+static const char *attck_report_name(const char *dir, size_t len,
+    const char *path, const attck_report_format_t *f);
+static void attck_report_keep(PGconn *db, int dfd, const char *dir,
+    const attck_report_format_t *f, long keep);
 static void attck_report_usage(void);
+
+
+static const attck_report_format_t  attck_report_formats[] = {
+    { "html", "html", attck_report_html },
+    { "pdf", "pdf", attck_report_pdf },
+    { "csv", "csv", attck_report_csv },
+    { "json", "json", attck_report_json },
+    { "navigator", "layer.json", attck_report_navigator }
+};
+
+#define ATTCK_REPORT_NFORMATS                                                \
+    (sizeof(attck_report_formats) / sizeof(attck_report_formats[0]))
+
+
+/* a file's row: $1 to $5 the row, $6 to $11 the report's parameters */
+static const char  attck_report_insert_sql[] =
+    "INSERT INTO reports (kind, format, path, sha256, bytes, parameters)"
+    " VALUES ($1, $2, $3, $4, $5::bigint,"
+    "         jsonb_build_object('since', $6::text, 'until', $7::text,"
+    "                            'source', $8::text, 'domain', $9::text,"
+    "                            'release', $10::text, 'top', $11::int))";
 
 
 /* the environment's value, unless empty: the config file sets it */
@@ -109,8 +127,7 @@ attck_report_parse_formats(attck_report_setting_t *s)
     const char  *p;
 
     if (s->value == NULL) {
-        return (1u << (sizeof(attck_report_formats)
-                       / sizeof(attck_report_formats[0]) - 1)) - 1;
+        return (1u << ATTCK_REPORT_NFORMATS) - 1;
     }
 
     set = 0;
@@ -123,7 +140,7 @@ attck_report_parse_formats(attck_report_setting_t *s)
             break;
         }
 
-        for (i = 0; attck_report_formats[i].name; i++) {
+        for (i = 0; i < ATTCK_REPORT_NFORMATS; i++) {
             if (strlen(attck_report_formats[i].name) == n
                 && strncmp(attck_report_formats[i].name, p, n) == 0)
             {
@@ -131,7 +148,7 @@ attck_report_parse_formats(attck_report_setting_t *s)
             }
         }
 
-        if (attck_report_formats[i].name == NULL) {
+        if (i == ATTCK_REPORT_NFORMATS) {
             attck_fatal(ATTCK_EXIT_USAGE, "report: %s: unknown format "
                         "\"%.*s\" (html, pdf, csv, json, navigator)",
                         s->name, (int) n, p);
@@ -372,6 +389,28 @@ attck_report_mkdir(const char *dir)
 
 
 /*
+ * dir/threat-landscape-<stamp>.<ext> into path[PATH_MAX]; a directory too
+ * long for it is one the files cannot be written to
+ */
+
+static void
+attck_report_path(char *path, const char *dir, const char *stamp,
+    const attck_report_format_t *f)
+{
+    int  n;
+
+    n = snprintf(path, PATH_MAX, "%s/%s-%s.%s", dir, ATTCK_REPORT_KIND,
+                 stamp, f->ext);
+
+    if (n < 0 || n >= PATH_MAX) {
+        attck_fatal(ATTCK_EXIT_CANTCREAT, "report: the reports directory "
+                    "%s is too long a path for its files (%d bytes at most)",
+                    dir, PATH_MAX - 1);
+    }
+}
+
+
+/*
  * The time of the report, which names its files: two runs in the same
  * second would give the second the first's names, so it waits for the
  * next one (the stage lock keeps other workers out meanwhile).
@@ -381,8 +420,9 @@ static time_t
 attck_report_stamp(const char *dir, unsigned formats, char *stamp,
     size_t len)
 {
-    int          i, tries, taken;
+    int          tries, taken;
     char         path[PATH_MAX];
+    size_t       i;
     time_t       now;
     struct tm    tm;
     struct stat  st;
@@ -394,10 +434,8 @@ attck_report_stamp(const char *dir, unsigned formats, char *stamp,
 
         taken = 0;
 
-        for (i = 0; attck_report_formats[i].name && !taken; i++) {
-            snprintf(path, sizeof(path), "%s/%s-%s.%s", dir,
-                     ATTCK_REPORT_KIND, stamp, attck_report_formats[i].ext);
-
+        for (i = 0; i < ATTCK_REPORT_NFORMATS && !taken; i++) {
+            attck_report_path(path, dir, stamp, &attck_report_formats[i]);
             taken = (formats & (1u << i)) && lstat(path, &st) == 0;
         }
 
@@ -431,126 +469,238 @@ attck_report_unwind(attck_report_file_t *files, size_t n)
 }
 
 
-/* one row per file, in one statement: all of them or none */
+/*
+ * A row per file, in one transaction: all of them or none.  A refused
+ * statement rolls it back (the server does as the connection closes) and
+ * the files go; a connection lost at COMMIT leaves it unknown whether
+ * the rows are there, so the files stay: a row must not name a file
+ * that is gone, and a file the table does not know harms nothing.
+ */
 
 static void
 attck_report_record(PGconn *db, const attck_report_t *r,
     attck_report_file_t *files, size_t n)
 {
     int          rc;
-    char        *params_json, *rows_json, err[512];
+    char         bytes[32], top[32], err[512];
     size_t       i;
-    json_t      *params, *rows;
     PGresult    *res;
-    const char  *p[3];
+    const char  *p[11];
 
-    params = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I}",
-                       "since", r->since, "until", r->until,
-                       "source", r->source, "domain", r->domain,
-                       "release", r->release, "top", (json_int_t) r->top);
-    rows = json_array();
-
-    for (i = 0; i < n; i++) {
-        json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:s}",
-                                  "format", files[i].format->name,
-                                  "path", files[i].path,
-                                  "bytes", (json_int_t) files[i].bytes,
-                                  "sha256", files[i].sha256));
-    }
-
-    params_json = params ? json_dumps(params, JSON_COMPACT) : NULL;
-    rows_json = json_dumps(rows, JSON_COMPACT);
-    json_decref(params);
-    json_decref(rows);
-
-    if (params_json == NULL || rows_json == NULL) {
-        attck_report_unwind(files, n);
-        attck_fatal(ATTCK_EXIT_SOFTWARE, "report: out of memory");
-    }
+    snprintf(top, sizeof(top), "%zu", r->top);
 
     p[0] = ATTCK_REPORT_KIND;
-    p[1] = params_json;
-    p[2] = rows_json;
+    p[4] = bytes;
+    p[5] = r->since;
+    p[6] = r->until;
+    p[7] = r->source;
+    p[8] = r->domain;
+    p[9] = r->release;
+    p[10] = top;
 
-    res = attck_db_run(db,
-        "INSERT INTO reports (kind, format, parameters, path, bytes, sha256)"
-        " SELECT $1, x.format, $2::jsonb, x.path, x.bytes, x.sha256"
-        "   FROM jsonb_to_recordset($3::jsonb)"
-        "        AS x(format text, path text, bytes bigint, sha256 text)",
-        3, p, err, sizeof(err));
-
-    free(params_json);
-    free(rows_json);
-
-    if (res == NULL) {
-        rc = attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL : ATTCK_EXIT_SOFTWARE;
-        attck_report_unwind(files, n);
-        attck_fatal(rc, "report: cannot record the reports: %s", err);
+    if (attck_db_exec(db, "BEGIN", err, sizeof(err)) != 0) {
+        goto failed;
     }
 
-    PQclear(res);
+    for (i = 0; i < n; i++) {
+        snprintf(bytes, sizeof(bytes), "%zu", files[i].data.len);
+        p[1] = files[i].format->name;
+        p[2] = files[i].path;
+        p[3] = files[i].sha256;
+
+        res = attck_db_run(db, attck_report_insert_sql, 11, p, err,
+                           sizeof(err));
+
+        if (res == NULL) {
+            goto failed;
+        }
+
+        PQclear(res);
+    }
+
+    if (attck_db_exec(db, "COMMIT", err, sizeof(err)) == 0) {
+        return;
+    }
+
+    if (attck_db_lost(db)) {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "report: the database went away at "
+                    "COMMIT, the reports may not be recorded (their files "
+                    "stay): %s", err);
+    }
+
+failed:
+
+    rc = attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL : ATTCK_EXIT_SOFTWARE;
+    attck_report_unwind(files, n);
+    attck_fatal(rc, "report: cannot record the reports: %s", err);
 }
 
 
 /*
- * Keeps the newest keep files of a format in dir that the table knows;
- * older ones are removed and their rows lose the path.  A file already
- * gone only loses the path.
+ * The name of path when it is a file of format f right in dir, named as
+ * this stage names them; else NULL: nothing else is ever removed
+ */
+
+static const char *
+attck_report_name(const char *dir, size_t len, const char *path,
+    const attck_report_format_t *f)
+{
+    const char  *name, *p;
+
+    static const char  digits[] = "0123456789";
+
+    if (strncmp(path, dir, len) != 0 || path[len] != '/') {
+        return NULL;
+    }
+
+    name = path + len + 1;
+
+    if (strncmp(name, ATTCK_REPORT_KIND "-", sizeof(ATTCK_REPORT_KIND)) != 0)
+    {
+        return NULL;
+    }
+
+    /* 20250131T120000Z, then the extension: each test stops at a NUL */
+
+    p = name + sizeof(ATTCK_REPORT_KIND);
+
+    if (strspn(p, digits) != 8 || p[8] != 'T'
+        || strspn(p + 9, digits) != 6 || p[15] != 'Z' || p[16] != '.'
+        || strcmp(p + 17, f->ext) != 0)
+    {
+        return NULL;
+    }
+
+    return name;
+}
+
+
+/*
+ * Keeps the newest keep files of format f in dir that the table knows.
+ * The rows of older ones lose their path first, in one statement; then
+ * the directory, opened once, loses a file only if it still is what its
+ * row recorded: a regular file (not a link) of the recorded size, under
+ * a report's name, which no kept row names too.  Anything else found
+ * there (a link, another file put in its place) stays, and its row, which
+ * no longer describes a file, stays without a path.  The report of this
+ * run is recorded by now: a failure here is a warning, not the run's.
  */
 
 static void
-attck_report_keep(PGconn *db, const char *dir, const char *format,
-    long keep)
+attck_report_keep(PGconn *db, int dfd, const char *dir,
+    const attck_report_format_t *f, long keep)
 {
-    int          i;
-    long         kept;
-    size_t       len;
-    PGresult    *res, *upd;
-    const char  *p[2], *path;
+    int           i;
+    char          err[512];
+    long          found;
+    size_t        len;
+    PGresult     *res, *old;
+    const char   *p[2], *path, *name;
+    attck_buf_t   keep_ids, old_ids, *ids;
+    struct stat   st;
 
     p[0] = ATTCK_REPORT_KIND;
-    p[1] = format;
+    p[1] = f->name;
 
-    res = attck_db_query(db, "report",
+    res = attck_db_run(db,
         "SELECT id, path FROM reports"
         " WHERE kind = $1 AND format = $2 AND path IS NOT NULL"
-        " ORDER BY created_at DESC, id DESC", 2, p);
+        " ORDER BY created_at DESC, id DESC", 2, p, err, sizeof(err));
+
+    if (res == NULL) {
+        attck_log("warn", "report: no retention of %s: %s", f->name, err);
+        return;
+    }
+
+    memset(&keep_ids, 0, sizeof(attck_buf_t));
+    memset(&old_ids, 0, sizeof(attck_buf_t));
+    attck_buf_str(&keep_ids, "{");
+    attck_buf_str(&old_ids, "{");
 
     len = strlen(dir);
-    kept = 0;
+    found = 0;
 
     for (i = 0; i < PQntuples(res); i++) {
-        path = PQgetvalue(res, i, 1);
+        if (attck_report_name(dir, len, PQgetvalue(res, i, 1), f) == NULL) {
+            continue;
+        }
 
-        /* only files right in this directory: another may keep its own */
+        /* array literals of ids: digits, nothing to quote */
 
-        if (strncmp(path, dir, len) != 0 || path[len] != '/'
-            || strchr(path + len + 1, '/') != NULL)
+        ids = found++ < keep ? &keep_ids : &old_ids;
+        attck_buf_str(ids, ids->len > 1 ? "," : "");
+        attck_buf_str(ids, PQgetvalue(res, i, 0));
+    }
+
+    PQclear(res);
+    attck_buf_str(&keep_ids, "}");
+    attck_buf_str(&old_ids, "}");
+
+    if (found <= keep) {
+        free(keep_ids.data);
+        free(old_ids.data);
+        return;
+    }
+
+    /* RETURNING gives the new row: o, the same row read before, the old */
+
+    p[0] = old_ids.data;
+    p[1] = keep_ids.data;
+
+    old = attck_db_run(db,
+        "UPDATE reports r SET path = NULL FROM reports o"
+        " WHERE o.id = r.id AND r.id = ANY ($1::bigint[])"
+        "   AND r.path IS NOT NULL"
+        " RETURNING o.path, o.bytes,"
+        "           EXISTS (SELECT 1 FROM reports k"
+        "                    WHERE k.id = ANY ($2::bigint[])"
+        "                      AND k.path = o.path)",
+        2, p, err, sizeof(err));
+
+    free(keep_ids.data);
+    free(old_ids.data);
+
+    if (old == NULL) {
+        attck_log("warn", "report: no retention of %s: %s", f->name, err);
+        return;
+    }
+
+    for (i = 0; i < PQntuples(old); i++) {
+        path = PQgetvalue(old, i, 0);
+        name = attck_report_name(dir, len, path, f);
+
+        if (name == NULL || strcmp(PQgetvalue(old, i, 2), "t") == 0) {
+            continue;
+        }
+
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+            if (errno != ENOENT) {
+                attck_log("warn", "report: cannot remove %s: %s", path,
+                          strerror(errno));
+            }
+
+            continue;
+        }
+
+        if (!S_ISREG(st.st_mode)
+            || (long long) st.st_size != atoll(PQgetvalue(old, i, 1)))
         {
+            attck_log("warn", "report: left %s: not the file the reports "
+                      "table recorded", path);
             continue;
         }
 
-        if (kept++ < keep) {
-            continue;
-        }
-
-        if (unlink(path) == -1 && errno != ENOENT) {
+        if (unlinkat(dfd, name, 0) == -1) {
             attck_log("warn", "report: cannot remove %s: %s", path,
                       strerror(errno));
             continue;
         }
 
-        p[0] = PQgetvalue(res, i, 0);
-        upd = attck_db_query(db, "report",
-                             "UPDATE reports SET path = NULL"
-                             " WHERE id = $1::bigint", 1, p);
-        PQclear(upd);
-
         attck_log("info", "report: removed %s (keeping the %ld newest)",
                   path, keep);
     }
 
-    PQclear(res);
+    PQclear(old);
 }
 
 
@@ -572,7 +722,8 @@ attck_report_usage(void)
            "ISO 8601 date\n"
            "                  or time (default $ATTCK_REPORTS_PERIOD, else "
            "30d)\n"
-           "  --until DATE    end of the period, excluded (default now)\n"
+           "  --until DATE    end of the period, excluded, after --since "
+           "(default now)\n"
            "  --source SRC    only threats of otx or virustotal (default "
            "all)\n"
            "  --domain D      enterprise-attack, mobile-attack or ics-attack"
@@ -591,17 +742,15 @@ attck_report_usage(void)
 int
 attck_report_main(int argc, char **argv)
 {
-    int                      c;
+    int                      c, dfd;
     long                     keep;
-    char                    *dir, stamp[32], path[PATH_MAX], err[1024];
+    char                    *dir, stamp[32], err[1024];
     size_t                   i, n;
     time_t                   now, since, until;
     unsigned                 formats;
     PGconn                  *db;
     attck_report_t           r;
-    attck_report_buf_t       buf;
-    attck_report_file_t      files[sizeof(attck_report_formats)
-                                   / sizeof(attck_report_formats[0])];
+    attck_report_file_t      files[ATTCK_REPORT_NFORMATS];
     attck_report_setting_t   s_dir, s_formats, s_since, s_until, s_source,
                              s_domain, s_top, s_keep;
     static struct option     longopts[] = {
@@ -679,6 +828,13 @@ attck_report_main(int argc, char **argv)
                     "reports.dir, ATTCK_REPORTS_DIR or --dir");
     }
 
+    /* the reports table holds paths as text, which must be UTF-8 */
+
+    if (!attck_text_utf8(s_dir.value, strlen(s_dir.value))) {
+        attck_fatal(ATTCK_EXIT_USAGE, "report: %s is not valid UTF-8: the "
+                    "reports table could not name its files", s_dir.name);
+    }
+
     formats = attck_report_parse_formats(&s_formats);
 
     memset(&r, 0, sizeof(attck_report_t));
@@ -729,9 +885,19 @@ attck_report_main(int argc, char **argv)
     attck_report_iso(since, r.since, sizeof(r.since));
     attck_report_iso(until, r.until, sizeof(r.until));
 
+    if (since >= until) {
+        attck_fatal(ATTCK_EXIT_USAGE, "report: %s must be before --until "
+                    "(%s is not before %s)", s_since.name, r.since, r.until);
+    }
+
     /* a directory that cannot be made fails before the database works */
 
     dir = attck_report_mkdir(s_dir.value);
+
+    if (!attck_text_utf8(dir, strlen(dir))) {
+        attck_fatal(ATTCK_EXIT_USAGE, "report: %s leads to a directory whose "
+                    "path is not valid UTF-8", s_dir.name);
+    }
 
     db = attck_db_connect();
 
@@ -746,48 +912,60 @@ attck_report_main(int argc, char **argv)
     now = attck_report_stamp(dir, formats, stamp, sizeof(stamp));
     attck_report_iso(now, r.generated, sizeof(r.generated));
 
+    /* every format in memory first: a failure there leaves no file */
+
     n = 0;
 
-    for (i = 0; attck_report_formats[i].name; i++) {
+    for (i = 0; i < ATTCK_REPORT_NFORMATS; i++) {
         if (!(formats & (1u << i))) {
             continue;
         }
 
-        memset(&buf, 0, sizeof(attck_report_buf_t));
+        memset(&files[n], 0, sizeof(attck_report_file_t));
+        files[n].format = &attck_report_formats[i];
+        attck_report_path(files[n].path, dir, stamp, files[n].format);
 
-        if (attck_report_formats[i].render(&r, &buf, err, sizeof(err)) != 0)
-        {
-            attck_report_unwind(files, n);
-            attck_fatal(ATTCK_EXIT_SOFTWARE, "report: %s: %s",
-                        attck_report_formats[i].name, err);
-        }
-
-        snprintf(path, sizeof(path), "%s/%s-%s.%s", dir, ATTCK_REPORT_KIND,
-                 stamp, attck_report_formats[i].ext);
-
-        if (attck_write_atomic(path, buf.data, buf.len, err, sizeof(err))
+        if (files[n].format->render(&r, &files[n].data, err, sizeof(err))
             != 0)
         {
-            attck_report_unwind(files, n);
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "report: %s: %s",
+                        files[n].format->name, err);
+        }
+
+        attck_sha256_hex(files[n].data.data, files[n].data.len,
+                         files[n].sha256);
+        n++;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (attck_write_atomic(files[i].path, files[i].data.data,
+                               files[i].data.len, err, sizeof(err))
+            != 0)
+        {
+            attck_report_unwind(files, i);
             attck_fatal(ATTCK_EXIT_CANTCREAT, "report: %s", err);
         }
 
-        files[n].format = &attck_report_formats[i];
-        files[n].path = attck_xstrdup(path);
-        files[n].bytes = buf.len;
-        attck_sha256_hex(buf.data, buf.len, files[n].sha256);
-        free(buf.data);
-
-        attck_log("info", "report: wrote %s (%zu bytes)", files[n].path,
-                  files[n].bytes);
-        n++;
+        attck_log("info", "report: wrote %s (%zu bytes)", files[i].path,
+                  files[i].data.len);
     }
 
     attck_report_record(db, &r, files, n);
 
     if (keep > 0) {
-        for (i = 0; attck_report_formats[i].name; i++) {
-            attck_report_keep(db, dir, attck_report_formats[i].name, keep);
+        dfd = open(dir, O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC);
+
+        if (dfd == -1) {
+            attck_log("warn", "report: no retention: cannot open %s: %s",
+                      dir, strerror(errno));
+
+        } else {
+            for (i = 0; i < ATTCK_REPORT_NFORMATS; i++) {
+                attck_report_keep(db, dfd, dir, &attck_report_formats[i],
+                                  keep);
+            }
+
+            close(dfd);
         }
     }
 
@@ -800,11 +978,100 @@ attck_report_main(int argc, char **argv)
     PQfinish(db);
 
     for (i = 0; i < n; i++) {
-        free(files[i].path);
+        free(files[i].data.data);
     }
 
     attck_report_free(&r);
     free(dir);
 
     return ATTCK_EXIT_OK;
+}
+
+
+/* what the renderers share */
+
+size_t
+attck_report_ntop(const attck_report_t *r)
+{
+    return r->top < r->ntechniques ? r->top : r->ntechniques;
+}
+
+
+int
+attck_report_tactic_next(const attck_report_t *r,
+    const attck_report_technique_t *t, size_t *i)
+{
+    for ( /* void */ ; *i < r->ntactics; (*i)++) {
+        if (t->tactics & ((uint64_t) 1 << *i)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+void
+attck_report_tactic_list(const attck_report_t *r,
+    const attck_report_technique_t *t, const char *sep, attck_buf_t *out)
+{
+    size_t  i, n;
+
+    /* out's data is set even for a technique in no tactic */
+
+    attck_buf_str(out, "");
+
+    for (i = 0, n = 0; attck_report_tactic_next(r, t, &i); i++) {
+        attck_buf_str(out, n++ ? sep : "");
+        attck_buf_str(out, r->tactics[i].shortname);
+    }
+}
+
+
+long
+attck_report_tactic_most(const attck_report_t *r)
+{
+    long    max;
+    size_t  i;
+
+    max = 0;
+
+    for (i = 0; i < r->ntactics; i++) {
+        max = r->tactics[i].threats > max ? r->tactics[i].threats : max;
+    }
+
+    return max;
+}
+
+
+/* the first: techniques are ranked by their threats */
+
+long
+attck_report_technique_most(const attck_report_t *r)
+{
+    return r->ntechniques ? r->techniques[0].threats : 0;
+}
+
+
+int
+attck_report_json_out(json_t *doc, size_t flags, attck_buf_t *out)
+{
+    char  *s;
+
+    if (doc == NULL) {
+        return -1;
+    }
+
+    s = json_dumps(doc, flags);
+    json_decref(doc);
+
+    if (s == NULL) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+    }
+
+    attck_buf_str(out, s);
+    attck_buf_str(out, "\n");
+    free(s);
+
+    return 0;
 }

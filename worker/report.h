@@ -2,11 +2,11 @@
 /*
  * attck-worker report: analyst reports made from PostgreSQL.
  *
- * report.c reads one period of threat intelligence into the model below,
- * in one transaction; each report_<format>.c renders that model, and only
- * it, into memory.  Every format shows the same figures.  Strings in the
- * model are valid UTF-8 (the loader replaces what is not); renderers
- * still escape them for their format: they come from outside.
+ * report_model.c reads one period of threat intelligence into the model
+ * below, in one transaction; each report_<format>.c renders that model,
+ * and only it, into memory.  Every format shows the same figures.
+ * Strings in the model are valid UTF-8 (the loader replaces what is not);
+ * renderers still escape them for their format: they come from outside.
  */
 
 #ifndef _ATTCK_REPORT_H_INCLUDED_
@@ -16,20 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
+
+#include "util.h"
 
 
 #define ATTCK_REPORT_SOURCES      2      /* otx, virustotal */
 #define ATTCK_REPORT_METHODS      3      /* explicit, model, analyst */
 #define ATTCK_REPORT_TOP_THREATS  5      /* listed under each technique */
 #define ATTCK_REPORT_MAX_TACTICS  63     /* bits of a technique's mask */
-
-
-typedef struct {
-    char        *data;
-    size_t       len;
-    size_t       cap;
-} attck_report_buf_t;
 
 
 typedef struct {
@@ -91,13 +87,13 @@ typedef struct {
     size_t                     noutside;    /* seen, not in the release */
     const char               **outside;
 
-    void                      *mem;         /* the loader's, see report.c */
+    void                      *mem;         /* see report_model.c */
 } attck_report_t;
 
 
 /* one output format: renders into out, or -1 with err set */
 typedef int (*attck_report_render_pt)(const attck_report_t *r,
-    attck_report_buf_t *out, char *err, size_t errlen);
+    attck_buf_t *out, char *err, size_t errlen);
 
 
 extern const char  *attck_report_sources[ATTCK_REPORT_SOURCES];
@@ -114,35 +110,42 @@ int attck_report_main(int argc, char **argv);
 void attck_report_load(PGconn *db, attck_report_t *r);
 void attck_report_free(attck_report_t *r);
 
-int attck_report_html(const attck_report_t *r, attck_report_buf_t *out,
+int attck_report_html(const attck_report_t *r, attck_buf_t *out,
     char *err, size_t errlen);
-int attck_report_pdf(const attck_report_t *r, attck_report_buf_t *out,
+int attck_report_pdf(const attck_report_t *r, attck_buf_t *out,
     char *err, size_t errlen);
-int attck_report_csv(const attck_report_t *r, attck_report_buf_t *out,
+int attck_report_csv(const attck_report_t *r, attck_buf_t *out,
     char *err, size_t errlen);
-int attck_report_json(const attck_report_t *r, attck_report_buf_t *out,
+int attck_report_json(const attck_report_t *r, attck_buf_t *out,
     char *err, size_t errlen);
-int attck_report_navigator(const attck_report_t *r, attck_report_buf_t *out,
+int attck_report_navigator(const attck_report_t *r, attck_buf_t *out,
     char *err, size_t errlen);
+
+/* what the renderers share (report.c) */
 
 /* the techniques of the top list: at most r->top */
 size_t attck_report_ntop(const attck_report_t *r);
 
+/*
+ * Finds t's next tactic from *i on, in the matrix's order: 1 with *i its
+ * index, or 0 when there is none left.
+ */
+int attck_report_tactic_next(const attck_report_t *r,
+    const attck_report_technique_t *t, size_t *i);
+
 /* shortnames of a technique's tactics, in the matrix's order, joined */
 void attck_report_tactic_list(const attck_report_t *r,
-    const attck_report_technique_t *t, const char *sep,
-    attck_report_buf_t *out);
+    const attck_report_technique_t *t, const char *sep, attck_buf_t *out);
 
-void attck_report_add(attck_report_buf_t *b, const char *s, size_t len);
-void attck_report_str(attck_report_buf_t *b, const char *s);
-void attck_report_printf(attck_report_buf_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* the most threats of a tactic, of a technique: what charts scale to */
+long attck_report_tactic_most(const attck_report_t *r);
+long attck_report_technique_most(const attck_report_t *r);
 
 /*
- * s as valid UTF-8 into b: invalid sequences become U+FFFD; with
- * controls set, C0 and C1 control characters become spaces
+ * doc, whose reference it takes, as JSON text into out with a line end;
+ * -1 when doc is NULL, as json_pack() gives for what it cannot build
  */
-void attck_report_utf8(attck_report_buf_t *b, const char *s, int controls);
+int attck_report_json_out(json_t *doc, size_t flags, attck_buf_t *out);
 
 
 #endif /* _ATTCK_REPORT_H_INCLUDED_ */

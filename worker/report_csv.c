@@ -2,13 +2,14 @@
 /*
  * attck-worker report: CSV, every technique seen in the period (not only
  * the top list), one row each, ranked, with its best threats in the
- * columns threat_N_*.  RFC 4180: CRLF line ends, a
- * header row, fields quoted when they hold a comma, a quote or a line
- * end.  UTF-8 without a byte order mark.
+ * columns threat_N_*.  RFC 4180: CRLF line ends, a header row, fields
+ * quoted when they hold a comma or a quote.  UTF-8 without a byte order
+ * mark.  Control characters, line ends among them, become spaces, as in
+ * the other formats: a record is one line.
  *
- * A spreadsheet runs a cell that begins with = + - @ (or a tab or CR
- * before one) as a formula: such a cell gets a leading ' so that text
- * from a threat feed stays text (CSV injection).
+ * A spreadsheet runs a cell that begins with = + - or @ as a formula:
+ * such a cell gets a leading ' so that text from a threat feed stays
+ * text (CSV injection).
  */
 
 
@@ -20,8 +21,8 @@
 #include "util.h"
 
 
-static void attck_report_csv_cell(attck_report_buf_t *out, const char *s,
-    int last);
+static void attck_report_csv_cell(attck_buf_t *out, attck_buf_t *text,
+    const char *s, int last);
 
 
 static const char  attck_report_csv_header[] =
@@ -29,93 +30,99 @@ static const char  attck_report_csv_header[] =
     "best_score,mean_score,explicit,model,analyst,first_seen,last_seen";
 
 
+/* text: the cell's text with its control characters made spaces */
+
 static void
-attck_report_csv_cell(attck_report_buf_t *out, const char *s, int last)
+attck_report_csv_cell(attck_buf_t *out, attck_buf_t *text, const char *s,
+    int last)
 {
-    int  guard;
+    int          guard;
+    const char  *p;
 
-    guard = strchr("=+-@\t\r", *s) != NULL && *s != '\0';
+    text->len = 0;
+    attck_buf_str(text, "");
+    attck_buf_text(text, s, 0);
+    p = text->data;
 
-    if (guard || s[strcspn(s, ",\"\r\n")] != '\0') {
-        attck_report_str(out, "\"");
+    guard = *p != '\0' && strchr("=+-@", *p) != NULL;
 
-        if (guard) {
-            attck_report_str(out, "'");
-        }
+    if (guard || p[strcspn(p, ",\"")] != '\0') {
+        attck_buf_str(out, guard ? "\"'" : "\"");
 
-        for ( /* void */ ; *s; s++) {
-            attck_report_add(out, s, 1);
+        for ( /* void */ ; *p; p++) {
+            attck_buf_add(out, p, 1);
 
-            if (*s == '"') {
-                attck_report_add(out, s, 1);
+            if (*p == '"') {
+                attck_buf_add(out, p, 1);
             }
         }
 
-        attck_report_str(out, "\"");
+        attck_buf_str(out, "\"");
 
     } else {
-        attck_report_str(out, s);
+        attck_buf_str(out, p);
     }
 
-    attck_report_str(out, last ? "\r\n" : ",");
+    attck_buf_str(out, last ? "\r\n" : ",");
 }
 
 
 int
-attck_report_csv(const attck_report_t *r, attck_report_buf_t *out,
-    char *err, size_t errlen)
+attck_report_csv(const attck_report_t *r, attck_buf_t *out, char *err,
+    size_t errlen)
 {
     int                              k;
     char                             num[64];
     size_t                           i;
-    attck_report_buf_t               tactics;
+    attck_buf_t                      tactics, text;
     const attck_report_threat_t     *th;
     const attck_report_technique_t  *t;
 
-    attck_report_str(out, attck_report_csv_header);
+    memset(&tactics, 0, sizeof(attck_buf_t));
+    memset(&text, 0, sizeof(attck_buf_t));
+
+    attck_buf_str(out, attck_report_csv_header);
 
     for (k = 1; k <= ATTCK_REPORT_TOP_THREATS; k++) {
-        attck_report_printf(out, ",threat_%d_title,threat_%d_source,"
-                            "threat_%d_source_id,threat_%d_score,"
-                            "threat_%d_method", k, k, k, k, k);
+        attck_buf_printf(out, ",threat_%d_title,threat_%d_source,"
+                         "threat_%d_source_id,threat_%d_score,"
+                         "threat_%d_method", k, k, k, k, k);
     }
 
-    attck_report_str(out, "\r\n");
+    attck_buf_str(out, "\r\n");
 
     for (i = 0; i < r->ntechniques; i++) {
         t = &r->techniques[i];
 
         snprintf(num, sizeof(num), "%zu", i + 1);
-        attck_report_csv_cell(out, num, 0);
-        attck_report_csv_cell(out, t->id, 0);
-        attck_report_csv_cell(out, t->name, 0);
+        attck_report_csv_cell(out, &text, num, 0);
+        attck_report_csv_cell(out, &text, t->id, 0);
+        attck_report_csv_cell(out, &text, t->name, 0);
 
-        memset(&tactics, 0, sizeof(attck_report_buf_t));
-        attck_report_str(&tactics, "");
+        tactics.len = 0;
         attck_report_tactic_list(r, t, ", ", &tactics);
-        attck_report_csv_cell(out, tactics.data, 0);
-        free(tactics.data);
+        attck_report_csv_cell(out, &text, tactics.data, 0);
 
         snprintf(num, sizeof(num), "%ld", t->threats);
-        attck_report_csv_cell(out, num, 0);
+        attck_report_csv_cell(out, &text, num, 0);
 
         for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
             snprintf(num, sizeof(num), "%ld", t->by_source[k]);
-            attck_report_csv_cell(out, num, 0);
+            attck_report_csv_cell(out, &text, num, 0);
         }
 
         snprintf(num, sizeof(num), "%.3f", t->best);
-        attck_report_csv_cell(out, num, 0);
+        attck_report_csv_cell(out, &text, num, 0);
         snprintf(num, sizeof(num), "%.3f", t->mean);
-        attck_report_csv_cell(out, num, 0);
+        attck_report_csv_cell(out, &text, num, 0);
 
         for (k = 0; k < ATTCK_REPORT_METHODS; k++) {
             snprintf(num, sizeof(num), "%ld", t->by_method[k]);
-            attck_report_csv_cell(out, num, 0);
+            attck_report_csv_cell(out, &text, num, 0);
         }
 
-        attck_report_csv_cell(out, t->first_seen, 0);
-        attck_report_csv_cell(out, t->last_seen, 0);
+        attck_report_csv_cell(out, &text, t->first_seen, 0);
+        attck_report_csv_cell(out, &text, t->last_seen, 0);
 
         /* fewer threats than columns: the rest stay empty */
 
@@ -126,14 +133,17 @@ attck_report_csv(const attck_report_t *r, attck_report_buf_t *out,
                 snprintf(num, sizeof(num), "%.3f", th->score);
             }
 
-            attck_report_csv_cell(out, th ? th->title : "", 0);
-            attck_report_csv_cell(out, th ? th->source : "", 0);
-            attck_report_csv_cell(out, th ? th->source_id : "", 0);
-            attck_report_csv_cell(out, th ? num : "", 0);
-            attck_report_csv_cell(out, th ? th->method : "",
+            attck_report_csv_cell(out, &text, th ? th->title : "", 0);
+            attck_report_csv_cell(out, &text, th ? th->source : "", 0);
+            attck_report_csv_cell(out, &text, th ? th->source_id : "", 0);
+            attck_report_csv_cell(out, &text, th ? num : "", 0);
+            attck_report_csv_cell(out, &text, th ? th->method : "",
                                   k == ATTCK_REPORT_TOP_THREATS - 1);
         }
     }
+
+    free(tactics.data);
+    free(text.data);
 
     return 0;
 }

@@ -4,7 +4,8 @@
  * fetched (the Content-Security-Policy says so to the browser as well):
  * styles are inline and the charts inline SVG, so the file can be mailed
  * or archived and opens the same anywhere.  Every string from the
- * database is escaped, in text and in attributes alike.
+ * database is escaped, in text and in attributes alike, and the text of
+ * threat feeds is isolated for bidirectional text.
  */
 
 
@@ -22,20 +23,27 @@
 #define ATTCK_REPORT_LABEL_MAX   46      /* characters of a chart label */
 
 
-static void attck_report_html_text(attck_report_buf_t *out, const char *s,
-    size_t max);
-static void attck_report_html_head(const attck_report_t *r,
-    attck_report_buf_t *out);
+/* a bar of a chart: its label is the id, if any, and the name */
+typedef struct {
+    const char  *id;
+    const char  *name;
+    long         value;
+} attck_report_bar_t;
+
+
+static void attck_report_html_bdi(attck_buf_t *out, const char *s);
+static void attck_report_html_head(const attck_report_t *r, attck_buf_t *out);
 static void attck_report_html_summary(const attck_report_t *r,
-    attck_report_buf_t *out);
-static void attck_report_html_bars(attck_report_buf_t *out,
-    const char *title, const char **labels, const long *values, size_t n);
+    attck_buf_t *out);
+static void attck_report_html_label(attck_buf_t *out,
+    const attck_report_bar_t *bar, size_t max);
+static void attck_report_html_bars(attck_buf_t *out, const char *title,
+    const attck_report_bar_t *bars, size_t n, long max);
 static void attck_report_html_tactics(const attck_report_t *r,
-    attck_report_buf_t *out);
-static void attck_report_html_top(const attck_report_t *r,
-    attck_report_buf_t *out);
+    attck_buf_t *out);
+static void attck_report_html_top(const attck_report_t *r, attck_buf_t *out);
 static void attck_report_html_technique(const attck_report_t *r,
-    attck_report_buf_t *out, size_t i);
+    attck_buf_t *out, size_t i);
 
 
 static const char  attck_report_html_style[] =
@@ -63,366 +71,316 @@ static const char  attck_report_html_style[] =
 
 
 /*
- * Text for an element or an attribute: & < > " ' escaped; control
- * characters, which HTML does not allow, become spaces.  max > 0 cuts
- * the text after that many characters, with an ellipsis.
+ * Text from a threat feed, isolated: bidirectional controls in it (a
+ * right-to-left override, say) cannot reorder the text around it.
  */
 
 static void
-attck_report_html_text(attck_report_buf_t *out, const char *s, size_t max)
+attck_report_html_bdi(attck_buf_t *out, const char *s)
 {
-    size_t                chars;
-    const char           *e;
-    const unsigned char  *p;
-
-    chars = 0;
-
-    for (p = (const unsigned char *) s; *p; p++) {
-
-        /* a character starts at every byte but a continuation byte */
-
-        if ((*p & 0xc0) != 0x80 && max && chars++ == max) {
-            attck_report_str(out, "\xe2\x80\xa6");
-            return;
-        }
-
-        switch (*p) {
-        case '&':
-            e = "&amp;";
-            break;
-        case '<':
-            e = "&lt;";
-            break;
-        case '>':
-            e = "&gt;";
-            break;
-        case '"':
-            e = "&quot;";
-            break;
-        case '\'':
-            e = "&#39;";
-            break;
-        default:
-            if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f
-                || (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0))
-            {
-                e = " ";
-                p += *p == 0xc2;
-                break;
-            }
-
-            attck_report_add(out, (const char *) p, 1);
-            continue;
-        }
-
-        attck_report_str(out, e);
-    }
+    attck_buf_str(out, "<bdi>");
+    attck_buf_html(out, s, 0);
+    attck_buf_str(out, "</bdi>");
 }
 
 
 static void
-attck_report_html_head(const attck_report_t *r, attck_report_buf_t *out)
+attck_report_html_head(const attck_report_t *r, attck_buf_t *out)
 {
-    attck_report_str(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-                     "<meta charset=\"utf-8\">\n"
-                     "<meta http-equiv=\"Content-Security-Policy\" "
-                     "content=\"default-src 'none'; "
-                     "style-src 'unsafe-inline'\">\n"
-                     "<meta name=\"viewport\" content=\"width=device-width, "
-                     "initial-scale=1\">\n<title>");
-    attck_report_html_text(out, r->title, 0);
-    attck_report_printf(out, ", %s to %s</title>\n", r->since, r->until);
-    attck_report_str(out, attck_report_html_style);
-    attck_report_str(out, "</head>\n<body>\n<header>\n<h1>");
-    attck_report_html_text(out, r->title, 0);
-    attck_report_printf(out, "</h1>\n<p class=\"meta\">Period "
-                        "<time datetime=\"%s\">%s</time> to "
-                        "<time datetime=\"%s\">%s</time> (end excluded)"
-                        " &middot; source: ", r->since, r->since, r->until,
-                        r->until);
-    attck_report_html_text(out, r->source ? r->source : "all", 0);
-    attck_report_str(out, " &middot; ATT&amp;CK ");
-    attck_report_html_text(out, r->domain, 0);
-    attck_report_str(out, " ");
-    attck_report_html_text(out, r->release, 0);
-    attck_report_printf(out, " &middot; generated <time datetime=\"%s\">%s"
-                        "</time></p>\n</header>\n", r->generated,
-                        r->generated);
+    attck_buf_str(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+                  "<meta charset=\"utf-8\">\n"
+                  "<meta http-equiv=\"Content-Security-Policy\" "
+                  "content=\"default-src 'none'; "
+                  "style-src 'unsafe-inline'\">\n"
+                  "<meta name=\"viewport\" content=\"width=device-width, "
+                  "initial-scale=1\">\n<title>");
+    attck_buf_html(out, r->title, 0);
+    attck_buf_printf(out, ", %s to %s</title>\n", r->since, r->until);
+    attck_buf_str(out, attck_report_html_style);
+    attck_buf_str(out, "</head>\n<body>\n<header>\n<h1>");
+    attck_buf_html(out, r->title, 0);
+    attck_buf_printf(out, "</h1>\n<p class=\"meta\">Period "
+                     "<time datetime=\"%s\">%s</time> to "
+                     "<time datetime=\"%s\">%s</time> (end excluded)"
+                     " &middot; source: ", r->since, r->since, r->until,
+                     r->until);
+    attck_buf_html(out, r->source ? r->source : "all", 0);
+    attck_buf_str(out, " &middot; ATT&amp;CK ");
+    attck_buf_html(out, r->domain, 0);
+    attck_buf_str(out, " ");
+    attck_buf_html(out, r->release, 0);
+    attck_buf_printf(out, " &middot; generated <time datetime=\"%s\">%s"
+                     "</time></p>\n</header>\n", r->generated,
+                     r->generated);
 }
 
 
 static void
-attck_report_html_summary(const attck_report_t *r, attck_report_buf_t *out)
+attck_report_html_summary(const attck_report_t *r, attck_buf_t *out)
 {
     int     k;
     size_t  i;
 
-    attck_report_printf(out, "<section id=\"summary\">\n<h2>Summary</h2>\n"
-                        "<table>\n"
-                        "<tr><th>Threats in the period</th>"
-                        "<td class=\"n\">%ld</td></tr>\n"
-                        "<tr><th>Threats with at least one mapping</th>"
-                        "<td class=\"n\">%ld</td></tr>\n"
-                        "<tr><th>Techniques seen</th>"
-                        "<td class=\"n\">%zu</td></tr>\n",
-                        r->threats, r->mapped, r->ntechniques);
+    attck_buf_printf(out, "<section id=\"summary\">\n<h2>Summary</h2>\n"
+                     "<table>\n"
+                     "<tr><th>Threats in the period</th>"
+                     "<td class=\"n\">%ld</td></tr>\n"
+                     "<tr><th>Threats with at least one mapping</th>"
+                     "<td class=\"n\">%ld</td></tr>\n"
+                     "<tr><th>Techniques seen</th>"
+                     "<td class=\"n\">%zu</td></tr>\n",
+                     r->threats, r->mapped, r->ntechniques);
 
     for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
-        attck_report_str(out, "<tr><th>Threats from ");
-        attck_report_html_text(out, attck_report_sources[k], 0);
-        attck_report_printf(out, "</th><td class=\"n\">%ld</td></tr>\n",
-                            r->by_source[k]);
+        attck_buf_str(out, "<tr><th>Threats from ");
+        attck_buf_html(out, attck_report_sources[k], 0);
+        attck_buf_printf(out, "</th><td class=\"n\">%ld</td></tr>\n",
+                         r->by_source[k]);
     }
 
-    attck_report_str(out, "<tr><th>Mapped techniques not in release ");
-    attck_report_html_text(out, r->release, 0);
-    attck_report_printf(out, "</th><td class=\"n\">%zu", r->noutside);
+    attck_buf_str(out, "<tr><th>Mapped techniques not in release ");
+    attck_buf_html(out, r->release, 0);
+    attck_buf_printf(out, "</th><td class=\"n\">%zu", r->noutside);
 
     for (i = 0; i < r->noutside; i++) {
-        attck_report_str(out, i ? ", " : "<br><small>");
-        attck_report_html_text(out, r->outside[i], 0);
+        attck_buf_str(out, i ? ", " : "<br><small>");
+        attck_report_html_bdi(out, r->outside[i]);
     }
 
-    attck_report_str(out, r->noutside ? "</small></td></tr>\n</table>\n"
-                                        "</section>\n"
-                                      : "</td></tr>\n</table>\n</section>\n");
+    attck_buf_str(out, r->noutside ? "</small></td></tr>\n</table>\n"
+                                     "</section>\n"
+                                   : "</td></tr>\n</table>\n</section>\n");
 }
 
 
-/* a horizontal bar chart: labels on the left, bars scaled to the most */
+/* ids are ASCII: what is left of max after one is the name's */
 
 static void
-attck_report_html_bars(attck_report_buf_t *out, const char *title,
-    const char **labels, const long *values, size_t n)
+attck_report_html_label(attck_buf_t *out, const attck_report_bar_t *bar,
+    size_t max)
 {
-    long    max, w;
-    size_t  i, y, height;
+    size_t  len;
 
-    max = 1;
+    if (bar->id) {
+        len = strlen(bar->id) + 1;
+        max = max == 0 ? 0 : (max > len ? max - len : 1);
 
-    for (i = 0; i < n; i++) {
-        max = values[i] > max ? values[i] : max;
+        attck_buf_html(out, bar->id, 0);
+        attck_buf_str(out, " ");
     }
 
+    attck_buf_html(out, bar->name, max);
+}
+
+
+/* a horizontal bar chart: labels on the left, bars scaled to max */
+
+static void
+attck_report_html_bars(attck_buf_t *out, const char *title,
+    const attck_report_bar_t *bars, size_t n, long max)
+{
+    long    w;
+    size_t  i, y, height;
+
+    max = max > 0 ? max : 1;
     height = n * ATTCK_REPORT_BAR_ROW + 8;
 
-    attck_report_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
-                        "role=\"img\" width=\"%d\" height=\"%zu\" "
-                        "viewBox=\"0 0 %d %zu\">\n<title>",
-                        ATTCK_REPORT_BAR_LABEL + ATTCK_REPORT_BAR_WIDTH + 60,
-                        height,
-                        ATTCK_REPORT_BAR_LABEL + ATTCK_REPORT_BAR_WIDTH + 60,
-                        height);
-    attck_report_html_text(out, title, 0);
-    attck_report_str(out, "</title>\n");
+    attck_buf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                     "role=\"img\" width=\"%d\" height=\"%zu\" "
+                     "viewBox=\"0 0 %d %zu\">\n<title>",
+                     ATTCK_REPORT_BAR_LABEL + ATTCK_REPORT_BAR_WIDTH + 60,
+                     height,
+                     ATTCK_REPORT_BAR_LABEL + ATTCK_REPORT_BAR_WIDTH + 60,
+                     height);
+    attck_buf_html(out, title, 0);
+    attck_buf_str(out, "</title>\n");
 
     for (i = 0; i < n; i++) {
         y = i * ATTCK_REPORT_BAR_ROW + 4;
-        w = values[i] * ATTCK_REPORT_BAR_WIDTH / max;
+        w = bars[i].value * ATTCK_REPORT_BAR_WIDTH / max;
 
-        attck_report_printf(out, "<text x=\"%d\" y=\"%zu\" "
-                            "text-anchor=\"end\">",
-                            ATTCK_REPORT_BAR_LABEL - 8, y + 14);
-        attck_report_html_text(out, labels[i], ATTCK_REPORT_LABEL_MAX);
-        attck_report_printf(out, "</text><rect x=\"%d\" y=\"%zu\" "
-                            "width=\"%ld\" height=\"16\" fill=\"#d9534f\">"
-                            "<title>", ATTCK_REPORT_BAR_LABEL, y + 2, w);
-        attck_report_html_text(out, labels[i], 0);
-        attck_report_printf(out, ": %ld</title></rect><text x=\"%ld\" "
-                            "y=\"%zu\">%ld</text>\n",
-                            values[i], ATTCK_REPORT_BAR_LABEL + w + 6,
-                            y + 14, values[i]);
+        attck_buf_printf(out, "<text x=\"%d\" y=\"%zu\" "
+                         "text-anchor=\"end\">",
+                         ATTCK_REPORT_BAR_LABEL - 8, y + 14);
+        attck_report_html_label(out, &bars[i], ATTCK_REPORT_LABEL_MAX);
+        attck_buf_printf(out, "</text><rect x=\"%d\" y=\"%zu\" "
+                         "width=\"%ld\" height=\"16\" fill=\"#d9534f\">"
+                         "<title>", ATTCK_REPORT_BAR_LABEL, y + 2, w);
+        attck_report_html_label(out, &bars[i], 0);
+        attck_buf_printf(out, ": %ld</title></rect><text x=\"%ld\" "
+                         "y=\"%zu\">%ld</text>\n",
+                         bars[i].value, ATTCK_REPORT_BAR_LABEL + w + 6,
+                         y + 14, bars[i].value);
     }
 
-    attck_report_str(out, "</svg>\n");
+    attck_buf_str(out, "</svg>\n");
 }
 
 
 static void
-attck_report_html_tactics(const attck_report_t *r, attck_report_buf_t *out)
+attck_report_html_tactics(const attck_report_t *r, attck_buf_t *out)
 {
-    long                          *values;
-    size_t                         i;
-    const char                   **labels;
-    const attck_report_tactic_t   *t;
+    size_t                        i;
+    attck_report_bar_t           *bars;
+    const attck_report_tactic_t  *t;
 
-    labels = attck_xcalloc(r->ntactics, sizeof(char *));
-    values = attck_xcalloc(r->ntactics, sizeof(long));
+    bars = attck_xcalloc(r->ntactics, sizeof(attck_report_bar_t));
 
     for (i = 0; i < r->ntactics; i++) {
-        labels[i] = r->tactics[i].name;
-        values[i] = r->tactics[i].threats;
+        bars[i].name = r->tactics[i].name;
+        bars[i].value = r->tactics[i].threats;
     }
 
-    attck_report_str(out, "<section id=\"tactics\">\n<h2>Tactics</h2>\n");
-    attck_report_html_bars(out, "Threats per tactic", labels, values,
-                           r->ntactics);
-    attck_report_str(out, "<table>\n<tr><th>Tactic</th><th>Techniques seen"
-                     "</th><th>Techniques in the tactic</th>"
-                     "<th>Threats</th></tr>\n");
+    attck_buf_str(out, "<section id=\"tactics\">\n<h2>Tactics</h2>\n");
+    attck_report_html_bars(out, "Threats per tactic", bars, r->ntactics,
+                           attck_report_tactic_most(r));
+    attck_buf_str(out, "<table>\n<tr><th>Tactic</th><th>Techniques seen"
+                  "</th><th>Techniques in the tactic</th>"
+                  "<th>Threats</th></tr>\n");
 
     for (i = 0; i < r->ntactics; i++) {
         t = &r->tactics[i];
 
-        attck_report_str(out, "<tr><td>");
-        attck_report_html_text(out, t->name, 0);
-        attck_report_str(out, " <small>");
-        attck_report_html_text(out, t->id, 0);
-        attck_report_printf(out, "</small></td><td class=\"n\">%ld</td>"
-                            "<td class=\"n\">%ld</td>"
-                            "<td class=\"n\">%ld</td></tr>\n",
-                            t->seen, t->techniques, t->threats);
+        attck_buf_str(out, "<tr><td>");
+        attck_buf_html(out, t->name, 0);
+        attck_buf_str(out, " <small>");
+        attck_buf_html(out, t->id, 0);
+        attck_buf_printf(out, "</small></td><td class=\"n\">%ld</td>"
+                         "<td class=\"n\">%ld</td>"
+                         "<td class=\"n\">%ld</td></tr>\n",
+                         t->seen, t->techniques, t->threats);
     }
 
-    attck_report_str(out, "</table>\n</section>\n");
+    attck_buf_str(out, "</table>\n</section>\n");
 
-    free(labels);
-    free(values);
+    free(bars);
 }
 
 
 static void
-attck_report_html_technique(const attck_report_t *r, attck_report_buf_t *out,
+attck_report_html_technique(const attck_report_t *r, attck_buf_t *out,
     size_t i)
 {
     int                              k;
     size_t                           n;
+    attck_buf_t                      tactics;
     const attck_report_threat_t     *th;
     const attck_report_technique_t  *t;
 
     t = &r->techniques[i];
 
-    attck_report_printf(out, "<tr><td class=\"n\">%zu</td><td>", i + 1);
-    attck_report_html_text(out, t->id, 0);
-    attck_report_str(out, "</td><td>");
-    attck_report_html_text(out, t->name, 0);
-    attck_report_str(out, "</td><td>");
+    attck_buf_printf(out, "<tr><td class=\"n\">%zu</td><td>", i + 1);
+    attck_buf_html(out, t->id, 0);
+    attck_buf_str(out, "</td><td>");
+    attck_buf_html(out, t->name, 0);
+    attck_buf_str(out, "</td><td>");
 
-    for (n = 0, k = 0; n < r->ntactics; n++) {
-        if (t->tactics & ((uint64_t) 1 << n)) {
-            attck_report_str(out, k++ ? ", " : "");
-            attck_report_html_text(out, r->tactics[n].shortname, 0);
-        }
-    }
+    memset(&tactics, 0, sizeof(attck_buf_t));
+    attck_report_tactic_list(r, t, ", ", &tactics);
+    attck_buf_html(out, tactics.data, 0);
+    free(tactics.data);
 
-    attck_report_printf(out, "</td><td class=\"n\">%ld<br><small>",
-                        t->threats);
+    attck_buf_printf(out, "</td><td class=\"n\">%ld<br><small>",
+                     t->threats);
 
     for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
-        attck_report_str(out, k ? " &middot; " : "");
-        attck_report_html_text(out, attck_report_sources[k], 0);
-        attck_report_printf(out, " %ld", t->by_source[k]);
+        attck_buf_str(out, k ? " &middot; " : "");
+        attck_buf_html(out, attck_report_sources[k], 0);
+        attck_buf_printf(out, " %ld", t->by_source[k]);
     }
 
-    attck_report_printf(out, "</small></td><td class=\"n\">%.3f</td>"
-                        "<td class=\"n\">%.3f</td><td class=\"nw\">",
-                        t->best, t->mean);
+    attck_buf_printf(out, "</small></td><td class=\"n\">%.3f</td>"
+                     "<td class=\"n\">%.3f</td><td class=\"nw\">",
+                     t->best, t->mean);
 
     for (k = 0; k < ATTCK_REPORT_METHODS; k++) {
-        attck_report_str(out, k ? "<br>" : "");
-        attck_report_html_text(out, attck_report_methods[k], 0);
-        attck_report_printf(out, " %ld", t->by_method[k]);
+        attck_buf_str(out, k ? "<br>" : "");
+        attck_buf_html(out, attck_report_methods[k], 0);
+        attck_buf_printf(out, " %ld", t->by_method[k]);
     }
 
-    attck_report_str(out, "</td><td class=\"nw\">");
-    attck_report_html_text(out, t->first_seen, 0);
-    attck_report_str(out, "</td><td class=\"nw\">");
-    attck_report_html_text(out, t->last_seen, 0);
-    attck_report_str(out, "</td></tr>\n<tr class=\"threats\"><td></td>"
-                     "<td colspan=\"9\"><ol class=\"threats\">\n");
+    attck_buf_str(out, "</td><td class=\"nw\">");
+    attck_buf_html(out, t->first_seen, 0);
+    attck_buf_str(out, "</td><td class=\"nw\">");
+    attck_buf_html(out, t->last_seen, 0);
+    attck_buf_str(out, "</td></tr>\n<tr class=\"threats\"><td></td>"
+                  "<td colspan=\"9\"><ol class=\"threats\">\n");
 
     for (n = 0; n < t->ntop; n++) {
         th = &t->top[n];
 
-        attck_report_str(out, "<li>");
-        attck_report_html_text(out, th->title, 0);
-        attck_report_str(out, " <small>");
-        attck_report_html_text(out, th->source, 0);
-        attck_report_str(out, " ");
-        attck_report_html_text(out, th->source_id, 0);
-        attck_report_printf(out, " &middot; score %.3f &middot; ",
-                            th->score);
-        attck_report_html_text(out, th->method, 0);
-        attck_report_str(out, "</small></li>\n");
+        attck_buf_str(out, "<li>");
+        attck_report_html_bdi(out, th->title);
+        attck_buf_str(out, " <small>");
+        attck_buf_html(out, th->source, 0);
+        attck_buf_str(out, " ");
+        attck_report_html_bdi(out, th->source_id);
+        attck_buf_printf(out, " &middot; score %.3f &middot; ",
+                         th->score);
+        attck_buf_html(out, th->method, 0);
+        attck_buf_str(out, "</small></li>\n");
     }
 
-    attck_report_str(out, "</ol></td></tr>\n");
+    attck_buf_str(out, "</ol></td></tr>\n");
 }
 
 
 static void
-attck_report_html_top(const attck_report_t *r, attck_report_buf_t *out)
+attck_report_html_top(const attck_report_t *r, attck_buf_t *out)
 {
-    long                 *values;
-    size_t                i, n;
-    const char          **labels;
-    attck_report_buf_t    names;
-    size_t               *at;
+    size_t               i, n;
+    attck_report_bar_t  *bars;
 
     n = attck_report_ntop(r);
 
     if (n == 0) {
-        attck_report_str(out, "<section id=\"techniques\">\n"
-                         "<h2>Top techniques</h2>\n"
-                         "<p class=\"empty\">No threat of the period "
-                         "maps to a technique of this release.</p>\n"
-                         "</section>\n");
+        attck_buf_str(out, "<section id=\"techniques\">\n"
+                      "<h2>Top techniques</h2>\n"
+                      "<p class=\"empty\">No threat of the period "
+                      "maps to a technique of this release.</p>\n"
+                      "</section>\n");
         return;
     }
 
-    attck_report_printf(out, "<section id=\"techniques\">\n<h2>Top %zu "
-                        "techniques <small>of %zu seen</small></h2>\n", n,
-                        r->ntechniques);
+    attck_buf_printf(out, "<section id=\"techniques\">\n<h2>Top %zu "
+                     "techniques <small>of %zu seen</small></h2>\n", n,
+                     r->ntechniques);
 
-    /* "T1059 Command and Scripting Interpreter", one after the other */
-
-    memset(&names, 0, sizeof(attck_report_buf_t));
-    labels = attck_xcalloc(n, sizeof(char *));
-    values = attck_xcalloc(n, sizeof(long));
-    at = attck_xcalloc(n, sizeof(size_t));
+    bars = attck_xcalloc(n, sizeof(attck_report_bar_t));
 
     for (i = 0; i < n; i++) {
-        at[i] = names.len;
-        attck_report_printf(&names, "%s %s", r->techniques[i].id,
-                            r->techniques[i].name);
-        attck_report_add(&names, "", 1);
-        values[i] = r->techniques[i].threats;
+        bars[i].id = r->techniques[i].id;
+        bars[i].name = r->techniques[i].name;
+        bars[i].value = r->techniques[i].threats;
     }
 
-    for (i = 0; i < n; i++) {
-        labels[i] = names.data + at[i];
-    }
+    attck_report_html_bars(out, "Threats per technique", bars, n,
+                           attck_report_technique_most(r));
+    free(bars);
 
-    attck_report_html_bars(out, "Threats per technique", labels, values, n);
-
-    attck_report_str(out, "<table>\n<tr><th>#</th><th>ID</th>"
-                     "<th>Technique</th><th>Tactics</th><th>Threats</th>"
-                     "<th>Best score</th><th>Mean score</th>"
-                     "<th>Methods</th><th>First seen</th>"
-                     "<th>Last seen</th></tr>\n");
+    attck_buf_str(out, "<table>\n<tr><th>#</th><th>ID</th>"
+                  "<th>Technique</th><th>Tactics</th><th>Threats</th>"
+                  "<th>Best score</th><th>Mean score</th>"
+                  "<th>Methods</th><th>First seen</th>"
+                  "<th>Last seen</th></tr>\n");
 
     for (i = 0; i < n; i++) {
         attck_report_html_technique(r, out, i);
     }
 
-    attck_report_str(out, "</table>\n</section>\n");
-
-    free(names.data);
-    free(labels);
-    free(values);
-    free(at);
+    attck_buf_str(out, "</table>\n</section>\n");
 }
 
 
 int
-attck_report_html(const attck_report_t *r, attck_report_buf_t *out,
+attck_report_html(const attck_report_t *r, attck_buf_t *out,
     char *err, size_t errlen)
 {
     attck_report_html_head(r, out);
     attck_report_html_summary(r, out);
     attck_report_html_tactics(r, out);
     attck_report_html_top(r, out);
-    attck_report_str(out, "</body>\n</html>\n");
+    attck_buf_str(out, "</body>\n</html>\n");
 
     return 0;
 }

@@ -15,25 +15,37 @@
 #include "util.h"
 
 
+static json_t *attck_report_json_counts(const char **names,
+    const long *counts, size_t n);
 static json_t *attck_report_json_summary(const attck_report_t *r);
 static json_t *attck_report_json_tactics(const attck_report_t *r);
 static json_t *attck_report_json_technique(const attck_report_t *r,
     size_t i);
 
 
+/* {"otx": 3, "virustotal": 1}: counts by source or by method */
+
+static json_t *
+attck_report_json_counts(const char **names, const long *counts, size_t n)
+{
+    size_t   i;
+    json_t  *o;
+
+    o = json_object();
+
+    for (i = 0; i < n; i++) {
+        json_object_set_new(o, names[i], json_integer(counts[i]));
+    }
+
+    return o;
+}
+
+
 static json_t *
 attck_report_json_summary(const attck_report_t *r)
 {
-    int      k;
     size_t   i;
-    json_t  *by_source, *outside;
-
-    by_source = json_object();
-
-    for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
-        json_object_set_new(by_source, attck_report_sources[k],
-                            json_integer(r->by_source[k]));
-    }
+    json_t  *outside;
 
     outside = json_array();
 
@@ -45,7 +57,10 @@ attck_report_json_summary(const attck_report_t *r)
                      "threats", (json_int_t) r->threats,
                      "mapped_threats", (json_int_t) r->mapped,
                      "techniques_seen", (json_int_t) r->ntechniques,
-                     "threats_by_source", by_source,
+                     "threats_by_source",
+                         attck_report_json_counts(attck_report_sources,
+                                                  r->by_source,
+                                                  ATTCK_REPORT_SOURCES),
                      "not_in_release",
                          "release", r->release,
                          "techniques", (json_int_t) r->noutside,
@@ -81,9 +96,8 @@ attck_report_json_tactics(const attck_report_t *r)
 static json_t *
 attck_report_json_technique(const attck_report_t *r, size_t i)
 {
-    int                              k;
     size_t                           n;
-    json_t                          *tactics, *by_source, *methods, *top;
+    json_t                          *tactics, *top;
     const attck_report_threat_t     *th;
     const attck_report_technique_t  *t;
 
@@ -91,25 +105,8 @@ attck_report_json_technique(const attck_report_t *r, size_t i)
 
     tactics = json_array();
 
-    for (n = 0; n < r->ntactics; n++) {
-        if (t->tactics & ((uint64_t) 1 << n)) {
-            json_array_append_new(tactics,
-                                  json_string(r->tactics[n].shortname));
-        }
-    }
-
-    by_source = json_object();
-
-    for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
-        json_object_set_new(by_source, attck_report_sources[k],
-                            json_integer(t->by_source[k]));
-    }
-
-    methods = json_object();
-
-    for (k = 0; k < ATTCK_REPORT_METHODS; k++) {
-        json_object_set_new(methods, attck_report_methods[k],
-                            json_integer(t->by_method[k]));
+    for (n = 0; attck_report_tactic_next(r, t, &n); n++) {
+        json_array_append_new(tactics, json_string(r->tactics[n].shortname));
     }
 
     top = json_array();
@@ -129,19 +126,24 @@ attck_report_json_technique(const attck_report_t *r, size_t i)
                      "rank", (json_int_t) i + 1,
                      "id", t->id, "name", t->name, "tactics", tactics,
                      "threats", (json_int_t) t->threats,
-                     "threats_by_source", by_source,
+                     "threats_by_source",
+                         attck_report_json_counts(attck_report_sources,
+                                                  t->by_source,
+                                                  ATTCK_REPORT_SOURCES),
                      "best_score", t->best, "mean_score", t->mean,
-                     "methods", methods,
+                     "methods",
+                         attck_report_json_counts(attck_report_methods,
+                                                  t->by_method,
+                                                  ATTCK_REPORT_METHODS),
                      "first_seen", t->first_seen, "last_seen", t->last_seen,
                      "top_threats", top);
 }
 
 
 int
-attck_report_json(const attck_report_t *r, attck_report_buf_t *out,
-    char *err, size_t errlen)
+attck_report_json(const attck_report_t *r, attck_buf_t *out, char *err,
+    size_t errlen)
 {
-    char    *s;
     size_t   i;
     json_t  *doc, *techniques, *t;
 
@@ -172,22 +174,13 @@ attck_report_json(const attck_report_t *r, attck_report_buf_t *out,
                     "tactics", attck_report_json_tactics(r),
                     "techniques", techniques);
 
-    if (doc == NULL) {
+    if (attck_report_json_out(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER
+                                   | JSON_REAL_PRECISION(6), out)
+        != 0)
+    {
         snprintf(err, errlen, "the document cannot be built");
         return -1;
     }
-
-    s = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER
-                        | JSON_REAL_PRECISION(6));
-    json_decref(doc);
-
-    if (s == NULL) {
-        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
-    }
-
-    attck_report_str(out, s);
-    attck_report_str(out, "\n");
-    free(s);
 
     return 0;
 }

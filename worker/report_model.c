@@ -2,8 +2,7 @@
 /*
  * attck-worker report: the model every format renders, read from
  * PostgreSQL in one read-only repeatable-read transaction so that all
- * figures describe the same moment; and the text helpers the renderers
- * share.
+ * figures describe the same moment.
  *
  * A threat belongs to the period by coalesce(last_seen, first_seen,
  * updated_at).  Names and tactics come from the newest release of the
@@ -13,13 +12,11 @@
  */
 
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "../ngx_attck_module/snapshot/attck_text.h"
 #include "db.h"
 #include "report.h"
 #include "util.h"
@@ -29,7 +26,6 @@ enum {
     ATTCK_REPORT_RES_RELEASES = 0,
     ATTCK_REPORT_RES_TACTICS,
     ATTCK_REPORT_RES_TECHNIQUES,
-    ATTCK_REPORT_RES_THREATS,
     ATTCK_REPORT_NRES
 };
 
@@ -43,7 +39,7 @@ typedef struct {
 
 /*
  * The statements share these: $1 the release, $2 and $3 the period,
- * $4 the source or ''.
+ * $4 the source or ''; and the techniques' $5, ATTCK_REPORT_TOP_THREATS.
  *
  *   th   the threats of the period
  *   mp   their mappings
@@ -86,6 +82,19 @@ typedef struct {
     ") "
 
 
+static const char *attck_report_value(attck_report_mem_t *mem,
+    PGresult *res, int row, int col);
+static void attck_report_exec(PGconn *db, const char *sql);
+static const char *attck_report_release(PGconn *db, attck_report_t *r,
+    attck_report_mem_t *mem, char *id, size_t len);
+static void attck_report_tactics(PGconn *db, attck_report_t *r,
+    attck_report_mem_t *mem, const char *const *params);
+static attck_report_technique_t *attck_report_technique(attck_report_t *r,
+    attck_report_mem_t *mem, PGresult *res, int row);
+static void attck_report_techniques(PGconn *db, attck_report_t *r,
+    attck_report_mem_t *mem, const char *const *params);
+
+
 static const char  attck_report_summary_sql[] =
     ATTCK_REPORT_WITH
     "SELECT count(*),"
@@ -108,36 +117,46 @@ static const char  attck_report_tactics_sql[] =
     "         WHERE tac.shortname = ANY (act.tactics))"
     "  FROM tac ORDER BY tac.bit";
 
-/* ranked: most threats, then the best score, then the id */
+/*
+ * Ranked: most threats, then the best score, then the id.  The best $5
+ * threats of a technique of the release follow it, a row each, best
+ * score first, its own columns repeated: no second statement to match
+ * them to it.
+ */
 static const char  attck_report_techniques_sql[] =
     ATTCK_REPORT_WITH
-    "SELECT mp.technique_id, act.attack_id IS NOT NULL, act.name,"
-    "       (SELECT coalesce(bit_or(1::bigint << tac.bit), 0) FROM tac"
-    "         WHERE tac.shortname = ANY (act.tactics)),"
-    "       count(*),"
-    "       count(*) FILTER (WHERE mp.source = 'otx'),"
-    "       count(*) FILTER (WHERE mp.source = 'virustotal'),"
-    "       count(*) FILTER (WHERE mp.method = 'explicit'),"
-    "       count(*) FILTER (WHERE mp.method = 'model'),"
-    "       count(*) FILTER (WHERE mp.method = 'analyst'),"
-    "       max(mp.score), avg(mp.score),"
-    "       to_char(min(mp.seen) AT TIME ZONE 'UTC',"
-    "               'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-    "       to_char(max(mp.seen) AT TIME ZONE 'UTC',"
-    "               'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-    "  FROM mp LEFT JOIN act ON act.attack_id = mp.technique_id"
-    " GROUP BY mp.technique_id, act.attack_id, act.name, act.tactics"
-    " ORDER BY act.attack_id IS NULL, count(*) DESC, max(mp.score) DESC,"
-    "          mp.technique_id";
-
-static const char  attck_report_threats_sql[] =
-    ATTCK_REPORT_WITH
-    "SELECT technique_id, title, source, source_id, score, method"
-    "  FROM (SELECT mp.*, row_number() OVER (PARTITION BY mp.technique_id"
+    ", rk AS ("
+    "  SELECT mp.technique_id, act.attack_id IS NOT NULL AS known, act.name,"
+    "         (SELECT coalesce(bit_or(1::bigint << tac.bit), 0) FROM tac"
+    "           WHERE tac.shortname = ANY (act.tactics)) AS tactics,"
+    "         count(*) AS threats,"
+    "         count(*) FILTER (WHERE mp.source = 'otx') AS otx,"
+    "         count(*) FILTER (WHERE mp.source = 'virustotal') AS vt,"
+    "         count(*) FILTER (WHERE mp.method = 'explicit') AS explicit,"
+    "         count(*) FILTER (WHERE mp.method = 'model') AS model,"
+    "         count(*) FILTER (WHERE mp.method = 'analyst') AS analyst,"
+    "         max(mp.score) AS best, avg(mp.score) AS mean,"
+    "         to_char(min(mp.seen) AT TIME ZONE 'UTC',"
+    "                 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS first_seen,"
+    "         to_char(max(mp.seen) AT TIME ZONE 'UTC',"
+    "                 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_seen,"
+    "         row_number() OVER (ORDER BY act.attack_id IS NULL,"
+    "                            count(*) DESC, max(mp.score) DESC,"
+    "                            mp.technique_id) AS rank"
+    "    FROM mp LEFT JOIN act ON act.attack_id = mp.technique_id"
+    "   GROUP BY mp.technique_id, act.attack_id, act.name, act.tactics"
+    "), best AS ("
+    "  SELECT mp.*, row_number() OVER (PARTITION BY mp.technique_id"
     "               ORDER BY mp.score DESC, mp.id) AS rn"
-    "          FROM mp JOIN act ON act.attack_id = mp.technique_id) x"
-    " WHERE rn <= 5"
-    " ORDER BY technique_id, rn";
+    "    FROM mp"
+    ") "
+    "SELECT rk.technique_id, rk.known, rk.name, rk.tactics, rk.threats,"
+    "       rk.otx, rk.vt, rk.explicit, rk.model, rk.analyst, rk.best,"
+    "       rk.mean, rk.first_seen, rk.last_seen, best.title, best.source,"
+    "       best.source_id, best.score, best.method"
+    "  FROM rk LEFT JOIN best ON best.technique_id = rk.technique_id"
+    "                        AND rk.known AND best.rn <= $5::int"
+    " ORDER BY rk.rank, best.rn";
 
 
 const char  *attck_report_sources[ATTCK_REPORT_SOURCES] = {
@@ -149,194 +168,45 @@ const char  *attck_report_methods[ATTCK_REPORT_METHODS] = {
 };
 
 
-static const char *attck_report_value(attck_report_mem_t *mem,
-    PGresult *res, int row, int col);
-static size_t attck_report_utf8_len(const unsigned char *p);
-static const char *attck_report_release(PGconn *db, attck_report_t *r,
-    attck_report_mem_t *mem, char *id, size_t len);
-static void attck_report_tactics(PGconn *db, attck_report_t *r,
-    attck_report_mem_t *mem, const char *const *params);
-static void attck_report_techniques(PGconn *db, attck_report_t *r,
-    attck_report_mem_t *mem, const char *const *params);
-static void attck_report_threats(PGconn *db, attck_report_t *r,
-    attck_report_mem_t *mem, const char *const *params);
-
-
-void
-attck_report_add(attck_report_buf_t *b, const char *s, size_t len)
-{
-    if (b->len + len + 1 > b->cap) {
-        b->cap = (b->len + len + 1) * 2;
-        b->data = realloc(b->data, b->cap);
-
-        if (b->data == NULL) {
-            attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
-        }
-    }
-
-    memcpy(b->data + b->len, s, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-}
-
-
-void
-attck_report_str(attck_report_buf_t *b, const char *s)
-{
-    attck_report_add(b, s, strlen(s));
-}
-
-
-void
-attck_report_printf(attck_report_buf_t *b, const char *fmt, ...)
-{
-    int      n;
-    char     small[256], *big;
-    va_list  ap;
-
-    va_start(ap, fmt);
-    n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-
-    if (n < 0) {
-        attck_fatal(ATTCK_EXIT_SOFTWARE, "report: bad format \"%s\"", fmt);
-    }
-
-    if ((size_t) n < sizeof(small)) {
-        attck_report_add(b, small, n);
-        return;
-    }
-
-    big = attck_xmalloc(n + 1);
-
-    va_start(ap, fmt);
-    vsnprintf(big, n + 1, fmt, ap);
-    va_end(ap);
-
-    attck_report_add(b, big, n);
-    free(big);
-}
-
-
-/* the length of the well-formed UTF-8 sequence at p (RFC 3629), or 0 */
-
-static size_t
-attck_report_utf8_len(const unsigned char *p)
-{
-    size_t         n, i;
-    unsigned char  lo, hi;
-
-    lo = 0x80;
-    hi = 0xbf;
-
-    if (p[0] < 0x80) {
-        return 1;
-    }
-
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        n = 2;
-
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        n = 3;
-        lo = p[0] == 0xe0 ? 0xa0 : lo;    /* overlong */
-        hi = p[0] == 0xed ? 0x9f : hi;    /* surrogates */
-
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        n = 4;
-        lo = p[0] == 0xf0 ? 0x90 : lo;    /* overlong */
-        hi = p[0] == 0xf4 ? 0x8f : hi;    /* beyond U+10FFFF */
-
-    } else {
-        return 0;
-    }
-
-    if (p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-
-    /* the terminating NUL fails this test before p runs off the string */
-
-    for (i = 2; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-    }
-
-    return n;
-}
-
-
-void
-attck_report_utf8(attck_report_buf_t *b, const char *s, int controls)
-{
-    size_t                n;
-    const unsigned char  *p;
-
-    for (p = (const unsigned char *) s; *p; p += n ? n : 1) {
-        n = attck_report_utf8_len(p);
-
-        if (n == 0) {
-            attck_report_add(b, "\xef\xbf\xbd", 3);
-
-        } else if (controls
-                   && (*p < 0x20 || *p == 0x7f
-                       || (p[0] == 0xc2 && p[1] < 0xa0)))
-        {
-            attck_report_add(b, " ", 1);
-
-        } else {
-            attck_report_add(b, (const char *) p, n);
-        }
-    }
-}
-
-
-size_t
-attck_report_ntop(const attck_report_t *r)
-{
-    return r->top < r->ntechniques ? r->top : r->ntechniques;
-}
-
-
-void
-attck_report_tactic_list(const attck_report_t *r,
-    const attck_report_technique_t *t, const char *sep,
-    attck_report_buf_t *out)
-{
-    size_t  i, n;
-
-    for (i = 0, n = 0; i < r->ntactics; i++) {
-        if (t->tactics & ((uint64_t) 1 << i)) {
-            attck_report_str(out, n++ ? sep : "");
-            attck_report_str(out, r->tactics[i].shortname);
-        }
-    }
-}
-
-
 /* a value of a result as valid UTF-8: itself, or a repaired copy */
 
 static const char *
 attck_report_value(attck_report_mem_t *mem, PGresult *res, int row, int col)
 {
-    char                **keep;
-    const char           *v;
-    attck_report_buf_t    b;
+    char        *copy, **keep;
+    size_t       len, n;
+    const char  *v;
 
     v = PQgetvalue(res, row, col);
+    len = PQgetlength(res, row, col);
 
-    memset(&b, 0, sizeof(attck_report_buf_t));
-    attck_report_utf8(&b, v, 0);
-
-    if (b.data == NULL || strcmp(b.data, v) == 0) {
-        free(b.data);
+    if (attck_text_utf8(v, len)) {
         return v;
     }
 
-    keep = attck_vec_push(&mem->strings);
-    *keep = b.data;
+    copy = attck_xmalloc(3 * len + 1);
+    attck_text_utf8_repair(copy, &n, v, len);
+    copy[n] = '\0';
 
-    return b.data;
+    keep = attck_vec_push(&mem->strings);
+    *keep = copy;
+
+    return copy;
+}
+
+
+/* BEGIN or COMMIT: a report cannot be made without them */
+
+static void
+attck_report_exec(PGconn *db, const char *sql)
+{
+    char  err[512];
+
+    if (attck_db_exec(db, sql, err, sizeof(err)) != 0) {
+        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
+                                      : ATTCK_EXIT_SOFTWARE,
+                    "report: %s", err);
+    }
 }
 
 
@@ -411,97 +281,88 @@ attck_report_tactics(PGconn *db, attck_report_t *r, attck_report_mem_t *mem,
 }
 
 
+/*
+ * The technique of a row, in r's techniques, or NULL when it is not one
+ * of the release: then its id goes to r's outside.
+ */
+
+static attck_report_technique_t *
+attck_report_technique(attck_report_t *r, attck_report_mem_t *mem,
+    PGresult *res, int row)
+{
+    int                        k;
+    attck_report_technique_t  *t;
+
+    if (strcmp(PQgetvalue(res, row, 1), "t") != 0) {
+        r->outside[r->noutside++] = attck_report_value(mem, res, row, 0);
+        return NULL;
+    }
+
+    t = &r->techniques[r->ntechniques++];
+    t->id = attck_report_value(mem, res, row, 0);
+    t->name = attck_report_value(mem, res, row, 2);
+    t->tactics = strtoull(PQgetvalue(res, row, 3), NULL, 10);
+    t->threats = atol(PQgetvalue(res, row, 4));
+
+    for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
+        t->by_source[k] = atol(PQgetvalue(res, row, 5 + k));
+    }
+
+    for (k = 0; k < ATTCK_REPORT_METHODS; k++) {
+        t->by_method[k] = atol(PQgetvalue(res, row, 7 + k));
+    }
+
+    t->best = strtod(PQgetvalue(res, row, 10), NULL);
+    t->mean = strtod(PQgetvalue(res, row, 11), NULL);
+    t->first_seen = PQgetvalue(res, row, 12);
+    t->last_seen = PQgetvalue(res, row, 13);
+
+    return t;
+}
+
+
+/* the techniques seen, by rank, each with its best threats */
+
 static void
 attck_report_techniques(PGconn *db, attck_report_t *r,
     attck_report_mem_t *mem, const char *const *params)
 {
-    int                        i, k;
+    int                        i;
     PGresult                  *res;
+    attck_report_threat_t     *th;
     attck_report_technique_t  *t;
 
-    res = attck_db_query(db, "report", attck_report_techniques_sql, 4,
+    res = attck_db_query(db, "report", attck_report_techniques_sql, 5,
                          params);
     mem->res[ATTCK_REPORT_RES_TECHNIQUES] = res;
 
     r->techniques = attck_xcalloc(PQntuples(res),
                                   sizeof(attck_report_technique_t));
     r->outside = attck_xcalloc(PQntuples(res), sizeof(char *));
+    t = NULL;
 
     for (i = 0; i < PQntuples(res); i++) {
-
-        /* the release's techniques come first */
-
-        if (strcmp(PQgetvalue(res, i, 1), "t") != 0) {
-            r->outside[r->noutside++] = attck_report_value(mem, res, i, 0);
-            continue;
+        if (i == 0
+            || strcmp(PQgetvalue(res, i, 0), PQgetvalue(res, i - 1, 0)) != 0)
+        {
+            t = attck_report_technique(r, mem, res, i);
         }
 
-        t = &r->techniques[r->ntechniques++];
-        t->id = attck_report_value(mem, res, i, 0);
-        t->name = attck_report_value(mem, res, i, 2);
-        t->tactics = strtoull(PQgetvalue(res, i, 3), NULL, 10);
-        t->threats = atol(PQgetvalue(res, i, 4));
+        /* the technique's best threats, if it has any, are on its rows */
 
-        for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
-            t->by_source[k] = atol(PQgetvalue(res, i, 5 + k));
-        }
-
-        for (k = 0; k < ATTCK_REPORT_METHODS; k++) {
-            t->by_method[k] = atol(PQgetvalue(res, i, 7 + k));
-        }
-
-        t->best = strtod(PQgetvalue(res, i, 10), NULL);
-        t->mean = strtod(PQgetvalue(res, i, 11), NULL);
-        t->first_seen = PQgetvalue(res, i, 12);
-        t->last_seen = PQgetvalue(res, i, 13);
-    }
-}
-
-
-/* the best threats of each technique, in the order of their scores */
-
-static void
-attck_report_threats(PGconn *db, attck_report_t *r, attck_report_mem_t *mem,
-    const char *const *params)
-{
-    int                        i;
-    size_t                     k;
-    json_t                    *index, *at;
-    PGresult                  *res;
-    attck_report_threat_t     *th;
-    attck_report_technique_t  *t;
-
-    res = attck_db_query(db, "report", attck_report_threats_sql, 4, params);
-    mem->res[ATTCK_REPORT_RES_THREATS] = res;
-
-    index = json_object();
-
-    for (k = 0; k < r->ntechniques; k++) {
-        json_object_set_new(index, r->techniques[k].id, json_integer(k));
-    }
-
-    for (i = 0; i < PQntuples(res); i++) {
-        at = json_object_get(index, PQgetvalue(res, i, 0));
-
-        if (at == NULL) {
-            continue;
-        }
-
-        t = &r->techniques[json_integer_value(at)];
-
-        if (t->ntop == ATTCK_REPORT_TOP_THREATS) {
+        if (t == NULL || PQgetisnull(res, i, 14)
+            || t->ntop == ATTCK_REPORT_TOP_THREATS)
+        {
             continue;
         }
 
         th = &t->top[t->ntop++];
-        th->title = attck_report_value(mem, res, i, 1);
-        th->source = attck_report_value(mem, res, i, 2);
-        th->source_id = attck_report_value(mem, res, i, 3);
-        th->score = strtod(PQgetvalue(res, i, 4), NULL);
-        th->method = attck_report_value(mem, res, i, 5);
+        th->title = attck_report_value(mem, res, i, 14);
+        th->source = attck_report_value(mem, res, i, 15);
+        th->source_id = attck_report_value(mem, res, i, 16);
+        th->score = strtod(PQgetvalue(res, i, 17), NULL);
+        th->method = attck_report_value(mem, res, i, 18);
     }
-
-    json_decref(index);
 }
 
 
@@ -509,19 +370,13 @@ void
 attck_report_load(PGconn *db, attck_report_t *r)
 {
     int                  k;
-    char                 err[512], release[32];
+    char                 release[32], top[16];
     PGresult            *res;
-    const char          *params[4];
+    const char          *params[5];
     attck_report_mem_t  *mem;
 
-    if (attck_db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
-                      "SET LOCAL TimeZone = 'UTC'", err, sizeof(err))
-        != 0)
-    {
-        attck_fatal(attck_db_lost(db) ? ATTCK_EXIT_TEMPFAIL
-                                      : ATTCK_EXIT_SOFTWARE,
-                    "report: %s", err);
-    }
+    attck_report_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                      "SET LOCAL TimeZone = 'UTC'");
 
     mem = attck_xcalloc(1, sizeof(attck_report_mem_t));
     attck_vec_init(&mem->strings, sizeof(char *));
@@ -529,10 +384,13 @@ attck_report_load(PGconn *db, attck_report_t *r)
 
     r->release = attck_report_release(db, r, mem, release, sizeof(release));
 
+    snprintf(top, sizeof(top), "%d", ATTCK_REPORT_TOP_THREATS);
+
     params[0] = release;
     params[1] = r->since;
     params[2] = r->until;
     params[3] = r->source ? r->source : "";
+    params[4] = top;
 
     res = attck_db_query(db, "report", attck_report_summary_sql, 4, params);
 
@@ -547,9 +405,8 @@ attck_report_load(PGconn *db, attck_report_t *r)
 
     attck_report_tactics(db, r, mem, params);
     attck_report_techniques(db, r, mem, params);
-    attck_report_threats(db, r, mem, params);
 
-    (void) attck_db_exec(db, "COMMIT", err, sizeof(err));
+    attck_report_exec(db, "COMMIT");
 }
 
 

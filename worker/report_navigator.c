@@ -28,22 +28,22 @@ static json_t *
 attck_report_layer_technique(const attck_report_t *r,
     const attck_report_technique_t *t)
 {
-    int                  k;
-    char                 num[32];
-    json_t              *meta, *entry;
-    attck_report_buf_t   comment;
+    int           k;
+    char          num[32];
+    json_t       *meta, *entry;
+    attck_buf_t   comment;
 
-    memset(&comment, 0, sizeof(attck_report_buf_t));
-    attck_report_printf(&comment, "%ld threat%s", t->threats,
-                        t->threats == 1 ? "" : "s");
+    memset(&comment, 0, sizeof(attck_buf_t));
+    attck_buf_printf(&comment, "%ld threat%s", t->threats,
+                     t->threats == 1 ? "" : "s");
 
     for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
-        attck_report_printf(&comment, "%s %s %ld", k ? "," : ":",
-                            attck_report_sources[k], t->by_source[k]);
+        attck_buf_printf(&comment, "%s %s %ld", k ? "," : ":",
+                         attck_report_sources[k], t->by_source[k]);
     }
 
-    attck_report_printf(&comment, "; best score %.3f, mean %.3f", t->best,
-                        t->mean);
+    attck_buf_printf(&comment, "; best score %.3f, mean %.3f", t->best,
+                     t->mean);
 
     meta = json_array();
 
@@ -85,14 +85,14 @@ attck_report_layer_technique(const attck_report_t *r,
 
 
 int
-attck_report_navigator(const attck_report_t *r, attck_report_buf_t *out,
-    char *err, size_t errlen)
+attck_report_navigator(const attck_report_t *r, attck_buf_t *out, char *err,
+    size_t errlen)
 {
-    char                 attack[16], *s;
-    long                 max;
-    size_t               i, n;
-    json_t              *layer, *techniques, *t;
-    attck_report_buf_t   name, description, most;
+    char          attack[16];
+    long          max;
+    size_t        i, n;
+    json_t       *layer, *techniques, *t;
+    attck_buf_t   name, description, most;
 
     /* "versions.attack" is the major release: "18.1" -> "18" */
 
@@ -105,7 +105,7 @@ attck_report_navigator(const attck_report_t *r, attck_report_buf_t *out,
     attack[n] = '\0';
 
     techniques = json_array();
-    max = 0;
+    max = attck_report_technique_most(r);
 
     for (i = 0; i < r->ntechniques; i++) {
         t = attck_report_layer_technique(r, &r->techniques[i]);
@@ -118,23 +118,19 @@ attck_report_navigator(const attck_report_t *r, attck_report_buf_t *out,
         }
 
         json_array_append_new(techniques, t);
-
-        if (r->techniques[i].threats > max) {
-            max = r->techniques[i].threats;
-        }
     }
 
-    memset(&name, 0, sizeof(attck_report_buf_t));
-    memset(&description, 0, sizeof(attck_report_buf_t));
-    memset(&most, 0, sizeof(attck_report_buf_t));
+    memset(&name, 0, sizeof(attck_buf_t));
+    memset(&description, 0, sizeof(attck_buf_t));
+    memset(&most, 0, sizeof(attck_buf_t));
 
-    attck_report_printf(&name, "%s %s to %s", r->title, r->since, r->until);
-    attck_report_printf(&description, "Techniques that the threats seen "
-                        "from %s to %s (%s) map to, scored by number of "
-                        "threats; ATT&CK %s %s; generated %s", r->since,
-                        r->until, r->source ? r->source : "every source",
-                        r->domain, r->release, r->generated);
-    attck_report_printf(&most, "%ld threat%s", max, max == 1 ? "" : "s");
+    attck_buf_printf(&name, "%s %s to %s", r->title, r->since, r->until);
+    attck_buf_printf(&description, "Techniques that the threats seen "
+                     "from %s to %s (%s) map to, scored by number of "
+                     "threats; ATT&CK %s %s; generated %s", r->since,
+                     r->until, r->source ? r->source : "every source",
+                     r->domain, r->release, r->generated);
+    attck_buf_printf(&most, "%ld threat%s", max, max == 1 ? "" : "s");
 
     /* a gradient needs a range: with nothing seen it still spans 0..1 */
 
@@ -159,21 +155,13 @@ attck_report_navigator(const attck_report_t *r, attck_report_buf_t *out,
     free(description.data);
     free(most.data);
 
-    if (layer == NULL) {
+    if (attck_report_json_out(layer, JSON_INDENT(1) | JSON_PRESERVE_ORDER,
+                              out)
+        != 0)
+    {
         snprintf(err, errlen, "the layer cannot be built");
         return -1;
     }
-
-    s = json_dumps(layer, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-    json_decref(layer);
-
-    if (s == NULL) {
-        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
-    }
-
-    attck_report_str(out, s);
-    attck_report_str(out, "\n");
-    free(s);
 
     return 0;
 }

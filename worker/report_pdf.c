@@ -4,10 +4,11 @@
  * summary, the bar chart of threats per tactic and the table of the top
  * techniques with their best threats, across as many pages as it takes.
  *
- * cairo draws UTF-8 only: text is made valid (and its control characters
- * spaces) before it is drawn, and cut with an ellipsis to its column.
- * cairo records the first error on the surface and ignores what follows;
- * the status is checked once, at the end.
+ * cairo draws valid UTF-8 only, which the model's strings are: text has
+ * its control characters made spaces before it is drawn, and is cut with
+ * an ellipsis to its column.  cairo records the first error on the
+ * surface and ignores what follows; the status is checked once, at the
+ * end.
  */
 
 
@@ -22,11 +23,22 @@
 #include "util.h"
 
 
-#define ATTCK_PDF_WIDTH    595.276     /* A4 in points */
-#define ATTCK_PDF_HEIGHT   841.89
-#define ATTCK_PDF_MARGIN   42.0
-#define ATTCK_PDF_BOTTOM   (ATTCK_PDF_HEIGHT - ATTCK_PDF_MARGIN - 14.0)
-#define ATTCK_PDF_FONT     "DejaVu Sans"
+#define ATTCK_REPORT_PDF_WIDTH   595.276     /* A4 in points */
+#define ATTCK_REPORT_PDF_HEIGHT  841.89
+#define ATTCK_REPORT_PDF_MARGIN  42.0
+#define ATTCK_REPORT_PDF_BOTTOM                                              \
+    (ATTCK_REPORT_PDF_HEIGHT - ATTCK_REPORT_PDF_MARGIN - 14.0)
+#define ATTCK_REPORT_PDF_LINE                                                \
+    (ATTCK_REPORT_PDF_WIDTH - 2 * ATTCK_REPORT_PDF_MARGIN)
+#define ATTCK_REPORT_PDF_FONT    "DejaVu Sans"
+
+/*
+ * No line holds this many characters: text past them is cut before
+ * cairo measures it, at a cost in memory and time per glyph
+ */
+#define ATTCK_REPORT_PDF_CLIP    512
+
+#define ATTCK_REPORT_PDF_CELL    32          /* a number's text */
 
 
 typedef struct {
@@ -34,7 +46,7 @@ typedef struct {
     const attck_report_t  *report;
     double                 y;          /* the baseline of the next line */
     int                    page;
-} attck_pdf_t;
+} attck_report_pdf_t;
 
 
 /* the columns of the technique table: left edge and width */
@@ -43,10 +55,32 @@ typedef struct {
     double       x;
     double       width;
     int          right;               /* numbers align right */
-} attck_pdf_col_t;
+} attck_report_pdf_col_t;
 
 
-static const attck_pdf_col_t  attck_pdf_cols[] = {
+/* a cell of the technique table that holds a number */
+typedef char  attck_report_pdf_cell_t[ATTCK_REPORT_PDF_CELL];
+
+
+static cairo_status_t attck_report_pdf_write(void *closure,
+    const unsigned char *data, unsigned int length);
+static void attck_report_pdf_font(attck_report_pdf_t *p, double size,
+    int bold, double gray);
+static void attck_report_pdf_text(attck_report_pdf_t *p, double x,
+    double width, const char *s, int right);
+static void attck_report_pdf_line(attck_report_pdf_t *p, attck_buf_t *line,
+    double advance);
+static void attck_report_pdf_footer(attck_report_pdf_t *p);
+static int attck_report_pdf_need(attck_report_pdf_t *p, double height);
+static void attck_report_pdf_heading(attck_report_pdf_t *p,
+    const char *title);
+static void attck_report_pdf_summary(attck_report_pdf_t *p);
+static void attck_report_pdf_tactics(attck_report_pdf_t *p);
+static void attck_report_pdf_table_head(attck_report_pdf_t *p);
+static void attck_report_pdf_technique(attck_report_pdf_t *p, size_t i);
+
+
+static const attck_report_pdf_col_t  attck_report_pdf_cols[] = {
     { "#", 0, 20, 1 },
     { "ID", 24, 52, 0 },
     { "Technique", 78, 222, 0 },
@@ -57,38 +91,26 @@ static const attck_pdf_col_t  attck_pdf_cols[] = {
     { "Mean", 476, 35, 1 }
 };
 
-#define ATTCK_PDF_NCOLS  (sizeof(attck_pdf_cols) / sizeof(attck_pdf_cols[0]))
-
-
-static cairo_status_t attck_pdf_write(void *closure,
-    const unsigned char *data, unsigned int length);
-static void attck_pdf_font(attck_pdf_t *p, double size, int bold,
-    double gray);
-static void attck_pdf_text(attck_pdf_t *p, double x, double width,
-    const char *s, int right);
-static void attck_pdf_footer(attck_pdf_t *p);
-static int attck_pdf_need(attck_pdf_t *p, double height);
-static void attck_pdf_heading(attck_pdf_t *p, const char *title);
-static void attck_pdf_summary(attck_pdf_t *p);
-static void attck_pdf_tactics(attck_pdf_t *p);
-static void attck_pdf_table_head(attck_pdf_t *p);
-static void attck_pdf_technique(attck_pdf_t *p, size_t i);
+#define ATTCK_REPORT_PDF_NCOLS                                               \
+    (sizeof(attck_report_pdf_cols) / sizeof(attck_report_pdf_cols[0]))
 
 
 static cairo_status_t
-attck_pdf_write(void *closure, const unsigned char *data,
+attck_report_pdf_write(void *closure, const unsigned char *data,
     unsigned int length)
 {
-    attck_report_add(closure, (const char *) data, length);
+    attck_buf_add(closure, data, length);
 
     return CAIRO_STATUS_SUCCESS;
 }
 
 
 static void
-attck_pdf_font(attck_pdf_t *p, double size, int bold, double gray)
+attck_report_pdf_font(attck_report_pdf_t *p, double size, int bold,
+    double gray)
 {
-    cairo_select_font_face(p->cr, ATTCK_PDF_FONT, CAIRO_FONT_SLANT_NORMAL,
+    cairo_select_font_face(p->cr, ATTCK_REPORT_PDF_FONT,
+                           CAIRO_FONT_SLANT_NORMAL,
                            bold ? CAIRO_FONT_WEIGHT_BOLD
                                 : CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_font_size(p->cr, size);
@@ -102,24 +124,23 @@ attck_pdf_font(attck_pdf_t *p, double size, int bold, double gray)
  */
 
 static void
-attck_pdf_text(attck_pdf_t *p, double x, double width, const char *s,
-    int right)
+attck_report_pdf_text(attck_report_pdf_t *p, double x, double width,
+    const char *s, int right)
 {
     size_t                lo, hi, mid, n, *at;
-    attck_report_buf_t    clean, cut;
+    attck_buf_t           clean, cut;
     cairo_text_extents_t  ext;
 
-    memset(&clean, 0, sizeof(attck_report_buf_t));
-    attck_report_str(&clean, "");
-    attck_report_utf8(&clean, s, 1);
+    memset(&clean, 0, sizeof(attck_buf_t));
+    attck_buf_str(&clean, "");
+    attck_buf_text(&clean, s, ATTCK_REPORT_PDF_CLIP);
 
     cairo_text_extents(p->cr, clean.data, &ext);
 
     if (width > 0 && ext.x_advance > width) {
+        /* where each of its n characters starts: it is cut only there */
 
-        /* where each character starts: the text is cut only there */
-
-        at = attck_xcalloc(clean.len + 1, sizeof(size_t));
+        at = attck_xcalloc(clean.len, sizeof(size_t));
 
         for (mid = 0, n = 0; mid < clean.len; mid++) {
             if ((clean.data[mid] & 0xc0) != 0x80) {
@@ -127,18 +148,21 @@ attck_pdf_text(attck_pdf_t *p, double x, double width, const char *s,
             }
         }
 
-        /* the most characters that fit with the ellipsis: lo */
+        /*
+         * The most characters that fit with the ellipsis: lo.  Not all
+         * n of them, which do not fit even without it.
+         */
 
-        memset(&cut, 0, sizeof(attck_report_buf_t));
+        memset(&cut, 0, sizeof(attck_buf_t));
         lo = 0;
-        hi = n;
+        hi = n - 1;
 
         while (lo < hi) {
             mid = lo + (hi - lo + 1) / 2;
 
             cut.len = 0;
-            attck_report_add(&cut, clean.data, at[mid]);
-            attck_report_str(&cut, "\xe2\x80\xa6");
+            attck_buf_add(&cut, clean.data, at[mid]);
+            attck_buf_str(&cut, "\xe2\x80\xa6");
             cairo_text_extents(p->cr, cut.data, &ext);
 
             if (ext.x_advance <= width) {
@@ -150,8 +174,8 @@ attck_pdf_text(attck_pdf_t *p, double x, double width, const char *s,
         }
 
         cut.len = 0;
-        attck_report_add(&cut, clean.data, at[lo]);
-        attck_report_str(&cut, "\xe2\x80\xa6");
+        attck_buf_add(&cut, clean.data, at[lo]);
+        attck_buf_str(&cut, "\xe2\x80\xa6");
         free(at);
         free(clean.data);
         clean = cut;
@@ -164,22 +188,38 @@ attck_pdf_text(attck_pdf_t *p, double x, double width, const char *s,
 }
 
 
+/* line at the left margin, then down by advance; line is emptied */
+
 static void
-attck_pdf_footer(attck_pdf_t *p)
+attck_report_pdf_line(attck_report_pdf_t *p, attck_buf_t *line,
+    double advance)
 {
-    char    line[256];
-    double  y;
+    attck_report_pdf_text(p, ATTCK_REPORT_PDF_MARGIN, 0, line->data, 0);
+    p->y += advance;
+    line->len = 0;
+}
+
+
+static void
+attck_report_pdf_footer(attck_report_pdf_t *p)
+{
+    char         page[32];
+    double       y;
+    attck_buf_t  line;
 
     y = p->y;
-    p->y = ATTCK_PDF_HEIGHT - ATTCK_PDF_MARGIN + 10;
+    p->y = ATTCK_REPORT_PDF_HEIGHT - ATTCK_REPORT_PDF_MARGIN + 10;
 
-    attck_pdf_font(p, 7.5, 0, 0.45);
-    snprintf(line, sizeof(line), "%s, %s to %s", p->report->title,
-             p->report->since, p->report->until);
-    attck_pdf_text(p, ATTCK_PDF_MARGIN, 0, line, 0);
-    snprintf(line, sizeof(line), "page %d", p->page);
-    attck_pdf_text(p, ATTCK_PDF_MARGIN, ATTCK_PDF_WIDTH
-                   - 2 * ATTCK_PDF_MARGIN, line, 1);
+    attck_report_pdf_font(p, 7.5, 0, 0.45);
+    memset(&line, 0, sizeof(attck_buf_t));
+    attck_buf_printf(&line, "%s, %s to %s", p->report->title,
+                     p->report->since, p->report->until);
+    attck_report_pdf_line(p, &line, 0);
+    free(line.data);
+
+    snprintf(page, sizeof(page), "page %d", p->page);
+    attck_report_pdf_text(p, ATTCK_REPORT_PDF_MARGIN, ATTCK_REPORT_PDF_LINE,
+                          page, 1);
 
     p->y = y;
 }
@@ -188,109 +228,104 @@ attck_pdf_footer(attck_pdf_t *p)
 /* room for height more: else the next page; 1 when it began one */
 
 static int
-attck_pdf_need(attck_pdf_t *p, double height)
+attck_report_pdf_need(attck_report_pdf_t *p, double height)
 {
-    if (p->y + height <= ATTCK_PDF_BOTTOM) {
+    if (p->y + height <= ATTCK_REPORT_PDF_BOTTOM) {
         return 0;
     }
 
-    attck_pdf_footer(p);
+    attck_report_pdf_footer(p);
     cairo_show_page(p->cr);
     p->page++;
-    p->y = ATTCK_PDF_MARGIN + 10;
+    p->y = ATTCK_REPORT_PDF_MARGIN + 10;
 
     return 1;
 }
 
 
 static void
-attck_pdf_heading(attck_pdf_t *p, const char *title)
+attck_report_pdf_heading(attck_report_pdf_t *p, const char *title)
 {
-    attck_pdf_need(p, 60);
+    attck_report_pdf_need(p, 60);
     p->y += 18;
-    attck_pdf_font(p, 13, 1, 0.1);
-    attck_pdf_text(p, ATTCK_PDF_MARGIN, 0, title, 0);
+    attck_report_pdf_font(p, 13, 1, 0.1);
+    attck_report_pdf_text(p, ATTCK_REPORT_PDF_MARGIN, 0, title, 0);
     p->y += 16;
 }
 
 
 static void
-attck_pdf_summary(attck_pdf_t *p)
+attck_report_pdf_summary(attck_report_pdf_t *p)
 {
     int                    k;
-    char                   line[256];
+    attck_buf_t            line;
     const attck_report_t  *r;
 
     r = p->report;
 
-    attck_pdf_heading(p, "Summary");
-    attck_pdf_font(p, 9.5, 0, 0.1);
+    attck_report_pdf_heading(p, "Summary");
+    attck_report_pdf_font(p, 9.5, 0, 0.1);
+    memset(&line, 0, sizeof(attck_buf_t));
 
-    snprintf(line, sizeof(line), "Threats in the period: %ld", r->threats);
-    attck_pdf_text(p, ATTCK_PDF_MARGIN, 0, line, 0);
-    p->y += 13;
-    snprintf(line, sizeof(line), "Threats with at least one mapping: %ld",
-             r->mapped);
-    attck_pdf_text(p, ATTCK_PDF_MARGIN, 0, line, 0);
-    p->y += 13;
-    snprintf(line, sizeof(line), "Techniques seen: %zu", r->ntechniques);
-    attck_pdf_text(p, ATTCK_PDF_MARGIN, 0, line, 0);
-    p->y += 13;
+    attck_buf_printf(&line, "Threats in the period: %ld", r->threats);
+    attck_report_pdf_line(p, &line, 13);
+    attck_buf_printf(&line, "Threats with at least one mapping: %ld",
+                     r->mapped);
+    attck_report_pdf_line(p, &line, 13);
+    attck_buf_printf(&line, "Techniques seen: %zu", r->ntechniques);
+    attck_report_pdf_line(p, &line, 13);
 
     for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
-        snprintf(line, sizeof(line), "Threats from %s: %ld",
-                 attck_report_sources[k], r->by_source[k]);
-        attck_pdf_text(p, ATTCK_PDF_MARGIN, 0, line, 0);
-        p->y += 13;
+        attck_buf_printf(&line, "Threats from %s: %ld",
+                         attck_report_sources[k], r->by_source[k]);
+        attck_report_pdf_line(p, &line, 13);
     }
 
-    snprintf(line, sizeof(line), "Mapped techniques not in release %.32s: "
-             "%zu", r->release, r->noutside);
-    attck_pdf_text(p, ATTCK_PDF_MARGIN, 0, line, 0);
-    p->y += 13;
+    attck_buf_printf(&line, "Mapped techniques not in release %s: %zu",
+                     r->release, r->noutside);
+    attck_report_pdf_line(p, &line, 13);
+
+    free(line.data);
 }
 
 
 /* threats per tactic, a bar each, scaled to the most */
 
 static void
-attck_pdf_tactics(attck_pdf_t *p)
+attck_report_pdf_tactics(attck_report_pdf_t *p)
 {
     long                          max;
-    char                          num[32];
+    char                          num[64];
     double                        x, w;
     size_t                        i;
     const attck_report_t         *r;
     const attck_report_tactic_t  *t;
 
     r = p->report;
-    max = 1;
+    max = attck_report_tactic_most(r);
+    max = max > 0 ? max : 1;
 
-    for (i = 0; i < r->ntactics; i++) {
-        max = r->tactics[i].threats > max ? r->tactics[i].threats : max;
-    }
+    attck_report_pdf_heading(p, "Threats per tactic");
 
-    attck_pdf_heading(p, "Threats per tactic");
-
-    x = ATTCK_PDF_MARGIN + 150;
+    x = ATTCK_REPORT_PDF_MARGIN + 150;
 
     for (i = 0; i < r->ntactics; i++) {
         t = &r->tactics[i];
 
-        attck_pdf_need(p, 15);
+        attck_report_pdf_need(p, 15);
 
-        attck_pdf_font(p, 8.5, 0, 0.1);
-        attck_pdf_text(p, ATTCK_PDF_MARGIN, 142, t->name, 1);
+        attck_report_pdf_font(p, 8.5, 0, 0.1);
+        attck_report_pdf_text(p, ATTCK_REPORT_PDF_MARGIN, 142, t->name, 1);
 
         w = 220.0 * t->threats / max;
         cairo_set_source_rgb(p->cr, 0.85, 0.33, 0.31);
         cairo_rectangle(p->cr, x, p->y - 8, w, 10);
         cairo_fill(p->cr);
 
-        attck_pdf_font(p, 8.5, 0, 0.1);
+        attck_report_pdf_font(p, 8.5, 0, 0.1);
         snprintf(num, sizeof(num), "%ld  (%ld of %ld techniques)",
                  t->threats, t->seen, t->techniques);
-        attck_pdf_text(p, x + w + 5, 0, num, 0);
+        attck_report_pdf_text(p, x + w + 5, 0, num, 0);
 
         p->y += 15;
     }
@@ -298,22 +333,24 @@ attck_pdf_tactics(attck_pdf_t *p)
 
 
 static void
-attck_pdf_table_head(attck_pdf_t *p)
+attck_report_pdf_table_head(attck_report_pdf_t *p)
 {
-    size_t  i;
+    size_t                         i;
+    const attck_report_pdf_col_t  *c;
 
-    attck_pdf_font(p, 8.5, 1, 0.1);
+    attck_report_pdf_font(p, 8.5, 1, 0.1);
 
-    for (i = 0; i < ATTCK_PDF_NCOLS; i++) {
-        attck_pdf_text(p, ATTCK_PDF_MARGIN + attck_pdf_cols[i].x,
-                       attck_pdf_cols[i].width, attck_pdf_cols[i].title,
-                       attck_pdf_cols[i].right);
+    for (i = 0; i < ATTCK_REPORT_PDF_NCOLS; i++) {
+        c = &attck_report_pdf_cols[i];
+        attck_report_pdf_text(p, ATTCK_REPORT_PDF_MARGIN + c->x, c->width,
+                              c->title, c->right);
     }
 
     cairo_set_source_rgb(p->cr, 0.6, 0.6, 0.6);
     cairo_set_line_width(p->cr, 0.6);
-    cairo_move_to(p->cr, ATTCK_PDF_MARGIN, p->y + 4);
-    cairo_line_to(p->cr, ATTCK_PDF_WIDTH - ATTCK_PDF_MARGIN, p->y + 4);
+    cairo_move_to(p->cr, ATTCK_REPORT_PDF_MARGIN, p->y + 4);
+    cairo_line_to(p->cr, ATTCK_REPORT_PDF_WIDTH - ATTCK_REPORT_PDF_MARGIN,
+                  p->y + 4);
     cairo_stroke(p->cr);
 
     p->y += 15;
@@ -323,20 +360,22 @@ attck_pdf_table_head(attck_pdf_t *p)
 /* a technique's row, its tactics and its best threats: one block */
 
 static void
-attck_pdf_technique(attck_pdf_t *p, size_t i)
+attck_report_pdf_technique(attck_report_pdf_t *p, size_t i)
 {
     int                              k;
-    char                             cell[8][64];
+    double                           x, width;
     size_t                           n;
-    const char                      *text[ATTCK_PDF_NCOLS];
-    attck_report_buf_t               line;
+    const char                      *text[ATTCK_REPORT_PDF_NCOLS];
+    attck_buf_t                      line;
+    attck_report_pdf_cell_t          cell[ATTCK_REPORT_PDF_NCOLS];
     const attck_report_threat_t     *th;
+    const attck_report_pdf_col_t    *c;
     const attck_report_technique_t  *t;
 
     t = &p->report->techniques[i];
 
-    if (attck_pdf_need(p, 26 + 10.0 * t->ntop)) {
-        attck_pdf_table_head(p);
+    if (attck_report_pdf_need(p, 26 + 10.0 * t->ntop)) {
+        attck_report_pdf_table_head(p);
     }
 
     snprintf(cell[0], sizeof(cell[0]), "%zu", i + 1);
@@ -353,57 +392,52 @@ attck_pdf_technique(attck_pdf_t *p, size_t i)
     text[1] = t->id;
     text[2] = t->name;
 
-    for (n = 3; n < ATTCK_PDF_NCOLS; n++) {
+    for (n = 3; n < ATTCK_REPORT_PDF_NCOLS; n++) {
         text[n] = cell[n];
     }
 
-    attck_pdf_font(p, 8.5, 0, 0.1);
+    /* the technique's name in bold, the rest not */
 
-    for (n = 0; n < ATTCK_PDF_NCOLS; n++) {
-        if (n == 2) {
-            attck_pdf_font(p, 8.5, 1, 0.1);
-        }
-
-        attck_pdf_text(p, ATTCK_PDF_MARGIN + attck_pdf_cols[n].x,
-                       attck_pdf_cols[n].width, text[n],
-                       attck_pdf_cols[n].right);
-
-        if (n == 2) {
-            attck_pdf_font(p, 8.5, 0, 0.1);
-        }
+    for (n = 0; n < ATTCK_REPORT_PDF_NCOLS; n++) {
+        c = &attck_report_pdf_cols[n];
+        attck_report_pdf_font(p, 8.5, n == 2, 0.1);
+        attck_report_pdf_text(p, ATTCK_REPORT_PDF_MARGIN + c->x, c->width,
+                              text[n], c->right);
     }
 
     p->y += 10;
 
-    memset(&line, 0, sizeof(attck_report_buf_t));
-    attck_report_str(&line, "tactics: ");
-    attck_report_tactic_list(p->report, t, ", ", &line);
-    attck_report_printf(&line, "; seen %.10s to %.10s", t->first_seen,
-                        t->last_seen);
+    /* the lines below it start under its name and run to the margin */
 
-    attck_pdf_font(p, 7.5, 0, 0.4);
-    attck_pdf_text(p, ATTCK_PDF_MARGIN + attck_pdf_cols[2].x,
-                   ATTCK_PDF_WIDTH - 2 * ATTCK_PDF_MARGIN
-                   - attck_pdf_cols[2].x, line.data, 0);
+    x = ATTCK_REPORT_PDF_MARGIN + attck_report_pdf_cols[2].x;
+    width = ATTCK_REPORT_PDF_LINE - attck_report_pdf_cols[2].x;
+
+    memset(&line, 0, sizeof(attck_buf_t));
+    attck_buf_str(&line, "tactics: ");
+    attck_report_tactic_list(p->report, t, ", ", &line);
+    attck_buf_printf(&line, "; seen %.10s to %.10s", t->first_seen,
+                     t->last_seen);
+
+    attck_report_pdf_font(p, 7.5, 0, 0.4);
+    attck_report_pdf_text(p, x, width, line.data, 0);
     p->y += 10;
+
+    attck_report_pdf_font(p, 7.5, 0, 0.25);
 
     for (n = 0; n < t->ntop; n++) {
         th = &t->top[n];
 
         line.len = 0;
-        attck_report_printf(&line, "%zu. ", n + 1);
-        attck_report_str(&line, th->title);
-        attck_report_str(&line, " \xe2\x80\x94 ");
-        attck_report_str(&line, th->source);
-        attck_report_str(&line, " ");
-        attck_report_str(&line, th->source_id);
-        attck_report_printf(&line, ", score %.3f, ", th->score);
-        attck_report_str(&line, th->method);
+        attck_buf_printf(&line, "%zu. ", n + 1);
+        attck_buf_str(&line, th->title);
+        attck_buf_str(&line, " \xe2\x80\x94 ");
+        attck_buf_str(&line, th->source);
+        attck_buf_str(&line, " ");
+        attck_buf_str(&line, th->source_id);
+        attck_buf_printf(&line, ", score %.3f, ", th->score);
+        attck_buf_str(&line, th->method);
 
-        attck_pdf_font(p, 7.5, 0, 0.25);
-        attck_pdf_text(p, ATTCK_PDF_MARGIN + attck_pdf_cols[2].x,
-                       ATTCK_PDF_WIDTH - 2 * ATTCK_PDF_MARGIN
-                       - attck_pdf_cols[2].x, line.data, 0);
+        attck_report_pdf_text(p, x, width, line.data, 0);
         p->y += 10;
     }
 
@@ -413,76 +447,78 @@ attck_pdf_technique(attck_pdf_t *p, size_t i)
 
 
 int
-attck_report_pdf(const attck_report_t *r, attck_report_buf_t *out,
-    char *err, size_t errlen)
+attck_report_pdf(const attck_report_t *r, attck_buf_t *out, char *err,
+    size_t errlen)
 {
-    char                 line[512];
     size_t               i, n;
-    attck_pdf_t          p;
+    attck_buf_t          line;
     cairo_status_t       status;
     cairo_surface_t     *surface;
+    attck_report_pdf_t   p;
 
     /* into memory: the file is written whole, like every other format */
 
-    surface = cairo_pdf_surface_create_for_stream(attck_pdf_write, out,
-                                                  ATTCK_PDF_WIDTH,
-                                                  ATTCK_PDF_HEIGHT);
+    surface = cairo_pdf_surface_create_for_stream(attck_report_pdf_write,
+                                                  out,
+                                                  ATTCK_REPORT_PDF_WIDTH,
+                                                  ATTCK_REPORT_PDF_HEIGHT);
 
     cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE,
                                    r->title);
     cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR,
                                    "attck-worker");
 
-    memset(&p, 0, sizeof(attck_pdf_t));
+    memset(&p, 0, sizeof(attck_report_pdf_t));
     p.cr = cairo_create(surface);
     p.report = r;
     p.page = 1;
-    p.y = ATTCK_PDF_MARGIN + 18;
+    p.y = ATTCK_REPORT_PDF_MARGIN + 18;
 
-    attck_pdf_font(&p, 20, 1, 0.05);
-    attck_pdf_text(&p, ATTCK_PDF_MARGIN, 0, r->title, 0);
-    p.y += 18;
+    memset(&line, 0, sizeof(attck_buf_t));
 
-    attck_pdf_font(&p, 9, 0, 0.35);
-    snprintf(line, sizeof(line), "Period %s to %s (end excluded), "
-             "source: %s", r->since, r->until,
-             r->source ? r->source : "all");
-    attck_pdf_text(&p, ATTCK_PDF_MARGIN, 0, line, 0);
-    p.y += 12;
-    snprintf(line, sizeof(line), "ATT&CK %s %.32s, generated %s", r->domain,
-             r->release, r->generated);
-    attck_pdf_text(&p, ATTCK_PDF_MARGIN, 0, line, 0);
-    p.y += 6;
+    attck_report_pdf_font(&p, 20, 1, 0.05);
+    attck_buf_str(&line, r->title);
+    attck_report_pdf_line(&p, &line, 18);
 
-    attck_pdf_summary(&p);
-    attck_pdf_tactics(&p);
+    attck_report_pdf_font(&p, 9, 0, 0.35);
+    attck_buf_printf(&line, "Period %s to %s (end excluded), source: %s",
+                     r->since, r->until, r->source ? r->source : "all");
+    attck_report_pdf_line(&p, &line, 12);
+    attck_buf_printf(&line, "ATT&CK %s %s, generated %s", r->domain,
+                     r->release, r->generated);
+    attck_report_pdf_line(&p, &line, 6);
+
+    attck_report_pdf_summary(&p);
+    attck_report_pdf_tactics(&p);
 
     n = attck_report_ntop(r);
 
     if (n == 0) {
-        snprintf(line, sizeof(line), "Top techniques");
+        attck_buf_str(&line, "Top techniques");
 
     } else {
-        snprintf(line, sizeof(line), "Top %zu techniques of %zu seen", n,
-                 r->ntechniques);
+        attck_buf_printf(&line, "Top %zu techniques of %zu seen", n,
+                         r->ntechniques);
     }
 
-    attck_pdf_heading(&p, line);
+    attck_report_pdf_heading(&p, line.data);
+    free(line.data);
 
     if (n == 0) {
-        attck_pdf_font(&p, 9.5, 0, 0.35);
-        attck_pdf_text(&p, ATTCK_PDF_MARGIN, 0, "No threat of the period "
-                       "maps to a technique of this release.", 0);
+        attck_report_pdf_font(&p, 9.5, 0, 0.35);
+        attck_report_pdf_text(&p, ATTCK_REPORT_PDF_MARGIN, 0, "No threat of "
+                              "the period maps to a technique of this "
+                              "release.", 0);
 
     } else {
-        attck_pdf_table_head(&p);
+        attck_report_pdf_table_head(&p);
     }
 
     for (i = 0; i < n; i++) {
-        attck_pdf_technique(&p, i);
+        attck_report_pdf_technique(&p, i);
     }
 
-    attck_pdf_footer(&p);
+    attck_report_pdf_footer(&p);
     cairo_show_page(p.cr);
 
     status = cairo_status(p.cr);

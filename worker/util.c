@@ -1,6 +1,6 @@
 
 /*
- * attck-worker: exit codes, logging, growable arrays, files.
+ * attck-worker: exit codes, logging, growable arrays and buffers, files.
  */
 
 
@@ -22,6 +22,18 @@
 
 
 static void attck_vlog(const char *level, const char *fmt, va_list args);
+static void attck_buf_escape(attck_buf_t *b, const char *s, size_t max,
+    int html);
+
+
+/* what attck_buf_html() writes for the ASCII characters it escapes */
+static const char  *attck_buf_entities[0x80] = {
+    ['&'] = "&amp;",
+    ['<'] = "&lt;",
+    ['>'] = "&gt;",
+    ['"'] = "&quot;",
+    ['\''] = "&#39;"
+};
 
 
 static void
@@ -195,6 +207,123 @@ attck_vec_free(attck_vec_t *v)
 {
     free(v->data);
     attck_vec_init(v, v->size);
+}
+
+
+void
+attck_buf_add(attck_buf_t *b, const void *data, size_t len)
+{
+    char  *p;
+
+    if (b->len + len + 1 > b->cap) {
+        b->cap = (b->len + len + 1) * 2;
+        p = realloc(b->data, b->cap);
+        if (p == NULL) {
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+        }
+        b->data = p;
+    }
+
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+
+void
+attck_buf_str(attck_buf_t *b, const char *s)
+{
+    attck_buf_add(b, s, strlen(s));
+}
+
+
+void
+attck_buf_printf(attck_buf_t *b, const char *fmt, ...)
+{
+    int      n;
+    char     small[256], *big;
+    va_list  args;
+
+    va_start(args, fmt);
+    n = vsnprintf(small, sizeof(small), fmt, args);
+    va_end(args);
+
+    if (n < 0) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "bad format \"%s\"", fmt);
+    }
+
+    if ((size_t) n < sizeof(small)) {
+        attck_buf_add(b, small, n);
+        return;
+    }
+
+    big = attck_xmalloc(n + 1);
+
+    va_start(args, fmt);
+    vsnprintf(big, n + 1, fmt, args);
+    va_end(args);
+
+    attck_buf_add(b, big, n);
+    free(big);
+}
+
+
+/*
+ * The loop of attck_buf_html() and attck_buf_text(): s is valid UTF-8, so
+ * a C1 control character is 0xc2 and a byte of 0x80 to 0x9f.
+ */
+
+static void
+attck_buf_escape(attck_buf_t *b, const char *s, size_t max, int html)
+{
+    size_t                chars, n;
+    const char           *e;
+    const unsigned char  *p;
+
+    chars = 0;
+
+    for (p = (const unsigned char *) s; *p; p += n) {
+        n = 1;
+
+        /* a character starts at every byte but a continuation byte */
+
+        if ((*p & 0xc0) != 0x80 && max && chars++ == max) {
+            attck_buf_str(b, "\xe2\x80\xa6");
+            return;
+        }
+
+        if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0) {
+            e = " ";
+            n = 2;
+
+        } else if (*p < 0x20 || *p == 0x7f) {
+            e = html && (*p == '\t' || *p == '\n') ? NULL : " ";
+
+        } else {
+            e = html && *p < 0x80 ? attck_buf_entities[*p] : NULL;
+        }
+
+        if (e) {
+            attck_buf_str(b, e);
+
+        } else {
+            attck_buf_add(b, p, 1);
+        }
+    }
+}
+
+
+void
+attck_buf_html(attck_buf_t *b, const char *s, size_t max)
+{
+    attck_buf_escape(b, s, max, 1);
+}
+
+
+void
+attck_buf_text(attck_buf_t *b, const char *s, size_t max)
+{
+    attck_buf_escape(b, s, max, 0);
 }
 
 

@@ -1,6 +1,6 @@
 
 /*
- * attck-worker: exit codes, logging, growable arrays, files.
+ * attck-worker: exit codes, logging, growable arrays and buffers, files.
  */
 
 #ifndef _ATTCK_UTIL_H_INCLUDED_
@@ -29,6 +29,14 @@ typedef struct {
 } attck_vec_t;
 
 
+/* text being built: data is NUL-terminated once anything was added */
+typedef struct {
+    char    *data;
+    size_t   len;
+    size_t   cap;
+} attck_buf_t;
+
+
 void attck_log(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void attck_fatal(int code, const char *fmt, ...)
@@ -48,6 +56,21 @@ void attck_vec_append(attck_vec_t *v, const void *data, size_t n);
 void attck_vec_free(attck_vec_t *v);
 
 #define attck_vec_at(v, type, i)  (&((type *) (v)->data)[i])
+
+void attck_buf_add(attck_buf_t *b, const void *data, size_t len);
+void attck_buf_str(attck_buf_t *b, const char *s);
+void attck_buf_printf(attck_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * s, valid UTF-8, as HTML text or attribute value: & < > " ' escaped,
+ * control characters but tab and line feed (HTML allows no other) as
+ * spaces; max > 0 cuts it after that many characters, with an ellipsis
+ */
+void attck_buf_html(attck_buf_t *b, const char *s, size_t max);
+
+/* the same as plain text: no escapes, every control character a space */
+void attck_buf_text(attck_buf_t *b, const char *s, size_t max);
 
 /* writes via a temporary file and rename(2): never a half-written file */
 int attck_write_atomic(const char *path, const void *data, size_t size,
