@@ -236,15 +236,15 @@ attck_export_batch(attck_export_t *x, PGresult *res, size_t *taken,
     char                   ctype[128];
     size_t                 i, n, before;
     const char            *headers[3];
-    attck_vec_t            body;
+    attck_buf_t            body;
     attck_fetch_opts_t     o;
     attck_fetch_result_t   answer;
 
-    attck_vec_init(&body, 1);
+    memset(&body, 0, sizeof(attck_buf_t));
     n = (size_t) PQntuples(res);
 
     for (i = 0; i < n; i++) {
-        before = body.n;
+        before = body.len;
 
         x->format->frame(&body, PQgetvalue(res, (int) i, 1),
                          PQgetvalue(res, (int) i, 2),
@@ -253,8 +253,8 @@ attck_export_batch(attck_export_t *x, PGresult *res, size_t *taken,
 
         /* the next one waits for the next request, unless it is alone */
 
-        if (body.n > ATTCK_EXPORT_MAX_BODY && i > 0) {
-            body.n = before;
+        if (body.len > ATTCK_EXPORT_MAX_BODY && i > 0) {
+            body.len = before;
             break;
         }
     }
@@ -272,11 +272,11 @@ attck_export_batch(attck_export_t *x, PGresult *res, size_t *taken,
     o.no_redirects = 1;        /* the token would go along */
     o.max_size = 16 * 1024 * 1024;
     o.post = body.data ? body.data : "";
-    o.post_len = body.n;
+    o.post_len = body.len;
 
     rc = attck_fetch(x->url, &o, &answer, err, errlen);
     x->requests++;
-    attck_vec_free(&body);
+    free(body.data);
 
     if (rc != 0) {
         if (answer.status == 401 || answer.status == 403) {
@@ -307,29 +307,23 @@ static void
 attck_export_record(attck_export_t *x, PGresult *res, size_t n)
 {
     size_t        i;
-    attck_vec_t   ids, digests;
+    attck_buf_t   ids, digests;
     const char   *params[4];
 
-    attck_vec_init(&ids, 1);
-    attck_vec_init(&digests, 1);
-    attck_vec_append(&ids, "{", 1);
-    attck_vec_append(&digests, "{", 1);
+    memset(&ids, 0, sizeof(attck_buf_t));
+    memset(&digests, 0, sizeof(attck_buf_t));
+
+    /* both are digits or hex: safe inside an array literal */
 
     for (i = 0; i < n; i++) {
-        if (i) {
-            attck_vec_append(&ids, ",", 1);
-            attck_vec_append(&digests, ",", 1);
-        }
-
-        /* both are digits or hex: safe inside an array literal */
-
-        attck_vec_append(&ids, PQgetvalue(res, (int) i, 0),
-                         strlen(PQgetvalue(res, (int) i, 0)));
-        attck_vec_append(&digests, PQgetvalue(res, (int) i, 4), 32);
+        attck_buf_str(&ids, i ? "," : "{");
+        attck_buf_str(&digests, i ? "," : "{");
+        attck_buf_str(&ids, PQgetvalue(res, (int) i, 0));
+        attck_buf_str(&digests, PQgetvalue(res, (int) i, 4));
     }
 
-    attck_vec_append(&ids, "}", 2);
-    attck_vec_append(&digests, "}", 2);
+    attck_buf_str(&ids, "}");
+    attck_buf_str(&digests, "}");
 
     x->sent += n;
 
@@ -350,8 +344,8 @@ attck_export_record(attck_export_t *x, PGresult *res, size_t n)
         "        requests = requests + 1"
         "  WHERE id = $4::bigint", 4, params));
 
-    attck_vec_free(&ids);
-    attck_vec_free(&digests);
+    free(ids.data);
+    free(digests.data);
 }
 
 

@@ -22,17 +22,16 @@
 #include "export_format.h"
 
 
-static void attck_export_hec(attck_vec_t *body, const char *id,
+static void attck_export_hec(attck_buf_t *body, const char *id,
     const char *doc, time_t seen);
-static void attck_export_elastic(attck_vec_t *body, const char *id,
+static void attck_export_elastic(attck_buf_t *body, const char *id,
     const char *doc, time_t seen);
-static void attck_export_ndjson(attck_vec_t *body, const char *id,
+static void attck_export_ndjson(attck_buf_t *body, const char *id,
     const char *doc, time_t seen);
 static int attck_export_any_2xx(const char *answer, size_t len, char *err,
     size_t errlen);
 static int attck_export_elastic_accepted(const char *answer, size_t len,
     char *err, size_t errlen);
-static void attck_export_put(attck_vec_t *body, const char *s);
 
 
 static const attck_export_format_t  attck_export_formats[] = {
@@ -61,15 +60,9 @@ attck_export_format(const char *name)
 }
 
 
-static void
-attck_export_put(attck_vec_t *body, const char *s)
-{
-    attck_vec_append(body, s, strlen(s));
-}
-
 
 static void
-attck_export_hec(attck_vec_t *body, const char *id, const char *doc,
+attck_export_hec(attck_buf_t *body, const char *id, const char *doc,
     time_t seen)
 {
     char  head[128];
@@ -79,14 +72,14 @@ attck_export_hec(attck_vec_t *body, const char *id, const char *doc,
     snprintf(head, sizeof(head), "{\"time\":%lld,\"source\":\"attck-worker\","
              "\"sourcetype\":\"attck:threat\",\"event\":", (long long) seen);
 
-    attck_export_put(body, head);
-    attck_export_put(body, doc);
-    attck_export_put(body, "}\n");
+    attck_buf_str(body, head);
+    attck_buf_str(body, doc);
+    attck_buf_str(body, "}\n");
 }
 
 
 static void
-attck_export_elastic(attck_vec_t *body, const char *id, const char *doc,
+attck_export_elastic(attck_buf_t *body, const char *id, const char *doc,
     time_t seen)
 {
     char    *action;
@@ -99,10 +92,10 @@ attck_export_elastic(attck_vec_t *body, const char *id, const char *doc,
         attck_fatal(ATTCK_EXIT_SOFTWARE, "export: out of memory");
     }
 
-    attck_export_put(body, action);
-    attck_export_put(body, "\n");
-    attck_export_put(body, doc);
-    attck_export_put(body, "\n");
+    attck_buf_str(body, action);
+    attck_buf_str(body, "\n");
+    attck_buf_str(body, doc);
+    attck_buf_str(body, "\n");
 
     free(action);
     json_decref(a);
@@ -110,11 +103,11 @@ attck_export_elastic(attck_vec_t *body, const char *id, const char *doc,
 
 
 static void
-attck_export_ndjson(attck_vec_t *body, const char *id, const char *doc,
+attck_export_ndjson(attck_buf_t *body, const char *id, const char *doc,
     time_t seen)
 {
-    attck_export_put(body, doc);
-    attck_export_put(body, "\n");
+    attck_buf_str(body, doc);
+    attck_buf_str(body, "\n");
 }
 
 

@@ -20,7 +20,7 @@ typedef struct {
     const char  *auth_scheme;     /* "Authorization: SCHEME TOKEN" */
 
     /* appends one threat document (JSON text) to a request body */
-    void       (*frame)(attck_vec_t *body, const char *id, const char *doc,
+    void       (*frame)(attck_buf_t *body, const char *id, const char *doc,
                         time_t seen);
 
     /* 0 when the receiver took every event, else -1 with err set */
