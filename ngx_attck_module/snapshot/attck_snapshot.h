@@ -40,8 +40,8 @@
  * The cyber-range matrix ("cyberrange/matrix", "cyberrange/matrix-sub") is
  * an HTML template: the module puts a cell's overlay dots where
  * ATTCK_CR_CELL, the cell's key ("TA0043.T1595") and ATTCK_CR_END stand,
- * and the legend at ATTCK_CR_LEGEND.  The compiler drops control bytes
- * from all text, so these never occur otherwise.
+ * and the legend at ATTCK_CR_LEGEND.  The compiler turns control bytes
+ * in all text into spaces, so these never occur otherwise.
  */
 #define ATTCK_CR_CELL            '\x01'
 #define ATTCK_CR_END             '\x02'
