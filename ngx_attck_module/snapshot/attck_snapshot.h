@@ -41,7 +41,7 @@
  * an HTML template: the module puts a cell's overlay dots where
  * ATTCK_CR_CELL, the cell's key ("TA0043.T1595") and ATTCK_CR_END stand,
  * and the legend at ATTCK_CR_LEGEND.  The compiler turns control bytes
- * in all text into spaces, so these never occur otherwise.
+ * in the matrix's text into spaces, so these never occur otherwise.
  */
 #define ATTCK_CR_CELL            '\x01'
 #define ATTCK_CR_END             '\x02'
