@@ -49,6 +49,15 @@ chmod 0644, "$dir/open.yaml";
 like($out, qr/level=warn.*can be read by every user/, 'a readable file with a key: warned');
 unlike($out, qr/sekrit-value/, 'the key is not printed');
 
+spew("$dir/token.yaml", "export:\n  url: http://127.0.0.1:1/hec\n"
+                        . "  token: siem-t0ken\n");
+chmod 0644, "$dir/token.yaml";
+($rc, $out) = run_cmd(worker(), '--config', "$dir/token.yaml", 'export',
+                      '--help');
+like($out, qr/level=warn.*can be read by every user/,
+     'a readable file with an export token: warned');
+unlike($out, qr/siem-t0ken/, 'the token is not printed');
+
 spew("$dir/pw.yaml", "database:\n  url: postgresql://attck:hunter2\@127.0.0.1/x\n");
 chmod 0644, "$dir/pw.yaml";
 ($rc, $out) = run_cmd(worker(), '--config', "$dir/pw.yaml", 'ingest', '--help');
