@@ -274,7 +274,7 @@ attck_ingest_load(PGconn *db, const char *src, const char *data, size_t len,
         /* the server found an object that is not JSON */
 
         if (!attck_db_lost(db)) {
-            snprintf(pg, sizeof(pg), "%s", err);
+            snprintf(pg, sizeof(pg), "%.*s", (int) sizeof(pg) - 1, err);
             snprintf(err, errlen, "not valid JSON: %s", pg);
         }
 
