@@ -153,7 +153,10 @@ for my $k (1 .. ($ENV{SWAPS} || 50)) {
     q1("UPDATE mapped_threat_data SET score = $score WHERE threat_id = $first "
        . "AND technique_id = 'T0800'");
     ($rc, $out) = run_cmd(worker(), 'publish');
-    $failed_publish++ if $rc;
+    if ($rc) {
+        $failed_publish++;
+        diag "publish $k: exit $rc: $out";
+    }
     push @published, $score + 0;
     my ($g, $s) = split / /, $redis->cli('GET', 'attck:current');
     push @lag, converged("$g $s", 5) // 99;

@@ -285,13 +285,21 @@ attck_db_query(PGconn *c, const char *cmd, const char *sql, int n,
 }
 
 
-/* "attck-worker HOST pid PID" of this host whose process has exited */
+/*
+ * the holder is on its way out: a server process that has left
+ * pg_stat_activity, or "attck-worker HOST pid PID" of this host whose
+ * process has exited
+ */
 
 static int
 attck_db_holder_gone(const char *holder)
 {
     int   pid;
     char  host[256], name[256];
+
+    if (*holder == '\0') {
+        return 1;
+    }
 
     if (sscanf(holder, "attck-worker %255s pid %d", name, &pid) != 2
         || gethostname(host, sizeof(host)) != 0)
@@ -362,8 +370,8 @@ attck_db_stage_lock(PGconn *c, const char *stage)
         holder = PQgetvalue(res, 0, 1);
 
         /*
-         * a worker of this host that has just exited still holds the lock
-         * until its server process notices: wait for that, up to 5 s
+         * a worker that has just exited holds the lock until its server
+         * process notices and ends: wait for that, up to 5 s
          */
 
         if (tries < 100 && attck_db_holder_gone(holder)) {
