@@ -31,24 +31,6 @@ static int attck_classify_add_id(char (*ids)[ATTCK_MAP_ID_SIZE],
     size_t *nids, const char *id);
 
 
-size_t
-attck_classify_top(const char *cmd, const char *name, const char *value,
-    size_t max)
-{
-    char           *end;
-    unsigned long   k;
-
-    k = strtoul(value, &end, 10);
-
-    if (*value == '\0' || *end != '\0' || k == 0 || k > max) {
-        attck_fatal(ATTCK_EXIT_USAGE, "%s: %s takes a number from 1 to %zu",
-                    cmd, name, max);
-    }
-
-    return k;
-}
-
-
 double
 attck_classify_threshold(const char *cmd, const char *name,
     const char *value)
@@ -245,7 +227,7 @@ attck_classify_main(int argc, char **argv)
             model_path = optarg;
             break;
         case 'k':
-            k = attck_classify_top("classify", "--top", optarg, 1000);
+            k = attck_number("classify", "--top", optarg, 1, 1000);
             break;
         case 't':
             threshold = attck_classify_threshold("classify", "--threshold",

@@ -26,9 +26,7 @@ size_t attck_classify_text(const attck_map_model_t *m, const char *text,
     size_t len, json_t *given, size_t k, double threshold, size_t max,
     attck_map_hit_t *hits, json_t *list);
 
-/* --top and --threshold values (or their variables); exit 64 if bad */
-size_t attck_classify_top(const char *cmd, const char *name,
-    const char *value, size_t max);
+/* a --threshold value (or its variable); exit 64 if bad */
 double attck_classify_threshold(const char *cmd, const char *name,
     const char *value);
 

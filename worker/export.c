@@ -87,10 +87,7 @@ attck_export_main(int argc, char **argv)
 
     x.url = getenv("ATTCK_EXPORT_URL");
     name = getenv("ATTCK_EXPORT_FORMAT");
-    env = getenv("ATTCK_EXPORT_BATCH");
-    batch = (env && *env)
-            ? attck_classify_top("export", "ATTCK_EXPORT_BATCH", env, 10000)
-            : 500;
+    batch = attck_number_env("export", "ATTCK_EXPORT_BATCH", 500, 1, 10000);
     env = getenv("ATTCK_EXPORT_MIN_SCORE");
     min_score = (env && *env)
                 ? attck_classify_threshold("export", "ATTCK_EXPORT_MIN_SCORE",
@@ -108,7 +105,7 @@ attck_export_main(int argc, char **argv)
             name = optarg;
             break;
         case 'b':
-            batch = attck_classify_top("export", "--batch", optarg, 10000);
+            batch = attck_number("export", "--batch", optarg, 1, 10000);
             break;
         case 's':
             min_score = attck_classify_threshold("export", "--min-score",
@@ -288,7 +285,8 @@ attck_export_batch(attck_export_t *x, PGresult *res, size_t *taken,
         return rc;
     }
 
-    rc = x->format->accepted(answer.data, answer.len, err, errlen);
+    rc = x->format->accepted
+         ? x->format->accepted(answer.data, answer.len, err, errlen) : 0;
     free(answer.data);
 
     if (rc != 0) {

@@ -28,19 +28,15 @@ static void attck_export_elastic(attck_buf_t *body, const char *id,
     const char *doc, time_t seen);
 static void attck_export_ndjson(attck_buf_t *body, const char *id,
     const char *doc, time_t seen);
-static int attck_export_any_2xx(const char *answer, size_t len, char *err,
-    size_t errlen);
 static int attck_export_elastic_accepted(const char *answer, size_t len,
     char *err, size_t errlen);
 
 
 static const attck_export_format_t  attck_export_formats[] = {
-    { "hec", "application/json", "Splunk", attck_export_hec,
-      attck_export_any_2xx },
+    { "hec", "application/json", "Splunk", attck_export_hec, NULL },
     { "elastic", "application/x-ndjson", "ApiKey", attck_export_elastic,
       attck_export_elastic_accepted },
-    { "ndjson", "application/x-ndjson", "Bearer", attck_export_ndjson,
-      attck_export_any_2xx },
+    { "ndjson", "application/x-ndjson", "Bearer", attck_export_ndjson, NULL },
     { NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -108,16 +104,6 @@ attck_export_ndjson(attck_buf_t *body, const char *id, const char *doc,
 {
     attck_buf_str(body, doc);
     attck_buf_str(body, "\n");
-}
-
-
-static int
-attck_export_any_2xx(const char *answer, size_t len, char *err,
-    size_t errlen)
-{
-    /* the HTTP status said it all; HEC answers 4xx for a refused event */
-
-    return 0;
 }
 
 

@@ -23,7 +23,10 @@ typedef struct {
     void       (*frame)(attck_buf_t *body, const char *id, const char *doc,
                         time_t seen);
 
-    /* 0 when the receiver took every event, else -1 with err set */
+    /*
+     * 0 when the receiver took every event, else -1 with err set; NULL
+     * when a 2xx status says so (HEC answers 4xx for a refused event)
+     */
     int        (*accepted)(const char *answer, size_t len, char *err,
                            size_t errlen);
 } attck_export_format_t;

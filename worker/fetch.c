@@ -42,8 +42,6 @@ static size_t attck_fetch_header(char *ptr, size_t size, size_t n, void *ud);
 static void attck_fetch_sleep(long ms);
 static int attck_fetch_progress(void *ud, curl_off_t total, curl_off_t now,
     curl_off_t ut, curl_off_t un);
-static void attck_fetch_env(const char *name, long *value, long min,
-    long max);
 static void attck_fetch_header_value(char *dst, size_t size, const char *p,
     size_t len);
 
@@ -51,51 +49,18 @@ static void attck_fetch_header_value(char *dst, size_t size, const char *p,
 void
 attck_fetch_defaults(attck_fetch_opts_t *o)
 {
-    long  retries;
-
-    retries = 0;
-
     memset(o, 0, sizeof(attck_fetch_opts_t));
-
-    o->timeout = 300;
-    o->connect_timeout = 15;
-    o->max_size = 512 * 1024 * 1024;
-    o->retries = 3;
-    o->backoff_ms = 1000;
 
     /* operators tune these for slow links or strict schedules */
 
-    attck_fetch_env("ATTCK_FETCH_TIMEOUT", &o->timeout, 1, 86400);
-    attck_fetch_env("ATTCK_FETCH_RETRIES", &retries, 0, 20);
-    attck_fetch_env("ATTCK_FETCH_BACKOFF_MS", &o->backoff_ms, 1, 600000);
-
-    if (getenv("ATTCK_FETCH_RETRIES")) {
-        o->retries = (int) retries;
-    }
-}
-
-
-static void
-attck_fetch_env(const char *name, long *value, long min, long max)
-{
-    long         v;
-    char        *end;
-    const char  *s;
-
-    s = getenv(name);
-
-    if (s == NULL || *s == '\0') {
-        return;
-    }
-
-    v = strtol(s, &end, 10);
-
-    if (*end != '\0' || v < min || v > max) {
-        attck_fatal(ATTCK_EXIT_USAGE, "%s must be a number from %ld to %ld",
-                    name, min, max);
-    }
-
-    *value = v;
+    o->timeout = attck_number_env("fetch", "ATTCK_FETCH_TIMEOUT", 300, 1,
+                                  86400);
+    o->connect_timeout = 15;
+    o->max_size = 512 * 1024 * 1024;
+    o->retries = (int) attck_number_env("fetch", "ATTCK_FETCH_RETRIES", 3, 0,
+                                        20);
+    o->backoff_ms = attck_number_env("fetch", "ATTCK_FETCH_BACKOFF_MS", 1000,
+                                     1, 600000);
 }
 
 

@@ -26,35 +26,10 @@
 #include "util.h"
 
 
-static long attck_vt_env(const char *name, long def, long max);
 static void attck_vt_text(attck_vec_t *out, const char *s);
 static void attck_vt_base64url(const char *in, char *out, size_t size);
 static const char *attck_vt_path(const char *type, const char *indicator,
     const char **object_type, char **id);
-
-
-static long
-attck_vt_env(const char *name, long def, long max)
-{
-    long         v;
-    char        *end;
-    const char  *s;
-
-    s = getenv(name);
-
-    if (s == NULL || *s == '\0') {
-        return def;
-    }
-
-    v = strtol(s, &end, 10);
-
-    if (*end != '\0' || v <= 0 || v > max) {
-        attck_fatal(ATTCK_EXIT_USAGE, "%s must be a number from 1 to %ld",
-                    name, max);
-    }
-
-    return v;
-}
 
 
 /* a text field of a COPY row: backslash, tab and line ends escaped */
@@ -174,9 +149,9 @@ attck_ingest_vt(PGconn *db, const char *base, const char *key,
     attck_fetch_opts_t     opts;
     attck_fetch_result_t   f;
 
-    rate = attck_vt_env("ATTCK_VT_RATE", 4, 60000);
-    daily = attck_vt_env("ATTCK_VT_DAILY", 500, 10000000);
-    max_age = attck_vt_env("ATTCK_VT_MAX_AGE", 7, 3650);
+    rate = attck_number_env("ingest", "ATTCK_VT_RATE", 4, 1, 60000);
+    daily = attck_number_env("ingest", "ATTCK_VT_DAILY", 500, 1, 10000000);
+    max_age = attck_number_env("ingest", "ATTCK_VT_MAX_AGE", 7, 1, 3650);
 
     /* what is left of today's budget */
 

@@ -132,8 +132,7 @@ attck_map_main(int argc, char **argv)
     };
 
     model_path = getenv("ATTCK_MODEL");
-    env = getenv("ATTCK_MAP_TOP");
-    k = env ? attck_classify_top("map", "ATTCK_MAP_TOP", env, 100) : 10;
+    k = attck_number_env("map", "ATTCK_MAP_TOP", 10, 1, 100);
     env = getenv("ATTCK_MAP_THRESHOLD");
     threshold = env ? attck_classify_threshold("map", "ATTCK_MAP_THRESHOLD",
                                                env)
@@ -151,7 +150,7 @@ attck_map_main(int argc, char **argv)
             all = 1;
             break;
         case 'k':
-            k = attck_classify_top("map", "--top", optarg, 100);
+            k = attck_number("map", "--top", optarg, 1, 100);
             break;
         case 't':
             threshold = attck_classify_threshold("map", "--threshold",

@@ -61,8 +61,6 @@ typedef struct {
 static void attck_report_setting(attck_report_setting_t *s,
     const char *env);
 static unsigned attck_report_parse_formats(attck_report_setting_t *s);
-static long attck_report_number(attck_report_setting_t *s, long min,
-    long max);
 static int attck_report_digits(const char *p, int n);
 static int attck_report_time(const char *s, time_t base, int relative,
     time_t *t);
@@ -166,26 +164,6 @@ attck_report_parse_formats(attck_report_setting_t *s)
 }
 
 
-static long
-attck_report_number(attck_report_setting_t *s, long min, long max)
-{
-    long   v;
-    char  *end;
-
-    errno = 0;
-    v = strtol(s->value, &end, 10);
-
-    if (*s->value < '0' || *s->value > '9' || *end != '\0' || errno != 0
-        || v < min || v > max)
-    {
-        attck_fatal(ATTCK_EXIT_USAGE, "report: %s takes a number from %ld "
-                    "to %ld, not \"%s\"", s->name, min, max, s->value);
-    }
-
-    return v;
-}
-
-
 /* n decimal digits at p as a number, or -1 */
 
 static int
@@ -214,34 +192,25 @@ attck_report_digits(const char *p, int n)
 static int
 attck_report_time(const char *s, time_t base, int relative, time_t *t)
 {
-    int           off, sign, oh, om, k;
-    char         *end;
-    time_t        v;
-    long long     n;
-    struct tm     tm, chk;
-    const char   *p;
+    int          off, sign, oh, om;
+    long         n;
+    time_t       v;
+    struct tm    tm, chk;
+    const char  *p;
 
-    static const char       units[] = "smhdw";
-    static const long long  secs[] = { 1, 60, 3600, 86400, 604800 };
+    /* a period needs its unit: "30" alone is no date either */
 
-    if (relative && *s >= '0' && *s <= '9') {
-        errno = 0;
-        n = strtoll(s, &end, 10);
+    if (relative && *s != '\0' && strchr("smhdw", s[strlen(s) - 1])) {
+        n = attck_duration(s);
 
-        if (errno == 0 && n > 0 && *end && strchr(units, *end)
-            && end[1] == '\0')
-        {
-            /* a century at most: far enough back, and no overflow */
+        /* a century at most: far enough back, and no overflow */
 
-            k = strchr(units, *end) - units;
-
-            if (n > 100LL * 366 * 86400 / secs[k]) {
-                return -1;
-            }
-
-            *t = base - (time_t) (n * secs[k]);
-            return 0;
+        if (n <= 0 || n > 100LL * 366 * 86400) {
+            return -1;
         }
+
+        *t = base - (time_t) n;
+        return 0;
     }
 
     memset(&tm, 0, sizeof(struct tm));
@@ -840,8 +809,12 @@ attck_report_main(int argc, char **argv)
     memset(&r, 0, sizeof(attck_report_t));
     r.kind = ATTCK_REPORT_KIND;
     r.title = "Threat landscape";
-    r.top = s_top.value ? (size_t) attck_report_number(&s_top, 1, 1000) : 20;
-    keep = s_keep.value ? attck_report_number(&s_keep, 0, 1000000) : 0;
+    r.top = s_top.value
+            ? (size_t) attck_number("report", s_top.name, s_top.value, 1, 1000)
+            : 20;
+    keep = s_keep.value
+           ? attck_number("report", s_keep.name, s_keep.value, 0, 1000000)
+           : 0;
     r.domain = s_domain.value ? s_domain.value : "enterprise-attack";
 
     if (strcmp(r.domain, "enterprise-attack") != 0
@@ -1050,6 +1023,34 @@ long
 attck_report_technique_most(const attck_report_t *r)
 {
     return r->ntechniques ? r->techniques[0].threats : 0;
+}
+
+
+json_t *
+attck_report_json_each(const attck_report_t *r,
+    json_t *(*build)(const attck_report_t *r,
+                     const attck_report_technique_t *t),
+    char *err, size_t errlen)
+{
+    size_t   i;
+    json_t  *list, *t;
+
+    list = json_array();
+
+    for (i = 0; i < r->ntechniques; i++) {
+        t = build(r, &r->techniques[i]);
+
+        if (t == NULL) {
+            json_decref(list);
+            snprintf(err, errlen, "technique %s: cannot be built",
+                     r->techniques[i].id);
+            return NULL;
+        }
+
+        json_array_append_new(list, t);
+    }
+
+    return list;
 }
 
 

@@ -142,6 +142,15 @@ long attck_report_tactic_most(const attck_report_t *r);
 long attck_report_technique_most(const attck_report_t *r);
 
 /*
+ * an array of every technique seen, each as build makes it; NULL with err
+ * set if one cannot be built
+ */
+json_t *attck_report_json_each(const attck_report_t *r,
+    json_t *(*build)(const attck_report_t *r,
+                     const attck_report_technique_t *t),
+    char *err, size_t errlen);
+
+/*
  * doc, whose reference it takes, as JSON text into out with a line end;
  * -1 when doc is NULL, as json_pack() gives for what it cannot build
  */

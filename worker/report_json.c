@@ -20,7 +20,7 @@ static json_t *attck_report_json_counts(const char **names,
 static json_t *attck_report_json_summary(const attck_report_t *r);
 static json_t *attck_report_json_tactics(const attck_report_t *r);
 static json_t *attck_report_json_technique(const attck_report_t *r,
-    size_t i);
+    const attck_report_technique_t *t);
 
 
 /* {"otx": 3, "virustotal": 1}: counts by source or by method */
@@ -94,14 +94,12 @@ attck_report_json_tactics(const attck_report_t *r)
 
 
 static json_t *
-attck_report_json_technique(const attck_report_t *r, size_t i)
+attck_report_json_technique(const attck_report_t *r,
+    const attck_report_technique_t *t)
 {
-    size_t                           n;
-    json_t                          *tactics, *top;
-    const attck_report_threat_t     *th;
-    const attck_report_technique_t  *t;
-
-    t = &r->techniques[i];
+    size_t                        n;
+    json_t                       *tactics, *top;
+    const attck_report_threat_t  *th;
 
     tactics = json_array();
 
@@ -123,7 +121,7 @@ attck_report_json_technique(const attck_report_t *r, size_t i)
 
     return json_pack("{s:I, s:s, s:s, s:o, s:I, s:o, s:f, s:f, s:o, s:s, "
                      "s:s, s:o}",
-                     "rank", (json_int_t) i + 1,
+                     "rank", (json_int_t) (t - r->techniques) + 1,
                      "id", t->id, "name", t->name, "tactics", tactics,
                      "threats", (json_int_t) t->threats,
                      "threats_by_source",
@@ -144,22 +142,12 @@ int
 attck_report_json(const attck_report_t *r, attck_buf_t *out, char *err,
     size_t errlen)
 {
-    size_t   i;
-    json_t  *doc, *techniques, *t;
+    json_t  *doc, *techniques;
 
-    techniques = json_array();
-
-    for (i = 0; i < r->ntechniques; i++) {
-        t = attck_report_json_technique(r, i);
-
-        if (t == NULL) {
-            json_decref(techniques);
-            snprintf(err, errlen, "technique %s: cannot be built",
-                     r->techniques[i].id);
-            return -1;
-        }
-
-        json_array_append_new(techniques, t);
+    techniques = attck_report_json_each(r, attck_report_json_technique, err,
+                                        errlen);
+    if (techniques == NULL) {
+        return -1;
     }
 
     doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s?, s:s, s:s, s:I}, s:s, "

@@ -90,8 +90,8 @@ attck_report_navigator(const attck_report_t *r, attck_buf_t *out, char *err,
 {
     char          attack[16];
     long          max;
-    size_t        i, n;
-    json_t       *layer, *techniques, *t;
+    size_t        n;
+    json_t       *layer, *techniques;
     attck_buf_t   name, description, most;
 
     /* "versions.attack" is the major release: "18.1" -> "18" */
@@ -104,21 +104,13 @@ attck_report_navigator(const attck_report_t *r, attck_buf_t *out, char *err,
 
     attack[n] = '\0';
 
-    techniques = json_array();
-    max = attck_report_technique_most(r);
-
-    for (i = 0; i < r->ntechniques; i++) {
-        t = attck_report_layer_technique(r, &r->techniques[i]);
-
-        if (t == NULL) {
-            json_decref(techniques);
-            snprintf(err, errlen, "technique %s: cannot be built",
-                     r->techniques[i].id);
-            return -1;
-        }
-
-        json_array_append_new(techniques, t);
+    techniques = attck_report_json_each(r, attck_report_layer_technique, err,
+                                        errlen);
+    if (techniques == NULL) {
+        return -1;
     }
+
+    max = attck_report_technique_most(r);
 
     memset(&name, 0, sizeof(attck_buf_t));
     memset(&description, 0, sizeof(attck_buf_t));

@@ -35,6 +35,7 @@ typedef struct {
     const char  *interval;     /* environment variable of the daemon */
     const char  *every;        /* its default */
     const char  *needs;        /* a setting without which it is left out */
+    int          file;         /* needs names a file, which must be there */
     const char  *hint;         /* where that setting is given */
 } attck_stage_t;
 
@@ -43,17 +44,17 @@ typedef struct {
 
 static const attck_stage_t  attck_stages[] = {
     { "ingest", attck_ingest_main, "all", "ATTCK_SCHEDULE_INGEST", "6h",
-      NULL, NULL },
+      NULL, 0, NULL },
     { "map", attck_map_main, NULL, "ATTCK_SCHEDULE_MAP", "1h",
-      "ATTCK_MODEL", "mapping.model or ATTCK_MODEL; attck-worker train "
+      "ATTCK_MODEL", 1, "mapping.model or ATTCK_MODEL; attck-worker train "
       "makes one" },
     { "publish", attck_publish_main, NULL, "ATTCK_SCHEDULE_PUBLISH", "5m",
-      NULL, NULL },
+      NULL, 0, NULL },
     { "export", attck_export_main, NULL, "ATTCK_SCHEDULE_EXPORT", "15m",
-      "ATTCK_EXPORT_URL", "export.url or ATTCK_EXPORT_URL" },
+      "ATTCK_EXPORT_URL", 0, "export.url or ATTCK_EXPORT_URL" },
     { "report", attck_report_main, NULL, "ATTCK_SCHEDULE_REPORT", "1d",
-      "ATTCK_REPORTS_DIR", "reports.dir or ATTCK_REPORTS_DIR" },
-    { NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+      "ATTCK_REPORTS_DIR", 0, "reports.dir or ATTCK_REPORTS_DIR" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL }
 };
 
 
@@ -85,9 +86,9 @@ attck_stage_skip(const attck_stage_t *s)
         return 1;
     }
 
-    /* the model is a file: one that is not there yet is the same */
+    /* a file that is not there yet is the same */
 
-    if (strcmp(s->needs, "ATTCK_MODEL") == 0 && access(value, R_OK) != 0) {
+    if (s->file && access(value, R_OK) != 0) {
         attck_log("info", "%s: skipped, no model at %s (%s)", s->name,
                   value, s->hint);
         return 1;
@@ -188,42 +189,12 @@ attck_run_main(int argc, char **argv)
 }
 
 
-/* "90", "90s", "15m", "6h", "1d"; 0 or "off" leaves a stage out; -1 bad */
+/* a duration (util.h); 0 or "off" leaves a stage out; -1 bad */
 
 static long
 attck_interval(const char *text)
 {
-    char  *end;
-    long   n;
-
-    if (strcmp(text, "off") == 0) {
-        return 0;
-    }
-
-    n = strtol(text, &end, 10);
-
-    if (end == text || n < 0) {
-        return -1;
-    }
-
-    switch (*end) {
-    case '\0':
-    case 's':
-        break;
-    case 'm':
-        n *= 60;
-        break;
-    case 'h':
-        n *= 3600;
-        break;
-    case 'd':
-        n *= 86400;
-        break;
-    default:
-        return -1;
-    }
-
-    return (*end && end[1]) ? -1 : n;
+    return strcmp(text, "off") == 0 ? 0 : attck_duration(text);
 }
 
 
@@ -271,7 +242,8 @@ attck_daemon_main(int argc, char **argv)
 
         if (every[i] < 0) {
             attck_fatal(ATTCK_EXIT_USAGE, "daemon: %s: %s is not an "
-                        "interval (90s, 15m, 6h, 1d or off)", s->interval, v);
+                        "interval (90s, 15m, 6h, 1d, 2w or off)",
+                        s->interval, v);
         }
 
         /* every stage once at start, then on its interval */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -510,4 +511,79 @@ attck_bad_option(const char *cmd, int c, char **argv)
 
     attck_fatal(ATTCK_EXIT_USAGE, "%s: unknown option %s (try --help)", cmd,
                 argv[optind - 1]);
+}
+
+
+long
+attck_number(const char *cmd, const char *name, const char *value, long min,
+    long max)
+{
+    long   v;
+    char  *end;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+
+    if (*value < '0' || *value > '9' || *end != '\0' || errno != 0
+        || v < min || v > max)
+    {
+        attck_fatal(ATTCK_EXIT_USAGE, "%s: %s takes a number from %ld to %ld, "
+                    "not \"%.64s\"", cmd, name, min, max, value);
+    }
+
+    return v;
+}
+
+
+long
+attck_number_env(const char *cmd, const char *name, long def, long min,
+    long max)
+{
+    const char  *value;
+
+    value = getenv(name);
+
+    if (value == NULL || *value == '\0') {
+        return def;
+    }
+
+    return attck_number(cmd, name, value, min, max);
+}
+
+
+long
+attck_duration(const char *text)
+{
+    int          k;
+    long         n;
+    char        *end;
+    const char  *unit;
+
+    static const char  units[] = "smhdw";
+    static const long  secs[] = { 1, 60, 3600, 86400, 604800 };
+
+    if (*text < '0' || *text > '9') {
+        return -1;
+    }
+
+    errno = 0;
+    n = strtol(text, &end, 10);
+
+    if (errno != 0) {
+        return -1;
+    }
+
+    if (*end == '\0') {
+        return n;
+    }
+
+    unit = strchr(units, *end);
+
+    if (unit == NULL || end[1] != '\0') {
+        return -1;
+    }
+
+    k = unit - units;
+
+    return n > LONG_MAX / secs[k] ? -1 : n * secs[k];
 }

@@ -46,6 +46,17 @@ void attck_fatal(int code, const char *fmt, ...)
 void attck_bad_option(const char *cmd, int c, char **argv)
     __attribute__((noreturn));
 
+/* a whole number from min to max, else "cmd: name takes a number ..." 64 */
+long attck_number(const char *cmd, const char *name, const char *value,
+    long min, long max);
+
+/* attck_number() of the environment variable name, def when it is unset */
+long attck_number_env(const char *cmd, const char *name, long def, long min,
+    long max);
+
+/* "90", "90s", "15m", "6h", "1d", "2w" in seconds; -1 if not one */
+long attck_duration(const char *text);
+
 void *attck_xmalloc(size_t size);
 void *attck_xcalloc(size_t n, size_t size);
 char *attck_xstrdup(const char *s);
