@@ -82,7 +82,7 @@ PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libssl-dev libyaml-dev liblinear-dev libhiredis-dev \
                   libcairo2-dev fonts-dejavu-core postgresql redis-server \
                   curl
-TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils \
+TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils python3 \
                   poppler-utils
 BENCH_PACKAGES := wrk time
 

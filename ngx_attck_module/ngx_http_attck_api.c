@@ -962,6 +962,7 @@ ngx_http_attck_search(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
     float                   *scores;
     size_t                   len;
+    uint8_t                 *seen;
     uint32_t                *touched, n, total, i;
     ngx_int_t                rc;
     ngx_buf_t               *buf;
@@ -995,15 +996,16 @@ ngx_http_attck_search(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 
     scores = ngx_pcalloc(r->pool, ctx->view->ndocs * sizeof(float));
     touched = ngx_palloc(r->pool, ctx->view->ndocs * sizeof(uint32_t));
+    seen = ngx_pcalloc(r->pool, ctx->view->ndocs);
     hits = ngx_palloc(r->pool, limit * sizeof(attck_hit_t));
 
-    if (scores == NULL || touched == NULL || hits == NULL) {
+    if (scores == NULL || touched == NULL || seen == NULL || hits == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     n = attck_query_search(ctx->snap, ctx->view, (const char *) q->data,
-                           q->len, scores, touched, hits, (uint32_t) limit,
-                           &total);
+                           q->len, scores, touched, seen, hits,
+                           (uint32_t) limit, &total);
 
     len = sizeof("{\"query\":\"\",\"total\":,\"limit\":,\"results\":[]}")
           + q->len + ngx_escape_json(NULL, q->data, q->len)

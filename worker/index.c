@@ -306,8 +306,15 @@ attck_index_finish(attck_index_t *ix, attck_snap_writer_t *w,
                 weight += ATTCK_INDEX_W_ALIAS;
             }
 
+            /* the reader refuses weights outside its bounds */
+
+            weight *= idf;
+            weight = weight < ATTCK_SNAP_WEIGHT_MIN ? ATTCK_SNAP_WEIGHT_MIN
+                     : weight > ATTCK_SNAP_WEIGHT_MAX ? ATTCK_SNAP_WEIGHT_MAX
+                     : weight;
+
             sp[np].doc = h->doc;
-            sp[np].weight = (float) (idf * weight);
+            sp[np].weight = (float) weight;
             np++;
         }
     }
