@@ -331,7 +331,7 @@ attck_ingest_load(PGconn *db, const char *src, const char *data, size_t len,
     char                  count[32], pg[512], *rel;
     size_t                objects;
     unsigned              bit;
-    PGresult             *res, *staged;
+    PGresult             *res, *staged, *old;
     const char           *params[7], *domain, *version;
     attck_ingest_copy_t   c;
 
@@ -450,8 +450,11 @@ attck_ingest_load(PGconn *db, const char *src, const char *data, size_t len,
         }
 
         params[2] = PQgetvalue(res, 0, 0);
+        old = res;
         res = attck_db_run(db, "DELETE FROM attack_releases WHERE id = $1",
                            1, params + 2, err, errlen);
+        PQclear(old);
+
         if (res == NULL) {
             goto failed;
         }
