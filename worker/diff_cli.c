@@ -224,7 +224,8 @@ attck_diff_main(int argc, char **argv)
             v = k ? to : from;
 
             for (i = 0; i < n; i++) {
-                if (strcmp(srcs[i].domain, domain) == 0
+                if (srcs[i].root != NULL
+                    && strcmp(srcs[i].domain, domain) == 0
                     && strcmp(srcs[i].version, v) == 0)
                 {
                     pair[k] = srcs[i];
