@@ -10,7 +10,7 @@ use warnings;
 use Exporter 'import';
 use Attck::Test qw(attack_id);
 
-our @EXPORT_OK = qw(changelog @TYPES @SECTIONS);
+our @EXPORT_OK = qw(changelog model tactics @TYPES @SECTIONS);
 
 our @TYPES = qw(technique tactic group software mitigation campaign
                 data-component detection-strategy analytic asset);
