@@ -19,6 +19,8 @@
 #include "render_diff.h"
 
 
+static void attck_compile_diff_short(char *out, size_t size,
+    const char *domain);
 static void attck_compile_diff_add(attck_vec_t *docs, const char *view,
     const char *key, char *body, size_t len);
 static void attck_compile_diff_render(attck_vec_t *docs, json_t *diff,

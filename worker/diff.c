@@ -681,7 +681,8 @@ attck_diff_build(attck_model_t *a, attck_model_t *b, const char *domain)
             json_object_set_new(entry, "revoked_by",
                                 attck_diff_ref(b, ob->revoked_by));
 
-            if (ob->revoked_by != ATTCK_NONE && ob->kind == ATTCK_KIND_TECHNIQUE)
+            if (ob->revoked_by != ATTCK_NONE
+                && ob->kind == ATTCK_KIND_TECHNIQUE)
             {
                 json_object_set_new(json_object_get(entry, "revoked_by"),
                                     "tactics",
