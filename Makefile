@@ -46,8 +46,8 @@ module: $(MODULE)
 
 $(WORKER): $(WORKER_SRCS) $(WORKER_HDRS) $(SNAP_SRCS) $(SNAP_HDRS)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(DEPS_CFLAGS) -o $@.tmp $(WORKER_SRCS) \
-	    $(SNAP_SRCS) $(DEPS_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPS_CFLAGS) $(LDFLAGS) \
+	    -o $@.tmp $(WORKER_SRCS) $(SNAP_SRCS) $(DEPS_LIBS)
 	mv -f $@.tmp $@
 
 # The module is built against the installed nginx the way Debian builds
@@ -326,3 +326,32 @@ EVAL_SOURCE    ?= $(SHARED)/attack/enterprise-attack-18.1.json
 eval: deps
 	@$(MAKE) -s worker
 	$(WORKER) evaluate $(EVAL_SOURCE)
+
+# --- Debian packages ------------------------------------------------------
+#
+#   make deb: libnginx-mod-http-attck and attck-worker, built by
+#   dpkg-buildpackage (debian/rules runs "make all") in a copy of the tree,
+#   build/deb/attck, so that neither the tree nor its parent gets the
+#   build's files; the .debs, .buildinfo and .changes land in build/deb,
+#   and lintian checks them (an error fails the build).
+
+DEB_PACKAGES   := debhelper lintian
+DEB_DIR        := $(BUILD)/deb
+# t/500 builds, lints, installs and purges the packages
+TEST_PACKAGES  += $(DEB_PACKAGES)
+
+.PHONY: deb deb-deps
+
+deb-deps:
+	@$(MAKE) -s install-packages WANT="$(PACKAGES) $(DEB_PACKAGES)"
+
+deb: deb-deps
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/attck
+	@tar -C $(ROOT) --exclude=./build --exclude=./run --exclude=./.git \
+	    -cf - . | tar -C $(DEB_DIR)/attck -xf -
+	@cd $(DEB_DIR)/attck && dpkg-buildpackage -us -uc -b \
+	    > $(DEB_DIR)/build.log 2>&1 \
+	    || { tail -30 $(DEB_DIR)/build.log; exit 1; }
+	@rm -rf $(DEB_DIR)/attck
+	@lintian $(DEB_DIR)/*.changes | tee $(DEB_DIR)/lintian.log
+	@ls $(DEB_DIR)/*.deb

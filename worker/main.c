@@ -5,6 +5,7 @@
  */
 
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,20 @@ main(int argc, char **argv)
 {
     int                     rc;
     const attck_command_t  *c;
+
+    /*
+     * hiredis writes with write(2): a Redis that closes the connection in
+     * the middle of a command would kill the worker with SIGPIPE, with no
+     * log line and no exit code of ours.  Ignored, the write fails with
+     * EPIPE and the command's caller reports it (publish: exit 75).
+     * libpq and libcurl send with MSG_NOSIGNAL themselves (fetch.c's
+     * CURLOPT_NOSIGNAL only keeps libcurl from alarm() and from handling
+     * SIGPIPE on its own).  A closed stdout now fails the write ("cannot
+     * write", exit 73) rather than killing the worker unannounced.  The
+     * stages that run and daemon fork inherit it.
+     */
+
+    (void) signal(SIGPIPE, SIG_IGN);
 
     /* --config FILE before the command, else $ATTCK_CONFIG */
 
