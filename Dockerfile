@@ -4,6 +4,23 @@
 #   docker run -p 8080:8080 attck
 #   docker run -p 8080:8080 -e ATTCK_SOURCES="file:///data/enterprise-attack.json" \
 #       -v /path/to/bundles:/data attck
+#
+# or the Debian packages (make deb) instead of the image:
+#
+#   docker build --target debs --output type=local,dest=build/deb .
+
+FROM debian:bookworm AS deb-build
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make ca-certificates
+
+WORKDIR /opt/attck
+COPY . .
+
+RUN make deb
+
+FROM scratch AS debs
+COPY --from=deb-build /opt/attck/build/deb/*.deb /
 
 FROM debian:bookworm
 

@@ -22,7 +22,6 @@ WORKER_SRCS    := $(wildcard worker/*.c)
 WORKER_HDRS    := $(wildcard worker/*.h)
 MODULE_SRCS    := $(wildcard ngx_attck_module/*.c ngx_attck_module/*.h)
 
-RUN            := $(ROOT)/run
 
 # MITRE's official STIX 2.1 bundles; set ATTCK_SOURCES to other URLs or
 # paths (file:// works) to use a mirror or local copies
@@ -37,8 +36,8 @@ MODULE         := $(BUILD)/ngx_http_attck_module.so
 
 .PHONY: all deps test-deps bench-deps install-packages module worker test eval \
         unit-test integration-test run stop bench clean print-packages \
-        run-prepare run-postgres run-redis run-worker fuzz fuzz-build \
-        fuzz-seeds
+        run-prepare run-state run-postgres run-redis run-worker purge \
+        print-state fuzz fuzz-build fuzz-seeds
 
 all: worker module
 
@@ -47,8 +46,8 @@ module: $(MODULE)
 
 $(WORKER): $(WORKER_SRCS) $(WORKER_HDRS) $(SNAP_SRCS) $(SNAP_HDRS)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(DEPS_CFLAGS) -o $@.tmp $(WORKER_SRCS) \
-	    $(SNAP_SRCS) $(DEPS_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPS_CFLAGS) $(LDFLAGS) \
+	    -o $@.tmp $(WORKER_SRCS) $(SNAP_SRCS) $(DEPS_LIBS)
 	mv -f $@.tmp $@
 
 # The module is built against the installed nginx the way Debian builds
@@ -83,7 +82,7 @@ PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libssl-dev libyaml-dev liblinear-dev libhiredis-dev \
                   libcairo2-dev fonts-dejavu-core postgresql redis-server \
                   curl
-TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils \
+TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils python3 \
                   poppler-utils clang libclang-rt-14-dev
 BENCH_PACKAGES := wrk time
 
@@ -314,19 +313,32 @@ fuzz: fuzz-build fuzz-seeds
 	$(foreach n,$(FUZZ_NAMES),$(call fuzz-run,$(n)))
 	@if [ -f $(FUZZ)/failed ]; then cat $(FUZZ)/failed; exit 1; fi
 
-# --- run: the whole stack on loopback, state under run/ ----------------
+# --- run: the whole stack on loopback ----------------------------------
 #
-#   PostgreSQL (run/pg, port ATTCK_PG_PORT) and Redis (run/redis, port
+#   PostgreSQL (STATE/pg, port ATTCK_PG_PORT) and Redis (STATE/redis, port
 #   ATTCK_REDIS_PORT) are started when not running; attck-worker migrates,
-#   trains the mapping model once (run/mapping.model) and runs ingest ->
+#   trains the mapping model once (STATE/mapping.model) and runs ingest ->
 #   map -> publish; nginx serves on ATTCK_PORT and follows what is
 #   published in Redis.
+#
+#   The state: as root, PostgreSQL runs as postgres and nginx's workers as
+#   nobody, users that may not reach the clone (below /root, mode 0700),
+#   so it lives in a directory of its own below /var/lib, one per clone;
+#   as any other user everything runs as that user, in the clone's run/.
 
 ATTCK_PG_PORT    ?= 5433
 ATTCK_REDIS_PORT ?= 6380
+AS_ROOT          := $(filter 0,$(shell id -u))
+CLONE_ID         := $(notdir $(ROOT))-$(shell printf '%s' '$(ROOT)' \
+                      | md5sum | cut -c1-8)
+ATTCK_STATE      ?= $(if $(AS_ROOT),/var/lib/attck-run/$(CLONE_ID),$(ROOT)/run)
+RUN              := $(ATTCK_STATE)
 PG_BIN           := $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin)))
-# initdb and postgres refuse to run as root
-AS_PG            := $(if $(filter 0,$(shell id -u)),su postgres -s /bin/sh -c,sh -c)
+# initdb and postgres refuse to run as root; from "/", since the postgres
+# user may not enter the directory make runs in
+AS_PG            := $(if $(AS_ROOT),su postgres -s /bin/sh -c,sh -c)
+PG_CTL           := cd / && $(PG_BIN)/pg_ctl -D $(RUN)/pg/data
+NGINX            := nginx -p $(RUN) -c $(RUN)/nginx.conf -e $(RUN)/logs/error.log
 
 # the worker's settings for the stack (OTX and VirusTotal keys, when set,
 # come from the caller's environment)
@@ -337,15 +349,29 @@ RUN_ENV          := ATTCK_DATABASE_URL=postgresql://attck@127.0.0.1:$(ATTCK_PG_P
                     ATTCK_REPORTS_DIR=$(RUN)/reports \
                     ATTCK_SQL_DIR=$(ROOT)/sql ATTCK_CONFIG=
 
-run-postgres:
+# the state directory, readable by the servers' users (never the clone's
+# parents: they are not changed)
+run-state:
+	@if [ -z "$(PG_BIN)" ]; then \
+	    echo "PostgreSQL's server is not installed: run 'make deps' as" \
+	         "root, or: apt-get install $(PACKAGES)"; exit 1; fi
+	@mkdir -p $(RUN) && chmod 0755 $(RUN)
+	@mkdir -p $(RUN)/logs $(RUN)/tmp $(RUN)/reports
+	@if [ -n "$(AS_ROOT)" ] && ! su postgres -s /bin/sh -c \
+	        "test -x $(RUN) -a -r $(RUN)" 2>/dev/null; then \
+	    echo "the postgres user cannot enter $(RUN): set ATTCK_STATE to" \
+	         "a directory it can reach, e.g. /var/lib/attck-run/mine"; \
+	    exit 1; fi
+
+run-postgres: run-state
 	@mkdir -p $(RUN)/pg
 	@if [ ! -f $(RUN)/pg/data/PG_VERSION ]; then \
-	    [ "$$(id -u)" != 0 ] || chown postgres $(RUN)/pg; \
-	    $(AS_PG) "$(PG_BIN)/initdb -D $(RUN)/pg/data -A trust -U attck" \
-	        > $(RUN)/pg/initdb.log || exit 1; fi
-	@if ! $(AS_PG) "$(PG_BIN)/pg_ctl -D $(RUN)/pg/data status" >/dev/null; \
-	then \
-	    $(AS_PG) "$(PG_BIN)/pg_ctl -D $(RUN)/pg/data -w -l $(RUN)/pg/log \
+	    [ -z "$(AS_ROOT)" ] || chown postgres $(RUN)/pg; \
+	    $(AS_PG) "cd / && $(PG_BIN)/initdb -D $(RUN)/pg/data -A trust \
+	        -U attck" > $(RUN)/pg/initdb.log 2>&1 \
+	    || { tail -5 $(RUN)/pg/initdb.log; exit 1; }; fi
+	@if ! $(AS_PG) "$(PG_CTL) status" >/dev/null; then \
+	    $(AS_PG) "$(PG_CTL) -w -l $(RUN)/pg/log \
 	        -o '-c listen_addresses=127.0.0.1 -p $(ATTCK_PG_PORT) \
 	        -k $(RUN)/pg' start" >/dev/null \
 	    || { tail -5 $(RUN)/pg/log; exit 1; }; \
@@ -355,9 +381,16 @@ run-postgres:
 	|| psql -X -q -h 127.0.0.1 -p $(ATTCK_PG_PORT) -U attck -d postgres \
 	    -c 'CREATE DATABASE attck'
 
-run-redis:
+# a Redis is ours when its pid file names a live process
+REDIS_OURS       := { [ -f $(RUN)/redis/redis.pid ] \
+                    && kill -0 $$(cat $(RUN)/redis/redis.pid); } 2>/dev/null
+
+run-redis: run-state
 	@mkdir -p $(RUN)/redis
-	@if ! redis-cli -p $(ATTCK_REDIS_PORT) ping >/dev/null 2>&1; then \
+	@if ! $(REDIS_OURS); then \
+	    if redis-cli -p $(ATTCK_REDIS_PORT) ping >/dev/null 2>&1; then \
+	        echo "port $(ATTCK_REDIS_PORT) is taken by another Redis:" \
+	             "set ATTCK_REDIS_PORT"; exit 1; fi; \
 	    redis-server --port $(ATTCK_REDIS_PORT) --bind 127.0.0.1 \
 	        --dir $(RUN)/redis --save 60 1 --daemonize yes \
 	        --pidfile $(RUN)/redis/redis.pid \
@@ -389,21 +422,20 @@ run-worker: run-postgres run-redis
 
 run-prepare: deps
 	@$(MAKE) -s all
-	@mkdir -p $(RUN)/logs $(RUN)/tmp
 	@$(MAKE) -s run-worker
 	@sed -e 's|@RUN@|$(RUN)|g' -e 's|@MODULE@|$(MODULE)|g' \
 	    -e 's|@LISTEN@|$(ATTCK_LISTEN)|g' -e 's|@PORT@|$(ATTCK_PORT)|g' \
 	    -e 's|@REDIS@|127.0.0.1:$(ATTCK_REDIS_PORT)|g' \
 	    conf/nginx.conf.in > $(RUN)/nginx.conf
-	@nginx -q -t -p $(RUN) -c $(RUN)/nginx.conf
+	@$(NGINX) -q -t
 
 run: run-prepare
 	@if [ -f $(RUN)/nginx.pid ] && kill -0 $$(cat $(RUN)/nginx.pid) 2>/dev/null; \
 	then \
-	    nginx -p $(RUN) -c $(RUN)/nginx.conf -s reload; \
+	    $(NGINX) -s reload; \
 	    echo "reloaded nginx"; \
 	else \
-	    nginx -p $(RUN) -c $(RUN)/nginx.conf; \
+	    $(NGINX); \
 	fi
 	@for i in $$(seq 50); do \
 	    curl -fsS -o /dev/null http://127.0.0.1:$(ATTCK_PORT)/api/v1/status \
@@ -412,20 +444,32 @@ run: run-prepare
 	    || { echo "nginx did not answer; see $(RUN)/logs/error.log"; exit 1; }
 	@echo "attck is serving on http://127.0.0.1:$(ATTCK_PORT)/api/v1/" \
 	      "(try: curl 127.0.0.1:$(ATTCK_PORT)/api/v1/techniques/T1059.001)"
+	@echo "its state is in $(RUN) ('make stop' stops it, 'make purge'" \
+	      "removes it)"
 
 stop:
 	@if [ -f $(RUN)/nginx.pid ] && kill -0 $$(cat $(RUN)/nginx.pid) 2>/dev/null; \
 	then \
-	    nginx -p $(RUN) -c $(RUN)/nginx.conf -s quit; echo "stopped nginx"; \
+	    $(NGINX) -s quit; \
+	    for i in $$(seq 100); do [ -f $(RUN)/nginx.pid ] || break; \
+	        sleep 0.1; done; \
+	    echo "stopped nginx"; \
 	else echo "nginx is not running"; fi
-	@if redis-cli -p $(ATTCK_REDIS_PORT) ping >/dev/null 2>&1; then \
+	@if $(REDIS_OURS); then \
 	    redis-cli -p $(ATTCK_REDIS_PORT) shutdown >/dev/null 2>&1; \
 	    echo "stopped Redis"; else echo "Redis is not running"; fi
-	@if [ -f $(RUN)/pg/data/PG_VERSION ] && $(AS_PG) \
-	    "$(PG_BIN)/pg_ctl -D $(RUN)/pg/data status" >/dev/null 2>&1; then \
-	    $(AS_PG) "$(PG_BIN)/pg_ctl -D $(RUN)/pg/data -m fast stop" \
-	        >/dev/null && echo "stopped PostgreSQL"; \
+	@if [ -f $(RUN)/pg/data/PG_VERSION ] && $(AS_PG) "$(PG_CTL) status" \
+	    >/dev/null 2>&1; then \
+	    $(AS_PG) "$(PG_CTL) -m fast stop" >/dev/null && echo "stopped PostgreSQL"; \
 	else echo "PostgreSQL is not running"; fi
+
+# stops the stack and removes its state: the database, Redis's data, the
+# snapshot, the model and the reports
+purge: stop
+	rm -rf $(RUN)
+
+print-state:
+	@echo $(RUN)
 
 # --- benchmarks: numbers, not pass/fail ----------------------------------
 
@@ -450,3 +494,32 @@ EVAL_SOURCE    ?= $(SHARED)/attack/enterprise-attack-18.1.json
 eval: deps
 	@$(MAKE) -s worker
 	$(WORKER) evaluate $(EVAL_SOURCE)
+
+# --- Debian packages ------------------------------------------------------
+#
+#   make deb: libnginx-mod-http-attck and attck-worker, built by
+#   dpkg-buildpackage (debian/rules runs "make all") in a copy of the tree,
+#   build/deb/attck, so that neither the tree nor its parent gets the
+#   build's files; the .debs, .buildinfo and .changes land in build/deb,
+#   and lintian checks them (an error fails the build).
+
+DEB_PACKAGES   := debhelper lintian
+DEB_DIR        := $(BUILD)/deb
+# t/500 builds, lints, installs and purges the packages
+TEST_PACKAGES  += $(DEB_PACKAGES)
+
+.PHONY: deb deb-deps
+
+deb-deps:
+	@$(MAKE) -s install-packages WANT="$(PACKAGES) $(DEB_PACKAGES)"
+
+deb: deb-deps
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/attck
+	@tar -C $(ROOT) --exclude=./build --exclude=./run --exclude=./.git \
+	    -cf - . | tar -C $(DEB_DIR)/attck -xf -
+	@cd $(DEB_DIR)/attck && dpkg-buildpackage -us -uc -b \
+	    > $(DEB_DIR)/build.log 2>&1 \
+	    || { tail -30 $(DEB_DIR)/build.log; exit 1; }
+	@rm -rf $(DEB_DIR)/attck
+	@lintian $(DEB_DIR)/*.changes | tee $(DEB_DIR)/lintian.log
+	@ls $(DEB_DIR)/*.deb

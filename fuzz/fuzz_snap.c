@@ -293,21 +293,24 @@ fuzz_snap_search(const attck_snap_t *snap, const attck_snap_view_t *v,
     const char *q, size_t qlen, uint32_t max)
 {
     float                   *scores;
+    uint8_t                 *seen;
     uint32_t                 i, n, total, *touched;
     attck_hit_t             *hits;
     const attck_snap_doc_t  *docs;
 
-    /* the module's scratch: exactly ndocs elements, scores zeroed */
+    /* the module's scratch: exactly ndocs elements, scores and seen zeroed */
 
     scores = calloc(v->ndocs, sizeof(float));
     touched = malloc(v->ndocs * sizeof(uint32_t));
+    seen = calloc(v->ndocs, sizeof(uint8_t));
     hits = malloc(max * sizeof(attck_hit_t));
 
-    fuzz_assert(v->ndocs == 0 || (scores != NULL && touched != NULL));
+    fuzz_assert(v->ndocs == 0
+                || (scores != NULL && touched != NULL && seen != NULL));
     fuzz_assert(max == 0 || hits != NULL);
 
-    n = attck_query_search(snap, v, q, qlen, scores, touched, hits, max,
-                           &total);
+    n = attck_query_search(snap, v, q, qlen, scores, touched, seen, hits,
+                           max, &total);
 
     fuzz_assert(n <= max && n <= total && total <= v->ndocs);
 
@@ -329,6 +332,7 @@ fuzz_snap_search(const attck_snap_t *snap, const attck_snap_view_t *v,
 
     free(scores);
     free(touched);
+    free(seen);
     free(hits);
 }
 

@@ -7,7 +7,8 @@
  * ngx_http_attck_api.c, the snapshot format in snapshot/; the Redis client
  * in ngx_http_attck_redis.c, the endpoints it serves in
  * ngx_http_attck_threats.c, the watcher of published snapshots in
- * ngx_http_attck_refresh.c.
+ * ngx_http_attck_refresh.c, the key it checks them with in
+ * ngx_http_attck_sign.c.
  */
 
 
@@ -16,6 +17,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attck_module.h"
+#include "ngx_http_attck_sign.h"
 
 
 static ngx_int_t ngx_http_attck_init_module(ngx_cycle_t *cycle);
@@ -35,6 +37,8 @@ static char *ngx_http_attck_api(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_attck_training(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attck_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_attck_refresh_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attck_handler_location(ngx_conf_t *cf,
     ngx_str_t *prefix, ngx_http_handler_pt handler);
@@ -85,6 +89,13 @@ static ngx_command_t  ngx_http_attck_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_attck_main_conf_t, refresh_interval),
+      NULL },
+
+    { ngx_string("attck_refresh_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_attck_refresh_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("attck_api"),
@@ -227,6 +238,7 @@ ngx_http_attck_create_main_conf(ngx_conf_t *cf)
      *     amcf->pending = NULL;
      *     amcf->reused = 0;
      *     amcf->redis = NULL;
+     *     amcf->refresh_key = { 0, NULL };
      */
 
     amcf->redis_timeout = NGX_CONF_UNSET_MSEC;
@@ -256,6 +268,12 @@ ngx_http_attck_init_main_conf(ngx_conf_t *cf, void *conf)
     if (amcf->refresh && amcf->redis == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"attck_refresh on\" needs \"attck_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->refresh_key.data && amcf->redis == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"attck_refresh_key\" needs \"attck_redis\"");
         return NGX_CONF_ERROR;
     }
 
@@ -715,4 +733,35 @@ invalid:
                        "127.0.0.1:6379, [::1]:6379 or unix:/path",
                        &value[1]);
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * attck_refresh_key /etc/attck/refresh.key; read here, by the master
+ * process, so that nginx -t refuses a missing or short key
+ */
+
+static char *
+ngx_http_attck_refresh_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_attck_main_conf_t  *amcf = conf;
+
+    ngx_str_t  *value, path;
+
+    if (amcf->refresh_key.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (path.len == 0) {
+        return "takes a file name";
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_attck_read_key(cf, &path, &amcf->refresh_key);
 }

@@ -101,6 +101,7 @@ typedef struct {
     ngx_msec_t                 redis_timeout;
     ngx_flag_t                 refresh;
     ngx_msec_t                 refresh_interval;
+    ngx_str_t                  refresh_key; /* attck_refresh_key's bytes */
 } ngx_http_attck_main_conf_t;
 
 

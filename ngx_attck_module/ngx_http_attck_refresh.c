@@ -14,6 +14,11 @@
  * zone, so that it is not fetched again, by the next worker process after
  * a reload either.  The size of a new snapshot is asked for first, and a
  * snapshot too large for the zone is not fetched at all.
+ *
+ * With attck_refresh_key the pointer must read "GEN SHA HMAC" with the
+ * HMAC of "GEN SHA" under the key (ngx_http_attck_sign.c), and the bytes
+ * fetched must hash to SHA before anything else looks at them; a pointer
+ * that is not signed so is ignored and logged once, like a malformed one.
  */
 
 
@@ -22,11 +27,12 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attck_redis.h"
+#include "ngx_http_attck_sign.h"
 
 
 #define NGX_HTTP_ATTCK_CURRENT_KEY   "attck:current"
 #define NGX_HTTP_ATTCK_SNAPSHOT_KEY  "attck:snapshot:"
-#define NGX_HTTP_ATTCK_MAX_POINTER   128
+#define NGX_HTTP_ATTCK_MAX_POINTER   160
 
 /* a snapshot that does not fit yet is fetched again this much later */
 #define NGX_HTTP_ATTCK_RETRY         5000
@@ -54,6 +60,7 @@ static void ngx_http_attck_refresh_current(redisAsyncContext *ac,
     void *reply, void *data);
 static ngx_int_t ngx_http_attck_refresh_parse(ngx_http_attck_refresh_t *rf,
     redisReply *rr);
+static ngx_uint_t ngx_http_attck_refresh_hex(u_char *p, size_t len);
 static void ngx_http_attck_refresh_size(redisAsyncContext *ac, void *reply,
     void *data);
 static void ngx_http_attck_refresh_snapshot(redisAsyncContext *ac,
@@ -221,17 +228,27 @@ ngx_http_attck_refresh_current(redisAsyncContext *ac, void *reply,
 }
 
 
-/* "GEN SHA": a generation above 0 of up to 19 digits, 64 lowercase hex */
+/*
+ * "GEN SHA" or "GEN SHA HMAC": a generation above 0 of up to 19 digits,
+ * 64 lowercase hex, and 64 more.  With attck_refresh_key HMAC must be
+ * there, and be the HMAC-SHA256 of "GEN SHA" under the key.  A pointer
+ * that does not pass is logged once, until it changes.
+ */
 
 static ngx_int_t
 ngx_http_attck_refresh_parse(ngx_http_attck_refresh_t *rf, redisReply *rr)
 {
-    u_char      *p, *last, *space;
+    u_char      *p, *last, *space, *sha, *sig;
     uint32_t     crc;
+    ngx_str_t   *key;
     ngx_uint_t   n;
+    const char  *why;
+
+    key = &rf->amcf->refresh_key;
+    why = "is not \"GENERATION SHA256 [HMAC]\"";
 
     if (rr->type != REDIS_REPLY_STRING) {
-        goto invalid;
+        goto refused;
     }
 
     p = (u_char *) rr->str;
@@ -240,36 +257,65 @@ ngx_http_attck_refresh_parse(ngx_http_attck_refresh_t *rf, redisReply *rr)
     space = ngx_strlchr(p, last, ' ');
 
     if (space == NULL || space == p || space - p > 19
-        || last - (space + 1) != NGX_HTTP_ATTCK_SHA_LEN)
+        || last - (space + 1) < NGX_HTTP_ATTCK_SHA_LEN)
     {
-        goto invalid;
+        goto refused;
+    }
+
+    sha = space + 1;
+    sig = sha + NGX_HTTP_ATTCK_SHA_LEN;
+
+    if (sig == last) {
+        sig = NULL;
+
+    } else if (*sig == ' ' && last - (sig + 1) == NGX_HTTP_ATTCK_SIG_LEN) {
+        sig++;
+
+    } else {
+        goto refused;
     }
 
     for (n = 0; p < space; p++) {
         if (*p < '0' || *p > '9') {
-            goto invalid;
+            goto refused;
         }
 
         n = n * 10 + (*p - '0');
     }
 
     if (n == 0) {
-        goto invalid;
+        goto refused;
     }
 
-    for (p = space + 1; p < last; p++) {
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) {
-            goto invalid;
+    if (!ngx_http_attck_refresh_hex(sha, NGX_HTTP_ATTCK_SHA_LEN)
+        || (sig && !ngx_http_attck_refresh_hex(sig, NGX_HTTP_ATTCK_SIG_LEN)))
+    {
+        goto refused;
+    }
+
+    if (key->len) {
+        if (sig == NULL) {
+            why = "is not signed, and attck_refresh_key is set";
+            goto refused;
+        }
+
+        if (ngx_http_attck_verify(key, (u_char *) rr->str,
+                                  sha + NGX_HTTP_ATTCK_SHA_LEN
+                                  - (u_char *) rr->str, sig)
+            != NGX_OK)
+        {
+            why = "is not signed with attck_refresh_key";
+            goto refused;
         }
     }
 
     rf->generation = n;
-    ngx_memcpy(rf->sha, space + 1, NGX_HTTP_ATTCK_SHA_LEN);
+    ngx_memcpy(rf->sha, sha, NGX_HTTP_ATTCK_SHA_LEN);
     rf->bad = 0;
 
     return NGX_OK;
 
-invalid:
+refused:
 
     crc = (rr->type == REDIS_REPLY_STRING)
           ? ngx_crc32_long((u_char *) rr->str, rr->len) : (uint32_t) -1;
@@ -277,14 +323,33 @@ invalid:
     if (rf->bad != crc) {
         ngx_log_error(NGX_LOG_ERR, rf->timer.log, 0,
                       "attck: \"" NGX_HTTP_ATTCK_CURRENT_KEY "\" in Redis "
-                      "is not \"GENERATION SHA256\": \"%*s\"; ignored",
+                      "%s: \"%*s\"; ignored, generation %ui keeps serving",
+                      why,
                       (rr->type == REDIS_REPLY_STRING)
                       ? ngx_min(rr->len, NGX_HTTP_ATTCK_MAX_POINTER) : 0,
-                      rr->str);
+                      rr->str,
+                      ngx_http_attck_refresh_current_number(rf->amcf));
         rf->bad = crc;
     }
 
     return NGX_ERROR;
+}
+
+
+/* len lower-case hex digits */
+
+static ngx_uint_t
+ngx_http_attck_refresh_hex(u_char *p, size_t len)
+{
+    u_char  *last;
+
+    for (last = p + len; p < last; p++) {
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -341,6 +406,7 @@ ngx_http_attck_refresh_snapshot(redisAsyncContext *ac, void *reply,
     ngx_http_attck_refresh_t  *rf = data;
 
     char                         err[512];
+    u_char                       hash[NGX_HTTP_ATTCK_SHA_LEN];
     ngx_int_t                    rc;
     ngx_str_t                    name;
     ngx_uint_t                   number;
@@ -360,6 +426,31 @@ ngx_http_attck_refresh_snapshot(redisAsyncContext *ac, void *reply,
 
     name.data = rf->key;
     name.len = sizeof(rf->key);
+
+    /*
+     * signed: the pointer vouches for SHA, so the bytes must hash to it
+     * before they are looked at
+     */
+
+    if (amcf->refresh_key.len) {
+        if (ngx_http_attck_sha256((u_char *) rr->str, rr->len, hash)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, rf->timer.log, 0,
+                          "attck: SHA-256 of \"%V\" failed", &name);
+            return;
+        }
+
+        if (ngx_memcmp(hash, rf->sha, NGX_HTTP_ATTCK_SHA_LEN) != 0) {
+            ngx_snprintf((u_char *) err, sizeof(err),
+                         "attck snapshot \"%V\" refused: its bytes hash "
+                         "to %*s, not to the name the signed pointer "
+                         "gives%Z", &name, (size_t) NGX_HTTP_ATTCK_SHA_LEN,
+                         hash);
+            ngx_http_attck_refresh_refuse(rf, err);
+            return;
+        }
+    }
 
     if (ngx_http_attck_check(amcf, (u_char *) rr->str, rr->len, &name, err,
                              sizeof(err))

@@ -258,8 +258,12 @@ attck_index_finish(attck_index_t *ix, attck_snap_writer_t *w,
     attck_snap_term_t    *st;
     attck_snap_posting_t *sp;
 
-    qsort(ix->terms.data, ix->terms.n, sizeof(attck_index_term_t),
-          attck_index_term_cmp);
+    /* a view without terms has none: NULL, which qsort(3) may not get */
+
+    if (ix->terms.n > 1) {
+        qsort(ix->terms.data, ix->terms.n, sizeof(attck_index_term_t),
+              attck_index_term_cmp);
+    }
 
     np = 0;
 
@@ -306,8 +310,15 @@ attck_index_finish(attck_index_t *ix, attck_snap_writer_t *w,
                 weight += ATTCK_INDEX_W_ALIAS;
             }
 
+            /* the reader refuses weights outside its bounds */
+
+            weight *= idf;
+            weight = weight < ATTCK_SNAP_WEIGHT_MIN ? ATTCK_SNAP_WEIGHT_MIN
+                     : weight > ATTCK_SNAP_WEIGHT_MAX ? ATTCK_SNAP_WEIGHT_MAX
+                     : weight;
+
             sp[np].doc = h->doc;
-            sp[np].weight = (float) (idf * weight);
+            sp[np].weight = (float) weight;
             np++;
         }
     }

@@ -5,6 +5,7 @@
  */
 
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "compile.h"
+#include "diff_cli.h"
 #include "classify.h"
 #include "evaluate.h"
 #include "examples.h"
@@ -60,6 +62,9 @@ static const attck_command_t  attck_commands[] = {
       "             the first failure" },
     { "daemon", attck_daemon_main,
       "the stages of run on their intervals, until SIGTERM" },
+    { "diff", attck_diff_main,
+      "what changed between two ATT&CK releases (JSON, Markdown, HTML,\n"
+      "             Navigator layer)" },
     { "evaluate", attck_evaluate_main,
       "score the model on held-out actors beside a TF-IDF baseline" },
     { NULL, NULL, NULL }
@@ -93,6 +98,20 @@ main(int argc, char **argv)
 {
     int                     rc;
     const attck_command_t  *c;
+
+    /*
+     * hiredis writes with write(2): a Redis that closes the connection in
+     * the middle of a command would kill the worker with SIGPIPE, with no
+     * log line and no exit code of ours.  Ignored, the write fails with
+     * EPIPE and the command's caller reports it (publish: exit 75).
+     * libpq and libcurl send with MSG_NOSIGNAL themselves (fetch.c's
+     * CURLOPT_NOSIGNAL only keeps libcurl from alarm() and from handling
+     * SIGPIPE on its own).  A closed stdout now fails the write ("cannot
+     * write", exit 73) rather than killing the worker unannounced.  The
+     * stages that run and daemon fork inherit it.
+     */
+
+    (void) signal(SIGPIPE, SIG_IGN);
 
     /* --config FILE before the command, else $ATTCK_CONFIG */
 

@@ -27,6 +27,13 @@ static int attck_migrate_name_cmp(const void *a, const void *b);
 static int attck_migrate_one(PGconn *c, const char *dir, const char *name);
 
 
+#ifdef ATTCK_SQL_DEFAULT
+#define ATTCK_SQL_HELP  ATTCK_SQL_DEFAULT
+#else
+#define ATTCK_SQL_HELP  "the sql/ folder installed beside bin/"
+#endif
+
+
 static const char  attck_migrate_table[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version text PRIMARY KEY,"
@@ -34,7 +41,11 @@ static const char  attck_migrate_table[] =
     " applied_at timestamptz NOT NULL DEFAULT now())";
 
 
-/* --sql DIR, else $ATTCK_SQL_DIR, else sql/ beside the binary's folder */
+/*
+ * --sql DIR, else $ATTCK_SQL_DIR, else the folder a package build names
+ * (-DATTCK_SQL_DEFAULT, as /usr/bin/../sql is no place for it), else sql/
+ * beside the binary's folder (build/../sql in a checkout)
+ */
 
 static const char *
 attck_migrate_dir(const char *given, char *buf, size_t size)
@@ -49,6 +60,10 @@ attck_migrate_dir(const char *given, char *buf, size_t size)
     if (getenv("ATTCK_SQL_DIR")) {
         return getenv("ATTCK_SQL_DIR");
     }
+
+#ifdef ATTCK_SQL_DEFAULT
+    return ATTCK_SQL_DEFAULT;
+#endif
 
     n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
@@ -165,8 +180,8 @@ attck_migrate_main(int argc, char **argv)
             break;
         case 'h':
             printf("usage: attck-worker migrate [--sql DIR]\n"
-                   "applies DIR/NNN_*.sql (default: the sql/ folder "
-                   "installed beside bin/) to $ATTCK_DATABASE_URL\n");
+                   "applies DIR/NNN_*.sql (default: $ATTCK_SQL_DIR, else "
+                   ATTCK_SQL_HELP ") to $ATTCK_DATABASE_URL\n");
             return ATTCK_EXIT_OK;
         default:
             attck_bad_option("migrate", c, argv);

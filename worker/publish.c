@@ -8,8 +8,11 @@
  * generation is written beside the current one and made current by one
  * SET of "attck:current"; the generation before stays for the nginx
  * instances that have not seen the switch yet, older ones are removed.
+ * With a key (ATTCK_PUBLISH_KEY_FILE) the pointer carries HMAC-SHA256 of
+ * "GEN SHA" under it: nginx with attck_refresh_key loads a snapshot only
+ * when the signature holds and the bytes hash to SHA.
  *
- *   attck:current                  "GEN SHA"
+ *   attck:current                  "GEN SHA", or "GEN SHA HMAC"
  *   attck:snapshot:SHA             the snapshot file's bytes
  *   attck:GEN:threat:ID            a threat and its techniques (JSON)
  *   attck:GEN:technique:TID        zset: threat briefs by mapping score
@@ -25,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -32,10 +36,12 @@
 #include "db.h"
 #include "publish.h"
 #include "redis.h"
+#include "sign.h"
 #include "util.h"
 
 
-#define ATTCK_PUBLISH_BATCH  1000     /* pipelined commands per round trip */
+#define ATTCK_PUBLISH_BATCH    1000   /* pipelined commands per round trip */
+#define ATTCK_PUBLISH_POINTER  192    /* "GEN SHA HMAC" and then some */
 
 
 typedef struct {
@@ -56,13 +62,24 @@ static json_t *attck_publish_threats(PGconn *db, const char *top);
 static time_t attck_publish_as_of(PGconn *db);
 static void attck_publish_docs(PGconn *db, attck_publish_docs_t *docs);
 static void attck_publish_redis(const char *url, const char *sha,
-    const void *data, size_t size, attck_publish_docs_t *docs);
+    const void *data, size_t size, attck_publish_docs_t *docs,
+    const attck_sign_key_t *key, const char *out);
+static void attck_publish_pointer(char *current, const char *gen,
+    const char *sha, const attck_sign_key_t *key);
+static redisContext *attck_publish_settle(const char *url,
+    redisContext *c, const char *current, const char *gen, const char *out,
+    const char *err);
+static void attck_publish_cleanup(void);
 static void attck_publish_append(attck_publish_pipe_t *p, const char *fmt,
     ...);
 static void attck_publish_flush(attck_publish_pipe_t *p);
 static redisReply *attck_publish_cmd(redisContext *c, const char *fmt, ...);
 static void attck_publish_sweep(redisContext *c, const char *gen,
     const char *prev_gen, const char *sha, const char *prev_sha);
+
+
+/* the new snapshot file under its temporary name, until renamed */
+static char  *attck_publish_tmp;
 
 
 /*
@@ -274,13 +291,34 @@ attck_publish_flush(attck_publish_pipe_t *p)
 }
 
 
+/* "GEN SHA", signed: "GEN SHA HMAC", HMAC-SHA256 of the text before it */
+
+static void
+attck_publish_pointer(char *current, const char *gen, const char *sha,
+    const attck_sign_key_t *key)
+{
+    size_t  len;
+
+    len = (size_t) snprintf(current, ATTCK_PUBLISH_POINTER, "%s %s", gen,
+                            sha);
+
+    if (key) {
+        current[len] = ' ';
+        attck_sign_hex(key, current, len, current + len + 1);
+    }
+}
+
+
 static void
 attck_publish_redis(const char *url, const char *sha, const void *data,
-    size_t size, attck_publish_docs_t *docs)
+    size_t size, attck_publish_docs_t *docs, const attck_sign_key_t *key,
+    const char *out)
 {
     int                    i;
     char                   err[512], gen[32], prev_gen[32], prev_sha[65];
-    char                   current[128], stamp[32];
+    char                   current[ATTCK_PUBLISH_POINTER], stamp[32];
+    char                   prev[ATTCK_PUBLISH_POINTER];
+    char                   same[ATTCK_PUBLISH_POINTER];
     time_t                 now;
     struct tm              tm;
     const char            *v, *src, *tid;
@@ -298,20 +336,32 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
 
     reply = attck_publish_cmd(p.redis, "GET attck:current");
 
-    prev_gen[0] = prev_sha[0] = '\0';
+    prev[0] = prev_gen[0] = prev_sha[0] = '\0';
 
-    if (reply->type == REDIS_REPLY_STRING
-        && sscanf(reply->str, "%31[0-9] %64[0-9a-f]", prev_gen, prev_sha)
-           != 2)
-    {
-        prev_gen[0] = prev_sha[0] = '\0';
+    if (reply->type == REDIS_REPLY_STRING && reply->len < sizeof(prev)) {
+        memcpy(prev, reply->str, reply->len);
+        prev[reply->len] = '\0';
+
+        if (sscanf(prev, "%31[0-9] %64[0-9a-f]", prev_gen, prev_sha) != 2) {
+            prev_gen[0] = prev_sha[0] = '\0';
+        }
     }
 
     freeReplyObject(reply);
 
     reply = attck_publish_cmd(p.redis, "HGET attck:published documents");
 
-    if (prev_gen[0] && strcmp(prev_sha, sha) == 0
+    /*
+     * Unchanged only when the pointer is the very one this run would
+     * write: one unsigned, signed with another key, or signed while no
+     * key is set now, is replaced by a new generation
+     */
+
+    if (prev_gen[0]) {
+        attck_publish_pointer(same, prev_gen, sha, key);
+    }
+
+    if (prev_gen[0] && strcmp(prev, same) == 0
         && reply->type == REDIS_REPLY_STRING
         && strcmp(reply->str, docs->digest) == 0)
     {
@@ -380,7 +430,7 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
     now = time(NULL);
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(current, sizeof(current), "%s %s", gen, sha);
+    attck_publish_pointer(current, gen, sha, key);
 
     if (redisAppendCommand(p.redis, "MULTI") != REDIS_OK
         || redisAppendCommand(p.redis, "SET attck:current %s", current)
@@ -394,11 +444,13 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
            != REDIS_OK
         || redisAppendCommand(p.redis, "PUBLISH attck:generation %s", gen)
            != REDIS_OK
-        || redisAppendCommand(p.redis, "EXEC") != REDIS_OK
-        || attck_redis_drain(p.redis, 5, err, sizeof(err)) != 0)
+        || redisAppendCommand(p.redis, "EXEC") != REDIS_OK)
     {
-        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s; the current "
-                    "generation is unchanged", err);
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: out of memory");
+    }
+
+    if (attck_redis_drain(p.redis, 5, err, sizeof(err)) != 0) {
+        p.redis = attck_publish_settle(url, p.redis, current, gen, out, err);
     }
 
     attck_log("info", "publish: generation %s is current in Redis "
@@ -408,7 +460,70 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
     attck_publish_sweep(p.redis, gen, prev_gen, sha, prev_sha);
 
     redisFree(p.redis);
+}
 
+
+/*
+ * The switch failed, or its answer was lost: Redis may have carried it
+ * out.  Asked again, on a new connection if this one is gone, it says
+ * which; when our pointer is there, the run goes on as a success, on the
+ * connection returned.  When Redis did not answer in time, it may still
+ * carry out what it was sent: then nothing can be said but that.
+ */
+
+static redisContext *
+attck_publish_settle(const char *url, redisContext *c, const char *current,
+    const char *gen, const char *out, const char *err)
+{
+    char         again[512];
+    redisReply  *reply;
+
+    reply = NULL;
+
+    if (!attck_redis_timed_out(c)) {
+        if (c->err) {
+            redisFree(c);
+            c = attck_redis_connect(url, again, sizeof(again));
+        }
+
+        if (c) {
+            reply = attck_redis_command(c, again, sizeof(again),
+                                        "GET attck:current");
+        }
+    }
+
+    if (reply == NULL) {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s; whether generation "
+                    "%s became current is not known%s%s%s", err, gen,
+                    out ? ": " : "", out ? out : "",
+                    out ? " is left as it was, the next publish settles "
+                          "both" : "");
+    }
+
+    if (reply->type != REDIS_REPLY_STRING
+        || strcmp(reply->str, current) != 0)
+    {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s; the current "
+                    "generation is unchanged", err);
+    }
+
+    freeReplyObject(reply);
+
+    attck_log("warn", "publish: the answer to the switch was lost (%s), "
+              "but generation %s is current", err, gen);
+
+    return c;
+}
+
+
+/* a run that ends before the rename leaves the file as it was */
+
+static void
+attck_publish_cleanup(void)
+{
+    if (attck_publish_tmp) {
+        (void) unlink(attck_publish_tmp);
+    }
 }
 
 
@@ -495,6 +610,7 @@ attck_publish_main(int argc, char **argv)
 {
     int                    c;
     char                   err[1024], sha[65], *out, *redis, *top;
+    char                  *key_file;
     size_t                 i, n, size;
     json_t                *threats;
     time_t                 as_of;
@@ -502,6 +618,7 @@ attck_publish_main(int argc, char **argv)
     const void            *data;
     attck_bundle_t        *bundles;
     attck_snap_writer_t   *w;
+    attck_sign_key_t       key;
     attck_publish_docs_t   docs;
     static struct option   longopts[] = {
         { "output", required_argument, NULL, 'o' },
@@ -514,6 +631,7 @@ attck_publish_main(int argc, char **argv)
     out = getenv("ATTCK_SNAPSHOT");
     redis = getenv("ATTCK_REDIS_URL");
     top = getenv("ATTCK_PUBLISH_TOP");
+    key_file = getenv("ATTCK_PUBLISH_KEY_FILE");
     optind = 1;
     opterr = 0;
 
@@ -535,7 +653,8 @@ attck_publish_main(int argc, char **argv)
                    "(default $ATTCK_SNAPSHOT)\nand publishes it with the "
                    "threat documents in Redis (default $ATTCK_REDIS_URL);\n"
                    "N: threats listed per technique in the snapshot "
-                   "(default 10)\n");
+                   "(default 10);\nwith $ATTCK_PUBLISH_KEY_FILE the "
+                   "pointer in Redis is signed for attck_refresh_key\n");
             return ATTCK_EXIT_OK;
         default:
             attck_bad_option("publish", c, argv);
@@ -567,6 +686,15 @@ attck_publish_main(int argc, char **argv)
         || atoi(top) > 1000)
     {
         attck_fatal(ATTCK_EXIT_USAGE, "publish: --top takes 1 to 1000");
+    }
+
+    /* the key is read before the work, so that a bad one stops it early */
+
+    memset(&key, 0, sizeof(attck_sign_key_t));
+
+    if (key_file && *key_file) {
+        attck_sign_key_load("publish: ATTCK_PUBLISH_KEY_FILE", key_file,
+                            &key);
     }
 
     db = attck_db_connect();
@@ -603,19 +731,53 @@ attck_publish_main(int argc, char **argv)
     w = attck_compile_snapshot(bundles, n, threats, as_of, &data, &size);
     attck_sha256_hex(data, size, sha);
 
+    /*
+     * The file and "attck:current" must not disagree after a failure, so
+     * the order is: the new snapshot written and synced beside OUT (a full
+     * disk fails here, before Redis is touched); Redis switched; only then
+     * renamed over OUT.  A run that ends before the switch removes the
+     * temporary file (attck_publish_cleanup, atexit): both keep the
+     * generation before.  Renaming first and back on failure would not
+     * do: until then an nginx reload would load a snapshot that never
+     * became current, and a killed worker renames nothing back.  A rename
+     * in the same directory can hardly fail after the switch; if it does,
+     * Redis leads, and the next publish, finding Redis unchanged, writes
+     * the file again.
+     */
+
     if (out) {
-        if (attck_write_atomic(out, data, size, err, sizeof(err)) != 0) {
+        attck_publish_tmp = attck_write_temp(out, data, size, err,
+                                             sizeof(err));
+        if (attck_publish_tmp == NULL) {
             attck_fatal(ATTCK_EXIT_CANTCREAT, "publish: %s", err);
         }
 
-        attck_log("info", "publish: wrote %s (%zu bytes, sha256 %.12s)",
-                  out, size, sha);
+        atexit(attck_publish_cleanup);
     }
 
     if (redis) {
-        attck_publish_redis(redis, sha, data, size, &docs);
+        attck_publish_redis(redis, sha, data, size, &docs,
+                            key.len ? &key : NULL, out);
         PQclear(docs.threats);
         PQclear(docs.mappings);
+    }
+
+    attck_sign_key_clear(&key);
+
+    if (out) {
+        if (attck_rename_into(attck_publish_tmp, out, err, sizeof(err))
+            != 0)
+        {
+            attck_fatal(ATTCK_EXIT_CANTCREAT, "publish: %s%s", err,
+                        redis ? "; Redis has the new generation, the next "
+                                "publish writes the file again" : "");
+        }
+
+        free(attck_publish_tmp);
+        attck_publish_tmp = NULL;
+
+        attck_log("info", "publish: wrote %s (%zu bytes, sha256 %.12s)",
+                  out, size, sha);
     }
 
     attck_snap_writer_destroy(w);

@@ -5,6 +5,7 @@
  */
 
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 #include "util.h"
 
 
-#define ATTCK_REDIS_TIMEOUT  30       /* seconds, to connect and per reply */
+/* seconds, to connect and per read or write; ATTCK_REDIS_TIMEOUT */
+#define ATTCK_REDIS_TIMEOUT  30
 
 
 typedef struct {
@@ -32,6 +34,10 @@ static void attck_redis_unescape(char *dst, size_t size, const char *src,
     size_t len);
 static redisReply *attck_redis_check(redisContext *c, redisReply *reply,
     char *err, size_t errlen);
+static void attck_redis_failed(redisContext *c, char *err, size_t errlen);
+
+
+static long  attck_redis_timeout = ATTCK_REDIS_TIMEOUT;
 
 
 /* "%41" -> "A": a password in a URL may carry any byte */
@@ -177,7 +183,10 @@ attck_redis_connect(const char *url, char *err, size_t errlen)
         return NULL;
     }
 
-    tv.tv_sec = ATTCK_REDIS_TIMEOUT;
+    attck_redis_timeout = attck_number_env("redis", "ATTCK_REDIS_TIMEOUT",
+                                           ATTCK_REDIS_TIMEOUT, 1, 3600);
+
+    tv.tv_sec = attck_redis_timeout;
     tv.tv_usec = 0;
 
     if (u.unix_socket) {
@@ -203,7 +212,11 @@ attck_redis_connect(const char *url, char *err, size_t errlen)
         memset(u.password, 0, sizeof(u.password));
 
         if (attck_redis_check(c, reply, err, errlen) == NULL) {
-            snprintf(err, errlen, "Redis at %s refused the password", where);
+            if (reply) {
+                snprintf(err, errlen, "Redis at %s refused the password",
+                         where);
+            }
+
             redisFree(c);
             return NULL;
         }
@@ -228,13 +241,39 @@ attck_redis_connect(const char *url, char *err, size_t errlen)
 }
 
 
+/*
+ * hiredis keeps only the text of errno: a read or write that ran into the
+ * socket's timeout is "Resource temporarily unavailable"
+ */
+
+int
+attck_redis_timed_out(redisContext *c)
+{
+    return c->err == REDIS_ERR_IO
+           && (strcmp(c->errstr, strerror(EAGAIN)) == 0
+               || strcmp(c->errstr, strerror(ETIMEDOUT)) == 0);
+}
+
+
+static void
+attck_redis_failed(redisContext *c, char *err, size_t errlen)
+{
+    if (attck_redis_timed_out(c)) {
+        snprintf(err, errlen, "Redis: no answer in %ld s "
+                 "(ATTCK_REDIS_TIMEOUT)", attck_redis_timeout);
+        return;
+    }
+
+    snprintf(err, errlen, "Redis: %s", c->err ? c->errstr : "no reply");
+}
+
+
 static redisReply *
 attck_redis_check(redisContext *c, redisReply *reply, char *err,
     size_t errlen)
 {
     if (reply == NULL) {
-        snprintf(err, errlen, "Redis: %s", c->err ? c->errstr
-                                                  : "no reply");
+        attck_redis_failed(c, err, errlen);
         return NULL;
     }
 
@@ -282,7 +321,7 @@ attck_redis_drain(redisContext *c, size_t n, char *err, size_t errlen)
 
     while (n--) {
         if (redisGetReply(c, &p) != REDIS_OK) {
-            snprintf(err, errlen, "Redis: %s", c->errstr);
+            attck_redis_failed(c, err, errlen);
             return -1;
         }
 

@@ -16,7 +16,8 @@
 /*
  * Connects to url: redis://[:password@]host[:port][/db], or a unix socket
  * path (/run/redis.sock, unix:/run/redis.sock); AUTH and SELECT follow.
- * NULL with err set; err never holds the password.
+ * Connecting and every read and write wait ATTCK_REDIS_TIMEOUT seconds at
+ * most (30).  NULL with err set; err never holds the password.
  */
 redisContext *attck_redis_connect(const char *url, char *err, size_t errlen);
 
@@ -34,6 +35,12 @@ redisReply *attck_redis_vcommand(redisContext *c, char *err, size_t errlen,
 
 /* reads n pipelined replies; 0, or -1 with err set at the first failure */
 int attck_redis_drain(redisContext *c, size_t n, char *err, size_t errlen);
+
+/*
+ * Whether the connection failed because Redis did not answer in time:
+ * then what was sent may still be carried out later
+ */
+int attck_redis_timed_out(redisContext *c);
 
 
 #endif /* _ATTCK_REDIS_H_INCLUDED_ */

@@ -328,12 +328,12 @@ attck_buf_text(attck_buf_t *b, const char *s, size_t max)
 }
 
 
-int
-attck_write_atomic(const char *path, const void *data, size_t size,
+char *
+attck_write_temp(const char *path, const void *data, size_t size,
     char *err, size_t errlen)
 {
-    int          fd, dfd;
-    char        *tmp, *dir, *copy;
+    int          fd;
+    char        *tmp;
     size_t       len;
     ssize_t      n;
     const char  *p;
@@ -346,7 +346,7 @@ attck_write_atomic(const char *path, const void *data, size_t size,
     if (fd == -1) {
         snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
         free(tmp);
-        return -1;
+        return NULL;
     }
 
     for (p = data; size; p += n, size -= n) {
@@ -377,13 +377,35 @@ attck_write_atomic(const char *path, const void *data, size_t size,
         goto failed;
     }
 
-    fd = -1;
+    return tmp;
+
+failed:
+
+    if (fd != -1) {
+        close(fd);
+    }
+
+    unlink(tmp);
+    free(tmp);
+
+    return NULL;
+}
+
+
+int
+attck_rename_into(const char *tmp, const char *path, char *err,
+    size_t errlen)
+{
+    int    dfd;
+    char  *dir, *copy;
 
     if (rename(tmp, path) == -1) {
         snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
                  strerror(errno));
-        goto failed;
+        return -1;
     }
+
+    /* and the new name on disk too */
 
     copy = attck_xstrdup(path);
     dir = dirname(copy);
@@ -395,20 +417,32 @@ attck_write_atomic(const char *path, const void *data, size_t size,
     }
 
     free(copy);
-    free(tmp);
 
     return 0;
+}
 
-failed:
 
-    if (fd != -1) {
-        close(fd);
+int
+attck_write_atomic(const char *path, const void *data, size_t size,
+    char *err, size_t errlen)
+{
+    int    rc;
+    char  *tmp;
+
+    tmp = attck_write_temp(path, data, size, err, errlen);
+    if (tmp == NULL) {
+        return -1;
     }
 
-    unlink(tmp);
+    rc = attck_rename_into(tmp, path, err, errlen);
+
+    if (rc != 0) {
+        unlink(tmp);
+    }
+
     free(tmp);
 
-    return -1;
+    return rc;
 }
 
 

@@ -87,6 +87,17 @@ void attck_buf_text(attck_buf_t *b, const char *s, size_t max);
 int attck_write_atomic(const char *path, const void *data, size_t size,
     char *err, size_t errlen);
 
+/*
+ * The two halves of it, for a caller that commits elsewhere in between:
+ * the data written and synced beside path ("path.tmp.PID", returned, to
+ * free), or NULL with err set; then the rename over path, synced, or -1
+ * with err set and tmp left for the caller to unlink.
+ */
+char *attck_write_temp(const char *path, const void *data, size_t size,
+    char *err, size_t errlen);
+int attck_rename_into(const char *tmp, const char *path, char *err,
+    size_t errlen);
+
 /* lower-case hex SHA-256 of data into out[65] */
 void attck_sha256_hex(const void *data, size_t len, char *out);
 

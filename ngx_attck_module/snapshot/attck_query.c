@@ -20,6 +20,7 @@ typedef struct {
     const attck_snap_view_t  *view;
     float                    *scores;
     uint32_t                 *touched;
+    uint8_t                  *doc_seen;
     uint32_t                  ntouched;
     char                      seen[ATTCK_QUERY_MAX_TERMS][ATTCK_TEXT_MAX_TERM];
     size_t                    seen_len[ATTCK_QUERY_MAX_TERMS];
@@ -194,8 +195,15 @@ attck_query_add_term(attck_search_ctx_t *ctx, uint32_t t, float factor)
     term = &attck_snap_terms(ctx->snap, ctx->view)[t];
     p = attck_snap_postings(ctx->snap, ctx->view) + term->postings;
 
+    /*
+     * A flag of its own, not a score of 0, says a doc was touched: each
+     * doc enters touched once, whatever the weights, so it never holds
+     * more than ndocs.
+     */
+
     for (i = 0; i < term->npostings; i++) {
-        if (ctx->scores[p[i].doc] == 0.0f) {
+        if (!ctx->doc_seen[p[i].doc]) {
+            ctx->doc_seen[p[i].doc] = 1;
             ctx->touched[ctx->ntouched++] = p[i].doc;
         }
 
@@ -304,7 +312,7 @@ attck_query_sort(attck_hit_t *hits, uint32_t n)
 uint32_t
 attck_query_search(const attck_snap_t *snap, const attck_snap_view_t *v,
     const char *q, size_t qlen, float *scores, uint32_t *touched,
-    attck_hit_t *hits, uint32_t max, uint32_t *total)
+    uint8_t *seen, attck_hit_t *hits, uint32_t max, uint32_t *total)
 {
     char                     norm[256];
     size_t                   nlen;
@@ -318,6 +326,7 @@ attck_query_search(const attck_snap_t *snap, const attck_snap_view_t *v,
     ctx.view = v;
     ctx.scores = scores;
     ctx.touched = touched;
+    ctx.doc_seen = seen;
 
     attck_text_terms(q, qlen, attck_query_term, &ctx);
 

@@ -51,14 +51,15 @@ uint32_t attck_query_techniques(const attck_snap_t *snap,
     uint32_t offset, uint32_t limit, uint32_t *out, uint32_t *nout);
 
 /*
- * Ranked search.  scores and touched are scratch of v->ndocs elements,
- * scores zeroed by the caller.  Returns the number of hits written
- * (at most max), best first; *total gets the number of matching docs.
+ * Ranked search.  scores, touched and seen are scratch of v->ndocs
+ * elements, scores and seen zeroed by the caller.  Returns the number of
+ * hits written (at most max), best first; *total gets the number of
+ * matching docs.
  */
 uint32_t attck_query_search(const attck_snap_t *snap,
     const attck_snap_view_t *v, const char *q, size_t qlen,
-    float *scores, uint32_t *touched, attck_hit_t *hits, uint32_t max,
-    uint32_t *total);
+    float *scores, uint32_t *touched, uint8_t *seen, attck_hit_t *hits,
+    uint32_t max, uint32_t *total);
 
 
 #endif /* _ATTCK_QUERY_H_INCLUDED_ */

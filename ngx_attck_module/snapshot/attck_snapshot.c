@@ -377,11 +377,10 @@ attck_snap_check_view(const attck_snap_t *snap, const attck_snap_view_t *v,
 
     p = attck_snap_postings(snap, v);
 
-    /* search finds the docs it touched by their scores above zero */
-
     for (i = 0; i < v->npostings; i++) {
-        if (p[i].doc >= v->ndocs || !(p[i].weight > 0.0f)
-            || p[i].weight > 1e30f)
+        if (p[i].doc >= v->ndocs
+            || !(p[i].weight >= ATTCK_SNAP_WEIGHT_MIN
+                 && p[i].weight <= ATTCK_SNAP_WEIGHT_MAX))
         {
             goto bad;
         }

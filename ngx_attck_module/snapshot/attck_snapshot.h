@@ -134,6 +134,15 @@ typedef struct {
 } attck_snap_posting_t;
 
 
+/*
+ * A posting's weight is a BM25 score.  The writer keeps it within these
+ * bounds and the reader refuses any other, so that no sum of weights
+ * times search factors is 0, infinite or NaN.
+ */
+#define ATTCK_SNAP_WEIGHT_MIN  1e-6f
+#define ATTCK_SNAP_WEIGHT_MAX  1e6f
+
+
 /* reader: a validated snapshot in memory */
 
 typedef struct {

@@ -606,6 +606,7 @@ static void
 search_in(const attck_snap_t *s, const attck_snap_view_t *v, const char *q,
     size_t qlen, uint32_t max, result_t *r)
 {
+    uint8_t   *seen;
     uint32_t   i;
     float     *scores;
     uint32_t  *touched;
@@ -614,8 +615,10 @@ search_in(const attck_snap_t *s, const attck_snap_view_t *v, const char *q,
 
     scores = calloc(v->ndocs, sizeof(float));
     touched = calloc(v->ndocs, sizeof(uint32_t));
+    seen = calloc(v->ndocs, 1);
     assert_non_null(scores);
     assert_non_null(touched);
+    assert_non_null(seen);
 
     for (i = 0; i <= HITS_MAX; i++) {
         r->hits[i].doc = SENTINEL;
@@ -623,11 +626,12 @@ search_in(const attck_snap_t *s, const attck_snap_view_t *v, const char *q,
     }
 
     r->total = SENTINEL;
-    r->n = attck_query_search(s, v, q, qlen, scores, touched, r->hits, max,
-                              &r->total);
+    r->n = attck_query_search(s, v, q, qlen, scores, touched, seen, r->hits,
+                              max, &r->total);
 
     free(scores);
     free(touched);
+    free(seen);
 
     assert_true(r->n <= max);
     assert_true(r->n <= r->total);
@@ -937,14 +941,16 @@ test_search_scores_scratch(void **state)
 {
     uint32_t     i, n, total;
     float        scores[NDOCS];
+    uint8_t      seen[NDOCS];
     uint32_t     touched[NDOCS];
     attck_hit_t  hits[NDOCS];
 
     /* the scratch holds the raw scores, without the name bonus */
 
     memset(scores, 0, sizeof(scores));
+    memset(seen, 0, sizeof(seen));
     n = attck_query_search(&snap, view, "scheduled task", 14, scores, touched,
-                           hits, NDOCS, &total);
+                           seen, hits, NDOCS, &total);
     assert_int_equal(n, 2);
     assert_int_equal(total, 2);
 
@@ -1024,6 +1030,59 @@ build_prefix_view(attck_snap_writer_t *w, const char *name, uint32_t nterms,
 }
 
 
+/*
+ * Every posting of many terms on one doc, at the smallest weight the
+ * reader accepts: the doc is touched once, however its scores add up.
+ */
+static void
+test_search_min_weight_touched_once(void **state)
+{
+    char                   s[16];
+    uint32_t               i, n;
+    result_t               r;
+    attck_snap_t           snap;
+    unsigned char         *data;
+    attck_snap_doc_t       doc;
+    attck_snap_term_t      terms[40];
+    attck_snap_posting_t   postings[40];
+    attck_snap_writer_t   *w;
+
+    w = attck_snap_writer_create();
+    assert_non_null(w);
+    memset(&doc, 0, sizeof(doc));
+    doc.key = wstr(w, "d/0");
+    doc.body = wstr(w, "d/0");
+    doc.summary = wstr(w, "{}");
+    doc.etag = wstr(w, "\"e\"");
+    doc.name = wstr(w, "d/0");
+    n = 40;
+
+    for (i = 0; i < n; i++) {
+        snprintf(s, sizeof(s), "abc%03u", i);
+        terms[i].term = wstr(w, s);
+        terms[i].postings = i;
+        terms[i].npostings = 1;
+        postings[i].doc = 0;
+        postings[i].weight = ATTCK_SNAP_WEIGHT_MIN;
+    }
+
+    assert_int_equal(attck_snap_writer_view(w, "tiny", &doc, 1, NULL, 0,
+                                            NULL, 0, NULL, 0, terms, n,
+                                            postings, n), 0);
+    finish_and_open(w, &data, &snap);
+    attck_snap_writer_destroy(w);
+
+    search_in(&snap, attck_snap_view(&snap, "tiny", 4),
+              "abc abc0 abc00 abc001", 21, HITS_MAX, &r);
+    assert_int_equal(r.total, 1);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.hits[0].doc, 0);
+    assert_true(r.hits[0].score > 0.0f);
+
+    free(data);
+}
+
+
 static void
 test_search_prefix_bounded(void **state)
 {
@@ -1093,6 +1152,7 @@ main(void)
         cmocka_unit_test(test_search_empty),
         cmocka_unit_test(test_search_scores_scratch),
         cmocka_unit_test(test_search_prefix_bounded),
+        cmocka_unit_test(test_search_min_weight_touched_once),
     };
 
     return cmocka_run_group_tests_name("attck_query", tests, setup, teardown);

@@ -1206,6 +1206,24 @@ test_contents_checked(void **state)
     reseal(buf, fixture_size);
     open_fails(buf, fixture_size, "out of range");
 
+    /* positive, but outside what the writer produces: the smallest
+     * denormal made search add a doc once per posting */
+
+    memcpy(buf, fixture, fixture_size);
+    memcpy(&p[0].weight, "\x01\x00\x00\x00", 4);
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "out of range");
+
+    memcpy(buf, fixture, fixture_size);
+    p[0].weight = ATTCK_SNAP_WEIGHT_MIN / 2;
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "out of range");
+
+    memcpy(buf, fixture, fixture_size);
+    p[0].weight = ATTCK_SNAP_WEIGHT_MAX * 2;
+    reseal(buf, fixture_size);
+    open_fails(buf, fixture_size, "out of range");
+
     memcpy(buf, fixture, fixture_size);
     h = hdr(buf);
     buf[h->status.off] = '[';

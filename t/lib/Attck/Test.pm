@@ -421,9 +421,14 @@ sub write_conf {
     my $http = $self->{http} // '';
     my $server = $self->{server} // '';
     my $listen = $self->{listen} // '';
+    # worker processes run as the invoking user, not nginx's default
+    # "nobody": the files a test serves (the clone, ../shared) may lie
+    # below a directory only that user can enter, such as /root
+    my $user = $> == 0 ? 'user root;' : '';
     open(my $fh, '>', "$dir/conf/nginx.conf") or die $!;
     print $fh <<"EOF";
 load_module $module;
+$user
 daemon off;
 master_process on;
 worker_processes $workers;
