@@ -279,7 +279,9 @@ fuzz-seeds: $(FUZZ_SEEDS)/.done
 # where a report starts (the harnesses' own lines start with "fuzz: "),
 # and the lines of it not worth showing
 FUZZ_REPORT    := ^fuzz: |==[0-9]+==ERROR|ERROR: libFuzzer|runtime error
-FUZZ_NOISE     := ^INFO\|^\#[0-9]\| in fuzzer::\| in main \| in _start\| in __libc_
+FUZZ_NOISE     := -e '^INFO' -e '^\#[0-9]' -e '^stat::' -e 'libFuzzer has rud' \
+                  -e 'Combine libFuzzer' -e ' in fuzzer::' -e ' in main ' \
+                  -e ' in _start' -e ' in __libc_'
 
 # libFuzzer's options for one harness: a bundle the compiler refuses
 # leaves its allocations behind (fuzz/fuzz_compile.c)
@@ -302,7 +304,7 @@ define fuzz-run
 	else \
 	    echo "CRASHED (log: $(FUZZ)/$(1).log)"; \
 	    awk '/$(FUZZ_REPORT)/ { p = 1 } p' $(FUZZ)/$(1).log \
-	        | grep -v '$(FUZZ_NOISE)' | head -60; \
+	        | grep -v $(FUZZ_NOISE) | head -60; \
 	    echo "fuzz_$(1) crashed" >> $(FUZZ)/failed; \
 	fi
 
