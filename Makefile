@@ -37,7 +37,7 @@ MODULE         := $(BUILD)/ngx_http_attck_module.so
 .PHONY: all deps test-deps bench-deps install-packages module worker test eval \
         unit-test integration-test run stop bench clean print-packages \
         run-prepare run-state run-postgres run-redis run-worker purge \
-        print-state
+        print-state fuzz fuzz-build fuzz-seeds
 
 all: worker module
 
@@ -83,7 +83,7 @@ PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libcairo2-dev fonts-dejavu-core postgresql redis-server \
                   curl
 TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils python3 \
-                  poppler-utils
+                  poppler-utils clang libclang-rt-14-dev
 BENCH_PACKAGES := wrk time
 
 deps:
@@ -141,9 +141,177 @@ integration-test: all $(TEST_SNAP) $(TEST_MODEL)
 
 test: test-deps
 	$(MAKE) unit-test integration-test
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
 
 print-packages:
 	@echo $(PACKAGES) $(TEST_PACKAGES) $(BENCH_PACKAGES)
+
+# --- fuzzing -------------------------------------------------------------
+#
+#   libFuzzer harnesses (fuzz/fuzz_NAME.c), built with clang, ASan and
+#   UBSan into build/fuzz/.  `make fuzz` runs each for FUZZ_SECONDS on its
+#   committed corpus (fuzz/corpus/NAME) and on seeds made from ../shared
+#   (build/fuzz/seeds/NAME), keeps what it finds new in build/fuzz/corpus/
+#   NAME, and fails when any harness crashed, naming the input it left in
+#   build/fuzz/crashes/.  A crash again: build/fuzz/fuzz_NAME CRASH-FILE.
+
+FUZZ_CC        ?= clang
+FUZZ_SECONDS   ?= 30
+FUZZ_TEST_SECONDS ?= 30
+FUZZ_TIMEOUT   ?= 10
+FUZZ_RSS_MB    ?= 2048
+FUZZ_OPTS      ?=
+FUZZ           := $(BUILD)/fuzz
+FUZZ_NAMES     := args text map_text snapshot compile otx vt
+FUZZ_BINS      := $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%)
+# UBSan reports halt (UBSAN_OPTIONS below) but stay recoverable, so that
+# a suppressions= file in UBSAN_OPTIONS works while a fix is on its way
+FUZZ_SAN       := -fsanitize=address,undefined
+FUZZ_UBSAN     := print_stacktrace=1:halt_on_error=1
+FUZZ_ENV = UBSAN_OPTIONS="$(FUZZ_UBSAN)$${UBSAN_OPTIONS:+:$$UBSAN_OPTIONS}"
+# clang warns where gcc does not: only the harnesses' own warnings fail
+FUZZ_CFLAGS    := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+                  -fsanitize=fuzzer-no-link $(filter-out -Werror,$(WARN))
+
+# what each harness's input looks like to libFuzzer's mutations
+FUZZ_DICT_args     := fuzz/query.dict
+FUZZ_DICT_text     := fuzz/query.dict
+FUZZ_DICT_map_text := fuzz/query.dict
+FUZZ_DICT_snapshot := fuzz/snapshot.dict
+FUZZ_DICT_compile  := fuzz/json.dict
+FUZZ_DICT_otx      := fuzz/json.dict
+FUZZ_DICT_vt       := fuzz/json.dict
+
+# every source once, with the sanitizers; the worker without its main()
+FUZZ_SNAP_OBJS := $(patsubst ngx_attck_module/snapshot/%.c, \
+                    $(FUZZ)/obj/snap_%.o,$(SNAP_SRCS))
+FUZZ_WORKER_OBJS := $(patsubst worker/%.c,$(FUZZ)/obj/worker_%.o, \
+                    $(filter-out worker/main.c,$(WORKER_SRCS)))
+
+# the worker's seams (fuzz/fuzz_worker.h)
+FUZZ_WRAP      := -Wl,--wrap=attck_fatal,--wrap=attck_log,--wrap=attck_fetch \
+                  -Wl,--wrap=attck_db_run,--wrap=attck_db_exec \
+                  -Wl,--wrap=attck_db_copy,--wrap=attck_db_lost
+
+$(FUZZ)/obj/snap_%.o: ngx_attck_module/snapshot/%.c $(SNAP_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ)/obj/worker_%.o: worker/%.c $(WORKER_HDRS) $(SNAP_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
+
+$(FUZZ)/obj/fuzz_%.o: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(SNAP_HDRS) \
+                      $(WORKER_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -D_GNU_SOURCE $(DEPS_CFLAGS) -c -o $@ $<
+
+FUZZ_LINK      = $(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+
+$(FUZZ)/fuzz_args: $(FUZZ)/obj/fuzz_args.o $(FUZZ)/obj/snap_attck_args.o
+	$(FUZZ_LINK)
+
+$(FUZZ)/fuzz_text: $(FUZZ)/obj/fuzz_text.o $(FUZZ)/obj/snap_attck_text.o
+	$(FUZZ_LINK)
+
+$(FUZZ)/fuzz_map_text: $(FUZZ)/obj/fuzz_map_text.o \
+                       $(FUZZ)/obj/worker_map_text.o
+	$(FUZZ_LINK)
+
+$(FUZZ)/fuzz_snapshot: $(FUZZ)/obj/fuzz_snapshot.o $(FUZZ)/obj/fuzz_snap.o \
+                       $(FUZZ_SNAP_OBJS)
+	$(FUZZ_LINK) -lz -lm
+
+$(FUZZ)/fuzz_compile $(FUZZ)/fuzz_otx $(FUZZ)/fuzz_vt: $(FUZZ)/fuzz_%: \
+        $(FUZZ)/obj/fuzz_%.o $(FUZZ)/obj/fuzz_snap.o \
+        $(FUZZ)/obj/fuzz_worker.o $(FUZZ_WORKER_OBJS) $(FUZZ_SNAP_OBJS)
+	$(FUZZ_LINK) $(FUZZ_WRAP) $(DEPS_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Seeds from ../shared, made here rather than committed (large, or under
+# their own licences): a slice of ICS 18.1 as a bundle (fuzz/slice.pl)
+# and as a snapshot followed by a query; the OTX and VirusTotal samples
+# in each harness's input format.  (The whole of ICS compiles to 1.7 MB:
+# past libFuzzer's 1 MB inputs, and slow to mutate.)
+FUZZ_SEEDS     := $(FUZZ)/seeds
+FUZZ_ICS       := $(SHARED)/attack/ics-attack-18.1.json
+FUZZ_OTX_DIR   := $(SHARED)/intel-samples/otx
+FUZZ_VT_DIR    := $(SHARED)/intel-samples/virustotal
+FUZZ_QUERY     := T0800 execution Windows con pro int com res dis tra pre sta
+
+$(FUZZ_SEEDS)/.done: $(WORKER) fuzz/slice.pl $(FUZZ_ICS)
+	@rm -rf $(FUZZ_SEEDS) && mkdir -p $(FUZZ_SEEDS)/snapshot \
+	    $(FUZZ_SEEDS)/compile $(FUZZ_SEEDS)/otx $(FUZZ_SEEDS)/vt
+	@perl fuzz/slice.pl $(FUZZ_ICS) > $(FUZZ_SEEDS)/compile/ics-slice.json
+	@# its snapshot, then a query and the query's length as one byte
+	@$(WORKER) compile -o $(FUZZ_SEEDS)/slice.snap \
+	    $(FUZZ_SEEDS)/compile/ics-slice.json 2>/dev/null
+	@{ cat $(FUZZ_SEEDS)/slice.snap; printf '%s' "$(FUZZ_QUERY)"; \
+	   printf "\\$$(printf %o $$(printf '%s' "$(FUZZ_QUERY)" | wc -c))"; \
+	 } > $(FUZZ_SEEDS)/snapshot/ics-slice
+	@{ cat $(FUZZ_SEEDS)/slice.snap; printf '\0'; } \
+	    > $(FUZZ_SEEDS)/snapshot/ics-slice-noquery
+	@rm -f $(FUZZ_SEEDS)/slice.snap
+	@# OTX: no stored cursor, one page; the SDK's array as one page
+	@{ echo; cat $(FUZZ_OTX_DIR)/pulses_subscribed.elastic-mock.json; } \
+	    > $(FUZZ_SEEDS)/otx/elastic-mock
+	@{ echo; printf '{"results":'; \
+	  cat $(FUZZ_OTX_DIR)/pulses.intelmq-test-data.json; printf '}'; } \
+	    > $(FUZZ_SEEDS)/otx/intelmq
+	@# VirusTotal: the indicator asked about, an empty line, the report
+	@{ printf 'FileHash-SHA256 4bc00f7d0a2c1b7e\n\n'; \
+	  cat $(FUZZ_VT_DIR)/files_report.opencti.json; } \
+	    > $(FUZZ_SEEDS)/vt/file
+	@{ printf 'IPv4 138.128.150.133\n\n'; \
+	  cat $(FUZZ_VT_DIR)/ip_addresses_report.opencti.json; } \
+	    > $(FUZZ_SEEDS)/vt/ip
+	@{ printf 'domain tawuhoju.com\n\n'; \
+	  cat $(FUZZ_VT_DIR)/domains_report.opencti.json; } \
+	    > $(FUZZ_SEEDS)/vt/domain
+	@{ printf 'URL http://tawuhoju.com/a?b=c&d=%%2F\n\n'; \
+	  cat $(FUZZ_VT_DIR)/urls_report.opencti.json; } \
+	    > $(FUZZ_SEEDS)/vt/url
+	@touch $@
+
+fuzz-seeds: $(FUZZ_SEEDS)/.done
+
+# where a report starts (the harnesses' own lines start with "fuzz: "),
+# and the lines of it not worth showing
+FUZZ_REPORT    := ^fuzz: |==[0-9]+==ERROR|ERROR: libFuzzer|runtime error
+FUZZ_NOISE     := ^INFO\|^\#[0-9]\| in fuzzer::\| in main \| in _start\| in __libc_
+
+# libFuzzer's options for one harness: a bundle the compiler refuses
+# leaves its allocations behind (fuzz/fuzz_compile.c)
+FUZZ_OPTS_compile := -detect_leaks=0
+
+# fuzz-run NAME: one harness; its output in build/fuzz/NAME.log
+define fuzz-run
+	@mkdir -p $(FUZZ)/corpus/$(1) $(FUZZ)/crashes
+	@printf '%-14s' fuzz_$(1); \
+	if $(FUZZ_ENV) $(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
+	        -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=$(FUZZ_RSS_MB) \
+	        -dict=$(FUZZ_DICT_$(1)) -artifact_prefix=$(FUZZ)/crashes/$(1)- \
+	        -print_final_stats=1 $(FUZZ_OPTS_$(1)) $(FUZZ_OPTS) \
+	        $(FUZZ)/corpus/$(1) \
+	        $$(ls -d fuzz/corpus/$(1) $(FUZZ_SEEDS)/$(1) 2>/dev/null) \
+	        > $(FUZZ)/$(1).log 2>&1; \
+	then \
+	    sed -n 's/^#\([0-9]*\)[[:space:]]*DONE[[:space:]]*/\1 runs, /p' \
+	        $(FUZZ)/$(1).log | tr -s ' '; \
+	else \
+	    echo "CRASHED (log: $(FUZZ)/$(1).log)"; \
+	    awk '/$(FUZZ_REPORT)/ { p = 1 } p' $(FUZZ)/$(1).log \
+	        | grep -v '$(FUZZ_NOISE)' | head -60; \
+	    echo "fuzz_$(1) crashed" >> $(FUZZ)/failed; \
+	fi
+
+endef
+
+fuzz: fuzz-build fuzz-seeds
+	@rm -f $(FUZZ)/failed
+	$(foreach n,$(FUZZ_NAMES),$(call fuzz-run,$(n)))
+	@if [ -f $(FUZZ)/failed ]; then cat $(FUZZ)/failed; exit 1; fi
 
 # --- run: the whole stack on loopback ----------------------------------
 #
