@@ -19,6 +19,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attck_cyberrange.h"
+#include "ngx_http_attck_metrics.h"
 #include "snapshot/attck_args.h"
 #include "snapshot/attck_query.h"
 
@@ -323,6 +324,8 @@ ngx_http_attck_cr_subrequest_done(ngx_http_request_t *sr, void *data,
         src->status = sr->headers_out.status ? sr->headers_out.status
                                              : NGX_HTTP_BAD_GATEWAY;
     }
+
+    ngx_http_attck_metrics_overlay(sr, &src->label, src->status);
 
     if (sr->out && sr->out->buf) {
         src->body.data = sr->out->buf->pos;
