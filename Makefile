@@ -83,6 +83,7 @@ PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libcairo2-dev fonts-dejavu-core postgresql redis-server \
                   curl
 TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils python3 \
+                  prometheus \
                   poppler-utils
 BENCH_PACKAGES := wrk time
 

@@ -315,6 +315,10 @@ ngx_http_attck_cr_subrequest_done(ngx_http_request_t *sr, void *data,
 {
     ngx_http_attck_cr_source_t  *src = data;
 
+    ngx_int_t  seen;
+
+    seen = src->status;
+
     /* a failed upstream finalizes with its status (502, 504) as rc */
 
     if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
@@ -325,7 +329,11 @@ ngx_http_attck_cr_subrequest_done(ngx_http_request_t *sr, void *data,
                                              : NGX_HTTP_BAD_GATEWAY;
     }
 
-    ngx_http_attck_metrics_overlay(sr, &src->label, src->status);
+    /* called again when a special response is finalized: counted once */
+
+    if (!seen) {
+        ngx_http_attck_metrics_overlay(sr, &src->label, src->status);
+    }
 
     if (sr->out && sr->out->buf) {
         src->body.data = sr->out->buf->pos;
