@@ -24,6 +24,7 @@
 #include "progress.h"
 #include "scan.h"
 #include "stix.h"
+#include "stage.h"
 #include "util.h"
 
 
@@ -543,7 +544,7 @@ attck_ingest_run_end(PGconn *db, long id, const char *kind,
     char         valid[3 * 1024 + 1];
     size_t       vlen;
     PGresult    *res;
-    const char  *params[6];
+    const char  *params[6], *base;
 
     if (rc == ATTCK_EXIT_TEMPFAIL && attck_db_lost(db)) {
         attck_fatal(rc, "ingest %s: the database went away during %s; "
@@ -601,6 +602,15 @@ attck_ingest_run_end(PGconn *db, long id, const char *kind,
               "refused=%ld new=%ld changed=%ld unchanged=%ld", kind, source,
               r->status, r->fetched, r->stored, r->failed, r->added,
               r->changed, r->unchanged);
+
+    /* a label for /metrics: the file's name, not the whole URL or path */
+
+    base = strrchr(source, '/');
+    base = base ? base + 1 : source;
+
+    attck_stage_count("ingest", "fetched", base, r->fetched);
+    attck_stage_count("ingest", "stored", base, r->stored);
+    attck_stage_count("ingest", "refused", base, r->failed);
 }
 
 

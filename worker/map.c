@@ -23,6 +23,7 @@
 #include "classify.h"
 #include "db.h"
 #include "map.h"
+#include "stage.h"
 #include "util.h"
 
 
@@ -264,6 +265,10 @@ attck_map_main(int argc, char **argv)
               "explicit=%zu model=%zu model_version=%s", st.threats,
               st.added, st.changed, st.removed, st.explicit_ids,
               st.model_ids, version);
+
+    attck_stage_count("map", "added", NULL, (long long) st.added);
+    attck_stage_count("map", "changed", NULL, (long long) st.changed);
+    attck_stage_count("map", "removed", NULL, (long long) st.removed);
 
     PQfinish(db);
     free(hits);
