@@ -314,6 +314,8 @@ bench: bench-deps
 	@echo "module vs static file, $$(nproc) cores, $$(date -u +%F)"
 	@ATTCK_BUILD=$(BUILD) bench/serve.sh $(TEST_SNAP)
 	@echo
+	@ATTCK_BUILD=$(BUILD) bench/metrics.sh $(TEST_SNAP)
+	@echo
 	@ATTCK_BUILD=$(BUILD) bench/ingest.sh $(SHARED)/attack/enterprise-attack-18.1.json
 	@echo
 	@ATTCK_BUILD=$(BUILD) bench/mapper.sh $(SHARED)/attack/enterprise-attack-18.1.json
