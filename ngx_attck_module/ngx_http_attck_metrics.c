@@ -350,7 +350,8 @@ ngx_http_attck_metrics_route(ngx_http_request_t *r)
     health = ngx_http_attck_is_health(r);
 
     if (health) {
-        return NGX_HTTP_ATTCK_M_HEALTH + (health == NGX_HTTP_ATTCK_HEALTH_READY);
+        return (health == NGX_HTTP_ATTCK_HEALTH_READY)
+               ? NGX_HTTP_ATTCK_M_HEALTH + 1 : NGX_HTTP_ATTCK_M_HEALTH;
     }
 
     return NGX_DECLINED;
@@ -803,8 +804,11 @@ ngx_http_attck_metrics_send(ngx_http_request_t *r, ngx_http_attck_m_ctx_t *ctx)
         for (i = 0; i < NGX_MAX_PROCESSES; i++) {
             pid = m->redis_up[i];
 
+            /* a worker process that crashed does not count */
+
             if (pid && ((ngx_pid_t) pid == ngx_pid
-                        || kill((ngx_pid_t) pid, 0) == 0))
+                        || kill((ngx_pid_t) pid, 0) == 0
+                        || ngx_errno == NGX_EPERM))
             {
                 up++;
             }

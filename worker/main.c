@@ -21,7 +21,6 @@
 #include "publish.h"
 #include "report.h"
 #include "schedule.h"
-#include "stage.h"
 #include "train.h"
 #include "config.h"
 #include "ingest.h"
@@ -94,7 +93,6 @@ int
 main(int argc, char **argv)
 {
     int                     rc;
-    const char             *stage;
     const attck_command_t  *c;
 
     /*
@@ -137,27 +135,7 @@ main(int argc, char **argv)
     for (c = attck_commands; c->name; c++) {
         if (strcmp(argv[1], c->name) == 0) {
             curl_global_init(CURL_GLOBAL_DEFAULT);
-
-            /* a stage run on its own is recorded as run's would be */
-
-            stage = attck_stage_of(c->name);
-
-            if (stage && argc > 2 && (strcmp(argv[2], "--help") == 0
-                                      || strcmp(argv[2], "-h") == 0))
-            {
-                stage = NULL;
-            }
-
-            if (stage) {
-                attck_stage_begin(stage);
-            }
-
             rc = c->run(argc - 1, argv + 1);
-
-            if (stage) {
-                attck_stage_end(stage, rc);
-            }
-
             curl_global_cleanup();
             return rc;
         }

@@ -4,9 +4,10 @@
  *
  * run and daemon record a stage's start and end around the child process
  * it runs in (schedule.c), so that a stage killed by a signal is recorded
- * too; a stage run as a command of its own is recorded by main.c.  The
- * stage itself adds its counts as it logs them.  The start clears the
- * hash: what is there is always one run's.
+ * too; the stage itself adds its counts as it logs them.  The start
+ * clears the hash: what is there is always one run's.  A stage run as a
+ * command of its own (attck-worker publish) records nothing: it talks to
+ * no Redis but the one it was asked to.
  *
  * One connection per process: a child forked by run or daemon does not
  * use its parent's, it opens its own.
@@ -27,30 +28,11 @@
 static redisContext  *attck_stage_redis;
 static pid_t          attck_stage_pid;
 static int            attck_stage_failed;
+static int            attck_stage_active;   /* under run or daemon */
 
 
 static redisContext *attck_stage_connect(void);
 static void attck_stage_command(const char *fmt, ...);
-
-
-static const char  *attck_stage_names[] = {
-    "ingest", "map", "publish", "export", "report", NULL
-};
-
-
-const char *
-attck_stage_of(const char *command)
-{
-    int  i;
-
-    for (i = 0; attck_stage_names[i]; i++) {
-        if (strcmp(command, attck_stage_names[i]) == 0) {
-            return attck_stage_names[i];
-        }
-    }
-
-    return NULL;
-}
 
 
 static redisContext *
@@ -102,6 +84,10 @@ attck_stage_command(const char *fmt, ...)
     redisReply    *reply;
     redisContext  *c;
 
+    if (!attck_stage_active) {
+        return;
+    }
+
     c = attck_stage_connect();
 
     if (c == NULL) {
@@ -131,6 +117,7 @@ attck_stage_begin(const char *stage)
     /* a Redis that failed the last run is tried again */
 
     attck_stage_failed = 0;
+    attck_stage_active = 1;
 
     attck_stage_command("DEL attck:stage:%s", stage);
     attck_stage_command("HSET attck:stage:%s started %lld", stage,

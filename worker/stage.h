@@ -11,17 +11,16 @@
 /*
  * "attck:stage:NAME" is a hash: started, ended (Unix seconds), exit_code,
  * and what the run counted, "count:WHAT" or "count:WHAT:SOURCE"; publish
- * adds generation.  Nothing is written without ATTCK_REDIS_URL, and a
- * Redis that fails costs one warning, never the stage's exit code.
+ * adds generation.  Only after attck_stage_begin() (run, daemon; its
+ * child processes inherit it) is anything written, and nothing without
+ * ATTCK_REDIS_URL; a Redis that fails costs one warning, never the
+ * stage's exit code.
  */
 void attck_stage_begin(const char *stage);
 void attck_stage_end(const char *stage, int code);
 void attck_stage_count(const char *stage, const char *what,
     const char *source, long long n);
 void attck_stage_set(const char *stage, const char *field, const char *value);
-
-/* the stage a command is, or NULL: ingest, map, publish, export, report */
-const char *attck_stage_of(const char *command);
 
 
 #endif /* _ATTCK_STAGE_H_INCLUDED_ */
