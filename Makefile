@@ -83,7 +83,7 @@ PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libcairo2-dev fonts-dejavu-core postgresql redis-server \
                   curl
 TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils python3 \
-                  poppler-utils clang libclang-rt-14-dev
+                  prometheus poppler-utils clang libclang-rt-14-dev
 BENCH_PACKAGES := wrk time
 
 deps:
@@ -480,6 +480,8 @@ bench: bench-deps
 	@$(MAKE) -s all $(TEST_SNAP) $(BUILD)/bench-parse
 	@echo "module vs static file, $$(nproc) cores, $$(date -u +%F)"
 	@ATTCK_BUILD=$(BUILD) bench/serve.sh $(TEST_SNAP)
+	@echo
+	@ATTCK_BUILD=$(BUILD) bench/metrics.sh $(TEST_SNAP)
 	@echo
 	@ATTCK_BUILD=$(BUILD) bench/ingest.sh $(SHARED)/attack/enterprise-attack-18.1.json
 	@echo

@@ -19,6 +19,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attck_cyberrange.h"
+#include "ngx_http_attck_metrics.h"
 #include "snapshot/attck_args.h"
 #include "snapshot/attck_query.h"
 
@@ -335,6 +336,10 @@ ngx_http_attck_cr_subrequest_done(ngx_http_request_t *sr, void *data,
 {
     ngx_http_attck_cr_source_t  *src = data;
 
+    ngx_int_t  seen;
+
+    seen = src->status;
+
     /* a failed upstream finalizes with its status (502, 504) as rc */
 
     if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
@@ -343,6 +348,12 @@ ngx_http_attck_cr_subrequest_done(ngx_http_request_t *sr, void *data,
     } else {
         src->status = sr->headers_out.status ? sr->headers_out.status
                                              : NGX_HTTP_BAD_GATEWAY;
+    }
+
+    /* called again when a special response is finalized: counted once */
+
+    if (!seen) {
+        ngx_http_attck_metrics_overlay(sr, &src->label, src->status);
     }
 
     if (sr->out && sr->out->buf) {

@@ -28,6 +28,7 @@
 
 #include "ngx_http_attck_redis.h"
 #include "ngx_http_attck_sign.h"
+#include "ngx_http_attck_metrics.h"
 
 
 #define NGX_HTTP_ATTCK_CURRENT_KEY   "attck:current"
@@ -321,6 +322,7 @@ refused:
           ? ngx_crc32_long((u_char *) rr->str, rr->len) : (uint32_t) -1;
 
     if (rf->bad != crc) {
+        ngx_http_attck_count(rf->amcf, refusals[NGX_HTTP_ATTCK_M_POINTER], 1);
         ngx_log_error(NGX_LOG_ERR, rf->timer.log, 0,
                       "attck: \"" NGX_HTTP_ATTCK_CURRENT_KEY "\" in Redis "
                       "%s: \"%*s\"; ignored, generation %ui keeps serving",
@@ -545,6 +547,8 @@ ngx_http_attck_refresh_refuse(ngx_http_attck_refresh_t *rf, char *err)
     ngx_http_attck_main_conf_t  *amcf;
 
     amcf = rf->amcf;
+
+    ngx_http_attck_count(amcf, refusals[NGX_HTTP_ATTCK_M_REDIS], 1);
 
     ngx_shmtx_lock(&amcf->shpool->mutex);
     ngx_memcpy(amcf->sh->refused, rf->sha, NGX_HTTP_ATTCK_SHA_LEN);

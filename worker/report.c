@@ -29,6 +29,7 @@
 #include "../ngx_attck_module/snapshot/attck_text.h"
 #include "db.h"
 #include "report.h"
+#include "stage.h"
 #include "util.h"
 
 
@@ -947,6 +948,10 @@ attck_report_main(int argc, char **argv)
               r.until, r.source ? " source " : "", r.source ? r.source : "",
               r.threats, r.mapped, r.ntechniques, r.domain, r.release, n,
               dir);
+
+    attck_stage_count("report", "threats", NULL, r.threats);
+    attck_stage_count("report", "mapped", NULL, r.mapped);
+    attck_stage_count("report", "files", NULL, (long long) n);
 
     PQfinish(db);
 
