@@ -511,7 +511,12 @@ ngx_http_attck_refresh_error(ngx_http_attck_refresh_t *rf, redisReply *rr)
 }
 
 
-/* named by the pointer, not (yet) in Redis: looked for again, logged once */
+/*
+ * Named by the pointer, not (yet) in Redis: logged once, and looked for
+ * again at every poll, not after a back-off.  On a replica this is lag
+ * (the pointer came first, or a full sync is under way): the snapshot is
+ * served one interval after it arrives.  A STRLEN per poll is cheap.
+ */
 
 static void
 ngx_http_attck_refresh_missing(ngx_http_attck_refresh_t *rf)
