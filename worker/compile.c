@@ -68,12 +68,16 @@ attck_str_cmp(const void *a, const void *b)
 }
 
 
+/* v serialised, and let go of: every caller hands over a new value */
+
 static char *
 attck_compile_dump(json_t *v, size_t *len)
 {
     char  *s;
 
     s = json_dumps(v, JSON_COMPACT|JSON_PRESERVE_ORDER);
+    json_decref(v);
+
     if (s == NULL) {
         attck_fatal(ATTCK_EXIT_SOFTWARE, "cannot serialise JSON");
     }
@@ -115,7 +119,6 @@ attck_compile_body(attck_view_build_t *vb, const char *key, json_t *body)
     uint32_t   n;
 
     s = attck_compile_dump(body, &len);
-    json_decref(body);
 
     n = attck_compile_raw(vb, key, s, len);
     free(s);
@@ -411,6 +414,7 @@ attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *threats,
     attck_snap_tactic_t   *ta;
     attck_view_build_t     vb;
     attck_snap_posting_t  *postings;
+    const char            *shortname;
     static const attck_kind_t  lists[] = {
         ATTCK_KIND_GROUP, ATTCK_KIND_SOFTWARE, ATTCK_KIND_MITIGATION,
         ATTCK_KIND_CAMPAIGN, ATTCK_KIND_DETECTION, ATTCK_KIND_ANALYTIC,
@@ -484,13 +488,13 @@ attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *threats,
     for (i = 0; i < m->ntactics; i++) {
         o = attck_model_obj(m, m->tactics[i]);
         ta = attck_vec_push(&tactics);
+
+        /* a tactic has both, or its bundle was refused (stix.c) */
+
+        shortname = attck_json_str(o->stix, "x_mitre_shortname");
         ta->id = attck_snap_writer_str(w, o->id, strlen(o->id));
-        key[0] = '\0';
-        if (attck_json_str(o->stix, "x_mitre_shortname")) {
-            snprintf(key, sizeof(key), "%s",
-                     attck_json_str(o->stix, "x_mitre_shortname"));
-        }
-        ta->shortname = attck_snap_writer_str(w, key, strlen(key));
+        ta->shortname = attck_snap_writer_str(w, shortname,
+                                              strlen(shortname));
         ta->domains = o->domains;
         ta->doc = o->doc;
     }

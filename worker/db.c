@@ -150,6 +150,45 @@ attck_db_run(PGconn *c, const char *sql, int n, const char *const *params,
 
 
 int
+attck_db_send(PGconn *c, const char *sql, int n, const char *const *params,
+    char *err, size_t errlen)
+{
+    if (PQsendQueryParams(c, sql, n, NULL, params, NULL, NULL, 0) != 1) {
+        attck_db_error(c, NULL, err, errlen);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+PGresult *
+attck_db_wait(PGconn *c, char *err, size_t errlen)
+{
+    PGresult  *res, *more;
+
+    res = PQgetResult(c);
+
+    /* one statement, one result: then libpq says it is done with NULL */
+
+    while ((more = PQgetResult(c)) != NULL) {
+        PQclear(more);
+    }
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK
+        || PQresultStatus(res) == PGRES_COMMAND_OK)
+    {
+        return res;
+    }
+
+    attck_db_error(c, res, err, errlen);
+    PQclear(res);
+
+    return NULL;
+}
+
+
+int
 attck_db_exec(PGconn *c, const char *sql, char *err, size_t errlen)
 {
     PGresult  *res;

@@ -33,6 +33,14 @@ PGresult *attck_db_run(PGconn *c, const char *sql, int n,
 PGresult *attck_db_query(PGconn *c, const char *cmd, const char *sql, int n,
     const char *const *params);
 
+/*
+ * attck_db_run() in two halves: the statement is sent, the worker does
+ * other work while the server runs it, then waits for its result.
+ */
+int attck_db_send(PGconn *c, const char *sql, int n,
+    const char *const *params, char *err, size_t errlen);
+PGresult *attck_db_wait(PGconn *c, char *err, size_t errlen);
+
 /* runs statements that return nothing; 0 or -1 with err set */
 int attck_db_exec(PGconn *c, const char *sql, char *err, size_t errlen);
 

@@ -258,8 +258,12 @@ attck_index_finish(attck_index_t *ix, attck_snap_writer_t *w,
     attck_snap_term_t    *st;
     attck_snap_posting_t *sp;
 
-    qsort(ix->terms.data, ix->terms.n, sizeof(attck_index_term_t),
-          attck_index_term_cmp);
+    /* a view without terms has none: NULL, which qsort(3) may not get */
+
+    if (ix->terms.n > 1) {
+        qsort(ix->terms.data, ix->terms.n, sizeof(attck_index_term_t),
+              attck_index_term_cmp);
+    }
 
     np = 0;
 

@@ -7,8 +7,10 @@
  * neither fetched whole nor parsed again.  A changed one is checked as a
  * STIX bundle and loaded in one transaction: its objects are COPYed raw
  * into a temporary table and attck_load_release() (sql/001_attack.sql)
- * spreads them over the tables.  A release already loaded from the same
- * bytes is left alone; several releases live side by side.
+ * spreads them over the tables, while the worker checks each object as
+ * compile does: a bundle compile would refuse is never stored.  A release
+ * already loaded from the same bytes is left alone; several releases
+ * live side by side.  The record of each run is ingest_run.c's.
  */
 
 
@@ -17,7 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../ngx_attck_module/snapshot/attck_text.h"
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
@@ -32,10 +33,15 @@ static int attck_ingest_attack(PGconn *db, const char *url,
 static int attck_ingest_load(PGconn *db, const char *src, const char *data,
     size_t len, const char *sha, const char *etag, const char *last_modified,
     attck_ingest_result_t *r, char *err, size_t errlen);
+static int attck_ingest_nul(const char *obj, size_t len);
+static int attck_ingest_check_object(const char *obj, size_t len,
+    void *data);
+static int attck_ingest_check(const char *data, size_t len, char *err,
+    size_t errlen);
 static int attck_ingest_object(const char *obj, size_t len, void *data);
-static void attck_ingest_state(PGconn *db, const char *src,
+static int attck_ingest_state(PGconn *db, const char *src,
     const char *etag, const char *last_modified, const char *sha,
-    int changed);
+    int changed, char *err, size_t errlen);
 
 
 /*
@@ -87,11 +93,107 @@ typedef struct {
 } attck_ingest_copy_t;
 
 
+/* the scanner's objects checked as compile checks them */
+
+typedef struct {
+    attck_stix_check_t   check;
+    size_t               n;           /* objects seen */
+    char                *err;
+    size_t               errlen;
+} attck_ingest_check_t;
+
+
+/* an object holding a NUL character, which jsonb cannot store */
+
+static int
+attck_ingest_nul(const char *obj, size_t len)
+{
+    const char  *p;
+
+    for (p = obj; (p = memchr(p, '\\', obj + len - p)) != NULL; p += 2) {
+        if (p + 5 < obj + len && memcmp(p, "\\u0000", 6) == 0) {
+            return 1;
+        }
+
+        if (p + 1 >= obj + len) {
+            break;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+attck_ingest_check_object(const char *obj, size_t len, void *data)
+{
+    attck_ingest_check_t *c = data;
+
+    char          msg[512];
+    size_t        i;
+    json_t       *json;
+    json_error_t  je;
+
+    i = c->n++;
+
+    /* refused one by one, and counted, by attck_ingest_object() */
+
+    if (attck_ingest_nul(obj, len)) {
+        return 0;
+    }
+
+    json = json_loadb(obj, len, JSON_DECODE_ANY, &je);
+
+    if (json == NULL) {
+        snprintf(c->err, c->errlen, "object %zu is not valid JSON: %s", i,
+                 je.text);
+        return -1;
+    }
+
+    if (attck_stix_check_object(&c->check, json, i, msg, sizeof(msg)) != 0) {
+        snprintf(c->err, c->errlen, "%s", msg);
+        json_decref(json);
+        return -1;
+    }
+
+    json_decref(json);
+
+    return 0;
+}
+
+
+/*
+ * Every object of the bundle must pass the checks compile makes
+ * (attck_stix_check_object()), or the bundle is refused: what is stored,
+ * publish can compile.  0, or -1 with err naming the object.
+ */
+
+static int
+attck_ingest_check(const char *data, size_t len, char *err, size_t errlen)
+{
+    int                    rc;
+    size_t                 objects;
+    attck_ingest_check_t   c;
+
+    memset(&c, 0, sizeof(attck_ingest_check_t));
+    c.err = err;
+    c.errlen = errlen;
+    attck_stix_check_init(&c.check);
+
+    rc = attck_scan_bundle(data, len, attck_ingest_check_object, &c,
+                           &objects, err, errlen);
+
+    attck_stix_check_free(&c.check);
+
+    return rc;
+}
+
+
 /*
  * One object as a COPY row: whitespace outside strings dropped (bundles
- * are indented), backslashes doubled; an object holding a NUL character,
- * which jsonb cannot store, is refused and counted.  Rows go out in
- * pieces, so that the server parses while the next are made.
+ * are indented), backslashes doubled; an object holding a NUL character
+ * is refused and counted.  Rows go out in pieces, so that the server
+ * parses while the next are made.
  */
 
 static int
@@ -99,19 +201,12 @@ attck_ingest_object(const char *obj, size_t len, void *data)
 {
     attck_ingest_copy_t *c = data;
 
-    int          in_string;
-    size_t       i, start;
-    const char  *p;
+    int      in_string;
+    size_t   i, start;
 
-    for (p = obj; (p = memchr(p, '\\', obj + len - p)) != NULL; p += 2) {
-        if (p + 5 < obj + len && memcmp(p, "\\u0000", 6) == 0) {
-            c->failed++;
-            return 0;
-        }
-
-        if (p + 1 >= obj + len) {
-            break;
-        }
+    if (attck_ingest_nul(obj, len)) {
+        c->failed++;
+        return 0;
     }
 
     in_string = 0;
@@ -179,11 +274,14 @@ attck_ingest_object(const char *obj, size_t len, void *data)
 }
 
 
-static void
+/* 0, or -1 with err set: the caller's run fails and is recorded so */
+
+static int
 attck_ingest_state(PGconn *db, const char *src, const char *etag,
-    const char *last_modified, const char *sha, int changed)
+    const char *last_modified, const char *sha, int changed, char *err,
+    size_t errlen)
 {
-    char         err[512];
+    char         pg[512];
     PGresult    *res;
     const char  *params[5];
 
@@ -205,14 +303,16 @@ attck_ingest_state(PGconn *db, const char *src, const char *etag,
               "checked_at = now(), "
               "changed_at = CASE WHEN $5::boolean THEN now() "
               "ELSE source_state.changed_at END",
-              5, params, err, sizeof(err));
+              5, params, pg, sizeof(pg));
 
     if (res == NULL) {
-        attck_fatal(ATTCK_EXIT_TEMPFAIL, "ingest: source state of %s: %s",
-                    src, err);
+        snprintf(err, errlen, "source state of %.200s: %.300s", src, pg);
+        return -1;
     }
 
     PQclear(res);
+
+    return 0;
 }
 
 
@@ -227,11 +327,11 @@ attck_ingest_load(PGconn *db, const char *src, const char *data, size_t len,
     const char *sha, const char *etag, const char *last_modified,
     attck_ingest_result_t *r, char *err, size_t errlen)
 {
-    int                   rc;
+    int                   rc, checked;
     char                  count[32], pg[512], *rel;
     size_t                objects;
     unsigned              bit;
-    PGresult             *res, *staged;
+    PGresult             *res, *staged, *old;
     const char           *params[7], *domain, *version;
     attck_ingest_copy_t   c;
 
@@ -334,17 +434,27 @@ attck_ingest_load(PGconn *db, const char *src, const char *data, size_t len,
             /* the same release from another place, or a lost state */
 
             PQclear(res);
-            PQclear(staged);
             r->status = "unchanged";
-            attck_ingest_state(db, src, etag, last_modified, sha, 0);
+
+            if (attck_ingest_state(db, src, etag, last_modified, sha, 0, err,
+                                   errlen)
+                != 0)
+            {
+                goto failed;
+            }
+
+            PQclear(staged);
 
             return attck_db_exec(db, "COMMIT", err, errlen) == 0
                    ? 0 : ATTCK_EXIT_TEMPFAIL;
         }
 
         params[2] = PQgetvalue(res, 0, 0);
+        old = res;
         res = attck_db_run(db, "DELETE FROM attack_releases WHERE id = $1",
                            1, params + 2, err, errlen);
+        PQclear(old);
+
         if (res == NULL) {
             goto failed;
         }
@@ -372,20 +482,40 @@ attck_ingest_load(PGconn *db, const char *src, const char *data, size_t len,
     rel = attck_xstrdup(PQgetvalue(res, 0, 0));
     PQclear(res);
 
+    /*
+     * While the server spreads the objects over the tables, the worker
+     * checks each as compile will (on the other core: it costs no time),
+     * and a bundle refused is rolled back before anything is committed.
+     */
+
     params[0] = rel;
-    res = attck_db_run(db, "SELECT attck_load_release($1)", 1, params, err,
+    rc = attck_db_send(db, "SELECT attck_load_release($1)", 1, params, err,
                        errlen);
     free(rel);
 
-    if (res == NULL) {
+    if (rc != 0) {
+        goto failed;
+    }
+
+    checked = attck_ingest_check(data, len, err, errlen);
+    res = attck_db_wait(db, checked == 0 ? err : pg,
+                        checked == 0 ? errlen : sizeof(pg));
+
+    if (checked != 0 || res == NULL) {
+        PQclear(res);
         goto failed;
     }
 
     r->stored = strtol(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    PQclear(staged);
 
-    attck_ingest_state(db, src, etag, last_modified, sha, 1);
+    if (attck_ingest_state(db, src, etag, last_modified, sha, 1, err, errlen)
+        != 0)
+    {
+        goto failed;
+    }
+
+    PQclear(staged);
 
     if (attck_db_exec(db, "COMMIT", err, errlen) != 0) {
         return ATTCK_EXIT_TEMPFAIL;
@@ -451,8 +581,10 @@ attck_ingest_attack(PGconn *db, const char *url, const char *src,
             if (strcmp(stamp, lm) == 0) {
                 PQclear(state);
                 r->status = "unchanged";
-                attck_ingest_state(db, src, NULL, stamp, NULL, 0);
-                return 0;
+
+                return attck_ingest_state(db, src, NULL, stamp, NULL, 0, err,
+                                          errlen) == 0
+                       ? 0 : ATTCK_EXIT_TEMPFAIL;
             }
         }
 
@@ -483,8 +615,9 @@ attck_ingest_attack(PGconn *db, const char *url, const char *src,
         PQclear(state);
         free(res.data);
         r->status = "unchanged";
-        attck_ingest_state(db, src, NULL, NULL, NULL, 0);
-        return 0;
+
+        return attck_ingest_state(db, src, NULL, NULL, NULL, 0, err, errlen)
+               == 0 ? 0 : ATTCK_EXIT_TEMPFAIL;
     }
 
     attck_sha256_hex(res.data, res.len, sha);
@@ -493,10 +626,11 @@ attck_ingest_attack(PGconn *db, const char *url, const char *src,
         PQclear(state);
         free(res.data);
         r->status = "unchanged";
-        attck_ingest_state(db, src, res.etag, stamp[0] ? stamp
-                                                       : res.last_modified,
-                           NULL, 0);
-        return 0;
+
+        return attck_ingest_state(db, src, res.etag,
+                                  stamp[0] ? stamp : res.last_modified, NULL,
+                                  0, err, errlen) == 0
+               ? 0 : ATTCK_EXIT_TEMPFAIL;
     }
 
     PQclear(state);
@@ -507,100 +641,6 @@ attck_ingest_attack(PGconn *db, const char *url, const char *src,
     free(res.data);
 
     return rc;
-}
-
-
-static long
-attck_ingest_run_begin(PGconn *db, const char *kind, const char *source)
-{
-    long         id;
-    char         err[512];
-    PGresult    *res;
-    const char  *params[2];
-
-    params[0] = kind;
-    params[1] = source;
-
-    res = attck_db_run(db, "INSERT INTO ingestion_runs (kind, source, "
-                       "status) VALUES ($1, $2, 'running') RETURNING id",
-                       2, params, err, sizeof(err));
-    if (res == NULL) {
-        attck_fatal(ATTCK_EXIT_TEMPFAIL, "ingest: %s", err);
-    }
-
-    id = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-
-    return id;
-}
-
-
-static void
-attck_ingest_run_end(PGconn *db, long id, const char *kind,
-    const char *source, attck_ingest_result_t *r, int rc, const char *error)
-{
-    char         sid[32], fetched[32], stored[32], failed[32], err[512];
-    char         valid[3 * 1024 + 1];
-    size_t       vlen;
-    PGresult    *res;
-    const char  *params[6];
-
-    if (rc == ATTCK_EXIT_TEMPFAIL && attck_db_lost(db)) {
-        attck_fatal(rc, "ingest %s: the database went away during %s; "
-                    "nothing of it was stored (%s)", kind, source, error);
-    }
-
-    if (rc != 0) {
-        r->status = "failed";
-        attck_log("error", "ingest %s: %s", kind, error);
-    }
-
-    /* a failed step may leave its transaction open and aborted */
-
-    if (PQtransactionStatus(db) != PQTRANS_IDLE) {
-        (void) attck_db_exec(db, "ROLLBACK", err, sizeof(err));
-    }
-
-    /* a cut message may end inside a character: the column wants UTF-8 */
-
-    attck_text_utf8_repair(valid, &vlen, error, strlen(error));
-    valid[vlen] = '\0';
-
-    snprintf(sid, sizeof(sid), "%ld", id);
-    snprintf(fetched, sizeof(fetched), "%ld", r->fetched);
-    snprintf(stored, sizeof(stored), "%ld", r->stored);
-    snprintf(failed, sizeof(failed), "%ld", r->failed);
-    params[0] = sid;
-    params[1] = r->status;
-    params[2] = fetched;
-    params[3] = stored;
-    params[4] = failed;
-    params[5] = rc ? valid : NULL;
-
-    res = attck_db_run(db, "UPDATE ingestion_runs SET finished_at = now(), "
-                       "status = $2, fetched = $3, stored = $4, "
-                       "failed = $5, error = $6 WHERE id = $1", 6, params,
-                       err, sizeof(err));
-
-    if (res == NULL) {
-        attck_log("warn", "ingest %s: the run could not be recorded: %s",
-                  kind, err);
-    }
-
-    PQclear(res);
-
-    /* an ATT&CK source is one release: it is counted where its status is */
-
-    if (strcmp(kind, "attack") == 0 && rc == 0) {
-        r->added = (strcmp(r->status, "new") == 0);
-        r->changed = (strcmp(r->status, "changed") == 0);
-        r->unchanged = (strcmp(r->status, "unchanged") == 0);
-    }
-
-    attck_log("info", "kind=%s source=%s status=%s fetched=%ld stored=%ld "
-              "refused=%ld new=%ld changed=%ld unchanged=%ld", kind, source,
-              r->status, r->fetched, r->stored, r->failed, r->added,
-              r->changed, r->unchanged);
 }
 
 
@@ -707,6 +747,8 @@ attck_ingest_main(int argc, char **argv)
         PQfinish(db);
         return ATTCK_EXIT_TEMPFAIL;
     }
+
+    attck_ingest_runs_close_stale(db);
 
     worst = ATTCK_EXIT_OK;
 

@@ -34,6 +34,18 @@ int attck_ingest_otx(PGconn *db, const char *base, const char *key,
 int attck_ingest_vt(PGconn *db, const char *base, const char *key,
     attck_ingest_result_t *r, char *err, size_t errlen);
 
+/*
+ * ingestion_runs (ingest_run.c): rows left 'running' by a worker that is
+ * gone closed as failed (the caller holds the ingest stage lock); a run's
+ * row inserted, then closed with its outcome and its summary logged.  A
+ * run that lost the database exits 75 in attck_ingest_run_end().
+ */
+void attck_ingest_runs_close_stale(PGconn *db);
+long attck_ingest_run_begin(PGconn *db, const char *kind,
+    const char *source);
+void attck_ingest_run_end(PGconn *db, long id, const char *kind,
+    const char *source, attck_ingest_result_t *r, int rc, const char *error);
+
 /* appends a raw JSON record as one COPY text row; 0, or -1 if refused */
 int attck_ingest_copy_json(attck_vec_t *out, const char *json);
 

@@ -327,7 +327,12 @@ attck_map_vocab_vector(const attck_map_vocab_t *v, const char *text,
     attck_map_terms(text, len, attck_map_vector_term, &vc);
 
     ids = vc.ids.data;
-    qsort(ids, vc.ids.n, sizeof(uint32_t), attck_map_id_cmp);
+
+    /* a text without terms has no ids: NULL, which qsort(3) may not get */
+
+    if (vc.ids.n > 1) {
+        qsort(ids, vc.ids.n, sizeof(uint32_t), attck_map_id_cmp);
+    }
 
     norm = 0.0;
 

@@ -97,6 +97,12 @@ attck_model_id_cmp(const void *a, const void *b)
 void
 attck_model_sort(attck_model_t *m, void *base, size_t n, size_t size)
 {
+    /* nothing to sort: an empty vector's base may be NULL */
+
+    if (n < 2) {
+        return;
+    }
+
     attck_model_sorting = m;
     qsort(base, n, size, attck_model_id_cmp);
 }
@@ -220,7 +226,11 @@ attck_model_add_rel(attck_model_t *m, json_t *stix, json_t *seen)
     p = attck_vec_push(&attck_model_obj(m, dst)->rels);
     *p = i;
 
-    if (strcmp(r->type, "subtechnique-of") == 0) {
+    /* a parent is a technique: its ATT&CK id is sure (stix.c) */
+
+    if (strcmp(r->type, "subtechnique-of") == 0
+        && attck_model_obj(m, dst)->kind == ATTCK_KIND_TECHNIQUE)
+    {
         attck_model_obj(m, src)->parent = dst;
 
     } else if (strcmp(r->type, "revoked-by") == 0) {
@@ -252,8 +262,12 @@ attck_model_tactics(attck_model_t *m, char *err, size_t errlen)
         mx = attck_model_obj(m, m->matrix[d]);
 
         json_array_foreach(json_object_get(mx->stix, "tactic_refs"), k, ref) {
+            /* a tactic has its ATT&CK id and shortname (stix.c) */
+
             t = attck_model_find(m, json_string_value(ref));
-            if (t == ATTCK_NONE) {
+            if (t == ATTCK_NONE
+                || attck_model_obj(m, t)->kind != ATTCK_KIND_TACTIC)
+            {
                 continue;
             }
 

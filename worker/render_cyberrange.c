@@ -137,8 +137,12 @@ attck_cr_column(attck_render_t *r, uint32_t t, attck_vec_t *out)
         }
     }
 
-    attck_cr_model = m;
-    qsort(out->data, out->n, sizeof(uint32_t), attck_cr_name_cmp);
+    /* an empty column's data is NULL, which qsort(3) may not be given */
+
+    if (out->n > 1) {
+        attck_cr_model = m;
+        qsort(out->data, out->n, sizeof(uint32_t), attck_cr_name_cmp);
+    }
 
     return out->n;
 }

@@ -22,10 +22,30 @@ typedef struct {
 } attck_bundle_t;
 
 
+/*
+ * What the checks of one bundle's objects carry from one object to the
+ * next (the platforms seen so far).
+ */
+typedef struct {
+    json_t      *platforms;
+} attck_stix_check_t;
+
+
 /* parses and checks a bundle; returns 0 or ATTCK_EXIT_DATAERR */
 int attck_bundle_load(attck_bundle_t *b, const char *source,
     const char *data, size_t len, char *err, size_t errlen);
 void attck_bundle_free(attck_bundle_t *b);
+
+/*
+ * Checks the i-th object of a bundle: every field the compiler reads has
+ * the type it reads it as, and those it cannot do without are there.
+ * Returns 0, or -1 with err naming the object (its STIX id) and the field.
+ * ingest runs it on every object before it stores any of them.
+ */
+void attck_stix_check_init(attck_stix_check_t *c);
+int attck_stix_check_object(attck_stix_check_t *c, json_t *obj, size_t i,
+    char *err, size_t errlen);
+void attck_stix_check_free(attck_stix_check_t *c);
 
 /* small accessors that treat a missing or mistyped field as absent */
 const char *attck_json_str(json_t *obj, const char *key);
