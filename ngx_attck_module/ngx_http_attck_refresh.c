@@ -94,6 +94,8 @@ ngx_http_attck_refresh_init(ngx_cycle_t *cycle,
     rf->timer.log = cycle->log;
     rf->timer.cancelable = 1;
 
+    ngx_http_attck_redis_on_ready(ngx_http_attck_refresh_now);
+
     ngx_add_timer(&rf->timer, amcf->refresh_interval);
 }
 
