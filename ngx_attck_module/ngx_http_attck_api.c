@@ -92,7 +92,12 @@ static ngx_str_t  ngx_http_attck_param_names[NGX_HTTP_ATTCK_P_NUM] = {
     ngx_string("techniques"),
     ngx_string("technique"),
     ngx_string("source"),
-    ngx_string("since")
+    ngx_string("since"),
+    ngx_string("from"),
+    ngx_string("to"),
+    ngx_string("type"),
+    ngx_string("section"),
+    ngx_string("format")
 };
 
 
@@ -126,6 +131,11 @@ static ngx_http_attck_route_t  ngx_http_attck_routes[] = {
     { ngx_string("navigator-layer"), ngx_http_attck_layer,
       NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_DOMAIN
       |NGX_HTTP_ATTCK_P_TECHNIQUES, 0, NGX_HTTP_ATTCK_NO_SUB },
+
+    { ngx_string("diff"), ngx_http_attck_diff,
+      NGX_HTTP_ATTCK_P_FROM|NGX_HTTP_ATTCK_P_TO|NGX_HTTP_ATTCK_P_DOMAIN
+      |NGX_HTTP_ATTCK_P_TYPE|NGX_HTTP_ATTCK_P_SECTION
+      |NGX_HTTP_ATTCK_P_FORMAT, 0, NGX_HTTP_ATTCK_NO_SUB },
 
     { ngx_string("status"), ngx_http_attck_status,
       NGX_HTTP_ATTCK_P_RELEASE, 0, NGX_HTTP_ATTCK_NO_SUB },
@@ -161,7 +171,7 @@ static u_char  ngx_http_attck_index_body[] =
     "\"detection-strategies/{id}\",\"data-components\","
     "\"data-components/{id}\",\"analytics\",\"analytics/{id}\",\"assets\","
     "\"assets/{id}\","
-    "\"matrix\",\"search\",\"navigator-layer\"]}";
+    "\"matrix\",\"search\",\"navigator-layer\",\"diff\"]}";
 
 
 /* with attck_redis */
@@ -175,7 +185,7 @@ static u_char  ngx_http_attck_index_redis_body[] =
     "\"detection-strategies\",\"detection-strategies/{id}\","
     "\"data-components\",\"data-components/{id}\",\"analytics\","
     "\"analytics/{id}\",\"assets\",\"assets/{id}\","
-    "\"matrix\",\"search\",\"navigator-layer\"]}";
+    "\"matrix\",\"search\",\"navigator-layer\",\"diff\"]}";
 
 
 ngx_int_t
@@ -609,8 +619,8 @@ ngx_http_attck_matrix(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 static ngx_int_t
 ngx_http_attck_index(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
-    static u_char  etag[] = "\"attck-index-1\"";
-    static u_char  etag_redis[] = "\"attck-index-redis-1\"";
+    static u_char  etag[] = "\"attck-index-2\"";
+    static u_char  etag_redis[] = "\"attck-index-redis-2\"";
 
     ngx_http_attck_main_conf_t  *amcf;
 

@@ -36,7 +36,12 @@
 #define NGX_HTTP_ATTCK_I_TECHNIQUE   10
 #define NGX_HTTP_ATTCK_I_SOURCE      11
 #define NGX_HTTP_ATTCK_I_SINCE       12
-#define NGX_HTTP_ATTCK_P_NUM         13
+#define NGX_HTTP_ATTCK_I_FROM        13
+#define NGX_HTTP_ATTCK_I_TO          14
+#define NGX_HTTP_ATTCK_I_TYPE        15
+#define NGX_HTTP_ATTCK_I_SECTION     16
+#define NGX_HTTP_ATTCK_I_FORMAT      17
+#define NGX_HTTP_ATTCK_P_NUM         18
 
 #define NGX_HTTP_ATTCK_P_RELEASE     (1 << NGX_HTTP_ATTCK_I_RELEASE)
 #define NGX_HTTP_ATTCK_P_TACTIC      (1 << NGX_HTTP_ATTCK_I_TACTIC)
@@ -51,6 +56,11 @@
 #define NGX_HTTP_ATTCK_P_TECHNIQUE   (1 << NGX_HTTP_ATTCK_I_TECHNIQUE)
 #define NGX_HTTP_ATTCK_P_SOURCE      (1 << NGX_HTTP_ATTCK_I_SOURCE)
 #define NGX_HTTP_ATTCK_P_SINCE       (1 << NGX_HTTP_ATTCK_I_SINCE)
+#define NGX_HTTP_ATTCK_P_FROM        (1 << NGX_HTTP_ATTCK_I_FROM)
+#define NGX_HTTP_ATTCK_P_TO          (1 << NGX_HTTP_ATTCK_I_TO)
+#define NGX_HTTP_ATTCK_P_TYPE        (1 << NGX_HTTP_ATTCK_I_TYPE)
+#define NGX_HTTP_ATTCK_P_SECTION     (1 << NGX_HTTP_ATTCK_I_SECTION)
+#define NGX_HTTP_ATTCK_P_FORMAT      (1 << NGX_HTTP_ATTCK_I_FORMAT)
 
 
 typedef struct {
@@ -87,6 +97,10 @@ ngx_int_t ngx_http_attck_threat(ngx_http_request_t *r,
 ngx_int_t ngx_http_attck_threats(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
 ngx_int_t ngx_http_attck_technique_threats(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+
+/* the changelogs between releases, ngx_http_attck_diff.c */
+ngx_int_t ngx_http_attck_diff(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
 
 

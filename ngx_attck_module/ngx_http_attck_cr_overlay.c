@@ -133,6 +133,7 @@ ngx_http_attck_cr_overlay(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx,
 
             def->title = json_object_get(d, "title");
             def->id = json_object_get(d, "id");
+            def->techniques = techs;
             def->label = &src->label;
 
             /*

@@ -46,8 +46,6 @@ static ngx_int_t ngx_http_attck_cr_message(ngx_http_request_t *r,
     u_char *msg);
 static ngx_int_t ngx_http_attck_cr_not_allowed(ngx_http_request_t *r,
     char *allow);
-static ngx_int_t ngx_http_attck_cr_detail(ngx_http_request_t *r,
-    ngx_uint_t status, const char *detail);
 
 
 static ngx_str_t  ngx_http_attck_html_type =
@@ -140,6 +138,14 @@ ngx_http_attck_cr_handler(ngx_http_request_t *r)
         return ngx_http_attck_cr_matrix(r, local, 1);
     }
 
+    /* ours: what a new ATT&CK release did to the definitions' keys */
+
+    if (len == sizeof("mitre-training-impact") - 1
+        && ngx_strncmp(p, "mitre-training-impact", len) == 0)
+    {
+        return ngx_http_attck_cr_impact_start(r, local);
+    }
+
     return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_FOUND, "Not found.");
 }
 
@@ -174,13 +180,9 @@ ngx_http_attck_cr_matrix(ngx_http_request_t *r, ngx_http_attck_local_t *local,
     char                         buf[16];
     u_char                       name[64], *k;
     const char                  *p, *end, *key;
-    ngx_uint_t                   i, subs;
+    ngx_uint_t                   subs;
     attck_arg_t                  arg;
-    ngx_http_request_t          *sr;
     ngx_http_attck_cr_ctx_t     *ctx;
-    ngx_http_attck_training_t   *t;
-    ngx_http_attck_loc_conf_t   *alcf;
-    ngx_http_post_subrequest_t  *ps;
 
     if (r->headers_in.authorization == NULL) {
         return ngx_http_attck_cr_detail(r, NGX_HTTP_BAD_REQUEST,
@@ -259,6 +261,25 @@ ngx_http_attck_cr_matrix(ngx_http_request_t *r, ngx_http_attck_local_t *local,
         return ngx_http_attck_cr_detail(r, NGX_HTTP_NOT_FOUND,
                                         "This ATT&CK domain is not loaded.");
     }
+
+    return ngx_http_attck_cr_fetch(r, ctx);
+}
+
+
+/*
+ * Asks every training service of the location for its definitions, all
+ * at once; the answer is made (ngx_http_attck_cr_done()) when the last
+ * one is in.
+ */
+
+ngx_int_t
+ngx_http_attck_cr_fetch(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
+{
+    ngx_uint_t                   i;
+    ngx_http_request_t          *sr;
+    ngx_http_attck_training_t   *t;
+    ngx_http_attck_loc_conf_t   *alcf;
+    ngx_http_post_subrequest_t  *ps;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_attck_module);
 
@@ -368,6 +389,9 @@ ngx_http_attck_cr_done(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
 
     case NGX_HTTP_ATTCK_CR_SVG:
         return ngx_http_attck_cr_svg(r, ctx);
+
+    case NGX_HTTP_ATTCK_CR_IMPACT:
+        return ngx_http_attck_cr_impact(r, ctx);
 
     default:
         return ngx_http_attck_cr_render(r, ctx);
@@ -558,6 +582,7 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
     u_char                      *p, *end, *mark, *key, *out;
     size_t                       len, klen;
     json_t                      *docs;
+    ngx_str_t                    notice;
     ngx_uint_t                   i, n, first, s;
     ngx_array_t                  defs, dots;
     ngx_http_attck_cr_def_t     *def;
@@ -582,7 +607,14 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
      * dot the label once; sizeof(dot_fmt) covers the three numbers.
      */
 
-    len = ctx->tmpl->body.len + 256 + ctx->nsources * 256;
+    /* a word when definitions use techniques a release took away */
+
+    if (ngx_http_attck_cr_impact_notice(r, ctx, &defs, &notice) != NGX_OK) {
+        json_decref(docs);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ctx->tmpl->body.len + 256 + ctx->nsources * 256 + notice.len;
 
     for (i = 0; i < defs.nelts; i++) {
         len += sizeof(dot_fmt) + 32
@@ -651,6 +683,9 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
                                    "them.</div>")
                        - (out + len);
             }
+
+            ngx_memcpy(out + len, notice.data, notice.len);
+            len += notice.len;
 
             len += ngx_sprintf(out + len, "<div class=\"attck-legend\">")
                    - (out + len);
@@ -729,7 +764,7 @@ ngx_http_attck_cr_not_allowed(ngx_http_request_t *r, char *allow)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_attck_cr_detail(ngx_http_request_t *r, ngx_uint_t status,
     const char *detail)
 {

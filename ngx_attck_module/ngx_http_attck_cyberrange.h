@@ -23,6 +23,7 @@
 #define NGX_HTTP_ATTCK_CR_LAYER      1
 #define NGX_HTTP_ATTCK_CR_JSON       2
 #define NGX_HTTP_ATTCK_CR_SVG        3
+#define NGX_HTTP_ATTCK_CR_IMPACT     4
 
 #define NGX_HTTP_ATTCK_CR_MAX_DEFS   4096
 #define NGX_HTTP_ATTCK_CR_MAX_KEY    24
@@ -47,6 +48,7 @@ typedef struct {
 typedef struct {
     json_t                    *title;
     json_t                    *id;
+    json_t                    *techniques;  /* its keys, as answered */
     ngx_str_t                 *label;
 } ngx_http_attck_cr_def_t;
 
@@ -60,8 +62,18 @@ typedef struct {
     ngx_uint_t                 played;
     ngx_uint_t                 nsources;
     ngx_http_attck_cr_source_t *sources;
+
+    /* mitre-training-impact: the older (or NULL) and newer releases */
+    const attck_snap_view_t   *from;
+    const attck_snap_view_t   *to;
 } ngx_http_attck_cr_ctx_t;
 
+
+/* the handler's, ngx_http_attck_cyberrange.c */
+ngx_int_t ngx_http_attck_cr_fetch(ngx_http_request_t *r,
+    ngx_http_attck_cr_ctx_t *ctx);
+ngx_int_t ngx_http_attck_cr_detail(ngx_http_request_t *r,
+    ngx_uint_t status, const char *detail);
 
 /* the overlay, ngx_http_attck_cr_overlay.c */
 ngx_int_t ngx_http_attck_cr_overlay(ngx_http_request_t *r,
@@ -80,6 +92,14 @@ ngx_int_t ngx_http_attck_cr_json(ngx_http_request_t *r,
     ngx_http_attck_cr_ctx_t *ctx);
 ngx_int_t ngx_http_attck_cr_svg(ngx_http_request_t *r,
     ngx_http_attck_cr_ctx_t *ctx);
+
+/* ngx_http_attck_cr_impact.c: what release changes did to definitions */
+ngx_int_t ngx_http_attck_cr_impact_start(ngx_http_request_t *r,
+    ngx_http_attck_local_t *local);
+ngx_int_t ngx_http_attck_cr_impact(ngx_http_request_t *r,
+    ngx_http_attck_cr_ctx_t *ctx);
+ngx_int_t ngx_http_attck_cr_impact_notice(ngx_http_request_t *r,
+    ngx_http_attck_cr_ctx_t *ctx, ngx_array_t *defs, ngx_str_t *notice);
 
 
 #endif /* _NGX_HTTP_ATTCK_CYBERRANGE_H_INCLUDED_ */

@@ -17,6 +17,7 @@
 #include "../ngx_attck_module/snapshot/attck_snapshot.h"
 #include "../ngx_attck_module/snapshot/attck_text.h"
 #include "compile.h"
+#include "compile_diff.h"
 #include "db.h"
 #include "fetch.h"
 #include "index.h"
@@ -38,7 +39,7 @@ typedef struct {
 
 static int attck_bundle_newer(const void *a, const void *b);
 static void attck_compile_view(attck_snap_writer_t *w, attck_model_t *m,
-    json_t *threats, json_t *status);
+    json_t *threats, json_t *status, attck_vec_t *extra);
 static uint32_t attck_compile_raw(attck_view_build_t *vb, const char *key,
     const char *body, size_t len);
 static uint32_t attck_compile_body(attck_view_build_t *vb, const char *key,
@@ -52,9 +53,11 @@ static void attck_compile_search(attck_view_build_t *vb,
     attck_snap_posting_t **postings, uint32_t *npostings);
 static json_t *attck_compile_counts(attck_model_t *m);
 static void attck_compile_release(attck_snap_writer_t *w, const char *name,
-    attck_bundle_t **bundles, size_t n, json_t *threats, json_t *releases);
+    attck_bundle_t **bundles, size_t n, json_t *threats, json_t *releases,
+    attck_vec_t *extra);
 static void attck_compile_views(attck_snap_writer_t *w,
-    attck_bundle_t **sorted, size_t n, json_t *threats, json_t *releases);
+    attck_bundle_t **sorted, size_t n, json_t *threats, json_t *releases,
+    attck_vec_t *extra);
 static size_t attck_compile_sources(int argc, char **argv,
     const char ***srcs);
 static char *attck_compile_dump(json_t *v, size_t *len);
@@ -401,7 +404,7 @@ attck_compile_counts(attck_model_t *m)
 
 static void
 attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *threats,
-    json_t *status)
+    json_t *status, attck_vec_t *extra)
 {
     int                    d;
     char                   key[64];
@@ -477,6 +480,16 @@ attck_compile_view(attck_snap_writer_t *w, attck_model_t *m, json_t *threats,
         html = attck_render_cr_matrix(&vb.render, d, 1, &len);
         attck_compile_raw(&vb, key, html, len);
         free(html);
+    }
+
+    /* changelogs into this release, technique states (compile_diff.c) */
+
+    for (k = 0; k < extra->n; k++) {
+        attck_extra_doc_t  *ed = attck_vec_at(extra, attck_extra_doc_t, k);
+
+        if (strcmp(ed->view, m->name) == 0) {
+            attck_compile_raw(&vb, ed->key, ed->body, ed->len);
+        }
     }
 
     attck_vec_init(&techs, sizeof(attck_snap_tech_t));
@@ -559,7 +572,8 @@ attck_bundle_newer(const void *a, const void *b)
 
 static void
 attck_compile_release(attck_snap_writer_t *w, const char *name,
-    attck_bundle_t **bundles, size_t n, json_t *threats, json_t *releases)
+    attck_bundle_t **bundles, size_t n, json_t *threats, json_t *releases,
+    attck_vec_t *extra)
 {
     char           err[256];
     attck_model_t  model;
@@ -568,7 +582,7 @@ attck_compile_release(attck_snap_writer_t *w, const char *name,
         attck_fatal(ATTCK_EXIT_DATAERR, "compile: %s", err);
     }
 
-    attck_compile_view(w, &model, threats, releases);
+    attck_compile_view(w, &model, threats, releases, extra);
     attck_model_free(&model);
 }
 
@@ -580,7 +594,7 @@ attck_compile_release(attck_snap_writer_t *w, const char *name,
 
 static void
 attck_compile_views(attck_snap_writer_t *w, attck_bundle_t **sorted,
-    size_t n, json_t *threats, json_t *releases)
+    size_t n, json_t *threats, json_t *releases, attck_vec_t *extra)
 {
     int              d;
     size_t           i, nb;
@@ -605,7 +619,7 @@ attck_compile_views(attck_snap_writer_t *w, attck_bundle_t **sorted,
     }
 
     attck_compile_release(w, sorted[0]->version, pick, nb, threats,
-                          releases);
+                          releases, extra);
 
     for (i = 0; i < n; /* void */) {
         version = sorted[i]->version;
@@ -637,7 +651,8 @@ attck_compile_views(attck_snap_writer_t *w, attck_bundle_t **sorted,
             }
         }
 
-        attck_compile_release(w, version, pick, nb, threats, releases);
+        attck_compile_release(w, version, pick, nb, threats, releases,
+                              extra);
     }
 }
 
@@ -789,6 +804,7 @@ attck_compile_snapshot(attck_bundle_t *bundles, size_t n, json_t *threats,
     size_t                i, slen;
     json_t               *releases;
     struct tm             tm;
+    attck_vec_t           extra;
     attck_bundle_t      **sorted;
     attck_snap_writer_t  *w;
 
@@ -806,7 +822,9 @@ attck_compile_snapshot(attck_bundle_t *bundles, size_t n, json_t *threats,
     }
 
     releases = json_array();
-    attck_compile_views(w, sorted, n, threats, releases);
+    attck_compile_diff_docs(sorted, n, &extra);
+    attck_compile_views(w, sorted, n, threats, releases, &extra);
+    attck_compile_diff_free(&extra);
 
     gmtime_r(&created, &tm);
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "compile.h"
+#include "diff_cli.h"
 #include "classify.h"
 #include "evaluate.h"
 #include "examples.h"
@@ -61,6 +62,9 @@ static const attck_command_t  attck_commands[] = {
       "             the first failure" },
     { "daemon", attck_daemon_main,
       "the stages of run on their intervals, until SIGTERM" },
+    { "diff", attck_diff_main,
+      "what changed between two ATT&CK releases (JSON, Markdown, HTML,\n"
+      "             Navigator layer)" },
     { "evaluate", attck_evaluate_main,
       "score the model on held-out actors beside a TF-IDF baseline" },
     { NULL, NULL, NULL }

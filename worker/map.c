@@ -23,11 +23,13 @@
 #include "classify.h"
 #include "db.h"
 #include "map.h"
+#include "remap.h"
 #include "util.h"
 
 
 typedef struct {
     size_t       threats;
+    long         moved;
     size_t       added;
     size_t       changed;
     size_t       removed;
@@ -112,10 +114,10 @@ attck_map_main(int argc, char **argv)
 {
     int                  c, rc, all;
     char                *model_path, *env, *json, err[512], last[32],
-                         version[96];
-    size_t               i, n, k, nexplicit;
+                         version[96], newest[64];
+    size_t               i, j, n, k, nexplicit;
     double               threshold;
-    json_t              *threats, *list, *given;
+    json_t              *threats, *list, *given, *gone;
     PGconn              *db;
     PGresult            *res, *w;
     const char          *params[3], *text;
@@ -194,6 +196,31 @@ attck_map_main(int argc, char **argv)
         return ATTCK_EXIT_TEMPFAIL;
     }
 
+    /*
+     * techniques revoked or deprecated in the model's release or the
+     * newest one stored are never written; what was written before the
+     * newest release revoked them moves to their replacements
+     */
+
+    gone = attck_remap_gone(db, model.meta.release, newest, sizeof(newest),
+                          err, sizeof(err));
+    if (gone == NULL) {
+        goto failed;
+    }
+
+    if (*newest) {
+        st.moved = attck_remap_move(db, newest, err, sizeof(err));
+        if (st.moved < 0) {
+            goto failed;
+        }
+
+        if (st.moved) {
+            attck_log("info", "map: moved %ld mappings of techniques that "
+                      "ATT&CK %s revoked to their replacements", st.moved,
+                      newest);
+        }
+    }
+
     strcpy(last, "0");
 
     for ( ;; ) {
@@ -219,12 +246,19 @@ attck_map_main(int argc, char **argv)
             given = json_loads(PQgetvalue(res, (int) i, 2), 0, NULL);
             list = json_array();
 
-            nexplicit = attck_classify_text(&model, text, strlen(text),
-                                            given, k, threshold, SIZE_MAX,
-                                            hits, list);
+            (void) attck_classify_text(&model, text, strlen(text), given, k,
+                                       threshold, SIZE_MAX, hits, list);
+            attck_remap_follow(gone, list);
+            json_decref(given);
+
+            for (j = 0, nexplicit = 0; j < json_array_size(list); j++) {
+                nexplicit += strcmp(json_string_value(json_object_get(
+                                        json_array_get(list, j), "method")),
+                                    "explicit") == 0;
+            }
+
             st.explicit_ids += nexplicit;
             st.model_ids += json_array_size(list) - nexplicit;
-            json_decref(given);
 
             json_array_append_new(threats,
                 json_pack("{s:s, s:s, s:o}",
@@ -267,6 +301,7 @@ attck_map_main(int argc, char **argv)
 
     PQfinish(db);
     free(hits);
+    json_decref(gone);
     attck_map_model_free(&model);
 
     return ATTCK_EXIT_OK;

@@ -63,6 +63,18 @@ typedef struct {
 } attck_report_technique_t;
 
 
+/* a mapping that followed a revocation (attck-worker map, remap.c) */
+typedef struct {
+    const char             *title;     /* the threat's */
+    const char             *from;      /* the revoked technique */
+    const char             *to;        /* the one replacing it */
+    const char             *release;   /* that revoked it */
+    const char             *method;
+    const char             *moved_at;
+    int                     merged;    /* the threat had "to" already */
+} attck_report_move_t;
+
+
 typedef struct {
     const char                *kind;        /* "threat-landscape" */
     const char                *title;
@@ -86,6 +98,9 @@ typedef struct {
 
     size_t                     noutside;    /* seen, not in the release */
     const char               **outside;
+
+    size_t                     nmoves;      /* moved in the period */
+    attck_report_move_t       *moves;
 
     void                      *mem;         /* see report_model.c */
 } attck_report_t;

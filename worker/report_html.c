@@ -42,6 +42,8 @@ static void attck_report_html_bars(attck_buf_t *out, const char *title,
 static void attck_report_html_tactics(const attck_report_t *r,
     attck_buf_t *out);
 static void attck_report_html_top(const attck_report_t *r, attck_buf_t *out);
+static void attck_report_html_moves(const attck_report_t *r,
+    attck_buf_t *out);
 static void attck_report_html_technique(const attck_report_t *r,
     attck_buf_t *out, size_t i);
 
@@ -372,6 +374,45 @@ attck_report_html_top(const attck_report_t *r, attck_buf_t *out)
 }
 
 
+/* the mappings ATT&CK's revocations moved, when there are any */
+
+static void
+attck_report_html_moves(const attck_report_t *r, attck_buf_t *out)
+{
+    size_t                      i;
+    const attck_report_move_t  *m;
+
+    if (r->nmoves == 0) {
+        return;
+    }
+
+    attck_buf_printf(out, "<section id=\"moved\">\n<h2>Mappings moved by "
+                     "ATT&amp;CK revocations</h2>\n<table>\n<tr><th>Threat"
+                     "</th><th>From</th><th>To</th><th>Release</th>"
+                     "<th>Method</th><th>Moved</th></tr>\n");
+
+    for (i = 0; i < r->nmoves; i++) {
+        m = &r->moves[i];
+
+        attck_buf_str(out, "<tr><td>");
+        attck_report_html_bdi(out, m->title);
+        attck_buf_str(out, "</td><td>");
+        attck_buf_html(out, m->from, 0);
+        attck_buf_str(out, "</td><td>");
+        attck_buf_html(out, m->to, 0);
+        attck_buf_str(out, m->merged ? " (had it)</td><td>" : "</td><td>");
+        attck_buf_html(out, m->release, 0);
+        attck_buf_str(out, "</td><td>");
+        attck_buf_html(out, m->method, 0);
+        attck_buf_str(out, "</td><td>");
+        attck_buf_html(out, m->moved_at, 0);
+        attck_buf_str(out, "</td></tr>\n");
+    }
+
+    attck_buf_str(out, "</table>\n</section>\n");
+}
+
+
 int
 attck_report_html(const attck_report_t *r, attck_buf_t *out,
     char *err, size_t errlen)
@@ -380,6 +421,7 @@ attck_report_html(const attck_report_t *r, attck_buf_t *out,
     attck_report_html_summary(r, out);
     attck_report_html_tactics(r, out);
     attck_report_html_top(r, out);
+    attck_report_html_moves(r, out);
     attck_buf_str(out, "</body>\n</html>\n");
 
     return 0;

@@ -142,7 +142,8 @@ int
 attck_report_json(const attck_report_t *r, attck_buf_t *out, char *err,
     size_t errlen)
 {
-    json_t  *doc, *techniques;
+    size_t   i;
+    json_t  *doc, *techniques, *moves;
 
     techniques = attck_report_json_each(r, attck_report_json_technique, err,
                                         errlen);
@@ -150,8 +151,22 @@ attck_report_json(const attck_report_t *r, attck_buf_t *out, char *err,
         return -1;
     }
 
+    moves = json_array();
+
+    for (i = 0; i < r->nmoves; i++) {
+        json_array_append_new(moves, json_pack("{s:s, s:s, s:s, s:s, s:s, "
+                              "s:s, s:b}",
+                              "threat", r->moves[i].title,
+                              "from", r->moves[i].from,
+                              "to", r->moves[i].to,
+                              "release", r->moves[i].release,
+                              "method", r->moves[i].method,
+                              "moved_at", r->moves[i].moved_at,
+                              "merged", r->moves[i].merged));
+    }
+
     doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s?, s:s, s:s, s:I}, s:s, "
-                    "s:o, s:o, s:o}",
+                    "s:o, s:o, s:o, s:o}",
                     "kind", r->kind, "title", r->title,
                     "parameters",
                         "since", r->since, "until", r->until,
@@ -160,7 +175,8 @@ attck_report_json(const attck_report_t *r, attck_buf_t *out, char *err,
                     "generated_at", r->generated,
                     "summary", attck_report_json_summary(r),
                     "tactics", attck_report_json_tactics(r),
-                    "techniques", techniques);
+                    "techniques", techniques,
+                    "moved_mappings", moves);
 
     if (attck_report_json_out(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER
                                    | JSON_REAL_PRECISION(6), out)

@@ -26,6 +26,7 @@ enum {
     ATTCK_REPORT_RES_RELEASES = 0,
     ATTCK_REPORT_RES_TACTICS,
     ATTCK_REPORT_RES_TECHNIQUES,
+    ATTCK_REPORT_RES_MOVES,
     ATTCK_REPORT_NRES
 };
 
@@ -93,6 +94,20 @@ static attck_report_technique_t *attck_report_technique(attck_report_t *r,
     attck_report_mem_t *mem, PGresult *res, int row);
 static void attck_report_techniques(PGconn *db, attck_report_t *r,
     attck_report_mem_t *mem, const char *const *params);
+static void attck_report_moves(PGconn *db, attck_report_t *r,
+    attck_report_mem_t *mem, const char *const *params);
+
+
+/* the mappings moved from revoked techniques in the period (at most 1000) */
+static const char  attck_report_moves_sql[] =
+    "SELECT t.title, v.from_technique, v.to_technique, v.release, v.method,"
+    "       to_char(v.moved_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    "       v.merged"
+    "  FROM mapping_moves v"
+    "  JOIN threat_intelligence_data t ON t.id = v.threat_id"
+    " WHERE v.moved_at >= $1::timestamptz AND v.moved_at < $2::timestamptz"
+    "   AND ($3::text = '' OR t.source = $3::text)"
+    " ORDER BY v.moved_at, v.id LIMIT 1000";
 
 
 static const char  attck_report_summary_sql[] =
@@ -366,6 +381,32 @@ attck_report_techniques(PGconn *db, attck_report_t *r,
 }
 
 
+static void
+attck_report_moves(PGconn *db, attck_report_t *r, attck_report_mem_t *mem,
+    const char *const *params)
+{
+    int                   i;
+    PGresult             *res;
+    attck_report_move_t  *m;
+
+    res = attck_db_query(db, "report", attck_report_moves_sql, 3, params);
+    mem->res[ATTCK_REPORT_RES_MOVES] = res;
+
+    r->moves = attck_xcalloc(PQntuples(res) + 1, sizeof(attck_report_move_t));
+
+    for (i = 0; i < PQntuples(res); i++) {
+        m = &r->moves[r->nmoves++];
+        m->title = attck_report_value(mem, res, i, 0);
+        m->from = PQgetvalue(res, i, 1);
+        m->to = PQgetvalue(res, i, 2);
+        m->release = attck_report_value(mem, res, i, 3);
+        m->method = PQgetvalue(res, i, 4);
+        m->moved_at = PQgetvalue(res, i, 5);
+        m->merged = strcmp(PQgetvalue(res, i, 6), "t") == 0;
+    }
+}
+
+
 void
 attck_report_load(PGconn *db, attck_report_t *r)
 {
@@ -405,6 +446,7 @@ attck_report_load(PGconn *db, attck_report_t *r)
 
     attck_report_tactics(db, r, mem, params);
     attck_report_techniques(db, r, mem, params);
+    attck_report_moves(db, r, mem, params + 1);
 
     attck_report_exec(db, "COMMIT");
 }
@@ -434,5 +476,6 @@ attck_report_free(attck_report_t *r)
     free(r->tactics);
     free(r->techniques);
     free(r->outside);
+    free(r->moves);
     r->mem = NULL;
 }
