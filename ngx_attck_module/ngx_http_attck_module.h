@@ -173,6 +173,7 @@ ngx_int_t ngx_http_attck_error(ngx_http_request_t *r, ngx_uint_t status,
  * NGX_ERROR; *number is the generation now current */
 ngx_int_t ngx_http_attck_reload(ngx_http_attck_main_conf_t *amcf,
     ngx_log_t *log, ngx_uint_t *number);
+/* whole answers, ngx_http_attck_send.c (ngx_http_attck_error too) */
 ngx_table_elt_t *ngx_http_attck_header(ngx_http_request_t *r, char *key,
     u_char *value, size_t len);
 ngx_int_t ngx_http_attck_send(ngx_http_request_t *r, ngx_str_t *type,

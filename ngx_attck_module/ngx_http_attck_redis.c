@@ -29,15 +29,16 @@
 
 
 typedef struct {
-    ngx_http_attck_main_conf_t  *amcf;
-    redisAsyncContext           *ac;
-    ngx_event_t                  reconnect;
-    ngx_uint_t                   setup;     /* AUTH, SELECT not answered */
-    ngx_uint_t                   waiting;   /* requests' commands */
-    unsigned                     connected:1;
-    unsigned                     ready:1;
-    unsigned                     failed:1;  /* logged, until ready again */
-    unsigned                     exiting:1;
+    ngx_http_attck_main_conf_t     *amcf;
+    redisAsyncContext              *ac;
+    ngx_event_t                     reconnect;
+    ngx_uint_t                      setup;     /* AUTH, SELECT not answered */
+    ngx_uint_t                      waiting;   /* requests' commands */
+    ngx_http_attck_redis_ready_pt   on_ready;
+    unsigned                        connected:1;
+    unsigned                        ready:1;
+    unsigned                        failed:1;  /* logged, until ready again */
+    unsigned                        exiting:1;
 } ngx_http_attck_redis_t;
 
 
@@ -108,6 +109,13 @@ ngx_http_attck_redis_exit(ngx_cycle_t *cycle)
     if (rd->ac) {
         redisAsyncFree(rd->ac);
     }
+}
+
+
+void
+ngx_http_attck_redis_on_ready(ngx_http_attck_redis_ready_pt handler)
+{
+    ngx_http_attck_redis.on_ready = handler;
 }
 
 
@@ -330,7 +338,9 @@ ngx_http_attck_redis_ready(void)
         rd->failed = 0;
     }
 
-    ngx_http_attck_refresh_now();
+    if (rd->on_ready) {
+        rd->on_ready();
+    }
 }
 
 

@@ -95,6 +95,8 @@ ngx_http_attck_refresh_init(ngx_cycle_t *cycle,
     rf->timer.log = cycle->log;
     rf->timer.cancelable = 1;
 
+    ngx_http_attck_redis_on_ready(ngx_http_attck_refresh_now);
+
     ngx_add_timer(&rf->timer, amcf->refresh_interval);
 }
 
@@ -513,7 +515,12 @@ ngx_http_attck_refresh_error(ngx_http_attck_refresh_t *rf, redisReply *rr)
 }
 
 
-/* named by the pointer, not (yet) in Redis: looked for again, logged once */
+/*
+ * Named by the pointer, not (yet) in Redis: logged once, and looked for
+ * again at every poll, not after a back-off.  On a replica this is lag
+ * (the pointer came first, or a full sync is under way): the snapshot is
+ * served one interval after it arrives.  A STRLEN per poll is cheap.
+ */
 
 static void
 ngx_http_attck_refresh_missing(ngx_http_attck_refresh_t *rf)

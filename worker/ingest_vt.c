@@ -22,6 +22,7 @@
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
+#include "ingest_copy.h"
 #include "progress.h"
 #include "util.h"
 
