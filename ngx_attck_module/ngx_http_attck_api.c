@@ -587,21 +587,15 @@ ngx_http_attck_matrix(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         domain = attck_query_domain((const char *) v->data, v->len);
     }
 
-    switch (domain) {
-    case ATTCK_DOMAIN_ENTERPRISE:
-        ngx_str_set(&name, "enterprise");
-        break;
-    case ATTCK_DOMAIN_MOBILE:
-        ngx_str_set(&name, "mobile");
-        break;
-    case ATTCK_DOMAIN_ICS:
-        ngx_str_set(&name, "ics");
-        break;
-    default:
+    name.data = (u_char *) attck_query_domain_name(domain);
+
+    if (name.data == NULL) {
         return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                     "invalid parameter",
                                     "\"domain\" is enterprise, mobile or ics");
     }
+
+    name.len = ngx_strlen(name.data);
 
     p = ngx_sprintf(key, "matrix/%V", &name);
     doc = attck_snap_find(ctx->snap, ctx->view, (const char *) key, p - key);
