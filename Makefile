@@ -284,12 +284,14 @@ FUZZ_NOISE     := ^INFO\|^\#[0-9]\| in fuzzer::\| in main \| in _start\| in __li
 # libFuzzer's options for one harness: a bundle the compiler refuses
 # leaves its allocations behind (fuzz/fuzz_compile.c)
 FUZZ_OPTS_compile := -detect_leaks=0
+# ... nor at its exit, after the last input
+FUZZ_ENV_compile := ASAN_OPTIONS=detect_leaks=0
 
 # fuzz-run NAME: one harness; its output in build/fuzz/NAME.log
 define fuzz-run
 	@mkdir -p $(FUZZ)/corpus/$(1) $(FUZZ)/crashes
 	@printf '%-14s' fuzz_$(1); \
-	if $(FUZZ_ENV) $(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
+	if $(FUZZ_ENV) $(FUZZ_ENV_$(1)) $(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
 	        -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=$(FUZZ_RSS_MB) \
 	        -dict=$(FUZZ_DICT_$(1)) -artifact_prefix=$(FUZZ)/crashes/$(1)- \
 	        -print_final_stats=1 $(FUZZ_OPTS_$(1)) $(FUZZ_OPTS) \

@@ -97,6 +97,13 @@ attck_vt_path(const char *type, const char *indicator,
 {
     size_t  size;
 
+    /* an empty indicator names no object: its path would be a collection */
+
+    if (indicator[0] == '\0') {
+        *id = NULL;
+        return NULL;
+    }
+
     size = strlen(indicator) * 4 / 3 + 8;
     *id = attck_xmalloc(size);
 
