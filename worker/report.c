@@ -838,8 +838,14 @@ attck_report_main(int argc, char **argv)
         r.source = s_source.value;
     }
 
+    /*
+     * by default the period ends after the current second: until is
+     * excluded, and what was stored in this second (a move map made just
+     * before) belongs to it
+     */
+
     now = time(NULL);
-    until = now;
+    until = now + 1;
 
     if (s_until.value && attck_report_time(s_until.value, 0, 0, &until) != 0)
     {
