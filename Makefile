@@ -83,7 +83,7 @@ PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libcairo2-dev fonts-dejavu-core postgresql redis-server \
                   curl
 TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils python3 \
-                  poppler-utils clang libclang-rt-14-dev
+                  prometheus poppler-utils clang libclang-rt-14-dev
 BENCH_PACKAGES := wrk time
 
 deps:
@@ -286,12 +286,14 @@ FUZZ_NOISE     := -e '^INFO' -e '^\#[0-9]' -e '^stat::' -e 'libFuzzer has rud' \
 # libFuzzer's options for one harness: a bundle the compiler refuses
 # leaves its allocations behind (fuzz/fuzz_compile.c)
 FUZZ_OPTS_compile := -detect_leaks=0
+# ... nor at its exit, after the last input
+FUZZ_ENV_compile := ASAN_OPTIONS=detect_leaks=0
 
 # fuzz-run NAME: one harness; its output in build/fuzz/NAME.log
 define fuzz-run
 	@mkdir -p $(FUZZ)/corpus/$(1) $(FUZZ)/crashes
 	@printf '%-14s' fuzz_$(1); \
-	if $(FUZZ_ENV) $(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
+	if $(FUZZ_ENV) $(FUZZ_ENV_$(1)) $(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
 	        -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=$(FUZZ_RSS_MB) \
 	        -dict=$(FUZZ_DICT_$(1)) -artifact_prefix=$(FUZZ)/crashes/$(1)- \
 	        -print_final_stats=1 $(FUZZ_OPTS_$(1)) $(FUZZ_OPTS) \
@@ -482,6 +484,8 @@ bench: bench-deps
 	@$(MAKE) -s all $(TEST_SNAP) $(BUILD)/bench-parse
 	@echo "module vs static file, $$(nproc) cores, $$(date -u +%F)"
 	@ATTCK_BUILD=$(BUILD) bench/serve.sh $(TEST_SNAP)
+	@echo
+	@ATTCK_BUILD=$(BUILD) bench/metrics.sh $(TEST_SNAP)
 	@echo
 	@ATTCK_BUILD=$(BUILD) bench/ingest.sh $(SHARED)/attack/enterprise-attack-18.1.json
 	@echo

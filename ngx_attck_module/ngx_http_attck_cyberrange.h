@@ -1,8 +1,9 @@
 
 /*
  * ngx_http_attck_module: the cyber-range compatibility endpoints and their
- * training overlay, shared by the HTML (ngx_http_attck_cyberrange.c) and
- * the JSON and SVG matrices (ngx_http_attck_matrix.c).
+ * training overlay (ngx_http_attck_cr_overlay.c), shared by the HTML
+ * (ngx_http_attck_cyberrange.c) and the JSON and SVG matrices
+ * (ngx_http_attck_matrix.c).
  */
 
 #ifndef _NGX_HTTP_ATTCK_CYBERRANGE_H_INCLUDED_
@@ -68,11 +69,13 @@ typedef struct {
 } ngx_http_attck_cr_ctx_t;
 
 
-
+/* the handler's, ngx_http_attck_cyberrange.c */
 ngx_int_t ngx_http_attck_cr_fetch(ngx_http_request_t *r,
     ngx_http_attck_cr_ctx_t *ctx);
 ngx_int_t ngx_http_attck_cr_detail(ngx_http_request_t *r,
     ngx_uint_t status, const char *detail);
+
+/* the overlay, ngx_http_attck_cr_overlay.c */
 ngx_int_t ngx_http_attck_cr_overlay(ngx_http_request_t *r,
     ngx_http_attck_cr_ctx_t *ctx, ngx_array_t *defs, ngx_array_t *dots,
     json_t **docs);
@@ -84,6 +87,7 @@ size_t ngx_http_attck_cr_label(u_char *dst, ngx_http_attck_cr_def_t *def,
     ngx_uint_t html);
 u_char *ngx_http_attck_cr_colour(u_char *p, ngx_uint_t def);
 
+/* the matrices, ngx_http_attck_matrix.c */
 ngx_int_t ngx_http_attck_cr_json(ngx_http_request_t *r,
     ngx_http_attck_cr_ctx_t *ctx);
 ngx_int_t ngx_http_attck_cr_svg(ngx_http_request_t *r,

@@ -203,21 +203,15 @@ ngx_http_attck_diff(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         domain = attck_query_domain((const char *) v->data, v->len);
     }
 
-    switch (domain) {
-    case ATTCK_DOMAIN_ENTERPRISE:
-        ngx_str_set(&dname, "enterprise");
-        break;
-    case ATTCK_DOMAIN_MOBILE:
-        ngx_str_set(&dname, "mobile");
-        break;
-    case ATTCK_DOMAIN_ICS:
-        ngx_str_set(&dname, "ics");
-        break;
-    default:
+    dname.data = (u_char *) attck_query_domain_name(domain);
+
+    if (dname.data == NULL) {
         return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                     "invalid parameter",
                                     "\"domain\" is enterprise, mobile or ics");
     }
+
+    dname.len = ngx_strlen(dname.data);
 
     /* type, section and format: one of their names each */
 

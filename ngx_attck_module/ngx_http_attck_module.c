@@ -119,13 +119,34 @@ static ngx_command_t  ngx_http_attck_commands[] = {
       0,
       NULL },
 
+    { ngx_string("attck_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_attck_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attck_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_attck_health,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attck_health_max_age"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_attck_loc_conf_t, max_age),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_attck_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_attck_metrics_init,           /* postconfiguration */
 
     ngx_http_attck_create_main_conf,       /* create main configuration */
     ngx_http_attck_init_main_conf,         /* init main configuration */
@@ -318,9 +339,11 @@ ngx_http_attck_create_loc_conf(ngx_conf_t *cf)
      *
      *     alcf->prefix = { 0, NULL };
      *     alcf->cr_prefix = { 0, NULL };
+     *     alcf->health = 0;
      */
 
     alcf->training = NGX_CONF_UNSET_PTR;
+    alcf->max_age = NGX_CONF_UNSET;
 
     return alcf;
 }
@@ -335,6 +358,7 @@ ngx_http_attck_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->prefix, prev->prefix, "");
     ngx_conf_merge_str_value(conf->cr_prefix, prev->cr_prefix, "");
     ngx_conf_merge_ptr_value(conf->training, prev->training, NULL);
+    ngx_conf_merge_sec_value(conf->max_age, prev->max_age, 0);
 
     return NGX_CONF_OK;
 }

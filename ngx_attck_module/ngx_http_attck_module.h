@@ -58,6 +58,10 @@ typedef struct {
     ngx_atomic_t               seq;
     u_char                     sha[NGX_HTTP_ATTCK_SHA_LEN];
     u_char                     refused[NGX_HTTP_ATTCK_SHA_LEN];  /* logged */
+
+    /* when published last changed: the age attck_health ready checks */
+    ngx_atomic_t               published_time;
+    struct ngx_http_attck_metrics_s  *metrics;  /* attck_metrics' counters */
 } ngx_http_attck_shctx_t;
 
 
@@ -102,6 +106,7 @@ typedef struct {
     ngx_flag_t                 refresh;
     ngx_msec_t                 refresh_interval;
     ngx_str_t                  refresh_key; /* attck_refresh_key's bytes */
+    ngx_uint_t                 metrics;     /* an attck_metrics location */
 } ngx_http_attck_main_conf_t;
 
 
@@ -115,7 +120,13 @@ typedef struct {
     ngx_str_t                  prefix;      /* the attck_api location */
     ngx_str_t                  cr_prefix;   /* the attck_cyberrange one */
     ngx_array_t               *training;    /* ngx_http_attck_training_t */
+    ngx_uint_t                 health;      /* NGX_HTTP_ATTCK_HEALTH_* */
+    time_t                     max_age;     /* attck_health_max_age */
 } ngx_http_attck_loc_conf_t;
+
+
+#define NGX_HTTP_ATTCK_HEALTH_LIVE   1
+#define NGX_HTTP_ATTCK_HEALTH_READY  2
 
 
 extern ngx_module_t  ngx_http_attck_module;
@@ -148,6 +159,8 @@ void ngx_http_attck_set_published(ngx_http_attck_main_conf_t *amcf,
 /* the generation of the threat data, 0 if none; sha may be NULL */
 ngx_uint_t ngx_http_attck_published(ngx_http_attck_main_conf_t *amcf,
     u_char *sha);
+/* when the generation of the threat data was first seen, 0 if none */
+time_t ngx_http_attck_published_time(ngx_http_attck_main_conf_t *amcf);
 /* NULL with *rc = 503 (nothing loaded) or 500 (out of memory) */
 ngx_http_attck_local_t *ngx_http_attck_acquire(ngx_http_request_t *r,
     ngx_http_attck_main_conf_t *amcf, ngx_int_t *rc);
@@ -160,6 +173,7 @@ ngx_int_t ngx_http_attck_error(ngx_http_request_t *r, ngx_uint_t status,
  * NGX_ERROR; *number is the generation now current */
 ngx_int_t ngx_http_attck_reload(ngx_http_attck_main_conf_t *amcf,
     ngx_log_t *log, ngx_uint_t *number);
+/* whole answers, ngx_http_attck_send.c (ngx_http_attck_error too) */
 ngx_table_elt_t *ngx_http_attck_header(ngx_http_request_t *r, char *key,
     u_char *value, size_t len);
 ngx_int_t ngx_http_attck_send(ngx_http_request_t *r, ngx_str_t *type,
@@ -191,6 +205,15 @@ void ngx_http_attck_redis_exit(ngx_cycle_t *cycle);
 void ngx_http_attck_refresh_init(ngx_cycle_t *cycle,
     ngx_http_attck_main_conf_t *amcf);
 void ngx_http_attck_refresh_now(void);
+
+/* attck_health, ngx_http_attck_health.c */
+char *ngx_http_attck_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+/* the NGX_HTTP_ATTCK_HEALTH_* of an attck_health location, else 0 */
+ngx_uint_t ngx_http_attck_is_health(ngx_http_request_t *r);
+
+/* attck_metrics, ngx_http_attck_metrics.c */
+char *ngx_http_attck_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_attck_metrics_init(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_ATTCK_MODULE_H_INCLUDED_ */

@@ -21,6 +21,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attck_redis.h"
+#include "ngx_http_attck_metrics.h"
 
 
 #define NGX_HTTP_ATTCK_REDIS_RECONNECT    1000
@@ -28,15 +29,16 @@
 
 
 typedef struct {
-    ngx_http_attck_main_conf_t  *amcf;
-    redisAsyncContext           *ac;
-    ngx_event_t                  reconnect;
-    ngx_uint_t                   setup;     /* AUTH, SELECT not answered */
-    ngx_uint_t                   waiting;   /* requests' commands */
-    unsigned                     connected:1;
-    unsigned                     ready:1;
-    unsigned                     failed:1;  /* logged, until ready again */
-    unsigned                     exiting:1;
+    ngx_http_attck_main_conf_t     *amcf;
+    redisAsyncContext              *ac;
+    ngx_event_t                     reconnect;
+    ngx_uint_t                      setup;     /* AUTH, SELECT not answered */
+    ngx_uint_t                      waiting;   /* requests' commands */
+    ngx_http_attck_redis_ready_pt   on_ready;
+    unsigned                        connected:1;
+    unsigned                        ready:1;
+    unsigned                        failed:1;  /* logged, until ready again */
+    unsigned                        exiting:1;
 } ngx_http_attck_redis_t;
 
 
@@ -110,6 +112,13 @@ ngx_http_attck_redis_exit(ngx_cycle_t *cycle)
 }
 
 
+void
+ngx_http_attck_redis_on_ready(ngx_http_attck_redis_ready_pt handler)
+{
+    ngx_http_attck_redis.on_ready = handler;
+}
+
+
 static void
 ngx_http_attck_redis_connect(ngx_event_t *ev)
 {
@@ -142,6 +151,8 @@ ngx_http_attck_redis_connect(ngx_event_t *ev)
     }
 
     if (ac->err) {
+        ngx_http_attck_count(rd->amcf, redis_connection_errors, 1);
+
         if (!rd->failed) {
             ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                           "attck redis \"%V\": cannot connect: %s; trying "
@@ -248,6 +259,8 @@ ngx_http_attck_redis_connected(const redisAsyncContext *ac, int status)
     rd = &ngx_http_attck_redis;
 
     if (status != REDIS_OK) {
+        ngx_http_attck_count(rd->amcf, redis_connection_errors, 1);
+
         if (!rd->failed) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "attck redis \"%V\": cannot connect: %s; trying "
@@ -284,6 +297,8 @@ ngx_http_attck_redis_setup_reply(redisAsyncContext *ac, void *reply,
     }
 
     if (rr->type == REDIS_REPLY_ERROR) {
+        ngx_http_attck_count(rd->amcf, redis_reply_errors, 1);
+
         if (!rd->failed) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "attck redis \"%V\": %s refused: %*s; trying "
@@ -312,15 +327,20 @@ ngx_http_attck_redis_ready(void)
     rd = &ngx_http_attck_redis;
 
     rd->ready = 1;
+    ngx_http_attck_metrics_redis_up(rd->amcf, 1);
 
     if (rd->failed) {
+        ngx_http_attck_count(rd->amcf, redis_reconnects, 1);
+
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
                       "attck redis \"%V\": connected",
                       &rd->amcf->redis->name);
         rd->failed = 0;
     }
 
-    ngx_http_attck_refresh_now();
+    if (rd->on_ready) {
+        rd->on_ready();
+    }
 }
 
 
@@ -334,6 +354,8 @@ ngx_http_attck_redis_disconnected(const redisAsyncContext *ac, int status)
     if (status == REDIS_OK || rd->exiting || rd->failed) {
         return;
     }
+
+    ngx_http_attck_count(rd->amcf, redis_connection_errors, 1);
 
     ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                   "attck redis \"%V\": connection lost: %s; trying again "
@@ -450,6 +472,7 @@ ngx_http_attck_redis_cleanup(void *data)
     rd->setup = 0;
     rd->connected = 0;
     rd->ready = 0;
+    ngx_http_attck_metrics_redis_up(rd->amcf, 0);
 
     if (!rd->exiting && !ngx_exiting) {
         ngx_add_timer(&rd->reconnect, NGX_HTTP_ATTCK_REDIS_RECONNECT);
@@ -531,6 +554,7 @@ ngx_http_attck_redis_send(ngx_http_attck_redis_cmd_t *cmd,
 
         cmd->sent++;
         rd->waiting++;
+        ngx_http_attck_count(rd->amcf, redis_waiting, 1);
     }
 
     if (i < n) {
@@ -565,6 +589,7 @@ ngx_http_attck_redis_reply(redisAsyncContext *ac, void *reply, void *data)
 
     index = cmd->replies++;
     rd->waiting--;
+    ngx_http_attck_count(rd->amcf, redis_waiting, -1);
 
     if (rd->exiting) {
 
@@ -583,6 +608,7 @@ ngx_http_attck_redis_reply(redisAsyncContext *ac, void *reply, void *data)
             ngx_http_attck_redis_finish(cmd, rc);
 
         } else if (rr->type == REDIS_REPLY_ERROR) {
+            ngx_http_attck_count(rd->amcf, redis_reply_errors, 1);
             ngx_log_error(NGX_LOG_ERR, cmd->request->connection->log, 0,
                           "attck redis: %*s", ngx_min(rr->len, 256),
                           rr->str);
@@ -631,6 +657,8 @@ ngx_http_attck_redis_timeout(ngx_event_t *ev)
     ngx_http_attck_redis_cmd_t  *cmd;
 
     cmd = ev->data;
+
+    ngx_http_attck_count(ngx_http_attck_redis.amcf, redis_timeouts, 1);
 
     ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                   "attck redis: no answer within %M ms",

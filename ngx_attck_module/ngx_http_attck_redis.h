@@ -77,5 +77,13 @@ void ngx_http_attck_redis_finish(ngx_http_attck_redis_cmd_t *cmd,
 ngx_int_t ngx_http_attck_redis_command(redisCallbackFn *fn, void *data,
     ngx_http_attck_redis_argv_t *cmd);
 
+/*
+ * called each time the connection is ready (again), so that a user of
+ * the client (the watcher, ngx_http_attck_refresh.c) need not be known
+ * here
+ */
+typedef void (*ngx_http_attck_redis_ready_pt)(void);
+void ngx_http_attck_redis_on_ready(ngx_http_attck_redis_ready_pt handler);
+
 
 #endif /* _NGX_HTTP_ATTCK_REDIS_H_INCLUDED_ */

@@ -28,6 +28,7 @@
 
 #include "ngx_http_attck_redis.h"
 #include "ngx_http_attck_sign.h"
+#include "ngx_http_attck_metrics.h"
 
 
 #define NGX_HTTP_ATTCK_CURRENT_KEY   "attck:current"
@@ -93,6 +94,8 @@ ngx_http_attck_refresh_init(ngx_cycle_t *cycle,
     rf->timer.data = rf;
     rf->timer.log = cycle->log;
     rf->timer.cancelable = 1;
+
+    ngx_http_attck_redis_on_ready(ngx_http_attck_refresh_now);
 
     ngx_add_timer(&rf->timer, amcf->refresh_interval);
 }
@@ -321,6 +324,7 @@ refused:
           ? ngx_crc32_long((u_char *) rr->str, rr->len) : (uint32_t) -1;
 
     if (rf->bad != crc) {
+        ngx_http_attck_count(rf->amcf, refusals[NGX_HTTP_ATTCK_M_POINTER], 1);
         ngx_log_error(NGX_LOG_ERR, rf->timer.log, 0,
                       "attck: \"" NGX_HTTP_ATTCK_CURRENT_KEY "\" in Redis "
                       "%s: \"%*s\"; ignored, generation %ui keeps serving",
@@ -511,7 +515,12 @@ ngx_http_attck_refresh_error(ngx_http_attck_refresh_t *rf, redisReply *rr)
 }
 
 
-/* named by the pointer, not (yet) in Redis: looked for again, logged once */
+/*
+ * Named by the pointer, not (yet) in Redis: logged once, and looked for
+ * again at every poll, not after a back-off.  On a replica this is lag
+ * (the pointer came first, or a full sync is under way): the snapshot is
+ * served one interval after it arrives.  A STRLEN per poll is cheap.
+ */
 
 static void
 ngx_http_attck_refresh_missing(ngx_http_attck_refresh_t *rf)
@@ -545,6 +554,8 @@ ngx_http_attck_refresh_refuse(ngx_http_attck_refresh_t *rf, char *err)
     ngx_http_attck_main_conf_t  *amcf;
 
     amcf = rf->amcf;
+
+    ngx_http_attck_count(amcf, refusals[NGX_HTTP_ATTCK_M_REDIS], 1);
 
     ngx_shmtx_lock(&amcf->shpool->mutex);
     ngx_memcpy(amcf->sh->refused, rf->sha, NGX_HTTP_ATTCK_SHA_LEN);

@@ -21,6 +21,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attck_module.h"
+#include "ngx_http_attck_metrics.h"
 
 
 static ngx_int_t ngx_http_attck_load(ngx_http_attck_main_conf_t *amcf,
@@ -95,6 +96,16 @@ ngx_http_attck_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
             /* a snapshot that does not fit gets a message of our own */
             amcf->shpool->log_nomem = 0;
+        }
+    }
+
+    /* counters kept across reloads, in a zone that was reused too */
+
+    if (amcf->sh->metrics == NULL) {
+        amcf->sh->metrics = ngx_slab_calloc(amcf->shpool,
+                                            sizeof(ngx_http_attck_metrics_t));
+        if (amcf->sh->metrics == NULL) {
+            return NGX_ERROR;
         }
     }
 
@@ -367,6 +378,7 @@ ngx_http_attck_reload(ngx_http_attck_main_conf_t *amcf, ngx_log_t *log,
     ngx_int_t  rc;
 
     if (ngx_http_attck_read(amcf, err, sizeof(err)) != NGX_OK) {
+        ngx_http_attck_count(amcf, refusals[NGX_HTTP_ATTCK_M_FILE], 1);
         ngx_log_error(NGX_LOG_ERR, log, 0, "%s; keeping the current one",
                       err);
         return NGX_ERROR;
@@ -517,11 +529,23 @@ ngx_http_attck_set_published(ngx_http_attck_main_conf_t *amcf,
     {
         (void) ngx_atomic_fetch_add(&sh->seq, 1);
         ngx_memcpy(sh->sha, sha, NGX_HTTP_ATTCK_SHA_LEN);
+
+        if (sh->published != generation) {
+            sh->published_time = generation ? ngx_time() : 0;
+        }
+
         sh->published = generation;
         (void) ngx_atomic_fetch_add(&sh->seq, 1);
     }
 
     ngx_shmtx_unlock(&amcf->shpool->mutex);
+}
+
+
+time_t
+ngx_http_attck_published_time(ngx_http_attck_main_conf_t *amcf)
+{
+    return amcf->sh ? (time_t) amcf->sh->published_time : 0;
 }
 
 

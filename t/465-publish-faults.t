@@ -237,16 +237,16 @@ like(slurp("$redis->{dir}/redis.log"),
 # --- Redis does not answer -------------------------------------------------
 
 $redis->pause;
-my $took = fails('Redis paused (SIGSTOP)',
-                 qr/no answer in 1 s \(ATTCK_REDIS_TIMEOUT\); the current generation is unchanged/,
-                 { ATTCK_REDIS_TIMEOUT => 1 }, sub { $redis->resume });
-cmp_ok($took, '<', 10, sprintf('... after %.1f s, at the timeout', $took));
+# the message names the timeout that ended the wait (no timed assertion:
+# how long the publish takes before it waits depends on the machine's load)
+fails('Redis paused (SIGSTOP)',
+      qr/no answer in 1 s \(ATTCK_REDIS_TIMEOUT\); the current generation is unchanged/,
+      { ATTCK_REDIS_TIMEOUT => 1 }, sub { $redis->resume });
 
 ($pid, $env) = against('stall');
-$took = fails('a Redis that stops reading in the middle of the snapshot',
-              qr/no answer in 1 s \(ATTCK_REDIS_TIMEOUT\); the current generation is unchanged/,
-              { %$env, ATTCK_REDIS_TIMEOUT => 1 });
-cmp_ok($took, '<', 10, sprintf('... after %.1f s, at the timeout', $took));
+fails('a Redis that stops reading in the middle of the snapshot',
+      qr/no answer in 1 s \(ATTCK_REDIS_TIMEOUT\); the current generation is unchanged/,
+      { %$env, ATTCK_REDIS_TIMEOUT => 1 });
 done($pid);
 
 # --- the answer to the switch lost ---------------------------------------

@@ -25,8 +25,9 @@ static void attck_compile_diff_add(attck_vec_t *docs, const char *view,
     const char *key, char *body, size_t len);
 static void attck_compile_diff_render(attck_vec_t *docs, json_t *diff,
     const char *view);
-static void attck_compile_diff_status(attck_vec_t *docs,
-    attck_bundle_t *b, const char *view);
+static void attck_compile_diff_status(attck_vec_t *docs, attck_model_t *m,
+    const char *view);
+static void attck_compile_diff_model(attck_model_t *m, attck_bundle_t *b);
 
 
 static void
@@ -101,15 +102,11 @@ attck_compile_diff_render(attck_vec_t *docs, json_t *diff, const char *view)
 json_t *
 attck_compile_diff_pair(attck_bundle_t *from, attck_bundle_t *to)
 {
-    char            err[256];
     json_t         *diff;
     attck_model_t   a, b;
 
-    if (attck_model_build(&a, from->version, &from, 1, err, sizeof(err)) != 0
-        || attck_model_build(&b, to->version, &to, 1, err, sizeof(err)) != 0)
-    {
-        attck_fatal(ATTCK_EXIT_DATAERR, "changes: %s", err);
-    }
+    attck_compile_diff_model(&a, from);
+    attck_compile_diff_model(&b, to);
 
     diff = attck_diff_build(&a, &b, to->domain);
 
@@ -121,21 +118,15 @@ attck_compile_diff_pair(attck_bundle_t *from, attck_bundle_t *to)
 
 
 static void
-attck_compile_diff_status(attck_vec_t *docs, attck_bundle_t *b,
+attck_compile_diff_status(attck_vec_t *docs, attck_model_t *m,
     const char *view)
 {
-    char           err[256], *body;
-    json_t        *st;
-    attck_model_t  m;
+    char    *body;
+    json_t  *st;
 
-    if (attck_model_build(&m, b->version, &b, 1, err, sizeof(err)) != 0) {
-        attck_fatal(ATTCK_EXIT_DATAERR, "changes: %s", err);
-    }
-
-    st = attck_diff_technique_status(&m);
+    st = attck_diff_technique_status(m);
     body = json_dumps(st, JSON_COMPACT|JSON_SORT_KEYS);
     json_decref(st);
-    attck_model_free(&m);
 
     if (body == NULL) {
         attck_fatal(ATTCK_EXIT_SOFTWARE, "cannot serialise JSON");
@@ -146,12 +137,24 @@ attck_compile_diff_status(attck_vec_t *docs, attck_bundle_t *b,
 }
 
 
+static void
+attck_compile_diff_model(attck_model_t *m, attck_bundle_t *b)
+{
+    char  err[256];
+
+    if (attck_model_build(m, b->version, &b, 1, err, sizeof(err)) != 0) {
+        attck_fatal(ATTCK_EXIT_DATAERR, "changes: %s", err);
+    }
+}
+
+
 void
 attck_compile_diff_docs(attck_bundle_t **sorted, size_t n, attck_vec_t *docs)
 {
     int              d;
     size_t           i, j, k, nd;
     json_t          *diff;
+    attck_model_t   *models;
     attck_bundle_t  *dom[64];
 
     attck_vec_init(docs, sizeof(attck_extra_doc_t));
@@ -173,15 +176,28 @@ attck_compile_diff_docs(attck_bundle_t **sorted, size_t n, attck_vec_t *docs)
             dom[nd++] = sorted[i];
         }
 
-        if (d == 0 && nd) {
+        /* the model of a release alone, built once for all it takes part in */
+
+        if (nd < 2 && d != 0) {
+            continue;
+        }
+
+        models = attck_xcalloc(nd + 1, sizeof(attck_model_t));
+
+        for (k = 0; k < nd; k++) {
+            attck_compile_diff_model(&models[k], dom[k]);
+        }
+
+        if (d == 0) {
             for (k = 0; k < nd; k++) {
-                attck_compile_diff_status(docs, dom[k], dom[k]->version);
+                attck_compile_diff_status(docs, &models[k], dom[k]->version);
             }
 
             /* the view of the newest releases may be named by another */
 
-            if (strcmp(dom[0]->version, sorted[0]->version) != 0) {
-                attck_compile_diff_status(docs, dom[0], sorted[0]->version);
+            if (nd && strcmp(dom[0]->version, sorted[0]->version) != 0) {
+                attck_compile_diff_status(docs, &models[0],
+                                          sorted[0]->version);
             }
         }
 
@@ -195,11 +211,18 @@ attck_compile_diff_docs(attck_bundle_t **sorted, size_t n, attck_vec_t *docs)
                     break;
                 }
 
-                diff = attck_compile_diff_pair(dom[j], dom[i]);
+                diff = attck_diff_build(&models[j], &models[i],
+                                        dom[i]->domain);
                 attck_compile_diff_render(docs, diff, dom[i]->version);
                 json_decref(diff);
             }
         }
+
+        for (k = 0; k < nd; k++) {
+            attck_model_free(&models[k]);
+        }
+
+        free(models);
     }
 }
 

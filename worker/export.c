@@ -22,6 +22,7 @@
 #include "export.h"
 #include "export_format.h"
 #include "fetch.h"
+#include "stage.h"
 #include "util.h"
 
 
@@ -215,6 +216,9 @@ attck_export_main(int argc, char **argv)
     attck_log("info", "export: target=\"%s\" sent=%zu requests=%zu%s",
               x.target, x.sent, x.requests,
               x.sent ? "" : " (nothing new)");
+
+    attck_stage_count("export", "sent", NULL, (long long) x.sent);
+    attck_stage_count("export", "requests", NULL, (long long) x.requests);
 
     return ATTCK_EXIT_OK;
 }

@@ -46,8 +46,5 @@ long attck_ingest_run_begin(PGconn *db, const char *kind,
 void attck_ingest_run_end(PGconn *db, long id, const char *kind,
     const char *source, attck_ingest_result_t *r, int rc, const char *error);
 
-/* appends a raw JSON record as one COPY text row; 0, or -1 if refused */
-int attck_ingest_copy_json(attck_vec_t *out, const char *json);
-
 
 #endif /* _ATTCK_INGEST_H_INCLUDED_ */

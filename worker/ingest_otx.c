@@ -21,6 +21,7 @@
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
+#include "ingest_copy.h"
 #include "progress.h"
 #include "util.h"
 

@@ -15,6 +15,7 @@
 #include "../ngx_attck_module/snapshot/attck_text.h"
 #include "db.h"
 #include "ingest.h"
+#include "stage.h"
 #include "util.h"
 
 
@@ -108,7 +109,7 @@ attck_ingest_run_end(PGconn *db, long id, const char *kind,
     char         sid[32], fetched[32], stored[32], failed[32], err[512];
     char         valid[3 * 1024 + 1];
     size_t       vlen;
-    const char  *params[6];
+    const char  *params[6], *base;
 
     /* the database went away during the source: its transaction is lost */
 
@@ -190,4 +191,13 @@ attck_ingest_run_end(PGconn *db, long id, const char *kind,
               "refused=%ld new=%ld changed=%ld unchanged=%ld", kind, source,
               r->status, r->fetched, r->stored, r->failed, r->added,
               r->changed, r->unchanged);
+
+    /* a label for /metrics: the file's name, not the whole URL or path */
+
+    base = strrchr(source, '/');
+    base = base ? base + 1 : source;
+
+    attck_stage_count("ingest", "fetched", base, r->fetched);
+    attck_stage_count("ingest", "stored", base, r->stored);
+    attck_stage_count("ingest", "refused", base, r->failed);
 }

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "fetch.h"
 #include "ingest.h"
+#include "ingest_copy.h"
 #include "progress.h"
 #include "util.h"
 
@@ -95,6 +96,13 @@ attck_vt_path(const char *type, const char *indicator,
     const char **object_type, char **id)
 {
     size_t  size;
+
+    /* an empty indicator names no object: its path would be a collection */
+
+    if (indicator[0] == '\0') {
+        *id = NULL;
+        return NULL;
+    }
 
     size = strlen(indicator) * 4 / 3 + 8;
     *id = attck_xmalloc(size);

@@ -24,6 +24,7 @@
 #include "db.h"
 #include "map.h"
 #include "remap.h"
+#include "stage.h"
 #include "util.h"
 
 
@@ -298,6 +299,10 @@ attck_map_main(int argc, char **argv)
               "explicit=%zu model=%zu model_version=%s", st.threats,
               st.added, st.changed, st.removed, st.explicit_ids,
               st.model_ids, version);
+
+    attck_stage_count("map", "added", NULL, (long long) st.added);
+    attck_stage_count("map", "changed", NULL, (long long) st.changed);
+    attck_stage_count("map", "removed", NULL, (long long) st.removed);
 
     PQfinish(db);
     free(hits);

@@ -245,7 +245,7 @@ attck_model_tactics(attck_model_t *m, char *err, size_t errlen)
     int           d;
     size_t        i, k;
     json_t       *ref, *by_phase;
-    uint32_t      t;
+    uint32_t      t, j;
     attck_obj_t  *o, *mx;
     const char   *shortname;
     char          key[128];
@@ -269,6 +269,27 @@ attck_model_tactics(attck_model_t *m, char *err, size_t errlen)
                 || attck_model_obj(m, t)->kind != ATTCK_KIND_TACTIC)
             {
                 continue;
+            }
+
+            /*
+             * a tactic's document is found by its ATT&CK id: no other
+             * tactic, in the matrix or not, may have it
+             */
+
+            for (j = 0; j < m->objs.n; j++) {
+                o = attck_model_obj(m, j);
+
+                if (j != t && o->kind == ATTCK_KIND_TACTIC
+                    && strcmp(o->id, attck_model_obj(m, t)->id) == 0)
+                {
+                    snprintf(err, errlen, "%s and %s: two tactics with the "
+                             "ATT&CK id %s", attck_json_str(o->stix, "id"),
+                             attck_json_str(attck_model_obj(m, t)->stix,
+                                            "id"),
+                             o->id);
+                    json_decref(by_phase);
+                    return -1;
+                }
             }
 
             if (m->ntactics == ATTCK_SNAP_MAX_TACTICS) {

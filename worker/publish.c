@@ -37,6 +37,7 @@
 #include "publish.h"
 #include "redis.h"
 #include "sign.h"
+#include "stage.h"
 #include "util.h"
 
 
@@ -367,6 +368,7 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
     {
         attck_log("info", "publish: unchanged, generation %s stays current",
                   prev_gen);
+        attck_stage_set("publish", "generation", prev_gen);
         freeReplyObject(reply);
         redisFree(p.redis);
         return;
@@ -456,6 +458,11 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
     attck_log("info", "publish: generation %s is current in Redis "
               "(snapshot %.12s, %d threats, %d mappings)", gen, sha,
               PQntuples(docs->threats), PQntuples(docs->mappings));
+
+    attck_stage_set("publish", "generation", gen);
+    attck_stage_count("publish", "threats", NULL, PQntuples(docs->threats));
+    attck_stage_count("publish", "mappings", NULL,
+                      PQntuples(docs->mappings));
 
     attck_publish_sweep(p.redis, gen, prev_gen, sha, prev_sha);
 

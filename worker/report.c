@@ -29,6 +29,7 @@
 #include "../ngx_attck_module/snapshot/attck_text.h"
 #include "db.h"
 #include "report.h"
+#include "stage.h"
 #include "util.h"
 
 
@@ -837,8 +838,14 @@ attck_report_main(int argc, char **argv)
         r.source = s_source.value;
     }
 
+    /*
+     * by default the period ends after the current second: until is
+     * excluded, and what was stored in this second (a move map made just
+     * before) belongs to it
+     */
+
     now = time(NULL);
-    until = now;
+    until = now + 1;
 
     if (s_until.value && attck_report_time(s_until.value, 0, 0, &until) != 0)
     {
@@ -947,6 +954,10 @@ attck_report_main(int argc, char **argv)
               r.until, r.source ? " source " : "", r.source ? r.source : "",
               r.threats, r.mapped, r.ntechniques, r.domain, r.release, n,
               dir);
+
+    attck_stage_count("report", "threats", NULL, r.threats);
+    attck_stage_count("report", "mapped", NULL, r.mapped);
+    attck_stage_count("report", "files", NULL, (long long) n);
 
     PQfinish(db);
 

@@ -25,6 +25,7 @@
 #include "publish.h"
 #include "report.h"
 #include "schedule.h"
+#include "stage.h"
 #include "util.h"
 
 
@@ -111,6 +112,7 @@ attck_stage_run(const attck_stage_t *s)
     argv[2] = NULL;
 
     start = time(NULL);
+    attck_stage_begin(s->name);
     fflush(NULL);
 
     pid = fork();
@@ -138,8 +140,11 @@ attck_stage_run(const attck_stage_t *s)
     if (WIFSIGNALED(status)) {
         attck_log("error", "%s: killed by signal %d after %lds", s->name,
                   WTERMSIG(status), (long) (time(NULL) - start));
+        attck_stage_end(s->name, ATTCK_EXIT_SOFTWARE);
         return ATTCK_EXIT_SOFTWARE;
     }
+
+    attck_stage_end(s->name, WEXITSTATUS(status));
 
     attck_log(WEXITSTATUS(status) ? "error" : "info",
               "%s: exit %d after %lds", s->name, WEXITSTATUS(status),

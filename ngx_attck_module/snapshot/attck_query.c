@@ -72,6 +72,22 @@ attck_query_domain(const char *s, size_t len)
 }
 
 
+const char *
+attck_query_domain_name(uint32_t domain)
+{
+    switch (domain) {
+    case ATTCK_DOMAIN_ENTERPRISE:
+        return "enterprise";
+    case ATTCK_DOMAIN_MOBILE:
+        return "mobile";
+    case ATTCK_DOMAIN_ICS:
+        return "ics";
+    default:
+        return NULL;
+    }
+}
+
+
 uint64_t
 attck_query_tactic(const attck_snap_t *snap, const attck_snap_view_t *v,
     const char *s, size_t len)

@@ -33,6 +33,8 @@ typedef struct {
 
 /* "enterprise", "enterprise-attack", ... -> ATTCK_DOMAIN_*, or 0 */
 uint32_t attck_query_domain(const char *s, size_t len);
+/* a domain's short name ("enterprise", "mobile", "ics"); NULL if unknown */
+const char *attck_query_domain_name(uint32_t domain);
 
 /* tactic by ATT&CK id or shortname, any case: a bit mask, 0 if unknown */
 uint64_t attck_query_tactic(const attck_snap_t *snap,

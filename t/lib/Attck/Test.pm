@@ -313,6 +313,7 @@ sub stop {
 package Attck::Test;
 
 # Redis on loopback, no persistence, in a private dir --------------------
+# (replicaof => PORT: a read-only replica of the Redis on that port)
 
 sub start_redis {
     my ($class, %opt) = @_;
@@ -341,6 +342,10 @@ sub start {
         exec('redis-server', '--port', $self->{port}, '--bind', '127.0.0.1',
              '--save', '', '--appendonly', 'no', '--dir', $self->{dir},
              ($self->{password} ? ('--requirepass', $self->{password}) : ()),
+             # a replica's full sync at once, not after the 5 s default
+             '--repl-diskless-sync-delay', 0,
+             ($self->{replicaof} ? ('--replicaof', '127.0.0.1',
+                                    $self->{replicaof}) : ()),
              ($self->{socket} ? ('--unixsocket', $self->{socket},
                                  '--unixsocketperm', 777) : ()))
             or exit 127;
