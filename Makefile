@@ -158,7 +158,9 @@ print-packages:
 FUZZ_CC        ?= clang
 FUZZ_SECONDS   ?= 30
 FUZZ_TEST_SECONDS ?= 30
-FUZZ_TIMEOUT   ?= 10
+# seconds one input may take: an input runs in milliseconds, but a loaded
+# machine has stalled a process for 16 s (a hang still fails)
+FUZZ_TIMEOUT   ?= 60
 FUZZ_RSS_MB    ?= 2048
 FUZZ_OPTS      ?=
 FUZZ           := $(BUILD)/fuzz
