@@ -36,10 +36,11 @@ MODULE         := $(BUILD)/ngx_http_attck_module.so
 
 .PHONY: all deps test-deps bench-deps install-packages module worker test eval \
         unit-test integration-test run stop bench clean print-packages \
+        dashboard demo demo-stop \
         run-prepare run-state run-postgres run-redis run-worker purge \
         print-state fuzz fuzz-build fuzz-seeds
 
-all: worker module
+all: worker module dashboard
 
 worker: $(WORKER)
 module: $(MODULE)
@@ -66,6 +67,27 @@ $(MODULE): $(BUILD)/nginx/Makefile $(MODULE_SRCS) $(SNAP_SRCS) $(SNAP_HDRS)
 	@# a new file, not the old one rewritten: a running nginx has it mapped
 	cp $(BUILD)/nginx/ngx_http_attck_module.so $@.tmp && mv -f $@.tmp $@
 
+# The dashboard (dashboard/): ES modules and their npm dependencies,
+# pinned in package-lock.json and installed by "npm ci" when it changes,
+# bundled by esbuild into static files in build/dashboard
+DASH           := $(BUILD)/dashboard
+DASH_SRCS      := $(wildcard dashboard/src/*) dashboard/index.html \
+                  dashboard/favicon.svg dashboard/build.mjs
+
+dashboard: $(DASH)/index.html
+
+dashboard/node_modules/.ci: dashboard/package-lock.json
+	@mkdir -p $(BUILD)
+	cd dashboard && npm ci --no-audit --no-fund --prefer-offline \
+	    > $(BUILD)/npm-ci.log 2>&1 || { tail -20 $(BUILD)/npm-ci.log; exit 1; }
+	@touch $@
+
+$(DASH)/index.html: dashboard/node_modules/.ci $(DASH_SRCS)
+	@mkdir -p $(BUILD)
+	@rm -rf $(DASH).tmp
+	cd dashboard && node build.mjs $(DASH).tmp
+	@rm -rf $(DASH) && mv $(DASH).tmp $(DASH)
+
 clean:
 	rm -rf $(BUILD)
 
@@ -81,7 +103,7 @@ PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libjansson-dev libcurl4-openssl-dev zlib1g-dev libpq-dev \
                   libssl-dev libyaml-dev liblinear-dev libhiredis-dev \
                   libcairo2-dev fonts-dejavu-core postgresql redis-server \
-                  curl
+                  curl nodejs npm iso-codes
 TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils python3 \
                   prometheus poppler-utils clang libclang-rt-14-dev
 BENCH_PACKAGES := wrk time
@@ -429,9 +451,13 @@ run-worker: run-postgres run-redis
 run-prepare: deps
 	@$(MAKE) -s all
 	@$(MAKE) -s run-worker
+	@# the dashboard where nginx's workers may read it (see run-state)
+	@rm -rf $(RUN)/dashboard.new && cp -r $(DASH) $(RUN)/dashboard.new \
+	    && rm -rf $(RUN)/dashboard && mv $(RUN)/dashboard.new $(RUN)/dashboard
 	@sed -e 's|@RUN@|$(RUN)|g' -e 's|@MODULE@|$(MODULE)|g' \
 	    -e 's|@LISTEN@|$(ATTCK_LISTEN)|g' -e 's|@PORT@|$(ATTCK_PORT)|g' \
 	    -e 's|@REDIS@|127.0.0.1:$(ATTCK_REDIS_PORT)|g' \
+	    -e 's|@DASHBOARD@|$(RUN)/dashboard|g' \
 	    conf/nginx.conf.in > $(RUN)/nginx.conf
 	@$(NGINX) -q -t
 
