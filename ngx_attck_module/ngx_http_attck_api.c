@@ -97,7 +97,13 @@ static ngx_str_t  ngx_http_attck_param_names[NGX_HTTP_ATTCK_P_NUM] = {
     ngx_string("to"),
     ngx_string("type"),
     ngx_string("section"),
-    ngx_string("format")
+    ngx_string("format"),
+    ngx_string("until"),
+    ngx_string("country"),
+    ngx_string("tag"),
+    ngx_string("min_score"),
+    ngx_string("method"),
+    ngx_string("interval")
 };
 
 
@@ -114,10 +120,9 @@ static ngx_http_attck_route_t  ngx_http_attck_routes[] = {
 
     /* from Redis */
 
-    { ngx_string("threats"), ngx_http_attck_threats,
-      NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_TECHNIQUE
-      |NGX_HTTP_ATTCK_P_SOURCE|NGX_HTTP_ATTCK_P_SINCE
-      |NGX_HTTP_ATTCK_P_LIMIT|NGX_HTTP_ATTCK_P_OFFSET, 1,
+    { ngx_string("threats"), ngx_http_attck_threats_filtered,
+      NGX_HTTP_ATTCK_P_FILTERS|NGX_HTTP_ATTCK_P_LIMIT
+      |NGX_HTTP_ATTCK_P_OFFSET, 1,
       ngx_http_attck_threat, ngx_null_string, NULL, 0 },
 
     { ngx_string("search"), ngx_http_attck_search,
@@ -301,6 +306,14 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
     if (sub) {
         handler = route->sub_handler;
         params = route->sub_params;
+
+    } else if (slash && route->handler == ngx_http_attck_threats_filtered
+               && ctx->id.len == 5
+               && ngx_strncmp(ctx->id.data, "stats", 5) == 0)
+    {
+        /* threats/stats: not a threat's id */
+        handler = ngx_http_attck_threat_stats;
+        params = NGX_HTTP_ATTCK_P_FILTERS|NGX_HTTP_ATTCK_P_INTERVAL;
 
     } else if (slash) {
         handler = route->id_handler;

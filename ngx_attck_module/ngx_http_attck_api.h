@@ -41,7 +41,13 @@
 #define NGX_HTTP_ATTCK_I_TYPE        15
 #define NGX_HTTP_ATTCK_I_SECTION     16
 #define NGX_HTTP_ATTCK_I_FORMAT      17
-#define NGX_HTTP_ATTCK_P_NUM         18
+#define NGX_HTTP_ATTCK_I_UNTIL       18
+#define NGX_HTTP_ATTCK_I_COUNTRY     19
+#define NGX_HTTP_ATTCK_I_TAG         20
+#define NGX_HTTP_ATTCK_I_MIN_SCORE   21
+#define NGX_HTTP_ATTCK_I_METHOD      22
+#define NGX_HTTP_ATTCK_I_INTERVAL    23
+#define NGX_HTTP_ATTCK_P_NUM         24
 
 #define NGX_HTTP_ATTCK_P_RELEASE     (1 << NGX_HTTP_ATTCK_I_RELEASE)
 #define NGX_HTTP_ATTCK_P_TACTIC      (1 << NGX_HTTP_ATTCK_I_TACTIC)
@@ -61,6 +67,20 @@
 #define NGX_HTTP_ATTCK_P_TYPE        (1 << NGX_HTTP_ATTCK_I_TYPE)
 #define NGX_HTTP_ATTCK_P_SECTION     (1 << NGX_HTTP_ATTCK_I_SECTION)
 #define NGX_HTTP_ATTCK_P_FORMAT      (1 << NGX_HTTP_ATTCK_I_FORMAT)
+#define NGX_HTTP_ATTCK_P_UNTIL       (1 << NGX_HTTP_ATTCK_I_UNTIL)
+#define NGX_HTTP_ATTCK_P_COUNTRY     (1 << NGX_HTTP_ATTCK_I_COUNTRY)
+#define NGX_HTTP_ATTCK_P_TAG         (1 << NGX_HTTP_ATTCK_I_TAG)
+#define NGX_HTTP_ATTCK_P_MIN_SCORE   (1 << NGX_HTTP_ATTCK_I_MIN_SCORE)
+#define NGX_HTTP_ATTCK_P_METHOD      (1 << NGX_HTTP_ATTCK_I_METHOD)
+#define NGX_HTTP_ATTCK_P_INTERVAL    (1 << NGX_HTTP_ATTCK_I_INTERVAL)
+
+/* the filters of the threat index, ngx_http_attck_facets.c */
+#define NGX_HTTP_ATTCK_P_FILTERS                                              \
+    (NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_SINCE|NGX_HTTP_ATTCK_P_UNTIL   \
+     |NGX_HTTP_ATTCK_P_SOURCE|NGX_HTTP_ATTCK_P_TYPE|NGX_HTTP_ATTCK_P_COUNTRY  \
+     |NGX_HTTP_ATTCK_P_TECHNIQUE|NGX_HTTP_ATTCK_P_TACTIC|NGX_HTTP_ATTCK_P_TAG \
+     |NGX_HTTP_ATTCK_P_MIN_SCORE|NGX_HTTP_ATTCK_P_METHOD                      \
+     |NGX_HTTP_ATTCK_P_DOMAIN)
 
 
 typedef struct {
@@ -97,6 +117,15 @@ ngx_int_t ngx_http_attck_threat(ngx_http_request_t *r,
 ngx_int_t ngx_http_attck_threats(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
 ngx_int_t ngx_http_attck_technique_threats(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+
+/* "2025-03-01" or "2025-03-01T12:00:00Z" as seconds since 1970 */
+ngx_int_t ngx_http_attck_threats_time(ngx_str_t *v, int64_t *time);
+
+/* threats/stats and the filtered threats, ngx_http_attck_facets.c */
+ngx_int_t ngx_http_attck_threat_stats(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+ngx_int_t ngx_http_attck_threats_filtered(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
 
 /* the changelogs between releases, ngx_http_attck_diff.c */

@@ -51,7 +51,6 @@ static ngx_http_attck_redis_cmd_t *ngx_http_attck_threats_list(
     ngx_http_attck_threats_t *t, ngx_int_t *rc);
 static ngx_int_t ngx_http_attck_threats_technique(ngx_http_attck_ctx_t *ctx,
     ngx_str_t *v, ngx_http_attck_threats_t *t);
-static ngx_int_t ngx_http_attck_threats_since(ngx_str_t *v, int64_t *time);
 static ngx_int_t ngx_http_attck_threats_number(u_char *p, size_t n);
 static ngx_int_t ngx_http_attck_threats_send(ngx_http_request_t *r,
     ngx_http_attck_redis_cmd_t *cmd, ngx_http_attck_redis_argv_t *cmds,
@@ -253,7 +252,7 @@ ngx_http_attck_threats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     if (ctx->given & NGX_HTTP_ATTCK_P_SINCE) {
         v = &ctx->param[NGX_HTTP_ATTCK_I_SINCE];
 
-        if (ngx_http_attck_threats_since(v, &since) != NGX_OK) {
+        if (ngx_http_attck_threats_time(v, &since) != NGX_OK) {
             return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         "\"since\" is a date such as "
@@ -451,8 +450,8 @@ ngx_http_attck_threats_technique(ngx_http_attck_ctx_t *ctx, ngx_str_t *v,
 
 /* "2025-03-01" or "2025-03-01T12:00:00Z", UTC, as seconds since 1970 */
 
-static ngx_int_t
-ngx_http_attck_threats_since(ngx_str_t *v, int64_t *time)
+ngx_int_t
+ngx_http_attck_threats_time(ngx_str_t *v, int64_t *time)
 {
     u_char     *p;
     int64_t     days;

@@ -800,6 +800,16 @@ attck_snap_writer_t *
 attck_compile_snapshot(attck_bundle_t *bundles, size_t n, json_t *threats,
     time_t created, const void **data, size_t *size)
 {
+    return attck_compile_snapshot_index(bundles, n, threats, NULL, 0,
+                                        created, data, size);
+}
+
+
+attck_snap_writer_t *
+attck_compile_snapshot_index(attck_bundle_t *bundles, size_t n,
+    json_t *threats, const void *index, size_t index_len, time_t created,
+    const void **data, size_t *size)
+{
     char                  stamp[32], *status;
     size_t                i, slen;
     json_t               *releases;
@@ -834,9 +844,11 @@ attck_compile_snapshot(attck_bundle_t *bundles, size_t n, json_t *threats,
                                 "compiled", stamp,
                                 "releases", releases), &slen);
 
-    if (attck_snap_writer_finish(w, status, slen, (uint64_t) created, data,
-                                 size)
-        != 0)
+    if ((index_len
+         && attck_snap_writer_threats(w, index, index_len) != 0)
+        || attck_snap_writer_finish(w, status, slen, (uint64_t) created, data,
+                                    size)
+           != 0)
     {
         attck_fatal(ATTCK_EXIT_SOFTWARE, "cannot lay out the snapshot "
                     "(more than 4 GB?)");

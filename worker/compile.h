@@ -37,5 +37,10 @@ attck_snap_writer_t *attck_compile_snapshot(attck_bundle_t *bundles,
     size_t n, json_t *threats, time_t created, const void **data,
     size_t *size);
 
+/* the same with a threat index (attck_tix.h) in it */
+attck_snap_writer_t *attck_compile_snapshot_index(attck_bundle_t *bundles,
+    size_t n, json_t *threats, const void *index, size_t index_len,
+    time_t created, const void **data, size_t *size);
+
 
 #endif /* _ATTCK_COMPILE_H_INCLUDED_ */

@@ -35,6 +35,7 @@
 #include "compile.h"
 #include "db.h"
 #include "publish.h"
+#include "publish_index.h"
 #include "redis.h"
 #include "sign.h"
 #include "stage.h"
@@ -176,6 +177,7 @@ attck_publish_docs(PGconn *db, attck_publish_docs_t *docs)
         "         'source_id', t.source_id, 'title', t.title,"
         "         'description', t.description, 'threat_type', t.threat_type,"
         "         'countries', t.countries, 'tags', t.tags,"
+        "         'malware_families', t.malware_families,"
         "         'attack_ids', t.attack_ids,"
         "         'indicator_count', t.indicator_count,"
         "         'first_seen', t.first_seen, 'last_seen', t.last_seen,"
@@ -622,8 +624,10 @@ attck_publish_main(int argc, char **argv)
     json_t                *threats;
     time_t                 as_of;
     PGconn                *db;
-    const void            *data;
+    size_t                 index_size;
+    const void            *data, *index;
     attck_bundle_t        *bundles;
+    attck_tix_writer_t    *tix;
     attck_snap_writer_t   *w;
     attck_sign_key_t       key;
     attck_publish_docs_t   docs;
@@ -725,6 +729,7 @@ attck_publish_main(int argc, char **argv)
     n = attck_compile_db_bundles(db, "publish", 0, &bundles);
     threats = attck_publish_threats(db, top);
     as_of = attck_publish_as_of(db);
+    tix = attck_publish_index(db, &index, &index_size);
 
     memset(&docs, 0, sizeof(attck_publish_docs_t));
 
@@ -735,7 +740,9 @@ attck_publish_main(int argc, char **argv)
     (void) attck_db_exec(db, "COMMIT", err, sizeof(err));
     PQfinish(db);
 
-    w = attck_compile_snapshot(bundles, n, threats, as_of, &data, &size);
+    w = attck_compile_snapshot_index(bundles, n, threats, index, index_size,
+                                     as_of, &data, &size);
+    attck_tix_writer_destroy(tix);
     attck_sha256_hex(data, size, sha);
 
     /*

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "attck_snapshot.h"
+#include "attck_tix.h"
 
 
 #define ATTCK_SNAP_ALIGN(n)  (((n) + 7) & ~((size_t) 7))
@@ -184,7 +185,9 @@ int
 attck_snap_open(attck_snap_t *snap, const void *data, size_t size,
     int flags, char *err, size_t errlen)
 {
+    char                        reason[200];
     uint32_t                    i;
+    attck_tix_t                 tix;
     const attck_snap_header_t  *h;
 
     memset(snap, 0, sizeof(attck_snap_t));
@@ -250,6 +253,23 @@ attck_snap_open(attck_snap_t *snap, const void *data, size_t size,
 
     for (i = 0; i < h->nviews; i++) {
         if (attck_snap_check_view(snap, &snap->views[i], err, errlen) != 0) {
+            return -1;
+        }
+    }
+
+    /* a bad threat index refuses the snapshot it came with */
+
+    if (h->threats.len) {
+        if (h->threats.off % 8 || !attck_snap_str_ok(snap, h->threats)) {
+            snprintf(err, errlen, "snapshot threat index out of range");
+            return -1;
+        }
+
+        if (attck_tix_open(&tix, snap->base + h->threats.off,
+                           h->threats.len, 0, reason, sizeof(reason))
+            != 0)
+        {
+            snprintf(err, errlen, "snapshot %s", reason);
             return -1;
         }
     }
@@ -483,6 +503,7 @@ struct attck_snap_writer_s {
     attck_snap_wview_t  *views;
     uint32_t             nviews;
     attck_snap_buf_t     out;
+    attck_snap_buf_t     threats;
     int                  failed;
 };
 
@@ -566,6 +587,7 @@ attck_snap_writer_destroy(attck_snap_writer_t *w)
 
     free(w->views);
     free(w->strings.data);
+    free(w->threats.data);
     free(w->out.data);
     free(w);
 }
@@ -690,6 +712,16 @@ attck_snap_writer_view(attck_snap_writer_t *w, const char *name,
 
 
 int
+attck_snap_writer_threats(attck_snap_writer_t *w, const void *data,
+    size_t len)
+{
+    w->threats.len = 0;
+
+    return attck_snap_buf_add(&w->threats, data, len);
+}
+
+
+int
 attck_snap_writer_finish(attck_snap_writer_t *w, const char *status,
     size_t status_len, uint64_t created, const void **data, size_t *size)
 {
@@ -743,6 +775,28 @@ attck_snap_writer_finish(attck_snap_writer_t *w, const char *status,
     for (i = 0; i < w->nviews; i++) {
         if (attck_snap_buf_add(&w->out, &w->views[i].view,
                                sizeof(attck_snap_view_t)) != 0)
+        {
+            return -1;
+        }
+    }
+
+    if (w->threats.len) {
+        if (attck_snap_buf_add(&w->out, NULL,
+                               ATTCK_SNAP_ALIGN(w->out.len) - w->out.len)
+            != 0)
+        {
+            return -1;
+        }
+
+        h.threats.off = (uint32_t) w->out.len;
+        h.threats.len = (uint32_t) w->threats.len;
+
+        if (w->out.len + w->threats.len > UINT32_MAX
+            || attck_snap_buf_add(&w->out, w->threats.data, w->threats.len)
+               != 0
+            || attck_snap_buf_add(&w->out, NULL,
+                                  ATTCK_SNAP_ALIGN(w->out.len) - w->out.len)
+               != 0)
         {
             return -1;
         }

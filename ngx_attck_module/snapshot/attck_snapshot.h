@@ -68,7 +68,9 @@ typedef struct {
     uint32_t  views;         /* offset of attck_snap_view_t[nviews] */
     uint32_t  reserved;
     attck_snap_str_t  status;   /* JSON object describing the content */
-    uint64_t  reserved2;
+    attck_snap_str_t  threats;  /* the threat index (attck_tix.h), 8-byte
+                                   aligned; len 0: none.  Zero in snapshots
+                                   written before it, so they still load */
 } attck_snap_header_t;
 
 
@@ -207,6 +209,10 @@ int attck_snap_writer_view(attck_snap_writer_t *w, const char *name,
     const attck_snap_str_t *platforms, uint32_t nplatforms,
     const attck_snap_term_t *terms, uint32_t nterms,
     const attck_snap_posting_t *postings, uint32_t npostings);
+
+/* the threat index (attck_tix.h), laid out after the views */
+int attck_snap_writer_threats(attck_snap_writer_t *w, const void *data,
+    size_t len);
 
 /* lays out the file; the result is owned by the writer */
 int attck_snap_writer_finish(attck_snap_writer_t *w, const char *status,
