@@ -108,6 +108,11 @@ function bump(map, k) {
 
 export function aggregate(docs, f, mx, generation) {
     const hit = docs.filter((t) => matches(t, f, mx));
+    // with a mapping filter the technique and tactic facets count only
+    // the mappings that pass it, as threats/stats does
+    const byMap = f.technique || f.tactic || f.method || f.min_score;
+    const mpass = mappingFilter(f, mx), min = Number(f.min_score || 0);
+    const passes = (m) => !byMap || (mpass(m) && m.score >= min);
     const tech = new Map(), tac = new Map(), src = new Map(), typ = new Map(),
         cc = new Map(), tag = new Map(), mal = new Map();
     let lo = Infinity, hi = -Infinity;
@@ -130,7 +135,7 @@ export function aggregate(docs, f, mx, generation) {
             bump(mal, c);
         }
         const seenTac = new Set(), seenParent = new Set();
-        for (const m of t.techniques || []) {
+        for (const m of (t.techniques || []).filter(passes)) {
             const e = tech.get(m.id) || {id: m.id, count: 0, best: 0, sum: 0,
                                          count_incl_subs: 0};
             e.count++;

@@ -19,6 +19,22 @@ export const countryName = new Map(geo.features.map(
 
 const charts = new Map();
 
+// a click anywhere in a category's band picks it, not only on its mark
+function onBand(c, axis, pick) {
+    c.getZr().off('click');
+    c.getZr().on('click', (ev) => {
+        const p = [ev.offsetX, ev.offsetY];
+        if (!c.containPixel({gridIndex: 0}, p)) {
+            return;
+        }
+        const v = c.convertFromPixel({gridIndex: 0}, p);
+        const i = Math.round(axis === 'x' ? v[0] : v[1]);
+        if (Number.isInteger(i) && i >= 0) {
+            pick(i);
+        }
+    });
+}
+
 function chart(box) {
     let c = charts.get(box);
     if (!c) {
@@ -33,9 +49,9 @@ const COLORS = ['#0b5cad', '#c2410c', '#15803d', '#7e22ce'];
 
 export function renderTimeline(box, stats, onPick) {
     const c = chart(box);
+    c.off('click');
     const sources = [...new Set(stats.timeline.flatMap(
         (b) => Object.keys(b.by_source || {})))].sort();
-    c.off('click');
     c.setOption({
         color: COLORS,
         animation: false,
@@ -49,8 +65,8 @@ export function renderTimeline(box, stats, onPick) {
             data: stats.timeline.map((b) => (b.by_source || {})[s] || 0)
         }))
     }, true);
-    c.on('click', (p) => onPick(stats.timeline[p.dataIndex].t,
-                                stats.filters.interval));
+    onBand(c, 'x', (i) => i < stats.timeline.length
+           && onPick(stats.timeline[i].t, stats.filters.interval));
     box.dataset.points = String(stats.timeline.length);
     box.dataset.total = String(stats.timeline.reduce((a, b) => a + b.count,
                                                      0));
@@ -70,8 +86,9 @@ export function renderTypes(box, stats, onPick) {
         xAxis: {type: 'value', minInterval: 1},
         series: [{type: 'bar', data: types.map((t) => t.count)}]
     }, true);
-    c.on('click', (p) => onPick(types[p.dataIndex].name));
+    onBand(c, 'y', (i) => i < types.length && onPick(types[i].name));
     box.dataset.total = String(types.reduce((a, t) => a + t.count, 0));
+    box.dataset.count = String(types.length);
 }
 
 export function renderMap(box, stats, onPick) {

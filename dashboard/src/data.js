@@ -55,13 +55,6 @@ export function makeData(api, mx) {
 
     // the facets and one page of the list, for one set of filters
     async function view(f, offset, limit) {
-        if (mode === null) {
-            // the API's index names its endpoints: no request that fails
-            const index = await api.get('');
-            if (!(index.endpoints || []).includes('threats/stats')) {
-                mode = 'client';
-            }
-        }
         if (mode === 'client') {
             return clientView(f, offset, limit);
         }
