@@ -58,6 +58,7 @@ typedef struct {
     u_char                   *tag_ok;
     ngx_uint_t                interval;
     ngx_str_t                 echo;        /* the filters, as JSON members */
+    ngx_int_t                 rc;          /* the answer to a bad filter */
 } ngx_http_attck_filter_t;
 
 
@@ -91,6 +92,8 @@ typedef struct {
 static ngx_int_t ngx_http_attck_filter(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx, ngx_http_attck_filter_t *f,
     ngx_uint_t *generation);
+static ngx_int_t ngx_http_attck_facet_fail(ngx_http_attck_filter_t *f,
+    ngx_int_t rc);
 static ngx_int_t ngx_http_attck_filter_list(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx, ngx_http_attck_filter_t *f, ngx_uint_t i,
     ngx_str_t *vals, ngx_uint_t *n);
@@ -150,9 +153,20 @@ static const char  *ngx_http_attck_intervals[] = {
 };
 
 
+/* the answer to a bad request was sent: NGX_ERROR, its code in f->rc */
+
+static ngx_int_t
+ngx_http_attck_facet_fail(ngx_http_attck_filter_t *f, ngx_int_t rc)
+{
+    f->rc = rc;
+
+    return NGX_ERROR;
+}
+
+
 /*
  * The filters of the request, checked, into f; the generation of the
- * threat data.  NGX_OK, or the answer's status with the answer sent.
+ * threat data.  NGX_OK, or NGX_ERROR with the answer sent (f->rc).
  */
 
 static ngx_int_t
@@ -170,30 +184,30 @@ ngx_http_attck_filter(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
     amcf = ngx_http_get_module_main_conf(r, ngx_http_attck_module);
 
     if (amcf->redis == NULL) {
-        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+        return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
                                     "threat data is not served here (no "
-                                    "attck_redis)");
+                                    "attck_redis)"));
     }
 
     *generation = ngx_http_attck_published(amcf, NULL);
 
     if (*generation == 0) {
-        return ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+        return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable",
-                                    "no threat data published");
+                                    "no threat data published"));
     }
 
     if (attck_tix_of(&f->tix, ctx->snap) != 0) {
-        return ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+        return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable", "the snapshot served has "
-                                    "no threat index (publish writes one)");
+                                    "no threat index (publish writes one)"));
     }
 
     /* values escaped grow six-fold at most */
 
     f->echo.data = ngx_pnalloc(r->pool, r->args.len * 6 + 1024);
     if (f->echo.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_attck_facet_fail(f, NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
 
     f->until = INT64_MAX;
@@ -203,12 +217,12 @@ ngx_http_attck_filter(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
         v = &ctx->param[NGX_HTTP_ATTCK_I_SINCE];
 
         if (ngx_http_attck_threats_time(v, &f->since) != NGX_OK) {
-            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         "\"since\" is a date such as "
                                         "2025-03-01 or a UTC time such as "
                                         "2025-03-01T12:00:00Z, from 1970 "
-                                        "to 9999");
+                                        "to 9999"));
         }
 
         f->has_since = 1;
@@ -218,21 +232,21 @@ ngx_http_attck_filter(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
         v = &ctx->param[NGX_HTTP_ATTCK_I_UNTIL];
 
         if (ngx_http_attck_threats_time(v, &f->until) != NGX_OK) {
-            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         "\"until\" is a date such as "
                                         "2025-03-01 or a UTC time such as "
                                         "2025-03-01T12:00:00Z, from 1970 "
-                                        "to 9999");
+                                        "to 9999"));
         }
 
         f->has_until = 1;
     }
 
     if (f->has_since && f->has_until && f->until <= f->since) {
-        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                     "invalid parameter",
-                                    "\"until\" is after \"since\"");
+                                    "\"until\" is after \"since\""));
     }
 
     rc = ngx_http_attck_filter_words(r, ctx, f, NGX_HTTP_ATTCK_I_SOURCE,
@@ -290,10 +304,10 @@ ngx_http_attck_filter(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
         for (i = 0; !(bits & (1 << i)); i++) { /* void */ }
 
         if (bits != (ngx_uint_t) 1 << i) {
-            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         "\"interval\" is one of day, week "
-                                        "or month");
+                                        "or month"));
         }
 
         f->interval = i;
@@ -302,7 +316,7 @@ ngx_http_attck_filter(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
     if (ctx->given & NGX_HTTP_ATTCK_P_RELEASE) {
         p = f->echo.data + f->echo.len;
         p = ngx_sprintf(p, "\"release\":\"");
-        p += ngx_escape_json(p, ctx->param[NGX_HTTP_ATTCK_I_RELEASE].data,
+        p = (u_char *) ngx_escape_json(p, ctx->param[NGX_HTTP_ATTCK_I_RELEASE].data,
                              ctx->param[NGX_HTTP_ATTCK_I_RELEASE].len);
         p = ngx_sprintf(p, "\",");
         f->echo.len = p - f->echo.data;
@@ -338,12 +352,12 @@ ngx_http_attck_filter_list(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
         q = q ? q : end;
 
         if (q == p || *n == NGX_HTTP_ATTCK_MAX_VALUES) {
-            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         "\"%V\" is a comma list of 1 to %d "
                                         "non-empty values",
                                         &ngx_http_attck_facet_names[i],
-                                        NGX_HTTP_ATTCK_MAX_VALUES);
+                                        NGX_HTTP_ATTCK_MAX_VALUES));
         }
 
         vals[*n].data = p;
@@ -377,7 +391,7 @@ ngx_http_attck_echo(ngx_http_attck_filter_t *f, ngx_uint_t i, ngx_str_t *vals,
         }
 
         *p++ = '"';
-        p += ngx_escape_json(p, vals[k].data, vals[k].len);
+        p = (u_char *) ngx_escape_json(p, vals[k].data, vals[k].len);
         *p++ = '"';
     }
 
@@ -418,13 +432,13 @@ ngx_http_attck_filter_words(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
         }
 
         if (w == nwords) {
-            return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                         "invalid parameter",
                                         "\"%V\" takes %s%s%s%s%s",
                                         &ngx_http_attck_facet_names[i],
                                         words[0], nwords > 2 ? ", " : " or ",
                                         words[1], nwords > 2 ? " or " : "",
-                                        nwords > 2 ? words[2] : "");
+                                        nwords > 2 ? words[2] : ""));
         }
 
         *bits |= (ngx_uint_t) 1 << w;
@@ -467,11 +481,11 @@ ngx_http_attck_filter_strs(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
                 || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z')
                 || !((p[1] | 0x20) >= 'a' && (p[1] | 0x20) <= 'z'))
             {
-                return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid parameter",
                                             "\"country\" is a comma list of "
                                             "ISO 3166-1 alpha-2 codes such "
-                                            "as DE");
+                                            "as DE"));
             }
 
             p[0] = ngx_toupper(p[0]);
@@ -483,7 +497,7 @@ ngx_http_attck_filter_strs(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
 
     *ok = ngx_pcalloc(r->pool, nstrs ? nstrs : 1);
     if (*ok == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_attck_facet_fail(f, NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
 
     /* a value no threat has matches nothing: an empty answer, not 400 */
@@ -541,10 +555,10 @@ ngx_http_attck_filter_score(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
     }
 
     if (end != buf + v->len || !(d >= 0 && d <= 1)) {
-        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                     "invalid parameter",
                                     "\"min_score\" is a number from 0 to 1 "
-                                    "such as 0.5");
+                                    "such as 0.5"));
     }
 
     f->min_score = (float) d;
@@ -582,7 +596,7 @@ ngx_http_attck_filter_techs(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
 
     f->tech_ok = ngx_pnalloc(r->pool, ntechs ? ntechs : 1);
     if (f->tech_ok == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_attck_facet_fail(f, NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
 
     ngx_memset(f->tech_ok, 1, ntechs);
@@ -618,11 +632,11 @@ ngx_http_attck_filter_techs(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
                                 sizeof("techniques/") - 1 + tvals[k].len)
                 == NULL)
             {
-                return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid parameter",
                                             "\"technique\": %V is not a "
                                             "technique of this release",
-                                            &tvals[k]);
+                                            &tvals[k]));
             }
         }
 
@@ -656,12 +670,12 @@ ngx_http_attck_filter_techs(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
             }
 
             if (j == ctx->view->ntactics) {
-                return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
+                return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid parameter",
                                             "\"tactic\" is a comma list of "
                                             "tactic ids such as TA0002 or "
                                             "short names such as execution "
-                                            "of this release");
+                                            "of this release"));
             }
 
             p = cvals[k].data;
@@ -746,9 +760,9 @@ ngx_http_attck_filter_techs(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
 
 bad_technique:
 
-    return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST, "invalid parameter",
+    return ngx_http_attck_facet_fail(f, ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST, "invalid parameter",
                                 "\"technique\" is a comma list of technique "
-                                "ids such as T1059 or T1059.001");
+                                "ids such as T1059 or T1059.001"));
 }
 
 
@@ -925,7 +939,7 @@ static void
 ngx_http_attck_out_str(ngx_http_attck_out_t *o, const u_char *s, size_t len)
 {
     *o->pos++ = '"';
-    o->pos += ngx_escape_json(o->pos, (u_char *) s, len);
+    o->pos = (u_char *) ngx_escape_json(o->pos, (u_char *) s, len);
     *o->pos++ = '"';
 }
 
@@ -1041,7 +1055,6 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     uint32_t                   total, scount[ATTCK_TIX_NSOURCES];
     double                    *tsum;
     float                     *tbest;
-    ngx_int_t                  rc;
     ngx_uint_t                 i, k, c, n, i0, i1, generation, ntechs;
     ngx_uint_t                 nstrs, ntac, fam, j, cat, interval;
     ngx_uint_t                 firstv, nv;
@@ -1053,9 +1066,8 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     ngx_http_attck_out_t       o;
     ngx_http_attck_filter_t    f;
 
-    rc = ngx_http_attck_filter(r, ctx, &f, &generation);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_http_attck_filter(r, ctx, &f, &generation) != NGX_OK) {
+        return f.rc;
     }
 
     tix = &f.tix;
@@ -1367,6 +1379,28 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         ngx_qsort(rank, n, sizeof(ngx_http_attck_rank_t),
                   ngx_http_attck_rank_cmp);
 
+        /* equal counts by id */
+
+        for (i = 1; i < n; i++) {
+            for (j = i; j > 0 && rank[j - 1].count == rank[j].count; j--) {
+                const attck_snap_str_t  *x, *y;
+                ngx_http_attck_rank_t    tmp;
+
+                x = &tix->tactics[rank[j - 1].key].id;
+                y = &tix->tactics[rank[j].key].id;
+                c = ngx_memn2cmp((u_char *) attck_tix_bytes(tix, *x),
+                                 (u_char *) attck_tix_bytes(tix, *y),
+                                 x->len, y->len) <= 0;
+                if (c) {
+                    break;
+                }
+
+                tmp = rank[j - 1];
+                rank[j - 1] = rank[j];
+                rank[j] = tmp;
+            }
+        }
+
         for (i = 0; i < n; i++) {
             tac = &tix->tactics[rank[i].key];
 
@@ -1515,9 +1549,8 @@ ngx_http_attck_threats_filtered(ngx_http_request_t *r,
         return ngx_http_attck_threats(r, ctx);
     }
 
-    rc = ngx_http_attck_filter(r, ctx, &f, &generation);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_http_attck_filter(r, ctx, &f, &generation) != NGX_OK) {
+        return f.rc;
     }
 
     pg = ngx_pcalloc(r->pool, sizeof(ngx_http_attck_page_t));
