@@ -101,6 +101,7 @@ async function shot(name) {
 }
 
 async function bandClick(id, axis, index, count) {
+    await page.locator('#' + id).scrollIntoViewIfNeeded();
     const box = await page.locator('#' + id).boundingBox();
     // the grids of charts.js: timeline left 40 right 12 top 30 bottom 24;
     // types left 110 right 12 top 8 bottom 24 (categories top down)
@@ -197,7 +198,7 @@ try {
     out.byTactic = await snapshot();
 
     // hostile titles are text
-    await page.goto(base + '?source=otx');
+    await page.goto(base + '?source=otx&type=pulse&since=2026-11-20&until=2026-11-21');
     await ready();
     out.otx = await snapshot();
     const evil = page.locator('#threats tbody tr button',
