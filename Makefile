@@ -446,6 +446,14 @@ run-worker: run-postgres run-redis
 	@# the model, trained once on the releases just stored
 	@[ -f $(RUN)/mapping.model ] \
 	|| $(RUN_ENV) ATTCK_SOURCES= $(WORKER) train -o $(RUN)/mapping.model
+	@# make demo: synthetic threats, once, into the demo's own database
+	@if [ -n "$(ATTCK_DEMO)" ] && [ "$$(psql -X -At -h 127.0.0.1 \
+	        -p $(ATTCK_PG_PORT) -U attck -d attck -c \
+	        'SELECT count(*) FROM threat_intelligence_data')" = 0 ]; then \
+	    echo "generating $(ATTCK_DEMO) synthetic threats"; \
+	    $(RUN_ENV) ATTCK_SOURCES="$$(cat $(RUN)/sources)" $(WORKER) \
+	        generate --seed 1 --count $(ATTCK_DEMO) --days 365 --mapped \
+	    || exit 1; fi
 	@$(RUN_ENV) ATTCK_SOURCES="$$(cat $(RUN)/sources)" $(WORKER) run
 
 run-prepare: deps
@@ -454,6 +462,9 @@ run-prepare: deps
 	@# the dashboard where nginx's workers may read it (see run-state)
 	@rm -rf $(RUN)/dashboard.new && cp -r $(DASH) $(RUN)/dashboard.new \
 	    && rm -rf $(RUN)/dashboard && mv $(RUN)/dashboard.new $(RUN)/dashboard
+	@# the demo's page says its threats are synthetic
+	@[ -z "$(ATTCK_DEMO)" ] \
+	|| echo '{"synthetic": true}' > $(RUN)/dashboard/config.json
 	@sed -e 's|@RUN@|$(RUN)|g' -e 's|@MODULE@|$(MODULE)|g' \
 	    -e 's|@LISTEN@|$(ATTCK_LISTEN)|g' -e 's|@PORT@|$(ATTCK_PORT)|g' \
 	    -e 's|@REDIS@|127.0.0.1:$(ATTCK_REDIS_PORT)|g' \
@@ -474,10 +485,35 @@ run: run-prepare
 	        && break; sleep 0.1; done
 	@curl -fsS http://127.0.0.1:$(ATTCK_PORT)/api/v1/status > /dev/null \
 	    || { echo "nginx did not answer; see $(RUN)/logs/error.log"; exit 1; }
+	@echo "the dashboard: http://127.0.0.1:$(ATTCK_PORT)/"
 	@echo "attck is serving on http://127.0.0.1:$(ATTCK_PORT)/api/v1/" \
 	      "(try: curl 127.0.0.1:$(ATTCK_PORT)/api/v1/techniques/T1059.001)"
 	@echo "its state is in $(RUN) ('make stop' stops it, 'make purge'" \
 	      "removes it)"
+
+# --- demo: the same stack beside it, on synthetic threats -----------------
+#
+#   Its own state (ATTCK_STATE-demo), PostgreSQL, Redis and port, so that
+#   a new user without OTX or VirusTotal keys can look around, and a real
+#   store is never mixed with generated threats.
+
+DEMO_STATE       ?= $(ATTCK_STATE)-demo
+DEMO_PORT        ?= 8081
+DEMO_PG_PORT     ?= 5434
+DEMO_REDIS_PORT  ?= 6381
+DEMO_COUNT       ?= 20000
+DEMO_VARS        = ATTCK_STATE=$(DEMO_STATE) ATTCK_PORT=$(DEMO_PORT) \
+                   ATTCK_PG_PORT=$(DEMO_PG_PORT) \
+                   ATTCK_REDIS_PORT=$(DEMO_REDIS_PORT) \
+                   ATTCK_DEMO=$(DEMO_COUNT)
+
+demo:
+	@$(MAKE) -s run $(DEMO_VARS) ATTCK_OTX_KEY= ATTCK_VT_KEY=
+	@echo "the demo's dashboard: http://127.0.0.1:$(DEMO_PORT)/" \
+	      "($(DEMO_COUNT) synthetic threats; 'make demo-stop' stops it)"
+
+demo-stop:
+	@$(MAKE) -s stop $(DEMO_VARS)
 
 stop:
 	@if [ -f $(RUN)/nginx.pid ] && kill -0 $$(cat $(RUN)/nginx.pid) 2>/dev/null; \
@@ -520,6 +556,9 @@ bench: bench-deps
 	@ATTCK_BUILD=$(BUILD) bench/mapper.sh $(SHARED)/attack/enterprise-attack-18.1.json
 	@echo
 	@ATTCK_BUILD=$(BUILD) bench/swap.sh $(wildcard $(SHARED)/attack/*-attack-18.1.json)
+	@echo
+	@$(MAKE) -s dashboard
+	@ATTCK_BUILD=$(BUILD) ATTCK_SHARED=$(SHARED) bench/dashboard.sh
 
 # the mapper on procedure examples of held-out actors, beside a TF-IDF
 # baseline (not a test: it reports numbers)

@@ -123,7 +123,8 @@ try {
         out.first = await ready();
         out.error = undefined;
         out.shown = await page.evaluate(() => [document.body.dataset.error,
-            document.getElementById('status').textContent]);
+            document.getElementById('status').textContent,
+            !document.getElementById('synthetic').hidden]);
         await shot(process.argv[5]);
         throw null;
     }

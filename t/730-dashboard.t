@@ -163,7 +163,7 @@ my $x = $o->{topTechnique};
 my $like = $x =~ /\./ ? "= '$x'" : "= '$x' OR technique_id LIKE '$x.%'";
 my $n = q1(qq{SELECT count(DISTINCT threat_id) FROM mapped_threat_data
                WHERE technique_id $like});
-like($o->{byCell}{url}, qr/technique=\Q$x\E/, "Enter on $x's cell sets the filter");
+like($o->{byCell}{url}, qr/technique=\Q$x\E/, "Enter on the cell of $x sets the filter");
 is($o->{byCell}{total}, $n, "... $n threats, as in SQL");
 is($o->{byCell}{form}{technique}, $x, '... shown in the form');
 ok($o->{subVisible} // 1, 'a sub-technique opens with its count');
@@ -250,9 +250,16 @@ ok(($o->{contrast} // 0) >= 4.5, sprintf('text contrast at least 4.5:1 '
 ok(-s "$art/$_", "screenshot $_") for qw(730-default-1280.png 730-technique.png
     730-detail.png 730-phone-390.png);
 
-# 503: no threat data published; 504: Redis hangs
+# 503: no threat data published (a demo's page, as make demo sets it up:
+# it says its threats are synthetic); 504: Redis hangs
+my $demo = "$dir/demo-dashboard";
+system('cp', '-r', $dash, $demo) == 0 or die;
+open(my $cfg, '>', "$demo/config.json") or die;
+print $cfg qq({"synthetic": true}\n);
+close $cfg;
+(my $demo_loc = $loc) =~ s/root \Q$dash\E;/root $demo;/;
 my $empty = Attck::Test->start_redis;
-my $ng503 = Attck::Test->start_nginx(http => <<"EOF", server => $loc);
+my $ng503 = Attck::Test->start_nginx(http => <<"EOF", server => $demo_loc);
     include /etc/nginx/mime.types;
     attck_zone attck 128m;
     attck_snapshot $ENV{ATTCK_TEST_SNAPSHOT};
@@ -261,6 +268,7 @@ EOF
 my $e = browse($ng503->url('/'), $art, 'errors', '730-error-503.png');
 is($e->{shown}[0], '503', 'nothing published: the page shows the 503');
 like($e->{shown}[1], qr/ATTCK_OTX_KEY/, '... and says how to get threats');
+ok($e->{shown}[2], "the demo's page says its threats are synthetic");
 $redis->pause;
 $e = browse($ng->url('/'), $art, 'errors', '730-error-504.png');
 $redis->resume;
