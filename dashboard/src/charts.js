@@ -64,7 +64,7 @@ export function renderTimeline(box, stats, onPick) {
             name: s, type: 'line', showSymbol: stats.timeline.length < 60,
             data: stats.timeline.map((b) => (b.by_source || {})[s] || 0)
         }))
-    }, true);
+    }, {replaceMerge: ['series']});
     onBand(c, 'x', (i) => i < stats.timeline.length
            && onPick(stats.timeline[i].t, stats.filters.interval));
     box.dataset.points = String(stats.timeline.length);
@@ -85,7 +85,7 @@ export function renderTypes(box, stats, onPick) {
                 data: types.map((t) => t.name)},
         xAxis: {type: 'value', minInterval: 1},
         series: [{type: 'bar', data: types.map((t) => t.count)}]
-    }, true);
+    }, {replaceMerge: ['series']});
     onBand(c, 'y', (i) => i < types.length && onPick(types[i].name));
     box.dataset.total = String(types.reduce((a, t) => a + t.count, 0));
     box.dataset.count = String(types.length);
@@ -108,6 +108,6 @@ export function renderMap(box, stats, onPick) {
                   itemStyle: {areaColor: '#eef0f3', borderColor: '#9aa3b0'},
                   data: stats.countries.map((x) => ({name: x.code,
                                                      value: x.count}))}]
-    }, true);
+    }, {replaceMerge: ['series']});
     c.on('click', (p) => onPick(p.name));
 }

@@ -163,6 +163,7 @@ async function render() {
     const my = ++seq;
     const f = state.apiFilters(st, new Date());
     const offset = Number(st.offset || 0);
+    const t0 = performance.now();
     document.body.dataset.ready = '0';
     $('matrix').setAttribute('aria-busy', 'true');
     status('Loading\u2026');
@@ -185,15 +186,24 @@ async function render() {
         return;
     }
     last = s;
+    const tm = {api: Math.round(performance.now() - t0)};
+    let tp = performance.now();
+    const lap = (k) => {
+        const now = performance.now();
+        tm[k] = Math.round(now - tp);
+        tp = now;
+    };
     const domain = st.domain || 'enterprise';
     renderMatrix($('matrix'), $('legend'), mx.byDomain[domain], s,
                  {value: st.value, sort: st.sort === '1',
                   hide: st.hide === '1'},
                  (id) => narrow({technique: id, tactic: undefined}));
+    lap('matrix');
     renderTimeline($('timeline'), s, (t, interval) =>
         narrow({since: t, until: dayAfter(t, interval), period: undefined}));
     renderTypes($('types'), s, (t) => narrow({type: t}));
     renderMap($('map'), s, (c) => narrow({country: c}));
+    lap('charts');
     ranked($('countries'), s.countries.slice(0, 30),
            (x) => `${countryName.get(x.code) || x.code} (${x.code})`,
            (x) => narrow({country: x.code}));
@@ -231,10 +241,13 @@ async function render() {
               + 'ATTCK_VT_KEY (VirusTotal) for attck-worker and run '
               + '"attck-worker run"; or look around with "make demo".';
     }
+    lap('lists');
     await renderThreat();
     if (my !== seq) {
         return;
     }
+    // where the time went, for bench/dashboard.sh
+    document.body.dataset.timing = JSON.stringify(tm);
     status(`${s.total} threats \u00b7 generation ${s.generation}`
            + (s.mode === 'client' ? ' \u00b7 counted in the page' : ''));
     document.body.dataset.mode = s.mode;
