@@ -190,6 +190,8 @@ try {
     const n = out.cleared.points;
     await settle(() => bandClick('timeline', 'x', n - 1, n));
     out.byDay = await snapshot();
+    await settle(() => page.selectOption('#t-interval', 'day'));
+    out.daily = await snapshot();
 
     // a tactic by name through the form (search autocomplete)
     await page.goto(base);

@@ -201,6 +201,10 @@ $n = q1(qq{SELECT count(*) FROM threat_intelligence_data
             WHERE coalesce(last_seen, first_seen) >= '$since'
               AND coalesce(last_seen, first_seen) < '$until'});
 is($o->{byDay}{total}, $n, "... $n threats, as in SQL");
+my $days = q1(qq{SELECT '$until'::date - '$since'::date});
+is($o->{daily}{points}, $days, "per day: $days points");
+is($o->{daily}{timeline}, $n, '... summing to the same');
+like($o->{daily}{url}, qr/interval=day/, '... in the URL');
 
 # a tactic by name
 like($o->{byTactic}{url}, qr/tactic=TA0002/, '"execution" is tactic TA0002');

@@ -62,7 +62,8 @@ export function makeData(api, mx) {
         try {
             const got = await Promise.all([
                 api.get('threats/stats', f),
-                api.get('threats', Object.assign({limit, offset}, f))
+                api.get('threats', Object.assign({limit, offset}, f,
+                                                 {interval: undefined}))
             ]);
             s = got[0];
             s.list = got[1];

@@ -75,6 +75,7 @@ function fillForm() {
     $('f-method').value = st.method || '';
     $('m-domain').value = st.domain || 'enterprise';
     $('m-value').value = st.value || 'count';
+    $('t-interval').value = st.interval || '';
     $('m-sort').checked = st.sort === '1';
     $('m-hide').checked = st.hide === '1';
 }
@@ -106,7 +107,7 @@ async function techniqueOrTactic(v) {
 async function fromForm(ev) {
     ev.preventDefault();
     const next = {domain: st.domain, value: st.value, sort: st.sort,
-                  hide: st.hide};
+                  hide: st.hide, interval: st.interval};
     const period = $('f-period').value;
     if (period && period !== 'custom') {
         next.period = period;
@@ -132,11 +133,14 @@ function ranked(ol, items, label, onPick) {
     ol.replaceChildren();
     for (const x of items) {
         const li = document.createElement('li');
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.className = 'link';
+        // no filter of its own (malware families): text, not a button
+        const b = document.createElement(onPick ? 'button' : 'span');
+        if (onPick) {
+            b.type = 'button';
+            b.className = 'link';
+            b.addEventListener('click', () => onPick(x));
+        }
         b.textContent = label(x);
-        b.addEventListener('click', () => onPick(x));
         const n = document.createElement('span');
         n.className = 'n';
         n.textContent = String(x.count);
@@ -215,8 +219,7 @@ async function render() {
            (x) => narrow({tactic: x.id, technique: undefined}));
     ranked($('top-tags'), s.tags.slice(0, 10), (x) => x.name,
            (x) => narrow({tag: x.name}));
-    ranked($('top-malware'), s.malware.slice(0, 10), (x) => x.name,
-           (x) => narrow({tag: undefined}));
+    ranked($('top-malware'), s.malware.slice(0, 10), (x) => x.name, null);
     $('types-list').replaceChildren(...s.types.map((t) => {
         const o = document.createElement('option');
         o.value = t.name;
@@ -324,9 +327,11 @@ function wire() {
     });
     $('f-technique').addEventListener('input', autocomplete);
     $('d-add-id').addEventListener('input', autocomplete);
-    for (const [id, key] of [['m-domain', 'domain'], ['m-value', 'value']]) {
+    for (const [id, key] of [['m-domain', 'domain'], ['m-value', 'value'],
+                             ['t-interval', 'interval']]) {
         $(id).addEventListener('change', () =>
-            go(Object.assign({}, st, {[key]: $(id).value}), true));
+            go(Object.assign({}, st, {[key]: $(id).value || undefined}),
+               true));
     }
     for (const [id, key] of [['m-sort', 'sort'], ['m-hide', 'hide']]) {
         $(id).addEventListener('change', () =>

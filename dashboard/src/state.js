@@ -3,7 +3,7 @@
 
 // the API's filters (threats/stats and threats), then the page's own keys
 export const FILTERS = ['since', 'until', 'source', 'type', 'country',
-    'technique', 'tactic', 'tag', 'min_score', 'method'];
+    'technique', 'tactic', 'tag', 'min_score', 'method', 'interval'];
 const PAGE = ['period', 'domain', 'value', 'sort', 'hide', 'offset',
     'threat'];
 
@@ -52,5 +52,6 @@ export function apiFilters(s, today) {
 }
 
 export function filtered(s) {
-    return FILTERS.some((k) => s[k] !== undefined) || !!s.period;
+    return FILTERS.some((k) => k !== 'interval' && s[k] !== undefined)
+        || !!s.period;
 }
