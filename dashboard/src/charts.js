@@ -13,6 +13,20 @@ echarts.use([LineChart, BarChart, MapChart, GridComponent, TooltipComponent,
              LegendComponent, VisualMapComponent, CanvasRenderer]);
 
 const geo = feature(world, world.objects.countries);
+
+// Antarctica is no target; a ring across the antimeridian (Russia, Fiji)
+// is drawn east of it rather than as a band across the map
+geo.features = geo.features.filter((f) => f.properties.code !== 'AQ');
+for (const f of geo.features) {
+    const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates]
+        : f.geometry.coordinates;
+    for (const ring of polys.flat()) {
+        const lons = ring.map((c) => c[0]);
+        if (Math.max(...lons) - Math.min(...lons) > 180) {
+            ring.forEach((c) => { if (c[0] < 0) c[0] += 360; });
+        }
+    }
+}
 echarts.registerMap('world', geo);
 export const countryName = new Map(geo.features.map(
     (f) => [f.properties.code, f.properties.name]));
@@ -104,6 +118,7 @@ export function renderMap(box, stats, onPick) {
                     inRange: {color: ['#fde0c5', '#f59e5b', '#d9480f',
                                       '#7f1d00']}},
         series: [{type: 'map', map: 'world', roam: false,
+                  nameProperty: 'code',
                   emphasis: {label: {show: false}},
                   itemStyle: {areaColor: '#eef0f3', borderColor: '#9aa3b0'},
                   data: stats.countries.map((x) => ({name: x.code,
