@@ -99,6 +99,7 @@ export function renderMatrix(box, legend, m, stats, opt, onPick) {
         return b;
     };
 
+    const frag = document.createDocumentFragment();
     for (const c of cols) {
         const visible = c.techs.filter((x) => !opt.hide || x.v > 0);
         if (opt.hide && visible.length === 0) {
@@ -126,10 +127,14 @@ export function renderMatrix(box, legend, m, stats, opt, onPick) {
                 if (opt.sort) {
                     subs.sort((a, b) => b.v - a.v);
                 }
-                for (const {s, v: sv} of subs) {
-                    list.append(cell(s.id, s.name, sv));
-                }
+                // made when first opened: half the matrix's elements
+                // are sub-techniques, and most stay closed
                 x.addEventListener('click', () => {
+                    if (!list.firstChild) {
+                        for (const {s, v: sv} of subs) {
+                            list.append(cell(s.id, s.name, sv));
+                        }
+                    }
                     list.hidden = !list.hidden;
                     x.setAttribute('aria-expanded', String(!list.hidden));
                     x.textContent = (list.hidden ? '+' : '\u2212')
@@ -142,6 +147,7 @@ export function renderMatrix(box, legend, m, stats, opt, onPick) {
             }
             col.append(wrap);
         }
-        box.append(col);
+        frag.append(col);
     }
+    box.append(frag);
 }
