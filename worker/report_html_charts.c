@@ -29,6 +29,7 @@
 #define ATTCK_REPORT_BAR           560     /* the longest bar */
 #define ATTCK_REPORT_LABEL_CHARS   36
 #define ATTCK_REPORT_TOP_COUNTRIES 20
+#define ATTCK_REPORT_UNPLACED      20      /* names listed off the map */
 
 
 static const char  *attck_report_series_colours[ATTCK_REPORT_SOURCES] = {
@@ -344,9 +345,27 @@ attck_report_html_map(const attck_report_t *r, attck_buf_t *out)
 
     attck_buf_str(out, "</svg>\n");
 
+    /* what a feed named that the map does not have, most threats first */
+
     if (unplaced) {
-        attck_buf_printf(out, "<p><small>%zu of the names below are no "
-                         "country of the map.</small></p>\n", unplaced);
+        attck_buf_printf(out, "<p class=\"unplaced\"><small>Not on the map "
+                         "(%zu):", unplaced);
+
+        for (i = 0, k = 0; i < r->ncountries && k < ATTCK_REPORT_UNPLACED;
+             i++)
+        {
+            if (attck_report_html_country(r->countries[i].key) != NULL) {
+                continue;
+            }
+
+            attck_buf_str(out, k++ ? ", " : " ");
+            attck_report_html_key(out, r->countries[i].key,
+                                  ATTCK_REPORT_LABEL_CHARS);
+            attck_buf_printf(out, " %ld", r->countries[i].threats);
+        }
+
+        attck_buf_str(out, unplaced > k ? ", &hellip;</small></p>\n"
+                                        : "</small></p>\n");
     }
 
     free(counts);
