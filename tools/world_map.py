@@ -46,13 +46,21 @@ def project(lon, lat):
     return (round((lon + 180.0) * SCALE), round((NORTH - lat) * SCALE))
 
 
+def unwrap(pts):
+    """A ring across the antimeridian (Chukotka, Fiji) is kept east of it,
+    past the map's right edge, instead of a line across the world."""
+    if any(abs(b[0] - a[0]) > 180 for a, b in zip(pts, pts[1:])):
+        return [(lon + 360 if lon < 0 else lon, lat) for lon, lat in pts]
+    return pts
+
+
 def path(arcs, geom):
     polys = geom['arcs'] if geom['type'] == 'MultiPolygon' else [geom['arcs']]
     d = []
     for poly in polys:
         for r in poly:
             pts = []
-            for lon, lat in ring(arcs, r):
+            for lon, lat in unwrap(ring(arcs, r)):
                 p = project(lon, lat)
                 if not pts or pts[-1] != p:
                     pts.append(p)

@@ -39,7 +39,7 @@ static const char  *attck_report_series_colours[ATTCK_REPORT_SOURCES] = {
 
 static void attck_report_html_colour(attck_buf_t *out, long v, long max);
 static void attck_report_html_key(attck_buf_t *out, const char *key,
-    size_t max);
+    size_t max, int svg);
 static void attck_report_html_time(const attck_report_t *r,
     attck_buf_t *out);
 static void attck_report_html_counts(attck_buf_t *out, const char *id,
@@ -68,19 +68,24 @@ attck_report_html_colour(attck_buf_t *out, long v, long max)
 }
 
 
-/* a type or a country as a feed gave it; the empty type is named */
+/*
+ * A type or a country as a feed gave it; the empty type is named.  In
+ * HTML text it is isolated for bidirectional text (<bdi>); SVG text has
+ * no such element (it would hide the text), and takes it as it is.
+ */
 
 static void
-attck_report_html_key(attck_buf_t *out, const char *key, size_t max)
+attck_report_html_key(attck_buf_t *out, const char *key, size_t max,
+    int svg)
 {
     if (*key == '\0') {
         attck_buf_str(out, "(none)");
         return;
     }
 
-    attck_buf_str(out, "<bdi>");
+    attck_buf_str(out, svg ? "" : "<bdi>");
     attck_buf_html(out, key, max);
-    attck_buf_str(out, "</bdi>");
+    attck_buf_str(out, svg ? "" : "</bdi>");
 }
 
 
@@ -225,11 +230,11 @@ attck_report_html_counts(attck_buf_t *out, const char *id,
         attck_buf_printf(out, "<g class=\"bar\"><text x=\"%d\" y=\"%zu\" "
                          "text-anchor=\"end\">", ATTCK_REPORT_LABEL - 8,
                          y + 13);
-        attck_report_html_key(out, c[i].key, ATTCK_REPORT_LABEL_CHARS);
+        attck_report_html_key(out, c[i].key, ATTCK_REPORT_LABEL_CHARS, 1);
         attck_buf_printf(out, "</text><rect x=\"%d\" y=\"%zu\" "
                          "width=\"%ld\" height=\"14\" fill=\"#57606a\">"
                          "<title>", ATTCK_REPORT_LABEL, y + 2, w);
-        attck_report_html_key(out, c[i].key, 0);
+        attck_report_html_key(out, c[i].key, 0, 1);
         attck_buf_printf(out, ": %ld</title></rect><text x=\"%ld\" "
                          "y=\"%zu\">%ld</text></g>\n", c[i].threats,
                          ATTCK_REPORT_LABEL + w + 6, y + 13, c[i].threats);
@@ -360,7 +365,7 @@ attck_report_html_map(const attck_report_t *r, attck_buf_t *out)
 
             attck_buf_str(out, k++ ? ", " : " ");
             attck_report_html_key(out, r->countries[i].key,
-                                  ATTCK_REPORT_LABEL_CHARS);
+                                  ATTCK_REPORT_LABEL_CHARS, 0);
             attck_buf_printf(out, " %ld", r->countries[i].threats);
         }
 
