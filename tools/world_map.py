@@ -120,10 +120,10 @@ const int  attck_report_world_height = %d;
 const attck_report_country_t  attck_report_world[] = {''' % (
         SCALE, NORTH, SOUTH, w, h))
     for a2, a3, names, d in rows:
-        names = names[:3] + [None] * (3 - len(names[:3]))
-        print('    { %s, %s, { %s },\n      %s },' % (
+        names = names[:4] + [None] * (4 - len(names[:4]))
+        print('    { %s, %s,\n      { %s },\n      %s },' % (
             c_string(a2), c_string(a3),
-            ', '.join(c_string(n) if n else 'NULL' for n in names),
+            ',\n        '.join(c_string(n) if n else 'NULL' for n in names),
             ' '.join(c_string(d[i:i + 60]) + '\n     '
                      for i in range(0, len(d), 60)).rstrip()))
     print('''};

@@ -277,7 +277,7 @@ attck_report_html_country(const char *key)
             return c;
         }
 
-        for (k = 0; k < 3; k++) {
+        for (k = 0; k < ATTCK_REPORT_WORLD_NAMES; k++) {
             if (c->names[k] && strcasecmp(key, c->names[k]) == 0) {
                 return c;
             }

@@ -16,30 +16,50 @@ const int  attck_report_world_width = 900;
 const int  attck_report_world_height = 355;
 
 const attck_report_country_t  attck_report_world[] = {
-    { "AF", "AFG", { "Afghanistan", "Islamic Republic of Afghanistan", NULL },
+    { "AF", "AFG",
+      { "Afghanistan",
+        "Islamic Republic of Afghanistan",
+        NULL,
+        NULL },
       "M616 117l2 0 2 0 2 0 1 0 1 -1 1 0 1 0 0 -1 1 -1 1 0 0 1 1 0 "
       "0 2 1 1 2 -1 1 -1 2 0 2 0 1 1 -2 0 -1 1 -3 0 -2 1 -2 1 1 1 0"
       " 1 -1 1 0 1 -1 1 -2 0 1 2 -2 0 -1 2 0 1 -1 1 -1 0 -2 0 0 1 -"
       "2 0 -1 1 0 2 -3 1 -2 0 -1 1 -1 -1 -3 1 -4 -2 2 -2 0 -1 -2 -1"
       " 0 -1 -1 -2 1 -2 -1 0 1 -2 1 -3 3 1 1 -1 1 -1 2 0 1 -1 1 -2 "
       "2 0 0 -1 2 1z" },
-    { "AL", "ALB", { "Albania", "Republic of Albania", NULL },
+    { "AL", "ALB",
+      { "Albania",
+        "Republic of Albania",
+        NULL,
+        NULL },
       "M503 108l0 1 -1 0 0 1 -2 1 0 -1 -1 -1 -1 -1 1 -2 -1 -1 1 -2 "
       "1 1 1 0 0 1 0 1 1 1 1 1z" },
-    { "DZ", "DZA", { "Algeria", "People's Democratic Republic of Algeria", NULL },
+    { "DZ", "DZA",
+      { "Algeria",
+        "People's Democratic Republic of Algeria",
+        NULL,
+        NULL },
       "M428 142l0 -1 0 -3 4 -2 3 0 2 -1 1 -1 3 -1 0 -2 1 0 1 -1 4 -"
       "1 0 -1 -1 -3 0 -1 -1 -2 2 -1 3 -1 1 -1 3 -1 4 0 4 0 1 0 3 -1"
       " 2 0 1 1 2 0 0 1 0 2 -1 2 -1 2 0 2 2 1 0 1 2 1 1 4 1 2 0 2 -"
       "1 2 0 1 0 1 0 2 -1 1 2 2 0 1 1 1 1 0 2 1 1 1 -9 5 -7 5 -3 1 "
       "-3 0 0 -1 -1 -1 -2 0 0 -2 -9 -5 -8 -5 -10 -6z" },
-    { "AO", "AGO", { "Angola", "Republic of Angola", NULL },
+    { "AO", "AGO",
+      { "Angola",
+        "Republic of Angola",
+        NULL,
+        NULL },
       "M482 222l-1 1 0 1 -1 0 0 -1 1 -1 1 -1 0 1zM481 225l1 0 1 0 8"
       " 0 0 2 1 1 1 1 1 1 1 0 1 0 2 0 0 -1 1 -1 1 0 0 -1 2 0 -1 1 3"
       " 0 0 2 1 1 0 1 0 2 1 1 -1 3 1 -1 1 1 2 -1 1 0 0 1 0 1 0 1 0 "
       "1 0 1 -5 0 0 8 1 2 2 2 -5 1 -6 -1 -1 -1 -10 0 -1 1 -1 -2 -2 "
       "0 -1 1 -2 0 0 -1 0 -3 1 -2 0 -1 1 -2 1 -1 1 -2 1 -1 0 -2 0 -"
       "1 -1 -1 0 -2 -1 -1 0 -1 1 -1 -1 -2 0 -2 -1 -1 0 -1z" },
-    { "AR", "ARG", { "Argentina", "Argentine Republic", NULL },
+    { "AR", "ARG",
+      { "Argentina",
+        "Argentine Republic",
+        NULL,
+        NULL },
       "M278 342l1 1 2 2 3 1 3 1 -1 1 -2 0 -1 -1 -2 0 -3 0 0 -5zM306"
       " 286l-1 2 0 2 0 3 -1 0 0 2 0 1 3 2 0 2 1 1 0 1 -2 3 -4 2 -5 "
       "0 -3 0 1 2 -1 1 1 2 -2 1 -2 0 -3 -1 -1 1 1 2 1 1 2 -1 0 1 -2"
@@ -50,10 +70,18 @@ const attck_report_country_t  attck_report_world[] = {
       " -2 0 -3 1 -2 1 -2 2 -2 0 -1 0 -1 0 -4 3 -1 1 -3 -1 0 2 -2 4"
       " 0 1 2 1 -2 3 0 0 1 5 4 2 0 3 2 3 1 0 1 -3 4 3 0 3 1 2 -1 2 "
       "-1 0 -3 2 0 1 1 0 2 -2 2 -2 1 -3 2 -3 4z" },
-    { "AM", "ARM", { "Armenia", "Republic of Armenia", NULL },
+    { "AM", "ARM",
+      { "Armenia",
+        "Republic of Armenia",
+        NULL,
+        NULL },
       "M566 113l-1 0 -1 -1 0 -1 -1 0 -1 0 -1 -1 -2 -1 0 -1 0 -1 3 0"
       " 1 1 1 0 -1 1 2 0 -1 1 1 1 1 0 0 2z" },
-    { "AU", "AUS", { "Australia", NULL, NULL },
+    { "AU", "AUS",
+      { "Australia",
+        NULL,
+        NULL,
+        NULL },
       "M819 312l2 0 0 3 -1 1 0 2 -1 -1 -2 2 -2 0 -1 -2 -1 -2 -1 -2 "
       "0 -1 1 0 3 1 1 -1 2 0zM765 291l-2 1 -2 0 -1 2 -1 1 -2 0 -2 0"
       " -2 0 -2 0 -1 0 -2 1 -2 1 -1 1 -2 0 -1 0 -3 -2 -1 -1 0 -1 1 "
@@ -73,52 +101,104 @@ const attck_report_country_t  attck_report_world[] = {
       "-1 0 -2 -1 -2 -1 -1 -3 0 1 -1 0 -2 -2 2 -2 0 1 -1 1 -2 1 -1 "
       "0 -2 -3 2 -1 1 -1 2 -2 -1 0 -1 -1 -2 -2 -1 1 0 -4 -2 -1 0 -3"
       " -1 -4 0 -3 1 -3 1 -3 0z" },
-    { "AT", "AUT", { "Austria", "Republic of Austria", NULL },
+    { "AT", "AUT",
+      { "Austria",
+        "Republic of Austria",
+        NULL,
+        NULL },
       "M492 90l0 1 -1 0 0 2 -1 0 -2 0 -1 1 -2 0 -4 -1 -1 -1 -2 1 -2"
       " 0 -1 0 -1 -1 0 -1 1 0 1 1 0 -1 3 0 1 0 2 0 1 0 -1 -2 1 0 1 "
       "-1 2 1 1 -1 1 -1 2 1 1 0 1 1 0 1z" },
-    { "AZ", "AZE", { "Azerbaijan", "Republic of Azerbaijan", NULL },
+    { "AZ", "AZE",
+      { "Azerbaijan",
+        "Republic of Azerbaijan",
+        NULL,
+        NULL },
       "M566 105l1 0 1 2 2 0 0 -1 1 -1 2 2 1 2 1 0 1 0 -2 1 -1 2 -1 "
       "1 0 1 -2 -1 1 -1 -1 -1 -1 0 -3 2 0 -2 -1 0 -1 -1 1 -1 -2 0 1"
       " -1 -1 0 -1 -1 1 -1 2 1 1 0 1 0 -2 -1 1 -1zM565 113l-1 0 -2 "
       "-1 0 -1 1 0 1 0 0 1 1 1z" },
-    { "BS", "BHS", { "Bahamas", "Commonwealth of the Bahamas", NULL },
+    { "BS", "BHS",
+      { "Bahamas",
+        "Commonwealth of the Bahamas",
+        NULL,
+        NULL },
       "M253 143l1 0 1 0 0 1 -2 0 0 -1zM256 142l2 2 -1 1 0 -1 -1 -1 "
       "0 -1zM255 147l1 2 0 2 -1 -2 -1 0 1 -2z" },
-    { "BD", "BGD", { "Bangladesh", "People's Republic of Bangladesh", NULL },
+    { "BD", "BGD",
+      { "Bangladesh",
+        "People's Republic of Bangladesh",
+        NULL,
+        NULL },
       "M682 155l0 2 -1 -1 0 2 -1 -1 0 -1 0 -1 -1 -2 -3 0 0 1 0 1 -1"
       " 0 -1 0 -1 0 -1 -2 -1 -2 1 -2 -2 0 1 -1 1 -1 -1 -1 0 -2 2 1 "
       "2 0 0 2 2 0 2 0 2 1 -1 2 -1 0 -1 1 1 2 1 -2 2 4z" },
-    { "BY", "BLR", { "Belarus", "Republic of Belarus", NULL },
+    { "BY", "BLR",
+      { "Belarus",
+        "Republic of Belarus",
+        NULL,
+        NULL },
       "M520 70l3 0 0 1 2 0 2 0 0 1 0 1 1 2 1 0 0 1 2 0 1 1 -1 0 -2 "
       "0 -1 0 1 1 0 2 -2 0 -1 2 -1 -1 -2 1 -1 -1 -1 0 -2 0 -3 -1 -3"
       " 0 -2 0 -1 1 -1 0 0 -1 -1 -1 1 -1 1 -1 -1 -1 0 -1 2 0 3 -1 0"
       " -1 2 -1 0 -1 2 0 2 -1z" },
-    { "BE", "BEL", { "Belgium", "Kingdom of Belgium", NULL },
+    { "BE", "BEL",
+      { "Belgium",
+        "Kingdom of Belgium",
+        NULL,
+        NULL },
       "M465 83l0 2 -1 0 0 1 -2 -1 -1 0 -2 -1 -1 -1 -1 0 -1 -1 2 0 2"
       " 0 2 -1 2 1 1 1z" },
-    { "BZ", "BLZ", { "Belize", NULL, NULL },
+    { "BZ", "BLZ",
+      { "Belize",
+        NULL,
+        NULL,
+        NULL },
       "M227 165l1 0 1 -1 1 0 0 1 -1 1 1 0 -1 1 0 2 -1 0 0 1 -1 0 0 "
       "-3 0 -2z" },
-    { "BJ", "BEN", { "Benin", "Republic of Benin", NULL },
+    { "BJ", "BEN",
+      { "Benin",
+        "Republic of Benin",
+        NULL,
+        NULL },
       "M457 194l-2 1 -1 -2 0 -6 0 -2 -1 0 -1 -1 0 -1 1 -1 1 -1 1 0 "
       "0 -1 1 -1 1 0 2 2 0 1 0 1 0 1 0 1 -1 1 -1 1 0 2 0 1 0 4z" },
-    { "BT", "BTN", { "Bhutan", "Kingdom of Bhutan", NULL },
+    { "BT", "BTN",
+      { "Bhutan",
+        "Kingdom of Bhutan",
+        NULL,
+        NULL },
       "M679 141l1 0 0 2 -2 0 -2 0 -2 0 -2 -1 2 -2 1 -1 2 1 1 0 1 1z" },
-    { "BO", "BOL", { "Bolivia", "Bolivia, Plurinational State of", "Plurinational State of Bolivia" },
+    { "BO", "BOL",
+      { "Bolivia",
+        "Bolivia, Plurinational State of",
+        "Plurinational State of Bolivia",
+        NULL },
       "M276 237l2 1 1 0 1 -1 2 -1 1 -1 4 -1 -1 2 1 1 -1 2 3 2 3 1 1"
       " 0 2 1 1 1 1 0 2 0 0 2 0 1 0 1 1 3 4 0 0 1 0 1 2 1 0 1 0 2 -"
       "1 1 0 2 -3 -2 -2 0 -4 1 -2 2 0 2 -1 3 0 -1 -3 0 -1 2 -1 -2 -"
       "4 0 -2 2 -2 0 -1 -3 -1 -3 1 -2 -1 -2 -1 -1 -1 -2 2 -3 -1 -2 "
       "0 -1 0 -1 1 -1 0 -2 0 -2 0 -1 -2 -4z" },
-    { "BA", "BIH", { "Bosnia and Herz.", "Bosnia and Herzegovina", "Republic of Bosnia and Herzegovina" },
+    { "BA", "BIH",
+      { "Bosnia and Herz.",
+        "Bosnia and Herzegovina",
+        "Republic of Bosnia and Herzegovina",
+        NULL },
       "M496 103l-2 -1 -1 -1 -1 0 -1 -1 0 -1 -2 -1 1 -1 1 0 2 0 2 0 "
       "1 0 2 1 0 1 1 1 0 1 -1 0 -1 1 -1 1z" },
-    { "BW", "BWA", { "Botswana", "Republic of Botswana", NULL },
+    { "BW", "BWA",
+      { "Botswana",
+        "Republic of Botswana",
+        NULL,
+        NULL },
       "M524 265l-4 2 -2 2 -1 2 -1 1 -1 0 -1 1 0 1 -1 0 -2 0 -2 -1 -"
       "1 0 -1 1 -1 1 -1 1 -1 1 -2 0 0 -1 0 -1 -2 -3 0 -7 2 0 0 -9 2"
       " 0 4 -1 1 1 2 -1 2 -1 1 2 1 1 0 1 3 3 1 0 0 1 1 2 2 0 2 1z" },
-    { "BR", "BRA", { "Brazil", "Federative Republic of Brazil", NULL },
+    { "BR", "BRA",
+      { "Brazil",
+        "Federative Republic of Brazil",
+        NULL,
+        NULL },
       "M317 294l-1 -1 1 -1 -1 -2 -2 -1 -3 -2 -1 0 -2 -2 -2 1 3 -4 3"
       " -2 2 -1 2 -2 0 -2 -1 -1 -2 0 1 -1 0 -2 0 -1 -1 0 -1 0 -1 -1"
       " 0 -2 0 -1 -2 -1 -1 1 -3 -1 0 -3 0 -2 0 -2 1 -1 0 -2 0 -1 -2"
@@ -135,29 +215,57 @@ const attck_report_country_t  attck_report_world[] = {
       "1 -1 4 -1 2 -4 4 -1 2 -2 3 -1 0 0 1 0 5 -1 4 0 2 -1 1 0 3 -3"
       " 3 0 3 -2 1 -1 1 -3 0 -4 1 -1 1 -3 1 -3 2 -2 3 -1 2 1 1 -1 2"
       " 0 2 -2 1 -3 4 -2 2 -2 2 -1 2 -1 1z" },
-    { "BN", "BRN", { "Brunei", "Brunei Darussalam", NULL },
+    { "BN", "BRN",
+      { "Brunei",
+        "Brunei Darussalam",
+        NULL,
+        NULL },
       "M739 196l0 2 -1 1 -1 0 0 1 -1 -1 1 -1 2 -2z" },
-    { "BG", "BGR", { "Bulgaria", "Republic of Bulgaria", NULL },
+    { "BG", "BGR",
+      { "Bulgaria",
+        "Republic of Bulgaria",
+        NULL,
+        NULL },
       "M507 99l0 1 1 0 2 1 4 0 1 -1 3 0 2 0 1 1 -1 1 -1 2 1 1 -2 0 "
       "-3 0 0 2 -2 0 -2 -1 -2 1 -2 0 0 -2 -1 -1 1 -1 0 -1 -1 -1 0 -"
       "1 1 -1z" },
-    { "BF", "BFA", { "Burkina Faso", NULL, NULL },
+    { "BF", "BFA",
+      { "Burkina Faso",
+        NULL,
+        NULL,
+        NULL },
       "M436 184l0 -1 1 -1 0 -1 2 -2 0 -2 1 -1 1 1 1 -1 1 0 2 -2 2 -"
       "1 2 -1 0 1 2 0 0 1 0 1 1 2 1 1 2 0 0 2 0 1 -1 0 -1 1 -1 1 -2"
       " -1 -1 0 -1 1 -1 -1 -4 1 0 1 0 2 -2 -1 -1 0 -1 1 -1 -1 -2 -1"
       "z" },
-    { "BI", "BDI", { "Burundi", "Republic of Burundi", NULL },
+    { "BI", "BDI",
+      { "Burundi",
+        "Republic of Burundi",
+        NULL,
+        NULL },
       "M526 216l0 1 1 1 -1 1 -1 1 -1 1 -1 0 0 -3 0 -1 1 0 1 -1 1 0z" },
-    { "KH", "KHM", { "Cambodia", "Kingdom of Cambodia", NULL },
+    { "KH", "KHM",
+      { "Cambodia",
+        "Kingdom of Cambodia",
+        NULL,
+        NULL },
       "M706 180l0 -3 1 -3 4 0 2 0 2 1 1 -1 2 0 1 2 0 3 -4 2 1 2 -3 "
       "0 -2 1 -2 -1 -1 -1 -2 -2z" },
-    { "CM", "CMR", { "Cameroon", "Republic of Cameroon", NULL },
+    { "CM", "CMR",
+      { "Cameroon",
+        "Republic of Cameroon",
+        NULL,
+        NULL },
       "M486 178l1 1 0 2 0 2 2 2 -2 0 -2 0 0 1 1 2 1 0 1 1 1 2 -1 0 "
       "-1 3 -1 0 0 2 0 1 0 1 1 1 1 1 1 2 1 0 0 2 0 2 -2 -1 -2 -1 -3"
       " 0 -1 0 -1 1 -2 -1 -1 0 -4 0 0 -2 0 -1 -2 -1 0 -1 -1 0 0 -1 "
       "1 -2 1 -2 1 0 1 -2 1 0 2 1 1 0 1 -1 0 -1 1 -2 1 -1 0 -2 1 0 "
       "0 -1 1 -2 2 -2 0 -1 -1 -1 1 -1z" },
-    { "CA", "CAN", { "Canada", NULL, NULL },
+    { "CA", "CAN",
+      { "Canada",
+        NULL,
+        NULL,
+        NULL },
       "M143 87l-5 -2 -2 -1 -5 -1 -1 -2 0 -2 -3 -1 0 -2 -3 -2 0 -1 1"
       " -1 0 -2 -4 -1 -3 -3 -1 -2 -3 -1 -1 -1 -2 -1 -2 0 -3 2 -2 -2"
       " -2 -1 -2 -1 -2 0 0 -14 0 -9 4 0 4 2 3 0 2 -1 3 -1 4 0 3 -1 "
@@ -222,19 +330,31 @@ const attck_report_country_t  attck_report_world[] = {
       " 36l2 1 -2 1 -3 -1 -2 1 -3 -2 2 0 1 -1 3 0 2 1zM289 85l1 0 3"
       " 1 2 1 -1 0 -3 -1 -2 -1zM290 92l1 2 2 0 2 0 -1 1 -1 0 -3 -1 "
       "-1 -1 1 -1z" },
-    { "CF", "CAF", { "Central African Rep.", "Central African Republic", NULL },
+    { "CF", "CAF",
+      { "Central African Rep.",
+        "Central African Republic",
+        NULL,
+        NULL },
       "M518 197l-2 0 -2 0 -1 0 0 1 -1 0 -1 -1 -3 1 -1 0 -1 2 -2 -1 "
       "-2 0 -1 -1 -2 -1 -2 1 -1 1 0 2 -1 0 -2 0 -2 1 -1 2 0 -2 -1 0"
       " -1 -2 -1 -1 -1 -1 0 -1 0 -1 0 -2 1 0 1 -3 2 0 1 0 1 0 3 -1 "
       "1 -1 1 -1 1 -1 2 0 3 -1 1 -2 2 -1 1 -1 0 1 2 2 0 1 -1 1 1 1 "
       "1 0 1 1 2 1 0 1 1 2 2 1 0 1 2 1 0 1z" },
-    { "TD", "TCD", { "Chad", "Republic of Chad", NULL },
+    { "TD", "TCD",
+      { "Chad",
+        "Republic of Chad",
+        NULL,
+        NULL },
       "M510 161l0 10 -2 0 -2 2 0 1 0 1 -1 1 1 1 -1 1 0 1 1 -1 0 1 0"
       " 2 1 1 -1 1 -2 1 -1 2 -3 1 -2 0 -1 1 -1 1 -1 1 -3 1 -1 0 -1 "
       "0 -2 0 1 0 -1 -2 -1 -1 -1 0 -1 -2 0 -1 2 0 2 0 -2 -2 0 -2 0 "
       "-2 -1 -1 0 -1 -1 0 0 -2 -1 -1 1 -3 3 -3 0 -3 1 -5 1 -1 -1 -1"
       " 0 -1 -1 0 -1 -4 3 -2 10 5 10 5z" },
-    { "CL", "CHL", { "Chile", "Republic of Chile", NULL },
+    { "CL", "CHL",
+      { "Chile",
+        "Republic of Chile",
+        NULL,
+        NULL },
       "M278 342l0 5 3 0 2 0 -1 1 -2 1 -2 0 -1 0 -2 -1 -3 0 -3 -2 -2"
       " -1 -4 -3 2 1 4 1 3 1 2 -1 0 -2 3 -1 1 1zM276 254l1 2 1 1 1 "
       "2 -1 2 1 3 1 3 2 0 1 0 -1 3 -3 1 0 4 0 1 0 1 -2 2 -1 2 -1 2 "
@@ -244,7 +364,11 @@ const attck_report_country_t  attck_report_world[] = {
       "-3 -1 -1 -2 1 -1 -2 -2 0 -4 1 -3 3 -2 -4 0 2 -3 1 -4 3 1 1 -"
       "5 -1 -1 -1 3 -2 0 1 -4 1 -4 1 -2 -1 -2 0 -3 1 0 2 -4 1 -4 1 "
       "-4 0 -4 1 -2 -1 -3 2 -3 0 -5 1 -5 1 -6 0 -4 -1 -3 1 -1 1 -1z" },
-    { "CN", "CHN", { "China", "People's Republic of China", NULL },
+    { "CN", "CHN",
+      { "China",
+        "People's Republic of China",
+        NULL,
+        NULL },
       "M724 165l-2 -1 0 -2 1 -2 3 0 1 0 1 1 -2 1 0 1 -2 2zM651 104l"
       "-1 -1 2 -1 -2 -4 5 -1 1 -1 2 -4 5 0 1 -1 0 -2 2 0 2 -2 1 0 1"
       " 2 2 1 4 1 1 2 -1 3 1 1 3 0 4 1 3 1 1 0 1 3 2 1 3 0 5 1 3 -1"
@@ -265,7 +389,11 @@ const attck_report_country_t  attck_report_world[] = {
       " -1 -2 -1 -1 1 -4 -2 -2 -2 -1 -3 2 1 0 -1 -1 -2 0 -2 -2 -3 -"
       "5 -1 0 -2 -2 -1 -1 -1 0 -1 0 -1 -1 -1 -1 1 -1 -3 1 0 0 -1 2 "
       "-1 2 0 2 0 1 -2 3 0 1 -1 4 -1 1 -1z" },
-    { "CO", "COL", { "Colombia", "Republic of Colombia", NULL },
+    { "CO", "COL",
+      { "Colombia",
+        "Republic of Colombia",
+        NULL,
+        NULL },
       "M283 207l-1 0 0 -1 -1 -1 -1 1 -5 0 0 1 2 1 -1 0 -1 1 0 1 1 1"
       " 0 2 0 1 -1 7 -1 -2 -1 0 2 -2 -2 -1 -2 0 0 -1 -2 1 -2 0 -1 -"
       "3 -1 0 -1 -2 -2 -1 -2 0 -1 -1 -3 0 0 -1 -1 0 -2 -1 0 -1 0 -2"
@@ -274,36 +402,68 @@ const attck_report_country_t  attck_report_world[] = {
       "2 -1 1 1 0 1 -2 0 -1 1 -1 1 0 1 -1 2 0 1 1 0 0 1 1 1 0 1 0 1"
       " 1 1 0 1 3 -1 2 1 2 2 1 -1 1 1 2 -1 1 1 -1 1 0 1 -1 2 1 1 1 "
       "1 0 1 -2 1 1 0 1 1 1 3z" },
-    { "CG", "COG", { "Congo", "Republic of the Congo", NULL },
+    { "CG", "COG",
+      { "Congo",
+        "Republic of the Congo",
+        NULL,
+        NULL },
       "M496 201l0 2 -1 1 0 2 -1 2 1 1 -1 1 0 1 0 1 -2 1 -1 1 -1 3 0"
       " 2 -1 1 -1 1 -2 1 -1 -1 -1 0 -1 1 -1 0 0 -1 -1 1 -1 1 -2 -3 "
       "2 -1 -1 -2 1 -1 1 0 0 -1 2 1 2 0 1 -1 0 -2 0 -2 -1 -1 1 -3 -"
       "1 0 -2 0 0 -2 0 -1 3 0 2 1 2 1 0 -2 1 -2 2 -1 2 0 1 0z" },
-    { "CR", "CRI", { "Costa Rica", "Republic of Costa Rica", NULL },
+    { "CR", "CRI",
+      { "Costa Rica",
+        "Republic of Costa Rica",
+        NULL,
+        NULL },
       "M244 186l-1 0 0 1 0 1 0 1 -2 0 0 -1 0 -1 -1 0 -1 -1 -1 0 0 -"
       "1 0 1 -1 0 0 -1 -1 0 0 -1 0 -1 -1 0 1 -1 2 1 0 -1 1 1 1 0 1 "
       "0 0 1 1 1 2 1z" },
-    { "HR", "HRV", { "Croatia", "Republic of Croatia", NULL },
+    { "HR", "HRV",
+      { "Croatia",
+        "Republic of Croatia",
+        NULL,
+        NULL },
       "M491 94l1 0 2 1 2 1 1 -1 1 1 0 1 0 1 -2 -1 -1 0 -2 0 -2 0 -1"
       " 0 -1 1 2 1 0 1 1 1 1 0 1 1 2 1 0 1 -2 -1 -2 -1 -2 -1 -2 -2 "
       "-1 -1 0 -1 -1 0 -1 1 -1 -1 0 -1 2 0 1 0 1 0 1 -1 0 -1 2 0z" },
-    { "CU", "CUB", { "Cuba", "Republic of Cuba", NULL },
+    { "CU", "CUB",
+      { "Cuba",
+        "Republic of Cuba",
+        NULL,
+        NULL },
       "M244 152l2 0 2 0 3 1 1 1 2 0 1 0 2 2 2 1 1 0 1 0 0 1 2 0 2 1"
       " -1 1 -1 0 -2 0 -2 0 -3 0 1 -1 -1 -1 -1 0 -1 -1 -1 -1 -1 0 -"
       "3 -1 -4 0 0 -1 1 -1 -3 0 -2 2 -1 0 -1 0 -1 0 1 -1 2 -1 1 0 2"
       " -1z" },
-    { "CY", "CYP", { "Cyprus", "Republic of Cyprus", NULL },
+    { "CY", "CYP",
+      { "Cyprus",
+        "Republic of Cyprus",
+        NULL,
+        NULL },
       "M532 122l1 0 1 0 1 0 0 1 -3 1 -1 -1 0 -1 1 0z" },
-    { "CZ", "CZE", { "Czechia", "Czech Republic", NULL },
+    { "CZ", "CZE",
+      { "Czechia",
+        "Czech Republic",
+        NULL,
+        NULL },
       "M488 82l1 1 2 0 -1 1 2 0 2 0 0 1 2 0 1 1 -1 0 0 1 -1 0 0 1 -"
       "1 0 -1 0 -1 1 -1 -1 -1 0 -2 -1 -1 1 -1 1 -2 -1 -1 -1 -2 -1 0"
       " -1 0 -1 1 0 1 -1 2 0 1 -1 2 0z" },
-    { "CI", "CIV", { "Côte d'Ivoire", "Republic of Côte d'Ivoire", NULL },
+    { "CI", "CIV",
+      { "Côte d'Ivoire",
+        "Republic of Côte d'Ivoire",
+        NULL,
+        NULL },
       "M430 184l1 1 2 0 0 -1 1 0 1 1 0 -1 1 0 2 1 1 1 1 -1 1 0 2 1 "
       "1 3 -1 3 -1 2 1 3 0 1 -1 0 -2 -1 -2 0 -3 1 -1 0 -3 1 0 -2 0 "
       "-1 -1 -1 -1 0 -1 -1 1 -1 0 -1 0 -1 0 -1 0 -1 1 0 0 -2 -1 -1 "
       "0 -1 1 -1z" },
-    { "CD", "COD", { "Dem. Rep. Congo", "Congo, The Democratic Republic of the", NULL },
+    { "CD", "COD",
+      { "Dem. Rep. Congo",
+        "Congo, The Democratic Republic of the",
+        NULL,
+        NULL },
       "M523 221l1 3 0 1 0 1 1 2 2 3 -1 0 -3 0 -1 0 -1 2 1 1 -1 3 0 "
       "2 1 1 1 1 1 -1 0 3 -2 0 -1 -1 -1 -1 -2 -1 0 -1 -2 1 -2 -1 0 "
       "-1 -2 0 -1 0 0 -1 -1 0 -1 0 -2 1 -1 -1 -1 1 1 -3 -1 -1 0 -2 "
@@ -314,88 +474,176 @@ const attck_report_country_t  attck_report_world[] = {
       "0 2 1 1 -2 1 0 3 -1 1 1 1 0 0 -1 1 0 2 0 2 0 2 2 1 0 1 0 1 0"
       " 1 -1 1 2 2 1 0 3 1 0 -1 1 -1 1 -1 1 0 2 0 2 -1 0 0 2 -1 1 0"
       " 2 0 1 0 1 0 3z" },
-    { "DK", "DNK", { "Denmark", "Kingdom of Denmark", NULL },
+    { "DK", "DNK",
+      { "Denmark",
+        "Kingdom of Denmark",
+        NULL,
+        NULL },
       "M475 73l-2 0 -2 0 -1 -2 0 -2 1 -1 0 -1 3 0 0 -1 2 0 0 1 0 1 "
       "1 1 0 1 -1 0 -2 1 1 2zM481 70l1 1 -2 2 -2 -1 -1 -1 4 -1z" },
-    { "DJ", "DJI", { "Djibouti", "Republic of Djibouti", NULL },
+    { "DJ", "DJI",
+      { "Djibouti",
+        "Republic of Djibouti",
+        NULL,
+        NULL },
       "M556 179l1 0 1 -1 0 1 0 1 -1 1 1 0 -1 2 -1 -1 -2 0 0 -1 1 -1"
       " 1 -1z" },
-    { "DO", "DOM", { "Dominican Rep.", "Dominican Republic", NULL },
+    { "DO", "DOM",
+      { "Dominican Rep.",
+        "Dominican Republic",
+        NULL,
+        NULL },
       "M271 165l0 -1 -1 -1 1 0 0 -1 0 -1 0 -1 2 0 1 1 1 0 1 1 1 0 1"
       " 1 1 0 -1 1 -1 0 -1 0 -1 0 -1 1 -1 -1 -1 0 -1 2 0 -1z" },
-    { "EC", "ECU", { "Ecuador", "Republic of Ecuador", NULL },
+    { "EC", "ECU",
+      { "Ecuador",
+        "Republic of Ecuador",
+        NULL,
+        NULL },
       "M262 210l0 2 -1 2 -3 3 -3 1 -1 2 -1 1 -1 1 -1 -1 -1 0 -1 0 0"
       " -1 1 0 -1 -1 2 -2 -1 -1 -1 1 -1 -1 0 -1 0 -2 1 -1 0 -1 1 -2"
       " 0 -1 1 0 2 -1 2 1 1 0 0 1 3 0 1 1 2 0z" },
-    { "EG", "EGY", { "Egypt", "Arab Republic of Egypt", NULL },
+    { "EG", "EGY",
+      { "Egypt",
+        "Arab Republic of Egypt",
+        NULL,
+        NULL },
       "M542 155l-10 0 -9 0 -10 0 0 -9 0 -9 -1 -2 0 -2 0 -1 1 -1 3 0"
       " 3 1 2 0 1 1 2 -1 1 -1 2 0 2 0 1 2 0 -1 2 0 2 1 2 -1 1 4 0 1"
       " -1 2 -1 1 0 1 -1 -1 -1 -1 -2 -4 0 1 1 2 1 3 2 4 1 1 1 1 2 3"
       " 0 1 0 1 3 2 0 1z" },
-    { "SV", "SLV", { "El Salvador", "Republic of El Salvador", NULL },
+    { "SV", "SLV",
+      { "El Salvador",
+        "Republic of El Salvador",
+        NULL,
+        NULL },
       "M227 174l1 1 1 0 1 0 1 1 0 1 -1 0 -1 0 -1 0 -1 -1 -2 0 0 -1 "
       "1 0 0 -1 1 0z" },
-    { "GQ", "GNQ", { "Eq. Guinea", "Equatorial Guinea", "Republic of Equatorial Guinea" },
+    { "GQ", "GNQ",
+      { "Eq. Guinea",
+        "Equatorial Guinea",
+        "Republic of Equatorial Guinea",
+        NULL },
       "M474 204l4 0 0 3 -3 0 -1 0 -1 0 1 -3z" },
-    { "ER", "ERI", { "Eritrea", "the State of Eritrea", NULL },
+    { "ER", "ERI",
+      { "Eritrea",
+        "the State of Eritrea",
+        NULL,
+        NULL },
       "M541 174l0 -1 1 -4 0 -1 1 -1 2 -1 1 -1 1 3 1 2 2 1 3 3 1 1 2"
       " 2 2 1 -1 1 -1 0 -1 -1 -1 -2 -1 0 -1 -1 -2 -1 -2 0 0 -1 -2 1"
       " -1 -1 -1 1 -3 0z" },
-    { "EE", "EST", { "Estonia", "Republic of Estonia", NULL },
+    { "EE", "EST",
+      { "Estonia",
+        "Republic of Estonia",
+        NULL,
+        NULL },
       "M520 61l0 1 -1 1 0 3 -1 0 -2 0 -2 -1 -1 0 -2 1 0 -2 -1 0 -1 "
       "-1 -1 -1 4 -1 3 0 2 0 3 0z" },
-    { "ET", "ETH", { "Ethiopia", "Federal Democratic Republic of Ethiopia", NULL },
+    { "ET", "ETH",
+      { "Ethiopia",
+        "Federal Democratic Republic of Ethiopia",
+        NULL,
+        NULL },
       "M569 190l-7 7 -3 1 -2 1 -2 0 0 1 -2 0 -1 -1 -2 1 -1 1 -2 0 -"
       "1 0 -1 0 -3 -2 -2 0 0 -1 0 -1 -2 -1 -1 -2 -1 -1 -1 -1 -1 -1 "
       "-2 0 1 -2 2 0 0 -1 0 -2 1 -3 1 0 0 -1 1 -2 2 -1 1 -3 0 -2 3 "
       "0 1 -1 1 1 2 -1 0 1 2 0 2 1 1 1 1 0 1 2 1 1 -1 1 -1 1 0 1 2 "
       "0 1 1 -1 1 1 1 1 1 1 1 8 3 2 0z" },
-    { "FK", "FLK", { "Falkland Is.", "Falkland Islands (Malvinas)", NULL },
+    { "FK", "FLK",
+      { "Falkland Is.",
+        "Falkland Islands (Malvinas)",
+        NULL,
+        NULL },
       "M297 340l3 -2 2 1 2 -1 2 1 -1 1 -3 0 -2 0 -2 1 -1 -1z" },
-    { "FJ", "FJI", { "Fiji", "Republic of Fiji", NULL },
+    { "FJ", "FJI",
+      { "Fiji",
+        "Republic of Fiji",
+        NULL,
+        NULL },
       "M895 254l1 -1 1 1 -1 1 -1 1 -2 -1 0 -1 1 -1 1 1zM900 250l1 0"
       " -1 1 -2 1 -1 1 -1 -1 2 -1 1 0 1 -1z" },
-    { "FI", "FIN", { "Finland", "Republic of Finland", NULL },
+    { "FI", "FIN",
+      { "Finland",
+        "Republic of Finland",
+        NULL,
+        NULL },
       "M521 37l0 2 4 2 -2 2 3 2 -2 3 2 1 -1 2 4 2 -1 1 -2 2 -6 3 -4"
       " 0 -5 1 -4 0 -1 -1 -3 -1 1 -2 -1 -3 1 -1 2 -2 6 -2 1 -1 0 -1"
       " -3 -1 -1 -1 0 -4 -4 -2 -3 -1 1 0 3 1 3 0 3 0 2 -1 1 -2 4 0 "
       "4 1 -2 1z" },
-    { "TF", "ATF", { "Fr. S. Antarctic Lands", "French Southern Territories", NULL },
+    { "TF", "ATF",
+      { "Fr. S. Antarctic Lands",
+        "French Southern Territories",
+        NULL,
+        NULL },
       "M622 332l2 0 2 1 0 1 -4 0 0 -1 0 -1z" },
-    { "FR", "FRA", { "France", "French Republic", NULL },
+    { "FR", "FRA",
+      { "France",
+        "French Republic",
+        NULL,
+        NULL },
       "M321 200l-2 2 0 2 -1 1 -2 0 0 -1 -1 1 -1 -1 0 -1 1 -1 0 -1 -"
       "1 -2 0 -1 1 -2 1 0 2 0 2 3 1 1zM465 86l2 1 3 0 -1 2 0 2 -1 0"
       " -1 0 0 1 -2 1 0 1 1 0 1 1 0 1 1 1 -1 0 1 2 1 1 0 1 -3 1 -5 "
       "0 -3 0 -1 2 -2 0 -3 -1 -1 1 -5 -2 -1 -1 2 -1 0 -5 -3 -3 -1 -"
       "1 -4 -1 0 -2 3 0 4 0 -1 -2 3 1 5 -2 1 -2 2 -1 1 1 1 0 1 1 2 "
       "1 1 0 2 1 1 0zM472 103l1 -1 1 3 -1 2 -1 -1 -1 -2 1 -1z" },
-    { "GA", "GAB", { "Gabon", "Gabonese Republic", NULL },
+    { "GA", "GAB",
+      { "Gabon",
+        "Gabonese Republic",
+        NULL,
+        NULL },
       "M478 204l1 0 2 1 1 -1 1 0 0 1 0 2 2 0 1 0 -1 3 1 1 0 2 0 2 -"
       "1 1 -2 0 -2 -1 0 1 -1 0 -1 1 1 2 -2 1 -3 -3 -1 -2 -2 -2 0 -1"
       " 1 -1 0 -2 1 -2 1 0 3 0 0 -3z" },
-    { "GM", "GMB", { "Gambia", "Republic of the Gambia", NULL },
+    { "GM", "GMB",
+      { "Gambia",
+        "Republic of the Gambia",
+        NULL,
+        NULL },
       "M408 176l3 0 1 -1 1 1 1 0 1 0 -1 1 -1 0 -1 -1 -1 1 -1 0 -2 0"
       " 0 -1z" },
-    { "GE", "GEO", { "Georgia", NULL, NULL },
+    { "GE", "GEO",
+      { "Georgia",
+        NULL,
+        NULL,
+        NULL },
       "M550 101l2 1 4 0 3 1 1 1 1 -1 3 1 0 1 2 0 -1 1 2 1 -1 0 -1 0"
       " -2 -1 -1 1 -3 0 -2 -1 -3 0 0 -1 0 -2 -2 -1 -1 0 -1 -1z" },
-    { "DE", "DEU", { "Germany", "Federal Republic of Germany", NULL },
+    { "DE", "DEU",
+      { "Germany",
+        "Federal Republic of Germany",
+        NULL,
+        NULL },
       "M485 76l1 1 -1 1 1 0 1 2 0 1 1 1 -2 0 -1 1 -2 0 -1 1 -1 0 0 "
       "1 0 1 2 1 1 1 -1 1 -1 0 1 2 -1 0 -2 0 -1 0 -3 0 0 1 -1 -1 -1"
       " 0 -3 -1 0 1 -2 0 0 -2 1 -2 -3 0 -2 -1 1 -1 -1 0 0 -2 0 -3 1"
       " 0 1 -1 1 -2 -1 -1 1 0 2 0 2 -1 -1 -1 0 -1 2 0 2 0 0 1 2 0 0"
       " 1 3 0 1 -1 3 1 1 1z" },
-    { "GH", "GHA", { "Ghana", "Republic of Ghana", NULL },
+    { "GH", "GHA",
+      { "Ghana",
+        "Republic of Ghana",
+        NULL,
+        NULL },
       "M450 182l0 1 1 2 0 1 0 2 1 1 -1 2 0 2 1 1 1 1 -4 2 -2 0 -2 1"
       " -2 0 0 -1 -1 -3 1 -2 1 -3 -1 -3 0 -2 0 -1 4 -1 1 1 1 -1 1 0"
       "z" },
-    { "GR", "GRC", { "Greece", "Hellenic Republic", NULL },
+    { "GR", "GRC",
+      { "Greece",
+        "Hellenic Republic",
+        NULL,
+        NULL },
       "M516 122l-1 0 -3 1 0 -1 -3 0 0 -1 2 1 2 -1 1 1 2 0zM507 107l"
       "2 0 2 -1 2 1 2 0 0 -2 2 1 -1 2 -1 0 -1 0 -2 0 -3 0 2 2 -1 0 "
       "-2 0 -1 -1 0 2 1 1 -1 1 2 1 1 0 0 2 -2 -1 1 1 -2 1 1 2 -2 0 "
       "-2 -1 -1 -2 0 -2 -1 -1 -1 -1 -1 -1 2 -1 0 -1 1 0 0 -1 1 0 1 "
       "-1 1 0 1 0z" },
-    { "GL", "GRL", { "Greenland", NULL, NULL },
+    { "GL", "GRL",
+      { "Greenland",
+        NULL,
+        NULL,
+        NULL },
       "M333 3l8 -1 9 0 3 -1 9 0 20 0 16 2 -5 1 -9 0 -14 1 2 0 8 0 8"
       " 1 5 -1 2 1 -3 1 6 -1 13 -1 7 1 1 1 -10 2 -1 0 -8 1 6 0 -3 1"
       " -2 2 0 3 3 2 -4 0 -4 0 4 2 1 2 -3 0 4 2 -6 0 3 1 -1 1 -3 1 "
@@ -407,39 +655,75 @@ const attck_report_country_t  attck_report_world[] = {
       "2 -1 -1 -2 -2 -3 -3 -3 -1 0 -1 -7 -1 -5 0 -7 0 -6 0 -3 -1 -5"
       " -2 7 0 5 0 -11 -1 -5 -1 0 -1 10 -1 9 -1 1 -1 -7 -1 2 -1 9 -"
       "2 3 0 -1 -1 6 -1 8 0 8 0 2 0 7 -1 6 1 3 0 6 1 -6 -1 0 -2z" },
-    { "GT", "GTM", { "Guatemala", "Republic of Guatemala", NULL },
+    { "GT", "GTM",
+      { "Guatemala",
+        "Republic of Guatemala",
+        NULL,
+        NULL },
       "M219 174l0 -1 1 -1 -1 0 2 -2 3 0 0 -1 -1 0 0 -1 -1 0 -1 -1 1"
       " 0 1 -2 2 0 2 0 0 2 0 3 1 0 0 1 1 -1 0 1 -1 1 -1 0 0 1 0 1 -"
       "1 0 0 1 -1 0 0 1 -2 -1 -1 0 -1 0 -2 -1z" },
-    { "GN", "GIN", { "Guinea", "Republic of Guinea", NULL },
+    { "GN", "GIN",
+      { "Guinea",
+        "Republic of Guinea",
+        NULL,
+        NULL },
       "M416 179l1 0 2 0 2 0 0 1 1 0 0 -1 1 1 1 0 1 0 1 0 1 -1 1 1 1"
       " 2 -1 1 1 0 0 1 1 0 -1 1 0 1 1 1 0 2 -1 0 0 1 0 1 -1 0 0 1 -"
       "1 0 -1 -1 1 -1 -1 -1 -1 0 -1 0 0 -1 -1 0 0 -1 0 -1 -1 -1 -2 "
       "0 -1 0 0 1 -1 1 -1 1 -1 -2 -1 -1 -1 0 0 -1 -1 -1 -1 -1 1 -1 "
       "1 0 1 0 1 -1 -1 0 1 -1z" },
-    { "GW", "GNB", { "Guinea-Bissau", "Republic of Guinea-Bissau", NULL },
+    { "GW", "GNB",
+      { "Guinea-Bissau",
+        "Republic of Guinea-Bissau",
+        NULL,
+        NULL },
       "M408 179l2 0 1 -1 5 1 -1 1 1 0 -1 1 -1 0 -1 0 -1 1 -1 -1 -1 "
       "0 -1 -1 -1 0 0 -1z" },
-    { "GY", "GUY", { "Guyana", "Republic of Guyana", NULL },
+    { "GY", "GUY",
+      { "Guyana",
+        "Republic of Guyana",
+        NULL,
+        NULL },
       "M309 205l-1 0 -1 0 -1 1 -1 0 -1 0 0 1 -2 0 -1 -1 0 -2 -1 -1 "
       "0 -2 1 -1 0 -1 -1 0 0 -2 -1 0 -1 0 -2 -2 1 -1 0 -1 2 0 0 -1 "
       "-1 -1 1 0 2 -2 1 1 2 2 0 1 1 0 1 1 1 1 0 2 -2 1 0 1 0 1 1 2 "
       "1 0 0 1 2 2z" },
-    { "HT", "HTI", { "Haiti", "Republic of Haiti", NULL },
+    { "HT", "HTI",
+      { "Haiti",
+        "Republic of Haiti",
+        NULL,
+        NULL },
       "M271 161l0 1 0 1 -1 0 1 1 0 1 -2 -1 -1 1 -2 -1 -1 1 -1 -1 0 "
       "-1 2 1 2 0 1 -1 -1 -1 0 -1 -2 0 1 -1 2 0 2 1z" },
-    { "HN", "HND", { "Honduras", "Republic of Honduras", NULL },
+    { "HN", "HND",
+      { "Honduras",
+        "Republic of Honduras",
+        NULL,
+        NULL },
       "M242 173l-1 -1 0 1 -1 0 -1 0 -1 0 -1 1 -1 1 -1 0 -1 1 -1 0 0"
       " 1 -1 0 0 1 -1 -1 0 -1 -1 -1 -1 0 -1 0 -1 -1 0 -1 0 -1 1 0 1"
       " -1 1 0 0 -1 1 0 0 1 1 -1 1 1 1 0 1 -1 1 0 1 0 1 0 1 0 1 1 1"
       " 0 0 1 1 1z" },
-    { "HU", "HUN", { "Hungary", NULL, NULL },
+    { "HU", "HUN",
+      { "Hungary",
+        NULL,
+        NULL,
+        NULL },
       "M505 89l2 1 -2 1 -1 2 -1 1 -2 1 -2 0 -2 0 -1 1 -2 -1 -2 -1 -"
       "1 0 0 -1 0 -2 1 0 0 -1 2 0 1 1 2 -1 1 0 1 -1 2 0 1 -1 3 1z" },
-    { "IS", "ISL", { "Iceland", "Republic of Iceland", NULL },
+    { "IS", "ISL",
+      { "Iceland",
+        "Republic of Iceland",
+        NULL,
+        NULL },
       "M414 44l-1 1 3 2 -3 2 -7 2 -3 0 -3 0 -7 -1 3 -1 -6 -1 5 -1 -"
       "1 0 -5 -1 2 -2 4 0 4 2 3 -2 3 1 5 -1 4 0z" },
-    { "IN", "IND", { "India", "Republic of India", NULL },
+    { "IN", "IND",
+      { "India",
+        "Republic of India",
+        NULL,
+        NULL },
       "M693 139l1 1 -1 1 0 1 -2 0 -3 2 0 1 -1 2 -1 1 -1 2 -2 0 0 2 "
       "0 1 0 1 -1 1 -2 -4 -1 2 -1 -2 1 -1 1 0 1 -2 -2 -1 -2 0 -2 0 "
       "0 -2 -2 0 -2 -1 0 2 1 1 -1 1 -1 1 2 0 -1 2 1 2 1 2 -1 1 -1 0"
@@ -451,7 +735,11 @@ const attck_report_country_t  attck_report_world[] = {
       " 3 -1 3 -2 2 3 0 2 1 2 0 1 -2 -1 1 3 2 2 4 2 -2 1 -1 2 3 1 2"
       " 1 3 2 4 0 1 1 2 0 3 1 2 0 0 -1 0 -2 0 -1 2 0 0 2 2 1 2 0 2 "
       "0 2 0 0 -2 -1 0 2 -1 3 -2 2 -1 3 0 1 -1 1 2 0 1 2 0z" },
-    { "ID", "IDN", { "Indonesia", "Republic of Indonesia", NULL },
+    { "ID", "IDN",
+      { "Indonesia",
+        "Republic of Indonesia",
+        NULL,
+        NULL },
       "M803 217l0 8 0 8 -3 -2 -2 -1 -1 1 -3 0 1 -2 2 -1 -1 -2 -1 -3"
       " -5 -2 -2 0 -4 -2 -1 1 -1 0 0 -1 0 -1 -2 -1 3 -1 1 0 -3 0 -1"
       " -2 -3 0 -1 -2 4 0 1 -1 4 1 0 1 1 4 3 1 2 -2 3 -2 2 0 2 1 2 "
@@ -473,24 +761,44 @@ const attck_report_country_t  attck_report_world[] = {
       " 2 0 3 0 4 -3 0 -2 -2 -4 -2 -1 -2 -1 -2 -2 -2 -2 -3 -2 -2 -1"
       " -3 -1 -2 -2 -1 -1 -2 -2 -2 -3 -2 0 -2 2 0 4 1 2 2 2 2 1 1 3"
       " 3 2 0 2 2 2 2 2 1 -1 2 1 1 1 0z" },
-    { "IR", "IRN", { "Iran", "Iran, Islamic Republic of", "Islamic Republic of Iran" },
+    { "IR", "IRN",
+      { "Iran",
+        "Iran, Islamic Republic of",
+        "Islamic Republic of Iran",
+        NULL },
       "M571 135l-1 -1 0 -1 -1 0 1 -2 -2 -2 -3 -2 -1 -2 0 -2 1 -1 0 "
       "-1 -1 -1 -2 -3 -1 -2 0 -1 -1 -3 2 0 0 1 2 1 1 0 1 0 3 -2 1 0"
       " 1 1 -1 1 2 1 1 2 2 1 2 1 4 0 4 0 0 -1 2 0 2 -2 1 0 2 0 1 0 "
       "3 1 2 0 3 3 2 0 0 2 -1 3 -1 2 1 0 -1 2 1 2 0 1 2 1 0 1 -2 2 "
       "1 2 1 1 3 1 0 3 1 0 0 1 -3 1 -1 3 -5 0 -3 -1 -3 0 -1 -3 -1 -"
       "1 -2 1 -2 1 -3 -1 -3 -2 -2 -1 -2 -2 -2 -3 -1 0 -2 -1 -1 1z" },
-    { "IQ", "IRQ", { "Iraq", "Republic of Iraq", NULL },
+    { "IQ", "IRQ",
+      { "Iraq",
+        "Republic of Iraq",
+        NULL,
+        NULL },
       "M548 130l-1 -3 6 -3 0 -3 0 -2 2 -1 1 -1 1 0 3 0 1 0 1 0 2 3 "
       "1 1 0 1 -1 1 0 2 1 2 3 2 2 2 -1 2 1 0 0 1 1 1 -1 0 -2 0 -2 2"
       " -4 0 -7 -5 -4 -2 -3 0z" },
-    { "IE", "IRL", { "Ireland", NULL, NULL },
+    { "IE", "IRL",
+      { "Ireland",
+        NULL,
+        NULL,
+        NULL },
       "M435 75l0 2 -2 2 -4 2 -4 -1 2 -2 -1 -3 3 -2 2 -1 1 2 -1 1 2 "
       "0 2 0z" },
-    { "IL", "ISR", { "Israel", "State of Israel", NULL },
+    { "IL", "ISR",
+      { "Israel",
+        "State of Israel",
+        NULL,
+        NULL },
       "M539 128l0 1 -1 0 -1 1 1 1 -1 0 0 1 1 -1 1 1 -2 4 -1 -4 0 -1"
       " 1 -1 0 -2 1 -1 1 0 1 0 0 1 -1 0z" },
-    { "IT", "ITA", { "Italy", "Italian Republic", NULL },
+    { "IT", "ITA",
+      { "Italy",
+        "Italian Republic",
+        NULL,
+        NULL },
       "M476 93l2 0 2 -1 1 1 4 1 -1 1 1 1 -2 0 -2 1 0 1 0 2 3 1 1 2 "
       "3 2 2 0 0 1 2 1 2 1 2 1 0 1 -2 -1 -2 0 -1 2 2 0 0 2 -1 0 -2 "
       "2 -1 0 0 -1 1 -1 -1 -2 0 -1 -2 0 0 -2 -2 0 -1 -1 -2 0 -2 -1 "
@@ -498,19 +806,35 @@ const attck_report_country_t  attck_report_world[] = {
       "1 0 -1 -1 0 -1 1 1 1 -1 2 0 1 0 1 -1 2 0 1 0 0 -1zM487 115l2"
       " -1 -1 2 0 1 0 1 -2 0 -1 -1 -4 -1 0 -1 3 0 3 0zM472 108l1 -1"
       " 2 2 -1 3 -1 0 -1 1 -1 -1 0 -3 -1 -1 2 0z" },
-    { "JM", "JAM", { "Jamaica", NULL, NULL },
+    { "JM", "JAM",
+      { "Jamaica",
+        NULL,
+        NULL,
+        NULL },
       "M256 164l2 0 1 1 -1 0 -1 1 -1 -1 -2 -1 2 0z" },
-    { "JP", "JPN", { "Japan", NULL, NULL },
+    { "JP", "JPN",
+      { "Japan",
+        NULL,
+        NULL,
+        NULL },
       "M805 112l-3 3 0 2 0 2 0 1 -1 2 -4 1 -4 0 -4 3 -1 -1 0 -1 -5 "
       "0 -3 1 -3 0 3 2 -2 4 -1 1 -1 -1 0 -2 -1 -1 -1 -1 2 -1 1 -2 3"
       " -1 2 -2 5 0 2 0 3 -4 1 1 4 -3 2 -1 1 -3 0 -2 1 -2 2 0 2 3 0"
       " 2zM812 100l1 -1 1 3 -4 1 -2 2 -4 -2 -1 3 -3 0 0 -2 1 -2 2 0"
       " 1 -4 1 -2 3 3 2 1 2 0zM781 126l1 -1 2 0 1 -1 2 1 -1 2 -2 -1"
       " -1 1 0 1 -2 0 0 -2z" },
-    { "JO", "JOR", { "Jordan", "Hashemite Kingdom of Jordan", NULL },
+    { "JO", "JOR",
+      { "Jordan",
+        "Hashemite Kingdom of Jordan",
+        NULL,
+        NULL },
       "M539 129l0 -1 3 1 5 -2 1 3 -5 1 2 3 -1 0 0 1 -2 0 -1 1 -1 1 "
       "-3 0 0 -1 2 -4 -1 -1 1 0 0 -2z" },
-    { "KZ", "KAZ", { "Kazakhstan", "Republic of Kazakhstan", NULL },
+    { "KZ", "KAZ",
+      { "Kazakhstan",
+        "Republic of Kazakhstan",
+        NULL,
+        NULL },
       "M668 87l-2 2 -2 0 0 2 -1 1 -5 0 -2 4 -1 1 -5 1 2 4 -2 1 1 1 "
       "-2 0 -1 -1 -4 0 -4 0 -1 0 -3 -1 -2 0 0 2 -4 -1 -2 0 -1 1 -1 "
       "1 -3 2 -1 1 -1 0 -1 -1 -3 0 -1 -2 -1 0 0 -2 -3 -2 -4 0 -3 0 "
@@ -521,78 +845,154 @@ const attck_report_country_t  attck_report_world[] = {
       "1 -4 -2 2 -1 0 -1 2 0 -2 -2 2 -1 9 -1 1 -1 6 0 3 -1 4 0 1 3 "
       "3 -1 3 1 0 1 2 0 6 -2 -1 1 4 1 5 7 1 -1 4 1 3 -1 2 1 1 1 2 1"
       " 1 1 3 -1 1 2z" },
-    { "KE", "KEN", { "Kenya", "Republic of Kenya", NULL },
+    { "KE", "KEN",
+      { "Kenya",
+        "Republic of Kenya",
+        NULL,
+        NULL },
       "M548 222l-4 -3 0 -1 -9 -5 0 -1 0 -2 0 -1 2 -2 1 -2 -2 -3 0 -"
       "1 -1 -2 2 -1 1 -2 2 1 0 1 0 1 2 0 3 2 1 0 1 0 2 0 1 -1 2 -1 "
       "1 1 2 0 -3 3 0 9 2 2 -2 1 0 1 -1 0 -1 2 0 1 -1 2 -1 1z" },
-    { "", "", { "Kosovo", NULL, NULL },
+    { "", "",
+      { "Kosovo",
+        NULL,
+        NULL,
+        NULL },
       "M501 105l0 -1 -1 0 1 -1 1 -1 1 0 0 1 1 0 0 1 -1 0 -1 1 -1 0z" },
-    { "KW", "KWT", { "Kuwait", "State of Kuwait", NULL },
+    { "KW", "KWT",
+      { "Kuwait",
+        "State of Kuwait",
+        NULL,
+        NULL },
       "M570 135l0 1 0 1 1 2 -2 0 0 -2 -3 0 2 -2 2 0z" },
-    { "KG", "KGZ", { "Kyrgyzstan", "Kyrgyz Republic", NULL },
+    { "KG", "KGZ",
+      { "Kyrgyzstan",
+        "Kyrgyz Republic",
+        NULL,
+        NULL },
       "M627 104l1 -1 2 0 4 1 0 -2 2 0 3 1 1 0 4 0 4 0 1 1 2 0 -1 1 "
       "-4 1 -1 1 -3 0 -1 2 -2 0 -2 0 -2 1 0 1 -1 0 -5 1 -3 -1 -2 0 "
       "0 -1 3 0 1 -1 1 1 4 -2 -3 -1 -2 0 -2 -1 2 -1 -1 -1z" },
-    { "LA", "LAO", { "Laos", "Lao People's Democratic Republic", NULL },
+    { "LA", "LAO",
+      { "Laos",
+        "Lao People's Democratic Republic",
+        NULL,
+        NULL },
       "M718 174l-2 0 -1 1 -2 -1 1 -1 0 -2 -2 -2 0 -3 -2 -2 -2 0 -1 "
       "1 -1 0 -1 0 -2 1 0 -2 0 -3 -1 0 -1 -1 -1 -1 1 -1 2 -2 0 1 2 "
       "0 -1 -3 1 0 2 2 1 2 3 0 1 2 -2 1 0 1 3 1 2 3 1 2 2 2 1 2 -1 "
       "2z" },
-    { "LV", "LVA", { "Latvia", "Republic of Latvia", NULL },
+    { "LV", "LVA",
+      { "Latvia",
+        "Republic of Latvia",
+        NULL,
+        NULL },
       "M518 66l1 1 1 1 0 2 -2 1 -2 0 -2 -1 -1 0 -1 -1 -2 0 -5 0 -2 "
       "1 0 -2 1 -2 2 0 2 1 2 0 1 -1 2 -1 1 0 2 1 2 0z" },
-    { "LB", "LBN", { "Lebanon", "Lebanese Republic", NULL },
+    { "LB", "LBN",
+      { "Lebanon",
+        "Lebanese Republic",
+        NULL,
+        NULL },
       "M540 127l-1 0 -1 0 1 -2 1 -2 1 1 1 0 -2 1 0 2z" },
-    { "LS", "LSO", { "Lesotho", "Kingdom of Lesotho", NULL },
+    { "LS", "LSO",
+      { "Lesotho",
+        "Kingdom of Lesotho",
+        NULL,
+        NULL },
       "M522 282l1 1 0 1 -1 1 -1 1 -1 0 -1 1 -2 -2 2 -2 1 -1 1 0 1 0"
       "z" },
-    { "LR", "LBR", { "Liberia", "Republic of Liberia", NULL },
+    { "LR", "LBR",
+      { "Liberia",
+        "Republic of Liberia",
+        NULL,
+        NULL },
       "M429 191l0 1 0 1 -1 1 1 1 1 0 1 1 0 1 0 2 -1 0 -3 -1 -2 -2 -"
       "2 -1 -2 -2 1 -1 1 -2 1 -1 1 0 1 0 1 1 -1 1 1 1 1 0 0 -1 1 0z" },
-    { "LY", "LBY", { "Libya", NULL, NULL },
+    { "LY", "LBY",
+      { "Libya",
+        NULL,
+        NULL,
+        NULL },
       "M513 155l0 5 -3 0 0 1 -10 -5 -10 -5 -3 2 -2 1 -1 -2 -4 -1 -1"
       " -1 -2 -1 -1 0 -1 -1 0 -1 -2 -2 1 -1 0 -2 0 -1 0 -1 1 -2 0 -"
       "2 -1 -2 1 0 0 -1 0 -1 2 -1 0 -1 2 -1 0 -2 3 1 1 0 2 0 3 1 1 "
       "3 3 0 3 1 3 1 1 0 1 -1 0 -2 0 -2 2 -1 2 0 3 0 1 2 1 0 1 0 2 "
       "0 1 1 -1 1 0 1 0 2 1 2 0 9 0 9z" },
-    { "LT", "LTU", { "Lithuania", "Republic of Lithuania", NULL },
+    { "LT", "LTU",
+      { "Lithuania",
+        "Republic of Lithuania",
+        NULL,
+        NULL },
       "M516 71l0 1 -2 1 0 1 -3 1 -2 0 -1 -1 -1 0 0 -1 -1 -1 -3 0 0 "
       "-2 2 -1 5 0 2 0 1 1 1 0 2 1z" },
-    { "LU", "LUX", { "Luxembourg", "Grand Duchy of Luxembourg", NULL },
+    { "LU", "LUX",
+      { "Luxembourg",
+        "Grand Duchy of Luxembourg",
+        NULL,
+        NULL },
       "M465 85l1 0 -1 1 -1 0 0 -1 1 0z" },
-    { "MK", "MKD", { "Macedonia", "North Macedonia", "Republic of North Macedonia" },
+    { "MK", "MKD",
+      { "Macedonia",
+        "North Macedonia",
+        "Republic of North Macedonia",
+        NULL },
       "M506 104l1 1 0 2 -1 0 -1 0 -1 1 -1 0 -1 -1 -1 -1 0 -1 1 0 1 "
       "-1 1 0 1 0 1 0z" },
-    { "MG", "MDG", { "Madagascar", "Republic of Madagascar", NULL },
+    { "MG", "MDG",
+      { "Madagascar",
+        "Republic of Madagascar",
+        NULL,
+        NULL },
       "M574 241l1 1 0 2 1 3 0 1 0 1 0 1 -1 -1 -1 0 1 2 -1 1 0 1 0 2"
       " -1 3 -2 3 -1 5 -1 3 -1 3 -2 1 -2 1 -2 -1 -2 -1 -1 -1 0 -2 -"
       "1 -2 0 -2 1 -2 1 0 0 -1 1 -2 0 -1 0 -2 -1 -1 0 -2 1 -2 0 -1 "
       "1 -1 2 0 1 -1 1 0 1 -1 2 -2 1 -1 0 -1 1 0 1 -1 0 -2 1 -1 1 1"
       "z" },
-    { "MW", "MWI", { "Malawi", "Republic of Malawi", NULL },
+    { "MW", "MWI",
+      { "Malawi",
+        "Republic of Malawi",
+        NULL,
+        NULL },
       "M532 233l2 1 1 0 1 1 0 4 0 2 0 3 1 0 1 1 1 2 0 3 -1 0 0 2 -2"
       " -2 0 -1 0 -1 0 -1 -1 -1 -1 0 -1 -1 -1 -1 0 -2 1 -1 0 -2 0 -"
       "2 1 -1 -1 -2 -1 -1z" },
-    { "MY", "MYS", { "Malaysia", NULL, NULL },
+    { "MY", "MYS",
+      { "Malaysia",
+        NULL,
+        NULL,
+        NULL },
       "M700 194l1 -1 2 1 0 2 2 -1 0 -1 1 1 1 1 1 2 1 2 -1 1 1 1 0 1"
       " 1 1 1 2 0 1 -2 0 -3 -2 -3 -2 0 -1 -1 -2 -1 -2 -1 -1 1 -2 -1"
       " -1zM745 200l-2 -1 -3 0 -1 3 -1 1 -1 3 -2 1 -3 -1 -1 0 -2 2 "
       "-1 0 -2 0 -1 -1 -1 -2 2 1 2 -1 0 -2 1 0 3 -1 2 -2 2 -1 1 1 0"
       " -1 1 0 1 -1 0 -2 2 -1 1 -2 1 0 1 1 0 1 2 1 2 0 0 1 -2 1 1 1"
       " -2 1z" },
-    { "ML", "MLI", { "Mali", "Republic of Mali", NULL },
+    { "ML", "MLI",
+      { "Mali",
+        "Republic of Mali",
+        NULL,
+        NULL },
       "M421 179l0 -1 0 -1 -1 -1 0 -1 0 -2 1 -1 1 -1 1 1 2 0 1 0 0 -"
       "1 10 0 1 -2 -1 0 -1 -11 -1 -10 4 0 8 5 9 5 0 2 2 0 1 1 0 1 3"
       " 0 0 6 -2 2 0 1 -2 0 -4 1 0 1 -2 0 -2 0 0 -1 -2 1 -2 1 -2 2 "
       "-1 0 -1 1 -1 -1 -1 1 0 2 -2 2 0 1 -1 1 0 1 -1 0 0 1 -1 -1 -1"
       " 0 0 1 -2 0 -1 -1 -1 0 0 -1 -1 0 1 -1 -1 -2 -1 -1 -1 1 -1 0 "
       "-1 0 -1 0 -1 -1 0 1 -1 0 0 -1z" },
-    { "MR", "MRT", { "Mauritania", "Islamic Republic of Mauritania", NULL },
+    { "MR", "MRT",
+      { "Mauritania",
+        "Islamic Republic of Mauritania",
+        NULL,
+        NULL },
       "M407 157l1 0 10 0 -1 -4 1 -1 2 0 0 -7 8 0 0 -3 10 6 -4 0 1 1"
       "0 1 11 1 0 -1 2 -10 0 0 1 -1 0 -2 0 -1 -1 -1 1 -1 1 -2 -1 -2"
       " -2 -1 -1 -1 0 -2 0 -1 0 -1 0 -1 1 0 -2 0 -1 1 -2 -1 -3 0 -1"
       " 0 -1 0 -1 -2 -2z" },
-    { "MX", "MEX", { "Mexico", "United Mexican States", NULL },
+    { "MX", "MEX",
+      { "Mexico",
+        "United Mexican States",
+        NULL,
+        NULL },
       "M157 129l3 -1 3 0 0 1 4 1 5 2 5 0 2 0 0 -1 5 0 1 1 1 0 1 1 1"
       " 2 1 1 1 1 2 1 2 -2 2 0 2 1 1 1 1 2 1 1 1 2 0 1 2 1 2 0 1 0 "
       "-1 3 0 1 0 4 -1 1 1 1 1 1 0 2 2 2 0 2 1 1 3 1 1 1 2 -1 2 0 2"
@@ -607,10 +1007,18 @@ const attck_report_country_t  attck_report_world[] = {
       "0 2 -1 1 -1 -2 -1 -1 -2 -1 -1 -1 0 -2 -1 -1 -1 -1 -2 -1 -1 0"
       " -1 -1 -2 -1 1 0 1 0 1 -1 0 -1 -2 -2 -2 -1 -1 -1 -1 -2 -1 -2"
       " -1 -2z" },
-    { "MD", "MDA", { "Moldova", "Moldova, Republic of", "Republic of Moldova" },
+    { "MD", "MDA",
+      { "Moldova",
+        "Moldova, Republic of",
+        "Republic of Moldova",
+        NULL },
       "M517 89l2 0 2 1 1 0 1 0 0 1 1 1 0 1 1 0 0 1 -1 0 -1 0 -1 0 0"
       " 1 -1 1 -1 -1 0 -1 0 -1 -1 -2 -1 -1 -1 0 0 -1z" },
-    { "MN", "MNG", { "Mongolia", NULL, NULL },
+    { "MN", "MNG",
+      { "Mongolia",
+        NULL,
+        NULL,
+        NULL },
       "M669 87l3 -1 5 -2 4 -1 2 1 2 0 2 1 3 0 3 1 3 -2 -1 -2 2 -2 3"
       " 1 2 0 3 1 1 2 3 1 3 -1 3 0 2 0 3 2 1 1 3 0 3 0 2 0 3 -1 4 -"
       "2 1 1 2 0 3 0 -2 2 -1 3 0 1 2 -1 2 1 2 -1 2 1 2 1 0 1 -2 0 -"
@@ -618,74 +1026,134 @@ const attck_report_country_t  attck_report_world[] = {
       " 1 -4 0 -4 1 -3 1 -1 -1 -3 0 -3 -1 -3 -1 -3 1 -5 -1 -3 0 -2 "
       "-1 -1 -3 -1 0 -3 -1 -4 -1 -3 0 -1 -1 1 -3 -1 -2 -4 -1 -2 -1 "
       "-1 -2z" },
-    { "ME", "MNE", { "Montenegro", NULL, NULL },
+    { "ME", "MNE",
+      { "Montenegro",
+        NULL,
+        NULL,
+        NULL },
       "M500 104l-1 -1 -1 2 -1 -1 -1 0 0 -1 1 -1 1 -1 1 1 1 0 1 1 -1"
       " 1z" },
-    { "MA", "MAR", { "Morocco", "Kingdom of Morocco", NULL },
+    { "MA", "MAR",
+      { "Morocco",
+        "Kingdom of Morocco",
+        NULL,
+        NULL },
       "M445 122l1 2 0 1 1 3 0 1 -4 1 -1 1 -1 0 0 2 -3 1 -1 1 -2 1 -"
       "3 0 -4 2 0 3 0 1 -2 0 0 1 -1 0 -1 0 -2 0 -1 2 -1 0 -1 3 -4 3"
       " -1 3 -1 1 0 1 -6 0 1 -1 1 0 0 -2 0 -1 1 -1 1 -2 1 0 1 -2 0 "
       "-1 1 -2 2 -1 1 -2 1 -1 3 0 2 -2 1 -1 2 -2 -1 -3 1 -2 1 -1 1 "
       "-2 3 -1 2 -1 1 -3 1 -1 2 0 2 1 2 -1 2 1 2 0z" },
-    { "MZ", "MOZ", { "Mozambique", "Republic of Mozambique", NULL },
+    { "MZ", "MOZ",
+      { "Mozambique",
+        "Republic of Mozambique",
+        NULL,
+        NULL },
       "M536 239l2 0 3 0 1 0 2 0 1 -1 1 0 3 -1 2 -1 0 1 0 2 0 3 0 4 "
       "1 1 -1 2 -1 1 -1 2 -3 1 -2 1 -3 3 -1 0 -2 2 -1 0 0 2 1 2 0 2"
       " 1 0 0 3 -1 1 1 0 0 1 -1 1 -2 1 -3 1 -2 1 1 1 0 1 0 1 -2 0 0"
       " -1 0 -1 -1 -1 1 -3 -1 -2 -1 -3 3 -3 0 -2 1 0 0 -2 0 -2 0 -2"
       " 0 -3 -1 -1 -1 0 -1 -1 -1 0 -2 0 0 -1 -1 -2 8 -2 1 1 1 0 1 1"
       " 0 1 0 1 0 1 2 2 0 -2 1 0 0 -3 -1 -2 -1 -1 -1 0 0 -3 0 -2z" },
-    { "MM", "MMR", { "Myanmar", "Republic of Myanmar", NULL },
+    { "MM", "MMR",
+      { "Myanmar",
+        "Republic of Myanmar",
+        NULL,
+        NULL },
       "M700 159l-1 1 -2 1 -1 0 -2 2 -1 1 2 2 1 2 1 2 -1 2 -1 0 1 1 "
       "2 2 0 2 0 1 1 2 -1 3 -2 2 0 -2 1 -2 -1 -1 0 -3 -1 -1 -1 -3 0"
       " -3 -1 -2 -2 1 -3 2 -1 -1 -2 0 1 -3 0 -3 -2 -2 0 -1 -1 -1 -2"
       " -2 0 -2 1 1 0 -2 1 -1 0 -1 0 -1 0 -2 2 0 1 -2 1 -1 1 -2 0 -"
       "1 3 -2 2 0 0 -1 1 -1 -1 -1 2 0 1 2 1 0 0 2 0 2 -3 2 0 3 3 0 "
       "0 2 2 1 -1 2 2 1 1 0 2 -1 0 1 -2 2 -1 1z" },
-    { "", "", { "N. Cyprus", NULL, NULL },
+    { "", "",
+      { "N. Cyprus",
+        NULL,
+        NULL,
+        NULL },
       "M532 122l2 0 2 -1 -1 1 -1 0 -1 0 -1 0z" },
-    { "NA", "NAM", { "Namibia", "Republic of Namibia", NULL },
+    { "NA", "NAM",
+      { "Namibia",
+        "Republic of Namibia",
+        NULL,
+        NULL },
       "M500 272l0 9 -2 1 -2 1 -1 -1 -2 0 0 -1 -1 -1 -1 1 -2 -1 -1 -"
       "2 -1 -3 0 -2 -1 -3 0 -3 0 -2 -1 -1 -2 -2 -1 -3 0 -1 -3 -3 0 "
       "-2 2 0 1 -1 2 0 1 2 1 -1 10 0 1 1 6 1 5 -1 2 -1 2 0 1 1 -2 1"
       " -2 1 -1 -1 -4 1 -2 0 0 9 -2 0 0 7z" },
-    { "NP", "NPL", { "Nepal", "Federal Democratic Republic of Nepal", NULL },
+    { "NP", "NPL",
+      { "Nepal",
+        "Federal Democratic Republic of Nepal",
+        NULL,
+        NULL },
       "M670 140l0 1 0 2 0 1 -2 0 -3 -1 -2 0 -1 -1 -4 0 -3 -2 -2 -1 "
       "-3 -1 1 -2 2 -1 1 -1 2 1 2 1 2 1 1 1 2 0 2 1 2 1 3 0z" },
-    { "NL", "NLD", { "Netherlands", "Kingdom of the Netherlands", NULL },
+    { "NL", "NLD",
+      { "Netherlands",
+        "Kingdom of the Netherlands",
+        NULL,
+        NULL },
       "M467 76l1 1 -1 2 -1 1 -1 0 0 3 -1 -1 -2 -1 -2 1 -2 0 2 -1 2 "
       "-4 3 -1 2 0z" },
-    { "NC", "NCL", { "New Caledonia", NULL, NULL },
+    { "NC", "NCL",
+      { "New Caledonia",
+        NULL,
+        NULL,
+        NULL },
       "M864 263l3 1 1 1 -1 1 -2 -1 -1 -1 -2 -1 -2 -2 0 -1 1 0 2 1 1"
       " 1 0 1z" },
-    { "NZ", "NZL", { "New Zealand", NULL, NULL },
+    { "NZ", "NZL",
+      { "New Zealand",
+        NULL,
+        NULL,
+        NULL },
       "M892 310l-1 2 -1 1 -2 1 -1 -1 1 -2 -1 -1 -2 -1 0 -1 1 -1 1 -"
       "2 0 -2 -1 -1 0 -1 -1 -1 -2 -2 -1 -2 1 0 1 2 2 0 1 2 1 3 0 -2"
       " 2 1 0 2 2 1 2 0 1 -1 1 0 0 2 -1 2 -2 0 -1 1 1 1 -1 0zM874 3"
       "19l2 -1 2 -2 1 -2 1 0 0 -2 2 -1 1 1 0 1 2 -1 1 1 0 1 -1 2 -2"
       " 1 -1 1 1 2 -2 0 -2 1 -1 1 -1 3 -2 1 -2 1 -2 0 -2 -1 -2 0 -1"
       " -1 2 -2 3 -3 1 0 2 -1z" },
-    { "NI", "NIC", { "Nicaragua", "Republic of Nicaragua", NULL },
+    { "NI", "NIC",
+      { "Nicaragua",
+        "Republic of Nicaragua",
+        NULL,
+        NULL },
       "M241 183l-1 0 -1 0 -1 -1 0 1 -2 -1 -1 -1 -1 -1 -1 0 -1 -1 -1"
       " -1 0 -1 1 1 0 -1 1 0 0 -1 1 0 1 -1 1 0 1 -1 1 -1 1 0 1 0 1 "
       "0 0 -1 1 1 0 1 -1 1 0 1 0 1 0 1 0 1 0 1 0 1 -1 1 1 1z" },
-    { "NE", "NER", { "Niger", "Republic of the Niger", NULL },
+    { "NE", "NER",
+      { "Niger",
+        "Republic of the Niger",
+        NULL,
+        NULL },
       "M487 153l1 4 1 0 0 1 1 1 -1 1 -1 5 0 3 -3 3 -1 3 1 1 0 2 1 0"
       " 0 1 -1 1 -2 -3 -2 1 -2 0 -2 0 -2 0 -1 1 -1 0 -3 -1 -2 0 -1 "
       "0 -1 -1 -2 -1 -3 1 -1 0 0 2 -1 1 0 2 -2 -2 -1 0 -1 1 0 -2 -2"
       " 0 -1 -1 -1 -2 0 -1 0 -1 2 0 0 -1 4 -1 2 0 0 -1 2 -2 0 -6 3 "
       "-1 7 -5 9 -5 4 1 1 2 2 -1z" },
-    { "NG", "NGA", { "Nigeria", "Federal Republic of Nigeria", NULL },
+    { "NG", "NGA",
+      { "Nigeria",
+        "Federal Republic of Nigeria",
+        NULL,
+        NULL },
       "M457 194l0 -4 0 -1 0 -2 1 -1 1 -1 0 -1 0 -1 0 -1 0 -1 0 -2 1"
       " -1 0 -2 1 0 3 -1 2 1 1 1 1 0 2 0 3 1 1 0 1 -1 2 0 2 0 2 0 2"
       " -1 2 3 1 1 0 1 -2 2 -1 2 0 1 -1 0 0 2 -1 1 -1 2 0 1 -1 1 -1"
       " 0 -2 -1 -1 0 -1 2 -1 0 -1 2 -1 2 -2 1 -1 0 -1 0 -2 0 -2 -1 "
       "0 -2 -2 -2 -2 0 -2 0z" },
-    { "KP", "PRK", { "North Korea", "Korea, Democratic People's Republic of", "Democratic People's Republic of Korea" },
+    { "KP", "PRK",
+      { "North Korea",
+        "Korea, Democratic People's Republic of",
+        "Democratic People's Republic of Korea",
+        NULL },
       "M777 104l-1 0 -1 1 -1 1 0 2 -1 0 0 1 -1 1 -2 0 -1 1 0 1 -1 0"
       " 1 0 2 1 0 1 -2 0 -1 0 -1 1 -1 0 -1 1 -1 -1 0 1 -1 0 0 -1 -1"
       " 0 0 -1 1 -1 0 -1 0 -1 -1 0 -1 -1 2 -1 2 -2 2 -2 1 1 3 0 -1 "
       "-1 4 -1 1 -1 2 1z" },
-    { "NO", "NOR", { "Norway", "Kingdom of Norway", NULL },
+    { "NO", "NOR",
+      { "Norway",
+        "Kingdom of Norway",
+        NULL,
+        NULL },
       "M488 11l1 -1 3 0 4 1 8 2 -6 1 -2 1 -2 1 -1 2 -3 0 -6 -1 3 -1"
       " -4 -1 -5 -2 -2 -2 7 -1 1 1 4 0zM528 36l-5 1 -2 0 2 -1 -4 -1"
       " -4 0 -1 2 -2 1 -3 0 -3 0 -3 -1 -1 0 -2 0 0 2 -5 0 -1 1 -2 0"
@@ -694,26 +1162,46 @@ const attck_report_country_t  attck_report_world[] = {
       "1 7 -4 5 -1 5 0 3 -2 5 1 4 -1 8 2 -3 1 3 1zM519 10l-4 1 -7 0"
       " -8 0 0 -1 -4 0 -3 -1 8 0 4 0 2 -1 7 1 5 1zM512 15l-6 1 -4 0"
       " 2 -1 -2 -1 5 0 1 1 4 0z" },
-    { "OM", "OMN", { "Oman", "Sultanate of Oman", NULL },
+    { "OM", "OMN",
+      { "Oman",
+        "Sultanate of Oman",
+        NULL,
+        NULL },
       "M588 153l0 -1 1 -1 0 -1 1 0 0 -1 0 -1 1 0 1 1 2 1 1 1 2 0 1 "
       "2 1 0 1 1 -1 2 -1 0 -1 1 -1 2 -1 0 -1 2 0 1 0 1 -1 0 -1 1 -1"
       " 1 -2 0 -1 1 0 1 -1 1 -1 -1 -2 1 -1 0 -1 -1 -2 -4 7 -3 2 -5 "
       "-1 -2zM591 146l-1 -1 1 -1 0 1 0 1z" },
-    { "PK", "PAK", { "Pakistan", "Islamic Republic of Pakistan", NULL },
+    { "PK", "PAK",
+      { "Pakistan",
+        "Islamic Republic of Pakistan",
+        NULL,
+        NULL },
       "M645 121l-3 2 -3 1 -3 -1 -2 1 1 2 1 2 2 1 -2 2 0 2 -2 2 -2 3"
       " -3 2 -2 0 -3 3 1 1 1 2 1 1 1 2 -6 0 -2 2 -1 -1 -1 -2 -2 -2 "
       "-5 1 -4 0 -3 0 1 -3 3 -1 0 -1 -1 0 0 -3 -3 -1 -1 -1 -1 -2 4 "
       "2 3 -1 1 1 1 -1 2 0 3 -1 0 -2 1 -1 2 0 0 -1 2 0 1 0 1 -1 0 -"
       "1 1 -2 2 0 -1 -2 2 0 1 -1 0 -1 1 -1 0 -1 -1 -1 2 -1 2 -1 3 0"
       " 1 -1 2 0 2 1 0 2 5 1z" },
-    { "PS", "PSE", { "Palestine", "Palestine, State of", "the State of Palestine" },
+    { "PS", "PSE",
+      { "Palestine",
+        "Palestine, State of",
+        "the State of Palestine",
+        NULL },
       "M538 131l-1 1 0 -1 1 0 -1 -1 1 -1 1 0 0 2 -1 0z" },
-    { "PA", "PAN", { "Panama", "Republic of Panama", NULL },
+    { "PA", "PAN",
+      { "Panama",
+        "Republic of Panama",
+        NULL,
+        NULL },
       "M257 188l-1 1 1 1 -1 1 -1 1 -1 -1 0 -1 1 -1 -1 0 -1 -1 -1 0 "
       "-1 0 0 1 -1 0 -1 0 0 1 1 1 -1 0 0 1 -1 0 -1 -2 0 1 -1 0 0 -1"
       " -1 0 -1 -1 -1 0 0 1 0 -1 0 -1 0 -1 0 -1 1 0 1 1 -1 1 1 0 1 "
       "-1 0 1 2 0 1 -1 1 0 1 -1 1 0 2 0 1 1 1 1 1 0z" },
-    { "PG", "PNG", { "Papua New Guinea", "Independent State of Papua New Guinea", NULL },
+    { "PG", "PNG",
+      { "Papua New Guinea",
+        "Independent State of Papua New Guinea",
+        NULL,
+        NULL },
       "M803 217l4 1 4 2 2 1 2 1 0 2 4 1 1 2 -3 0 1 1 2 2 2 3 1 0 0 "
       "1 2 0 -1 1 3 1 -2 1 -1 -1 -2 0 -2 -1 -2 -1 -2 -2 -1 -2 -3 -1"
       " -2 1 -2 1 1 1 -2 1 -2 0 -2 0 0 -8 0 -8zM832 219l1 1 0 1 -1 "
@@ -721,18 +1209,30 @@ const attck_report_country_t  attck_report_world[] = {
       "-1 0 -1 1 -2 0 -2 -1 -1 -1 2 0 2 0 0 -1 1 1 1 0 1 -1 1 -1 0 "
       "-2 1 0 1 1 0 1 -1 2 -1 0 -1 1zM837 223l1 1 1 2 1 0 0 1 -1 0 "
       "-1 -1 -1 -1 -1 -2 1 0z" },
-    { "PY", "PRY", { "Paraguay", "Republic of Paraguay", NULL },
+    { "PY", "PRY",
+      { "Paraguay",
+        "Republic of Paraguay",
+        NULL,
+        NULL },
       "M305 260l0 2 0 3 3 1 1 -1 2 1 0 1 0 2 1 1 1 0 1 0 0 1 0 2 -1"
       " 1 0 3 -2 1 -2 1 -3 -1 -3 0 3 -4 0 -1 -3 -1 -3 -2 -2 0 -5 -4"
       " 1 -3 0 -2 2 -2 4 -1 2 0 3 2z" },
-    { "PE", "PER", { "Peru", "Republic of Peru", NULL },
+    { "PE", "PER",
+      { "Peru",
+        "Republic of Peru",
+        NULL,
+        NULL },
       "M275 221l-2 0 -2 0 -3 2 0 1 -1 1 0 2 -1 0 0 1 -1 1 1 2 1 2 0"
       " 1 2 0 1 1 2 0 2 -1 0 4 1 0 1 -1 2 4 0 1 0 2 0 2 -1 1 0 1 0 "
       "1 1 2 -2 3 -1 1 -1 1 -2 -2 -1 -1 -5 -2 -4 -3 -2 -1 -1 -2 0 -"
       "1 -2 -3 -2 -5 -3 -5 -1 -1 0 -2 -2 -2 -2 -1 1 -1 -2 -2 1 -2 2"
       " -1 1 1 -1 0 0 1 1 0 1 0 1 1 1 -1 1 -1 1 -2 3 -1 3 -3 1 -2 0"
       " -2 2 1 1 2 1 0 1 3 2 0 2 -1 0 1 2 0 2 1 -2 2 1 0 1 2z" },
-    { "PH", "PHL", { "Philippines", "Republic of the Philippines", NULL },
+    { "PH", "PHL",
+      { "Philippines",
+        "Republic of the Philippines",
+        NULL,
+        NULL },
       "M752 178l-1 -2 2 0 1 1 -1 2 -1 -1zM756 185l1 -1 0 -1 2 0 -1 "
       "1 2 -2 0 2 -1 1 -1 2 -1 0 -1 -1 0 -1zM766 189l0 2 0 1 -1 2 0"
       " -2 -2 1 1 2 -1 1 -2 -1 -1 -2 1 -1 -2 -2 -1 1 -1 0 -2 2 0 -1"
@@ -742,25 +1242,49 @@ const attck_report_country_t  attck_report_world[] = {
       "2 0 -1 -1 0 -1 0 -1 -1 1 -1 -1 0 -2 0 -2 1 1 0 -4 1 -2 1 0 2"
       " 0 1 0zM755 181l0 -1 1 1 2 0 0 1 -1 1 -2 1 0 -1 0 -2zM764 18"
       "0l0 2 -1 0 0 1 0 1 -1 1 0 -2 -1 0 0 -2 1 0 -1 -2 2 0 1 1z" },
-    { "PL", "POL", { "Poland", "Republic of Poland", NULL },
+    { "PL", "POL",
+      { "Poland",
+        "Republic of Poland",
+        NULL,
+        NULL },
       "M509 75l0 1 1 1 -1 1 -1 1 1 1 0 1 1 2 0 1 -1 0 -3 2 1 1 -1 0"
       " -2 -1 -2 1 -1 -1 -1 1 -2 -1 -1 0 -1 -1 -2 0 0 -1 -2 0 -2 0 "
       "1 -1 -2 0 -1 -1 -1 -1 0 -1 -1 -2 -1 0 1 -1 -1 -1 2 -1 4 -1 3"
       " -1 3 0 0 1 2 0 3 0 5 0 1 0 1 1z" },
-    { "PT", "PRT", { "Portugal", "Portuguese Republic", NULL },
+    { "PT", "PRT",
+      { "Portugal",
+        "Portuguese Republic",
+        NULL,
+        NULL },
       "M427 105l1 0 1 -1 1 2 1 0 1 -1 1 0 1 2 -1 0 0 2 -1 1 0 1 -1 "
       "0 1 1 0 2 0 1 -1 1 0 1 -1 1 -1 0 -1 0 0 -2 0 -2 -1 0 -1 -1 0"
       " -1 1 -1 1 -1 0 -2 0 -1 0 -1 -1 -1z" },
-    { "PR", "PRI", { "Puerto Rico", NULL, NULL },
+    { "PR", "PRI",
+      { "Puerto Rico",
+        NULL,
+        NULL,
+        NULL },
       "M284 164l2 0 -1 1 -1 0 -2 0 0 -1 2 0z" },
-    { "QA", "QAT", { "Qatar", "State of Qatar", NULL },
+    { "QA", "QAT",
+      { "Qatar",
+        "State of Qatar",
+        NULL,
+        NULL },
       "M577 148l0 -2 1 -1 1 0 0 2 -1 1 0 1 -1 -1z" },
-    { "RO", "ROU", { "Romania", NULL, NULL },
+    { "RO", "ROU",
+      { "Romania",
+        NULL,
+        NULL,
+        NULL },
       "M521 96l1 1 1 -1 1 1 -1 1 -1 0 -1 3 -1 -1 -2 0 -3 0 -1 1 -4 "
       "0 -2 -1 -1 0 0 -1 -1 0 1 0 -1 -1 -1 1 -1 -1 0 -1 -2 -1 -1 -1"
       " 2 -1 1 -1 1 -2 2 -1 1 0 1 0 2 0 1 1 1 -1 2 0 0 -1 2 0 0 1 1"
       " 0 1 1 1 2 0 1 0 1 1 1z" },
-    { "RU", "RUS", { "Russia", "Russian Federation", NULL },
+    { "RU", "RUS",
+      { "Russia",
+        "Russian Federation",
+        NULL,
+        NULL },
       "M684 7l6 0 5 1 5 3 0 2 -6 0 -7 -1 -4 -1 -2 -1 -3 -1 6 -2zM70"
       "7 12l6 1 0 1 -14 1 4 -3 2 0 2 0zM797 20l7 0 9 1 -2 2 -9 0 -5"
       " 0 -5 -1 2 -2 3 0zM821 22l6 0 -3 1 -4 0 -5 -1 1 -1 5 1zM800 "
@@ -811,16 +1335,28 @@ const attck_report_country_t  attck_report_world[] = {
       "1 -2 0 -1 -1 -4 2zM900 31l2 0 4 1 -3 1 -3 0 -3 0 0 -1 3 -1zM"
       "534 95l0 -1 2 1 1 0 0 1 1 0 1 0 2 0 0 1 -3 1 -3 1 -2 0 1 -2 "
       "-3 0 1 -1 2 -1z" },
-    { "RW", "RWA", { "Rwanda", "Rwandese Republic", NULL },
+    { "RW", "RWA",
+      { "Rwanda",
+        "Rwandese Republic",
+        NULL,
+        NULL },
       "M526 213l1 1 0 2 -1 0 -1 0 -1 1 -1 0 0 -1 0 -2 1 -1 1 1 1 -1"
       "z" },
-    { "SS", "SSD", { "S. Sudan", "South Sudan", "Republic of South Sudan" },
+    { "SS", "SSD",
+      { "S. Sudan",
+        "South Sudan",
+        "Republic of South Sudan",
+        NULL },
       "M527 201l-2 -1 -1 -2 -1 1 -1 0 -1 0 -1 0 -2 -2 0 -1 -2 -1 0 "
       "-1 -2 -1 -1 -2 0 -1 -2 -1 -1 -1 1 0 1 -3 1 -1 1 0 1 1 1 1 1 "
       "0 1 0 2 0 0 1 2 0 1 -1 1 0 0 -1 1 -1 2 2 1 -1 2 -1 1 -2 0 -1"
       " -1 -1 2 0 0 -1 1 1 0 1 0 2 1 1 1 1 0 1 0 2 0 1 -2 0 -1 2 2 "
       "0 1 1 1 1 1 1 1 2 -1 2 -2 1 -2 2 -1 0 -2 0 -2 0 -1 0z" },
-    { "SA", "SAU", { "Saudi Arabia", "Kingdom of Saudi Arabia", NULL },
+    { "SA", "SAU",
+      { "Saudi Arabia",
+        "Kingdom of Saudi Arabia",
+        NULL,
+        NULL },
       "M537 137l3 0 1 -1 1 -1 2 0 0 -1 1 0 -2 -3 5 -1 3 0 4 2 7 5 4"
       " 0 3 0 0 2 2 0 1 2 1 0 1 1 1 1 1 1 -1 1 1 1 0 1 1 1 1 1 0 -1"
       " 1 1 0 1 1 2 8 2 0 -1 1 2 -2 5 -7 3 -7 0 -3 2 -1 2 -1 1 -1 -"
@@ -828,36 +1364,72 @@ const attck_report_country_t  attck_report_world[] = {
       "1 -2 -1 -1 -2 -1 -2 -1 -1 -1 -1 -2 -2 0 -2 0 -1 -2 -3 -1 -1 "
       "-1 -1 -1 -1 0 -1 -1 -1 0 -1 -1 -1 -2 -2 -1 -2 -1 0 0 -2 0 -1"
       "z" },
-    { "SN", "SEN", { "Senegal", "Republic of Senegal", NULL },
+    { "SN", "SEN",
+      { "Senegal",
+        "Republic of Senegal",
+        NULL,
+        NULL },
       "M408 176l-1 -2 -1 -1 1 0 1 -2 1 -1 1 -1 1 0 1 0 2 0 1 0 1 1 "
       "2 2 2 1 0 2 0 1 1 1 0 1 0 1 -2 0 -2 0 -1 0 -5 -1 -1 1 -2 0 0"
       " -2 2 0 1 0 1 -1 1 1 1 0 1 -1 -1 0 -1 0 -1 -1 -1 1 -3 0z" },
-    { "RS", "SRB", { "Serbia", "Republic of Serbia", NULL },
+    { "RS", "SRB",
+      { "Serbia",
+        "Republic of Serbia",
+        NULL,
+        NULL },
       "M497 95l2 0 2 0 1 1 2 1 0 1 1 1 1 -1 1 1 -1 0 1 0 -1 1 0 1 1"
       " 1 0 1 -1 1 -1 0 -1 0 0 -1 -1 0 0 -1 -1 0 -1 1 -1 -1 -1 0 -1"
       " -1 1 0 0 -1 -1 -1 0 -1 0 -1 0 -1 -1 -1z" },
-    { "SL", "SLE", { "Sierra Leone", "Republic of Sierra Leone", NULL },
+    { "SL", "SLE",
+      { "Sierra Leone",
+        "Republic of Sierra Leone",
+        NULL,
+        NULL },
       "M417 188l1 -1 1 -1 0 -1 1 0 2 0 1 1 0 1 0 1 1 0 0 1 -1 1 -1 "
       "2 -1 1 -2 -1 -1 -1 -1 -1 0 -2z" },
-    { "SK", "SVK", { "Slovakia", "Slovak Republic", NULL },
+    { "SK", "SVK",
+      { "Slovakia",
+        "Slovak Republic",
+        NULL,
+        NULL },
       "M506 87l0 1 -1 1 -3 -1 -1 1 -2 0 -1 1 -1 0 -2 1 -1 -1 -2 0 0"
       " -1 1 -1 1 0 1 0 0 -1 1 0 0 -1 1 0 1 0 2 1 1 -1 1 1 2 -1 2 1"
       "z" },
-    { "SI", "SVN", { "Slovenia", "Republic of Slovenia", NULL },
+    { "SI", "SVN",
+      { "Slovenia",
+        "Republic of Slovenia",
+        NULL,
+        NULL },
       "M485 94l2 0 1 -1 2 0 1 0 0 1 -2 0 0 1 -1 1 -1 0 -1 0 -2 0 1 "
       "0 -1 -1 1 -1z" },
-    { "SB", "SLB", { "Solomon Is.", "Solomon Islands", NULL },
+    { "SB", "SLB",
+      { "Solomon Is.",
+        "Solomon Islands",
+        NULL,
+        NULL },
       "M855 236l1 1 -2 0 -1 -1 2 0zM854 234l-2 -2 -1 -1 1 0 1 2 1 1"
       "zM852 235l-1 0 -1 -1 -1 0 0 -1 2 0 1 1 0 1zM849 230l1 1 -2 -"
       "1 -2 -1 0 -1 1 1 2 1zM843 228l1 0 -1 1 -1 -1 -1 -1 0 -1 2 2z" },
-    { "SO", "SOM", { "Somalia", "Federal Republic of Somalia", NULL },
+    { "SO", "SOM",
+      { "Somalia",
+        "Federal Republic of Somalia",
+        NULL,
+        NULL },
       "M554 214l-2 -2 0 -9 3 -3 0 -1 2 0 2 -1 3 -1 7 -7 2 -2 1 -2 0"
       " -1 0 -2 0 -1 0 -1 1 0 1 0 2 0 1 -1 1 0 0 1 0 1 0 1 -1 1 -1 "
       "3 -1 3 -1 3 -3 4 -2 2 -3 4 -2 2 -4 2 -2 2 -3 3 0 2 -1 0z" },
-    { "", "", { "Somaliland", NULL, NULL },
+    { "", "",
+      { "Somaliland",
+        NULL,
+        NULL,
+        NULL },
       "M572 181l0 1 0 1 0 2 0 1 -1 2 -2 2 -2 0 -8 -3 -1 -1 -1 -1 -1"
       " -1 1 -1 1 -2 1 1 0 1 1 1 2 0 2 -1 3 0 2 -1 1 0 1 0 1 -1z" },
-    { "ZA", "ZAF", { "South Africa", "Republic of South Africa", NULL },
+    { "ZA", "ZAF",
+      { "South Africa",
+        "Republic of South Africa",
+        NULL,
+        NULL },
       "M491 281l1 -1 1 1 0 1 2 0 1 1 2 -1 2 -1 0 -9 2 3 0 1 0 1 2 0"
       " 1 -1 1 -1 1 -1 1 -1 1 0 2 1 2 0 1 0 0 -1 1 -1 1 0 1 -1 1 -2"
       " 2 -2 4 -2 1 0 1 1 1 -1 1 1 1 3 1 2 -1 3 1 1 -2 -1 -1 1 0 1 "
@@ -866,18 +1438,34 @@ const attck_report_country_t  attck_report_world[] = {
       "-2 0 -2 1 -1 0 -1 -1 -1 0 -1 -1 0 -2 -1 -1 1 -1 0 -2 -2 -2 -"
       "1 -2 -2 -4zM522 282l-1 0 -1 0 -1 1 -2 2 2 2 1 -1 1 0 1 -1 1 "
       "-1 0 -1 -1 -1z" },
-    { "KR", "KOR", { "South Korea", "Korea, Republic of", NULL },
+    { "KR", "KOR",
+      { "South Korea",
+        "Korea, Republic of",
+        NULL,
+        NULL },
       "M765 116l1 -1 1 0 1 -1 1 0 2 0 0 -1 2 3 1 2 0 3 -1 1 -3 1 -2"
       " 1 -2 0 0 -1 0 -2 -1 -3 2 0 -2 -2z" },
-    { "ES", "ESP", { "Spain", "Kingdom of Spain", NULL },
+    { "ES", "ESP",
+      { "Spain",
+        "Kingdom of Spain",
+        NULL,
+        NULL },
       "M431 117l0 -1 1 -1 0 -1 0 -2 -1 -1 1 0 0 -1 1 -1 0 -2 1 0 -1"
       " -2 -1 0 -1 1 -1 0 -1 -2 -1 1 -1 0 1 -1 -1 -2 3 -1 3 0 3 0 3"
       " 0 2 0 4 0 1 1 5 2 1 -1 3 1 2 0 1 1 -3 2 -3 0 0 1 -2 2 -1 2 "
       "1 1 -1 1 -1 2 -2 0 -1 2 -4 0 -2 0 -1 1 -1 1 -2 0 -1 -1 0 -1 "
       "-3 -1z" },
-    { "LK", "LKA", { "Sri Lanka", "Democratic Socialist Republic of Sri Lanka", NULL },
+    { "LK", "LKA",
+      { "Sri Lanka",
+        "Democratic Socialist Republic of Sri Lanka",
+        NULL,
+        NULL },
       "M654 191l0 3 -1 1 -2 0 -1 -2 -1 -4 1 -4 2 2 1 2 1 2z" },
-    { "SD", "SDN", { "Sudan", "Republic of the Sudan", NULL },
+    { "SD", "SDN",
+      { "Sudan",
+        "Republic of the Sudan",
+        NULL,
+        NULL },
       "M511 189l-1 -1 -1 0 -1 -1 1 -1 0 -1 -2 -2 0 -1 -1 -1 0 -2 0 "
       "-1 -1 1 0 -1 1 -1 -1 -1 1 -1 0 -1 0 -1 2 -2 2 0 0 -10 0 -1 3"
       " 0 0 -5 10 0 9 0 10 0 1 2 -1 1 1 2 1 3 1 1 1 1 -1 1 -2 1 -1 "
@@ -885,69 +1473,133 @@ const attck_report_country_t  attck_report_world[] = {
       "1 -1 -1 -1 -1 0 -2 0 -1 -1 -1 0 1 -2 0 1 1 0 1 -1 2 -2 1 -1 "
       "1 -2 -2 -1 1 0 1 -1 0 -1 1 -2 0 0 -1 -2 0 -1 0 -1 0 -1 -1 -1"
       " -1 -1 0 -1 1 -1 3 -1 0 1 1z" },
-    { "SR", "SUR", { "Suriname", "Republic of Suriname", NULL },
+    { "SR", "SUR",
+      { "Suriname",
+        "Republic of Suriname",
+        NULL,
+        NULL },
       "M314 204l-2 0 -1 0 -1 0 0 1 -1 0 -2 -2 0 -1 -1 0 -1 -2 0 -1 "
       "0 -1 2 -1 0 -2 3 1 0 -1 2 0 3 1 -1 2 0 1 1 2 0 1 -1 1 0 1z" },
-    { "SE", "SWE", { "Sweden", "Kingdom of Sweden", NULL },
+    { "SE", "SWE",
+      { "Sweden",
+        "Kingdom of Sweden",
+        NULL,
+        NULL },
       "M478 63l1 -2 2 -1 1 -3 -2 -2 0 -3 1 -2 3 0 1 -1 -1 -1 4 -3 2"
       " -3 2 -2 2 0 1 -1 5 0 0 -2 2 0 3 1 4 2 0 4 1 1 -5 1 -2 1 0 2"
       " -4 2 -4 2 -2 4 2 1 2 2 -2 3 -3 0 -1 4 -1 3 -3 -1 -2 2 -3 1 "
       "0 -3 -3 -3 -1 -3z" },
-    { "CH", "CHE", { "Switzerland", "Swiss Confederation", NULL },
+    { "CH", "CHE",
+      { "Switzerland",
+        "Swiss Confederation",
+        NULL,
+        NULL },
       "M474 91l0 1 1 1 1 0 0 1 -1 0 -2 0 -1 1 -1 0 -2 0 -1 1 -1 -1 "
       "-1 -1 -1 0 0 -1 2 -1 0 -1 1 0 1 0 2 0 0 -1 3 1z" },
-    { "SY", "SYR", { "Syria", "Syrian Arab Republic", NULL },
+    { "SY", "SYR",
+      { "Syria",
+        "Syrian Arab Republic",
+        NULL,
+        NULL },
       "M539 128l1 0 0 -1 0 -2 2 -1 -1 0 -1 -1 0 -2 0 -1 1 0 1 -1 0 "
       "-1 1 0 2 0 2 0 2 0 3 -1 1 0 3 0 -1 1 -2 1 0 2 0 3 -6 3 -5 2 "
       "-3 -1z" },
-    { "TW", "TWN", { "Taiwan", "Taiwan, Province of China", NULL },
+    { "TW", "TWN",
+      { "Taiwan",
+        "Taiwan, Province of China",
+        NULL,
+        NULL },
       "M754 149l-1 4 -1 2 -1 -2 -1 -2 2 -2 2 -2 1 1 -1 1z" },
-    { "TJ", "TJK", { "Tajikistan", "Republic of Tajikistan", NULL },
+    { "TJ", "TJK",
+      { "Tajikistan",
+        "Republic of Tajikistan",
+        NULL,
+        NULL },
       "M620 117l1 -2 -1 -2 -1 -1 0 -1 2 0 2 -1 0 -2 4 0 -1 1 1 0 1 "
       "0 -1 1 -3 0 0 1 2 0 3 1 5 -1 1 3 1 -1 1 1 0 1 0 1 -2 0 -2 0 "
       "-1 1 -2 1 -1 -1 0 -2 -1 0 0 -1 -1 0 -1 1 0 1 -1 0 -1 0 -1 1 "
       "-1 0 -2 0z" },
-    { "TZ", "TZA", { "Tanzania", "Tanzania, United Republic of", "United Republic of Tanzania" },
+    { "TZ", "TZA",
+      { "Tanzania",
+        "Tanzania, United Republic of",
+        "United Republic of Tanzania",
+        NULL },
       "M535 212l0 1 9 5 0 1 4 3 -1 3 0 1 2 1 0 1 -1 1 0 1 0 1 1 2 1"
       " 2 1 1 -2 1 -3 1 -1 0 -1 1 -2 0 -1 0 -3 0 -2 0 0 -4 -1 -1 -1"
       " 0 -2 -1 -2 -1 -1 0 -1 -1 -1 0 -2 -3 -1 -2 0 -1 0 -1 -1 -3 1"
       " 0 1 -1 1 -1 1 -1 -1 -1 0 -1 1 0 0 -2 -1 -1 1 0 3 0 5 -1z" },
-    { "TH", "THA", { "Thailand", "Kingdom of Thailand", NULL },
+    { "TH", "THA",
+      { "Thailand",
+        "Kingdom of Thailand",
+        NULL,
+        NULL },
       "M713 174l-2 0 -4 0 -1 3 0 3 -2 -2 -2 0 0 -2 -2 0 0 3 -1 4 -1"
       " 2 0 2 2 0 1 2 0 2 2 2 1 0 1 1 0 1 -2 1 0 -2 -2 -1 -1 1 -1 -"
       "1 0 -1 -2 -2 -1 -1 0 2 -1 -2 1 -1 0 -3 2 -2 1 -3 -1 -2 0 -1 "
       "0 -2 -2 -2 -1 -1 1 0 1 -2 -1 -2 -1 -2 -2 -2 1 -1 2 -2 1 0 2 "
       "-1 1 -1 1 1 1 1 1 0 0 3 0 2 2 -1 1 0 1 0 1 -1 2 0 2 2 0 3 2 "
       "2 0 2 -1 1z" },
-    { "TL", "TLS", { "Timor-Leste", "Democratic Republic of Timor-Leste", NULL },
+    { "TL", "TLS",
+      { "Timor-Leste",
+        "Democratic Republic of Timor-Leste",
+        NULL,
+        NULL },
       "M762 232l1 0 2 -1 2 0 1 0 -1 1 -2 1 -2 0 -1 -1z" },
-    { "TG", "TGO", { "Togo", "Togolese Republic", NULL },
+    { "TG", "TGO",
+      { "Togo",
+        "Togolese Republic",
+        NULL,
+        NULL },
       "M452 183l0 1 1 1 1 0 0 2 0 6 1 2 -2 0 -1 -1 -1 -1 0 -2 1 -2 "
       "-1 -1 0 -2 0 -1 -1 -2 0 -1 2 1z" },
-    { "TT", "TTO", { "Trinidad and Tobago", "Republic of Trinidad and Tobago", NULL },
+    { "TT", "TTO",
+      { "Trinidad and Tobago",
+        "Republic of Trinidad and Tobago",
+        NULL,
+        NULL },
       "M296 183l1 0 1 0 0 2 -2 0 -1 0 1 -1 0 -1z" },
-    { "TN", "TUN", { "Tunisia", "Republic of Tunisia", NULL },
+    { "TN", "TUN",
+      { "Tunisia",
+        "Republic of Tunisia",
+        NULL,
+        NULL },
       "M474 134l-1 -4 -2 -1 0 -1 -2 -1 0 -2 1 -2 1 -2 0 -2 0 -1 3 -"
       "1 2 0 -1 1 3 -1 0 1 -1 1 -1 1 1 1 0 2 -2 1 1 2 1 0 1 1 1 0 0"
       " 2 -2 1 0 1 -2 1 0 1 0 1 -1 0z" },
-    { "TR", "TUR", { "Turkey", "Türkiye", "Republic of Türkiye" },
+    { "TR", "TUR",
+      { "Turkey",
+        "Türkiye",
+        "Republic of Türkiye",
+        NULL },
       "M562 117l-1 0 -1 0 -3 0 -1 0 -3 0 -1 0 -3 1 -2 0 -2 0 -2 0 -"
       "1 0 0 1 -1 1 -1 0 -1 -1 1 -1 -1 1 -2 -1 -2 1 -4 1 -2 -2 -2 0"
       " -1 1 -2 1 -2 -2 -3 0 -1 -2 -2 -2 1 -1 -2 -2 3 -2 4 0 1 -2 5"
       " 0 3 -1 3 -1 4 0 4 2 4 1 3 -1 2 0 3 -1 3 0 2 1 0 1 0 1 2 1 1"
       " 1 -2 0 1 3 0 1 1 2zM515 105l3 0 2 0 0 1 2 1 -3 1 -1 0 -2 2 "
       "-1 -2 1 0 1 -2 -2 -1z" },
-    { "TM", "TKM", { "Turkmenistan", NULL, NULL },
+    { "TM", "TKM",
+      { "Turkmenistan",
+        NULL,
+        NULL,
+        NULL },
       "M581 106l1 -1 3 -1 2 1 2 2 1 0 3 0 -1 -2 2 0 3 -2 3 1 0 2 1 "
       "1 3 0 1 0 1 3 3 2 1 1 3 1 3 1 0 2 -2 -1 0 1 -2 0 -1 2 -1 1 -"
       "2 0 -1 1 -1 1 -3 -1 0 -2 -2 0 -3 -3 -2 0 -3 -1 -1 0 -2 0 -1 "
       "0 -2 2 -2 0 -1 -2 1 -2 -2 -1 0 -2 -1 0 0 -2 3 0 2 0 -2 -2 -1"
       " -1 -2 0 0 2 -1 -1z" },
-    { "UG", "UGA", { "Uganda", "Republic of Uganda", NULL },
+    { "UG", "UGA",
+      { "Uganda",
+        "Republic of Uganda",
+        NULL,
+        NULL },
       "M535 212l-5 1 -3 0 -1 0 -1 1 -1 -1 0 -2 1 0 0 -2 0 -2 1 -1 1"
       " -1 1 -1 -1 0 0 -3 1 0 2 0 2 0 1 0 2 -2 1 2 0 1 2 3 -1 2 -2 "
       "2 0 1 0 2z" },
-    { "UA", "UKR", { "Ukraine", NULL, NULL },
+    { "UA", "UKR",
+      { "Ukraine",
+        NULL,
+        NULL,
+        NULL },
       "M529 80l1 0 1 -1 1 0 2 0 2 2 -1 0 1 1 2 0 0 1 0 1 4 0 1 0 2 "
       "1 1 0 4 1 0 1 -1 1 1 1 -1 1 -2 0 -1 1 0 1 -2 0 -2 1 -2 0 -3 "
       "1 1 2 -1 0 0 -1 -1 0 -2 -1 0 1 -1 0 -4 -1 0 -1 -2 1 -1 1 -2 "
@@ -955,16 +1607,28 @@ const attck_report_country_t  attck_report_world[] = {
       "1 0 -1 -1 0 -1 0 -2 -1 -2 0 -2 0 0 1 -2 0 -1 1 -1 -1 -2 0 -1"
       " 0 -1 0 -2 -1 1 -1 0 -1 1 0 -1 -1 3 -2 1 0 0 -1 -1 -2 1 0 1 "
       "-1 2 0 3 0 3 1 2 0 1 0 1 1 2 -1 1 1 1 -2 2 0z" },
-    { "AE", "ARE", { "United Arab Emirates", NULL, NULL },
+    { "AE", "ARE",
+      { "United Arab Emirates",
+        NULL,
+        NULL,
+        NULL },
       "M579 149l0 1 2 0 3 0 1 0 2 -2 2 -2 1 -1 1 1 0 2 -1 0 0 1 0 1"
       " -1 0 0 1 -1 1 0 1 0 1 -8 -2 -1 -2 0 -1z" },
-    { "GB", "GBR", { "United Kingdom", "United Kingdom of Great Britain and Northern Ireland", NULL },
+    { "GB", "GBR",
+      { "United Kingdom",
+        "United Kingdom of Great Britain and Northern Ireland",
+        NULL,
+        NULL },
       "M435 75l-2 0 -2 0 1 -1 -1 -2 2 0 3 2 -1 1zM442 76l1 -1 -2 -2"
       " -3 0 -1 -1 1 -1 -1 0 -1 1 0 -3 -1 -1 1 -3 1 -2 2 1 3 -1 -2 "
       "3 2 0 3 0 -1 2 -2 2 3 0 2 3 2 1 1 3 1 1 3 0 0 2 -1 0 1 2 -3 "
       "1 -3 0 -4 1 -1 -1 -2 1 -2 0 -2 1 -1 0 3 -3 2 -1 -3 0 -1 -1 2"
       " -1 -1 -1 1 -2 3 0z" },
-    { "US", "USA", { "United States of America", "United States", NULL },
+    { "US", "USA",
+      { "United States of America",
+        "United States",
+        NULL,
+        NULL },
       "M143 87l7 0 7 0 3 0 8 0 7 0 7 0 8 0 8 0 9 0 5 0 1 0 0 1 1 0 "
       "2 0 2 1 3 1 2 -1 3 1 1 0 2 -1 2 1 3 1 2 1 2 1 1 1 -1 0 1 0 1"
       " 0 0 1 1 0 3 2 0 2 1 2 -1 2 -1 1 -1 1 1 1 1 0 3 -2 2 0 4 -1 "
@@ -999,18 +1663,34 @@ const attck_report_country_t  attck_report_world[] = {
       "1 -2 2 -1 3 0 4 -1 3 0 4 -1 3 0 2 1 1 0 4 0 4 1 3 0 5 0 5 1 "
       "2 0 3 0 4 0 3 1zM21 51l1 0 2 0 2 0 2 1 -2 1 -2 -1 -1 0 -2 0 "
       "0 -1z" },
-    { "UY", "URY", { "Uruguay", "Eastern Republic of Uruguay", NULL },
+    { "UY", "URY",
+      { "Uruguay",
+        "Eastern Republic of Uruguay",
+        NULL,
+        NULL },
       "M306 286l2 -1 2 2 1 0 3 2 2 1 1 2 -1 1 1 1 -2 2 -2 1 -2 0 -2"
       " 0 -2 -1 -2 0 -1 -1 0 -2 1 0 0 -3 0 -2 1 -2z" },
-    { "UZ", "UZB", { "Uzbekistan", "Republic of Uzbekistan", NULL },
+    { "UZ", "UZB",
+      { "Uzbekistan",
+        "Republic of Uzbekistan",
+        NULL,
+        NULL },
       "M590 107l0 -9 6 -2 1 0 4 2 2 1 2 2 3 0 4 0 3 2 0 2 1 0 1 2 3"
       " 0 1 1 1 0 1 -1 3 -2 1 -1 1 1 -2 1 2 1 2 0 3 1 -4 2 -1 -1 -1"
       " 0 -1 0 1 -1 -4 0 0 2 -2 1 -2 0 0 1 1 1 1 2 -1 2 -2 0 -2 0 0"
       " -2 -3 -1 -3 -1 -1 -1 -3 -2 -1 -3 -1 0 -3 0 -1 -1 0 -2 -3 -1"
       " -3 2 -2 0 1 2 -3 0z" },
-    { "VU", "VUT", { "Vanuatu", "Republic of Vanuatu", NULL },
+    { "VU", "VUT",
+      { "Vanuatu",
+        "Republic of Vanuatu",
+        NULL,
+        NULL },
       "M868 250l2 1 -1 0 -1 -1zM867 249l0 -1 0 -1 1 0 0 2 -1 0z" },
-    { "VE", "VEN", { "Venezuela", "Venezuela, Bolivarian Republic of", "Bolivarian Republic of Venezuela" },
+    { "VE", "VEN",
+      { "Venezuela",
+        "Venezuela, Bolivarian Republic of",
+        "Bolivarian Republic of Venezuela",
+        NULL },
       "M298 197l0 1 0 1 -3 1 -2 0 -1 1 -2 -1 -2 0 1 1 0 1 0 2 2 0 1"
       " 0 -2 1 0 1 -2 1 -1 0 -1 1 -2 0 -1 -1 -1 -3 -1 -1 -1 0 2 -1 "
       "0 -1 -1 -1 -1 -1 1 -2 0 -1 1 -1 -1 -1 -2 1 -1 -1 -1 1 -2 -2 "
@@ -1019,30 +1699,54 @@ const attck_report_country_t  attck_report_world[] = {
       " -1 -1 -2 1 0 1 1 2 0 1 2 1 1 2 0 2 -1 2 1 2 1 1 -1 0 -1 3 0"
       " 3 0 -2 1 1 1 2 0 2 2 0 2 2 -1 1 1 -2 2 -1 0 1 1 0 1 -2 0 0 "
       "1 -1 1 2 2z" },
-    { "VN", "VNM", { "Vietnam", "Viet Nam", "Socialist Republic of Viet Nam" },
+    { "VN", "VNM",
+      { "Vietnam",
+        "Viet Nam",
+        "Socialist Republic of Viet Nam",
+        NULL },
       "M711 184l2 -1 3 0 -1 -2 4 -2 0 -3 -1 -2 1 -2 -1 -2 -2 -2 -1 "
       "-2 -2 -3 -3 -1 0 -1 2 -1 -1 -2 -3 0 -1 -2 -2 -2 2 -1 2 0 2 0"
       " 2 -1 2 1 2 0 -1 1 2 1 2 1 -3 2 -2 3 -1 1 2 3 2 3 3 2 1 2 1 "
       "4 0 5 -2 1 -3 2 -2 2 -3 2 -1 -1 1 -2 -2 -1z" },
-    { "EH", "ESH", { "W. Sahara", "Western Sahara", NULL },
+    { "EH", "ESH",
+      { "W. Sahara",
+        "Western Sahara",
+        NULL,
+        NULL },
       "M428 141l0 1 0 3 -8 0 0 7 -2 0 -1 1 1 4 -10 0 -1 0 0 -1 6 0 "
       "0 -1 1 -1 1 -3 4 -3 1 -3 1 0 1 -2 2 0 1 0 1 0 0 -1 2 0 0 -1z" },
-    { "YE", "YEM", { "Yemen", "Republic of Yemen", NULL },
+    { "YE", "YEM",
+      { "Yemen",
+        "Republic of Yemen",
+        NULL,
+        NULL },
       "M580 163l2 4 1 1 -2 1 -1 1 0 1 -2 1 -4 1 -2 2 -1 0 -1 0 -2 1"
       " -1 1 -2 0 -1 0 -1 1 -1 0 -1 0 -1 1 -1 -1 -1 -1 0 -1 0 -1 -1"
       " -2 0 -1 0 -1 0 -1 0 -1 1 -1 0 -1 0 -1 1 1 1 -1 3 0 0 1 3 0 "
       "1 0 1 1 1 -1 1 -2 3 -2 7 0z" },
-    { "ZM", "ZMB", { "Zambia", "Republic of Zambia", NULL },
+    { "ZM", "ZMB",
+      { "Zambia",
+        "Republic of Zambia",
+        NULL,
+        NULL },
       "M527 231l1 0 1 1 1 0 2 1 1 1 1 2 -1 1 0 2 0 2 -1 1 0 2 1 1 -"
       "8 2 1 2 -2 0 -2 1 0 1 -1 0 -2 2 -1 2 -1 0 -1 0 -3 -1 -1 -1 -"
       "2 0 -2 1 -2 -2 -1 -2 0 -8 5 0 0 -1 0 -1 0 -1 0 -1 0 -1 1 0 0"
       " 1 1 0 2 0 0 1 2 1 2 -1 0 1 2 1 1 1 1 1 2 0 0 -3 -1 1 -1 -1 "
       "-1 -1 0 -2 1 -3 -1 -1 1 -2 1 0 3 0 1 0z" },
-    { "ZW", "ZWE", { "Zimbabwe", "Republic of Zimbabwe", NULL },
+    { "ZW", "ZWE",
+      { "Zimbabwe",
+        "Republic of Zimbabwe",
+        NULL,
+        NULL },
       "M528 266l-1 -1 -1 1 -1 -1 -1 0 -2 -1 -2 0 -1 -2 0 -1 -1 0 -3"
       " -3 0 -1 -1 -1 -1 -2 3 1 1 0 1 0 1 -2 2 -2 1 0 0 -1 2 -1 2 0"
       " 0 1 2 0 1 0 1 1 1 0 1 1 0 3 0 2 0 2 0 2 -1 0 0 2 -3 3z" },
-    { "SZ", "SWZ", { "eSwatini", "Eswatini", "Kingdom of Eswatini" },
+    { "SZ", "SWZ",
+      { "eSwatini",
+        "Eswatini",
+        "Kingdom of Eswatini",
+        NULL },
       "M530 277l0 1 -2 0 -1 -1 0 -1 0 -1 1 -1 2 1 0 1 0 1z" },
 };
 

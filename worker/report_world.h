@@ -11,10 +11,14 @@
 #include <stddef.h>
 
 
+#define ATTCK_REPORT_WORLD_NAMES  4
+
+
 typedef struct {
     const char  *alpha2;        /* ISO 3166-1, "" when it has none */
     const char  *alpha3;
-    const char  *names[3];      /* Natural Earth's, ISO's common, official */
+    /* Natural Earth's, ISO's, common, official; NULL after the last */
+    const char  *names[ATTCK_REPORT_WORLD_NAMES];
     const char  *path;          /* SVG path data */
 } attck_report_country_t;
 
