@@ -160,13 +160,17 @@ my %want_step = (61 => 'day', 365 => 'week', 9831 => 'month');
 
 for my $period ([ '2026-10-01', '2026-12-01', 'day' ],
                 [ '2025-12-01', '2026-12-01', 'week' ],
-                [ '2000-01-01', '2026-12-01', 'month' ]) {
-    my ($since, $until, $step) = @$period;
-    my $name = "$since to $until";
-    my $in = "$seen >= timestamptz '$since' AND $seen < timestamptz '$until'";
+                [ '2000-01-01', '2026-12-01', 'month' ],
+                [ '2025-12-01', '2026-12-01', 'week', 'virustotal' ]) {
+    my ($since, $until, $step, $source) = @$period;
+    my $name = "$since to $until" . ($source ? ", $source only" : '');
+    my $tag = $step . ($source ? "-$source" : '');
+    my $in = "$seen >= timestamptz '$since' AND $seen < timestamptz '$until'"
+             . ($source ? " AND t.source = '$source'" : '');
 
     ($rc, $out) = run_cmd(worker(), 'report', '--since', $since, '--until',
-                          $until, '--dir', "$tmp/r-$step");
+                          $until, '--dir', "$tmp/r-$tag",
+                          $source ? ('--source', $source) : ());
     is($rc, 0, "$name: report") or do { diag $out; next };
     my $files = written($out);
     my $json = decode_json(slurp($files->{json}));
@@ -300,9 +304,9 @@ for my $period ([ '2026-10-01', '2026-12-01', 'day' ],
 
     # PDF: rendered, not blank, with the charts' headings and the top type
     my $pdf = $files->{pdf};
-    ($rc, $out) = run_cmd('pdftoppm', '-gray', '-r', '40', $pdf, "$tmp/p-$step");
+    ($rc, $out) = run_cmd('pdftoppm', '-gray', '-r', '40', $pdf, "$tmp/p-$tag");
     is($rc, 0, "$name: pdftoppm renders the PDF") or diag $out;
-    my @pages = sort glob("$tmp/p-$step-*.pgm");
+    my @pages = sort glob("$tmp/p-$tag-*.pgm");
     ok(@pages >= 2, "$name: " . scalar(@pages) . ' pages');
     my $blank = 0;
     for my $pg (@pages) {
@@ -320,9 +324,9 @@ for my $period ([ '2026-10-01', '2026-12-01', 'day' ],
     my ($top_type) = grep { defined } map { $_->[0] } @sql_types;
     ok(index($out, $top_type) >= 0, "$name: PDF names the top type ($top_type)");
     run_cmd('pdftoppm', '-png', '-r', '60', '-f', '1', '-l', '2', $pdf,
-            "$artefacts/741-report-$step");
+            "$artefacts/741-report-$tag");
 
-    next unless $step eq 'week';
+    next unless $step eq 'week' && !$source;
 
     # the HTML in Chromium: no console error, nothing fetched, a screenshot
     # kept.  Every request Chromium makes goes to a recording proxy: its
