@@ -466,7 +466,13 @@ attck_gen_threat(attck_gen_pool_t *pool, long seed, long i, time_t end,
     first = end - (time_t) ((double) days * 86400
                             * (1.0 - sqrt(attck_gen_unit(&s))));
     last = first + (time_t) (-log(1.0 - attck_gen_unit(&s)) * 3 * 86400);
-    last = last >= end ? end - 1 : last;
+
+    /* past the end: anywhere before it, not all on its last second */
+
+    if (last >= end) {
+        last = first + (time_t) ((double) (end - first)
+                                 * attck_gen_unit(&s));
+    }
 
     nexp = 0;
 

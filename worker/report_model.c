@@ -447,6 +447,7 @@ attck_report_load(PGconn *db, attck_report_t *r)
     attck_report_tactics(db, r, mem, params);
     attck_report_techniques(db, r, mem, params);
     attck_report_moves(db, r, mem, params + 1);
+    attck_report_series_load(db, r);
 
     attck_report_exec(db, "COMMIT");
 }
@@ -478,4 +479,6 @@ attck_report_free(attck_report_t *r)
     free(r->outside);
     free(r->moves);
     r->mem = NULL;
+
+    attck_report_series_free(r);
 }
