@@ -69,17 +69,18 @@ is($rc, 0, 'publish') or diag $out;
 my $csp = q{default-src 'none'; script-src 'self'; style-src 'self'; }
         . q{img-src 'self'; connect-src 'self'; base-uri 'none'; }
         . q{form-action 'self'; frame-ancestors 'none'};
+# the dashboard's location as conf/nginx.conf.in has it (make run's)
+my $conf = Attck::Test::slurp("$FindBin::Bin/../conf/nginx.conf.in");
+my ($dash_loc) = $conf =~ /^(        location \/ \{\n.*?^        \})/ms;
+ok($dash_loc, 'conf/nginx.conf.in serves the dashboard at /') or BAIL_OUT('no location /');
+$dash_loc =~ s/\@DASHBOARD\@/$dash/;
+like($dash_loc, qr/\Q$csp\E/, '... with the strict CSP');
 my $loc = <<"EOF";
     location /api/v1/ { attck_api; }
     location ~ ^/api/v1/threats/[0-9]+/verdicts\$ { attck_triage on; }
-    location / {
-        root $dash;
-        add_header Content-Security-Policy "$csp" always;
-        add_header X-Content-Type-Options nosniff always;
-    }
+$dash_loc
 EOF
 my $ng = Attck::Test->start_nginx(http => <<"EOF", server => $loc);
-    include /etc/nginx/mime.types;
     attck_zone attck 128m;
     attck_snapshot $dir/attck.snap;
     attck_redis 127.0.0.1:$redis->{port};
@@ -89,6 +90,8 @@ EOF
 
 my $r = $ng->get('/');
 is($r->{status}, 200, 'GET / serves the dashboard');
+is($ng->get('/app.js')->{headers}{'content-type'}, 'application/javascript',
+   '... its script as a script');
 like($r->{headers}{'content-security-policy'}, qr/script-src 'self'/,
      '... with a strict CSP');
 unlike($r->{content}, qr/https?:\/\/(?!127\.0\.0\.1)/, '... naming no other host');
@@ -264,7 +267,6 @@ close $cfg;
 (my $demo_loc = $loc) =~ s/root \Q$dash\E;/root $demo;/;
 my $empty = Attck::Test->start_redis;
 my $ng503 = Attck::Test->start_nginx(http => <<"EOF", server => $demo_loc);
-    include /etc/nginx/mime.types;
     attck_zone attck 128m;
     attck_snapshot $ENV{ATTCK_TEST_SNAPSHOT};
     attck_redis 127.0.0.1:$empty->{port};
