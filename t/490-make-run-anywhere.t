@@ -29,7 +29,8 @@ my ($rc, $out) = run_cmd('sh', '-c', "cd '$src' && mkdir -p '$clone' && "
     . "{ git ls-files -z 2>/dev/null || find . -path ./build -prune "
     . "-o -type f -print0; } | xargs -0 cp -a --parents -t '$clone' && "
     . "cp -a --parents -t '$clone' build/attck-worker "
-    . "build/ngx_http_attck_module.so build/nginx/Makefile");
+    . "build/ngx_http_attck_module.so build/nginx/Makefile build/dashboard "
+    . "dashboard/node_modules");
 is($rc, 0, 'the checkout copied below a 0700 directory') or diag $out;
 
 # make's own settings from "make test" must not reach the inner make
@@ -84,6 +85,13 @@ ok($report, 'lists the HTML report') or diag $res->{content};
 $res = http_get("$base/reports/$report");
 is($res->{status}, 200, "nginx's workers read the report");
 like($res->{content}, qr/<html/i, 'an HTML page');
+
+$res = http_get("$base/");
+is($res->{status}, 200, "nginx's workers serve the dashboard at /");
+like($res->{content}, qr/<script type="module" src="app\.js">/, '... its page');
+$res = http_get("$base/app.js");
+is($res->{headers}{'content-type'}, 'application/javascript',
+   '... and its script, typed');
 
 $res = http_get("$base/mitre-technique-service/api/v1/mitre-update-matrix-data",
                 method => 'PUT');

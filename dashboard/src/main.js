@@ -179,6 +179,8 @@ async function render() {
             return;
         }
         status(explain(e), true);
+        $('empty').textContent = explain(e);
+        $('empty').hidden = false;
         document.body.dataset.ready = 'error';
         document.body.dataset.error = String(e.status || 0);
         if ([0, 503, 504].includes(e.status)) {
