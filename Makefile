@@ -98,12 +98,14 @@ UNIT_TESTS     := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*
 ATTACK_FILES   := $(wildcard $(SHARED)/attack/*.json)
 
 # Debian packages: to build and run, and in addition to test and to
-# benchmark; installed when missing (as root)
+# benchmark; installed when missing (as root).  npm: Debian's, unless the
+# nodejs installed brings its own (NodeSource's does, and conflicts)
+NPM_PACKAGE    := $(if $(shell command -v npm 2>/dev/null),,npm)
 PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libjansson-dev libcurl4-openssl-dev zlib1g-dev libpq-dev \
                   libssl-dev libyaml-dev liblinear-dev libhiredis-dev \
                   libcairo2-dev fonts-dejavu-core postgresql redis-server \
-                  curl nodejs npm iso-codes
+                  curl nodejs $(NPM_PACKAGE) iso-codes
 TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils python3 \
                   prometheus poppler-utils clang libclang-rt-14-dev
 BENCH_PACKAGES := wrk time
