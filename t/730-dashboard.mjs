@@ -67,7 +67,6 @@ async function snapshot() {
         }
         return {
             url: location.search,
-            mode: document.body.dataset.mode,
             total: Number(document.getElementById('total').dataset.total),
             rows: document.querySelectorAll('#threats tbody tr').length,
             titles: [...document.querySelectorAll('#threats tbody tr')]

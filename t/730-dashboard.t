@@ -107,7 +107,8 @@ sub browse {
 my $o = browse($ng->url('/'), $art);
 is($o->{error}, undef, 'no step failed') or diag $o->{error};
 is($o->{first}, '1', 'the default view is ready');
-is($o->{default}{mode}, 'server', '... from threats/stats');
+ok(grep({ m{/api/v1/threats/stats} } @{ $o->{requests} }),
+   '... from threats/stats');
 is_deeply($o->{foreign}, [], 'no request left loopback');
 ok(@{ $o->{requests} } > 5, scalar(@{ $o->{requests} }) . ' requests made');
 is_deeply($o->{console}, [], 'no console error or warning') or diag explain $o->{console};

@@ -253,9 +253,7 @@ async function render() {
     }
     // where the time went, for bench/dashboard.sh
     document.body.dataset.timing = JSON.stringify(tm);
-    status(`${s.total} threats \u00b7 generation ${s.generation}`
-           + (s.mode === 'client' ? ' \u00b7 counted in the page' : ''));
-    document.body.dataset.mode = s.mode;
+    status(`${s.total} threats \u00b7 generation ${s.generation}`);
     document.body.dataset.ready = '1';
 }
 
@@ -401,7 +399,7 @@ async function start() {
         return;
     }
     mx = await loadMatrices(api);
-    data = makeData(api, mx);
+    data = makeData(api);
     render();
 }
 

@@ -41,9 +41,6 @@ export function renderMatrix(box, legend, m, stats, opt, onPick) {
             incl.set(t.id, t.count_incl_subs);
         }
     }
-    for (const p of stats.parents || []) {
-        incl.set(p.id, p.count_incl_subs);
-    }
     const byBest = opt.value === 'best';
     const value = (id) => {
         const t = own.get(id);
