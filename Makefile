@@ -36,7 +36,7 @@ MODULE         := $(BUILD)/ngx_http_attck_module.so
 
 .PHONY: all deps test-deps bench-deps install-packages module worker test eval \
         unit-test integration-test run stop bench clean print-packages \
-        dashboard demo demo-stop \
+        dashboard demo demo-stop demo-purge \
         run-prepare run-state run-postgres run-redis run-worker purge \
         print-state fuzz fuzz-build fuzz-seeds
 
@@ -516,6 +516,9 @@ demo:
 
 demo-stop:
 	@$(MAKE) -s stop $(DEMO_VARS)
+
+demo-purge:
+	@$(MAKE) -s purge $(DEMO_VARS)
 
 stop:
 	@if [ -f $(RUN)/nginx.pid ] && kill -0 $$(cat $(RUN)/nginx.pid) 2>/dev/null; \
