@@ -448,7 +448,8 @@ run-worker: run-postgres run-redis
 	@# the model, trained once on the releases just stored
 	@[ -f $(RUN)/mapping.model ] \
 	|| $(RUN_ENV) ATTCK_SOURCES= $(WORKER) train -o $(RUN)/mapping.model
-	@# make demo: synthetic threats, once, into the demo's own database
+	@# make demo: synthetic threats, once, into the demo's own database,
+	@# their text from the bundles just ingested
 	@if [ -n "$(ATTCK_DEMO)" ] && [ "$$(psql -X -At -h 127.0.0.1 \
 	        -p $(ATTCK_PG_PORT) -U attck -d attck -c \
 	        'SELECT count(*) FROM threat_intelligence_data')" = 0 ]; then \
