@@ -106,8 +106,9 @@ async function techniqueOrTactic(v) {
 
 async function fromForm(ev) {
     ev.preventDefault();
+    // a tag comes from the top tags (the form has no field of its own)
     const next = {domain: st.domain, value: st.value, sort: st.sort,
-                  hide: st.hide, interval: st.interval};
+                  hide: st.hide, interval: st.interval, tag: st.tag};
     const period = $('f-period').value;
     if (period && period !== 'custom') {
         next.period = period;
