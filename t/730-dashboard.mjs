@@ -192,6 +192,16 @@ try {
     await settle(() => page.selectOption('#t-interval', 'day'));
     out.daily = await snapshot();
 
+    // a tag from the top tags, then removed again
+    await page.goto(base);
+    await ready();
+    out.tag = out.default.tags[0][0];
+    await settle(() => page.locator('#top-tags li button').first().click());
+    out.byTag = await snapshot();
+    out.tagShown = await page.textContent('#f-tag');
+    await settle(() => page.click('#f-tag'));
+    out.untagged = await snapshot();
+
     // a tactic by name through the form (search autocomplete)
     await page.goto(base);
     await ready();

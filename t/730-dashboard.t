@@ -210,6 +210,14 @@ is($o->{daily}{points}, $days, "per day: $days points");
 is($o->{daily}{timeline}, $n, '... summing to the same');
 like($o->{daily}{url}, qr/interval=day/, '... in the URL');
 
+# a tag
+my $g = $o->{tag} // '';
+$n = q1(qq{SELECT count(*) FROM threat_intelligence_data
+            WHERE '$g' = ANY(tags)});
+is($o->{byTag}{total}, $n, "tag $g from the top tags: $n threats");
+like($o->{tagShown} // '', qr/\Q$g\E/, '... shown beside the filters');
+is($o->{untagged}{total}, $total, '... and removed again');
+
 # a tactic by name
 like($o->{byTactic}{url}, qr/tactic=TA0002/, '"execution" is tactic TA0002');
 $n = q1(q{SELECT count(DISTINCT m.threat_id) FROM mapped_threat_data m

@@ -73,6 +73,9 @@ function fillForm() {
     $('f-technique').value = st.technique || st.tactic || '';
     $('f-min-score').value = st.min_score || '';
     $('f-method').value = st.method || '';
+    $('f-tag').hidden = !st.tag;
+    $('f-tag').textContent = st.tag ? `tag: ${st.tag} \u00d7` : '';
+    $('f-tag').setAttribute('aria-label', `remove the filter tag ${st.tag}`);
     $('m-domain').value = st.domain || 'enterprise';
     $('m-value').value = st.value || 'count';
     $('t-interval').value = st.interval || '';
@@ -321,6 +324,7 @@ function autocomplete() {
 function wire() {
     $('filters').addEventListener('submit', fromForm);
     $('f-clear').addEventListener('click', () => go({domain: st.domain}));
+    $('f-tag').addEventListener('click', () => narrow({tag: undefined}));
     $('f-period').addEventListener('change', () => {
         if ($('f-period').value !== 'custom') {
             $('filters').requestSubmit();
