@@ -306,7 +306,7 @@ attck_compile_taxii_docs(attck_snap_writer_t *w, attck_bundle_t **sorted,
     json_t               *obj, *list;
     int64_t               added;
     uint32_t             *by_id, *order;
-    const char          **ids, **sorted_ids;
+    const char          **ids, **vers, **sorted_ids;
     unsigned              seen;
     uint64_t              hash;
     const char           *id, *v, *spec, *dash, *stamp;
@@ -367,6 +367,8 @@ attck_compile_taxii_docs(attck_snap_writer_t *w, attck_bundle_t **sorted,
                              sizeof(attck_taxii_obj_t));
         ids = attck_xcalloc(json_array_size(b->objects) + 1,
                             sizeof(char *));
+        vers = attck_xcalloc(json_array_size(b->objects) + 1,
+                             sizeof(char *));
         hash = attck_taxii_hash(ATTCK_TAXII_FNV, &added, sizeof(added));
 
         json_array_foreach(b->objects, k, obj) {
@@ -414,11 +416,17 @@ attck_compile_taxii_docs(attck_snap_writer_t *w, attck_bundle_t **sorted,
             attck_snap_writer_str(w, ",", 1);
 
             ids[k] = id;
+            vers[k] = v;
             r->added = added;
-            r->id = attck_snap_writer_str(w, id, strlen(id));
-            r->ver = attck_snap_writer_str(w, v, strlen(v));
             r->type_len = (uint32_t) (dash - id);
             r->spec = (spec && strcmp(spec, "2.0") != 0) ? 21 : 20;
+        }
+
+        /* after the objects, which lie one after the other */
+
+        json_array_foreach(b->objects, k, obj) {
+            recs[k].id = attck_snap_writer_str(w, ids[k], strlen(ids[k]));
+            recs[k].ver = attck_snap_writer_str(w, vers[k], strlen(vers[k]));
         }
 
         len = json_array_size(b->objects);
@@ -519,6 +527,7 @@ attck_compile_taxii_docs(attck_snap_writer_t *w, attck_bundle_t **sorted,
         free(by_id);
         free(recs);
         free(ids);
+        free(vers);
     }
 
     /* the collections resource of each view */
