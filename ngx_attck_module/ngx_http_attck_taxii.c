@@ -25,7 +25,8 @@
 #include "snapshot/attck_args.h"
 
 
-#define NGX_HTTP_ATTCK_TAXII_MAX_ARGS  8192
+/* 64 ids of match[id] fit; nginx's request line buffer is 8k */
+#define NGX_HTTP_ATTCK_TAXII_MAX_ARGS  6144
 #define NGX_HTTP_ATTCK_TAXII_ROOT      "attack"
 
 /* nginx names no constant for it */
@@ -276,7 +277,12 @@ ngx_http_attck_taxii_handler(ngx_http_request_t *r)
 
     if (n == 0) {
         rc = ngx_http_attck_taxii_args(r, ctx, 0);
-        return rc != NGX_OK ? rc : ngx_http_attck_taxii_discovery(r, ctx);
+
+        if (rc != NGX_OK || r->header_sent) {
+            return rc;
+        }
+
+        return ngx_http_attck_taxii_discovery(r, ctx);
     }
 
     if (ngx_http_attck_taxii_root(ctx, &seg[0]) != NGX_OK) {
@@ -288,7 +294,12 @@ ngx_http_attck_taxii_handler(ngx_http_request_t *r)
 
     if (n == 1) {
         rc = ngx_http_attck_taxii_args(r, ctx, 0);
-        return rc != NGX_OK ? rc : ngx_http_attck_taxii_api_root(r, ctx);
+
+        if (rc != NGX_OK || r->header_sent) {
+            return rc;
+        }
+
+        return ngx_http_attck_taxii_api_root(r, ctx);
     }
 
     if (seg[1].len != 11
@@ -301,7 +312,7 @@ ngx_http_attck_taxii_handler(ngx_http_request_t *r)
     if (n == 2) {
         rc = ngx_http_attck_taxii_args(r, ctx, 0);
 
-        if (rc != NGX_OK) {
+        if (rc != NGX_OK || r->header_sent) {
             return rc;
         }
 
@@ -320,13 +331,18 @@ ngx_http_attck_taxii_handler(ngx_http_request_t *r)
 
     rc = ngx_http_attck_taxii_collection(r, ctx, &doc);
 
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
     if (n == 3) {
         rc = ngx_http_attck_taxii_args(r, ctx, 0);
-        return rc != NGX_OK ? rc : ngx_http_attck_taxii_send_doc(r, ctx, doc);
+
+        if (rc != NGX_OK || r->header_sent) {
+            return rc;
+        }
+
+        return ngx_http_attck_taxii_send_doc(r, ctx, doc);
     }
 
     if (n == 4 && seg[3].len == 8
@@ -370,7 +386,7 @@ ngx_http_attck_taxii_handler(ngx_http_request_t *r)
              : (0x7f & ~(1 << NGX_HTTP_ATTCK_TAXII_ID)
                      & ~(1 << NGX_HTTP_ATTCK_TAXII_TYPE)));
 
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
@@ -521,7 +537,10 @@ ngx_http_attck_taxii_range(u_char *p, u_char *end)
 }
 
 
-/* allowed: a bit per parameter; match[...] names may be percent-encoded */
+/*
+ * allowed: a bit per parameter; match[...] names may be percent-encoded.
+ * An error is sent at once: the caller looks at r->header_sent.
+ */
 
 static ngx_int_t
 ngx_http_attck_taxii_args(ngx_http_request_t *r,

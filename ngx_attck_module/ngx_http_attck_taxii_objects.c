@@ -497,7 +497,9 @@ ngx_http_attck_taxii_objects(ngx_http_request_t *r,
 
     rc = ngx_http_attck_taxii_filter(r, ctx, &f);
 
-    if (rc != NGX_OK) {
+    /* an error is sent at once */
+
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
