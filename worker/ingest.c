@@ -28,6 +28,7 @@
 #include "util.h"
 
 
+static int attck_ingest_taxii_main(int argc, char **argv);
 static int attck_ingest_attack(PGconn *db, const char *url,
     const char *src, attck_ingest_result_t *r, char *err, size_t errlen);
 static int attck_ingest_load(PGconn *db, const char *src, const char *data,
@@ -607,10 +608,89 @@ attck_ingest_attack(PGconn *db, const char *url, const char *src,
 }
 
 
+/* ingest taxii [NAME=URL...]: each feed a source of its own */
+
+static int
+attck_ingest_taxii_main(int argc, char **argv)
+{
+    int                     i, rc, worst;
+    long                    run;
+    char                    err[1024], shown[1024], *env, *tok, *save, *eq;
+    char                    *feeds[64];
+    PGconn                 *db;
+    size_t                  n;
+    attck_ingest_result_t   r;
+
+    n = 0;
+
+    for (i = 2; i < argc && n < 64; i++) {
+        feeds[n++] = attck_xstrdup(argv[i]);
+    }
+
+    env = getenv("ATTCK_TAXII_FEEDS");
+
+    if (n == 0 && env) {
+        env = attck_xstrdup(env);
+
+        for (tok = strtok_r(env, " \t\n", &save); tok && n < 64;
+             tok = strtok_r(NULL, " \t\n", &save))
+        {
+            feeds[n++] = tok;
+        }
+    }
+
+    if (n == 0) {
+        attck_fatal(ATTCK_EXIT_USAGE, "ingest taxii: no feeds given "
+                    "(NAME=URL arguments or ATTCK_TAXII_FEEDS)");
+    }
+
+    for (i = 0; i < (int) n; i++) {
+        eq = strchr(feeds[i], '=');
+
+        if (eq == NULL || eq == feeds[i] || eq - feeds[i] > 64
+            || (strncmp(eq + 1, "http://", 7) != 0
+                && strncmp(eq + 1, "https://", 8) != 0))
+        {
+            attck_fatal(ATTCK_EXIT_USAGE, "ingest taxii: a feed is "
+                        "NAME=http(s)://.../collections/ID/");
+        }
+    }
+
+    db = attck_db_connect();
+
+    if (attck_db_stage_lock(db, "ingest") != 0) {
+        PQfinish(db);
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
+    attck_ingest_runs_close_stale(db);
+
+    worst = ATTCK_EXIT_OK;
+
+    for (i = 0; i < (int) n; i++) {
+        memset(&r, 0, sizeof(attck_ingest_result_t));
+        err[0] = '\0';
+
+        eq = strchr(feeds[i], '=');
+        *eq = '\0';
+
+        attck_url_redact(eq + 1, shown, sizeof(shown));
+        run = attck_ingest_run_begin(db, "taxii", shown);
+        rc = attck_ingest_taxii(db, feeds[i], eq + 1, &r, err, sizeof(err));
+        attck_ingest_run_end(db, run, "taxii", shown, &r, rc, err);
+        worst = worst ? worst : rc;
+    }
+
+    PQfinish(db);
+
+    return worst;
+}
+
+
 int
 attck_ingest_main(int argc, char **argv)
 {
-    int                     i, rc, worst, attack, otx, vt;
+    int                     i, rc, worst, attack, otx, vt, taxii;
     long                    run;
     char                    err[1024], shown[1024], *env, *tok, *save;
     PGconn                 *db;
@@ -632,7 +712,11 @@ attck_ingest_main(int argc, char **argv)
                "$ATTCK_VT_KEY,\n"
                "  $ATTCK_VT_RATE a minute (4), $ATTCK_VT_DAILY a day (500), "
                "again after $ATTCK_VT_MAX_AGE days (7)\n"
-               "all: attack, otx and virustotal, those with a key\n");
+               "all: attack, otx and virustotal, those with a key\n"
+               "taxii [NAME=URL...]: TAXII 2.1 collections (URL: "
+               ".../collections/ID/), default $ATTCK_TAXII_FEEDS;\n"
+               "  credentials in $ATTCK_TAXII_TOKEN_NAME, "
+               "$ATTCK_TAXII_BASIC_NAME or $ATTCK_TAXII_AUTH_FILE\n");
         return ATTCK_EXIT_OK;
     }
 
@@ -643,9 +727,15 @@ attck_ingest_main(int argc, char **argv)
     vt = argc > 1 && (strcmp(argv[1], "virustotal") == 0
                       || strcmp(argv[1], "all") == 0);
 
+    taxii = argc > 1 && strcmp(argv[1], "taxii") == 0;
+
+    if (taxii) {
+        return attck_ingest_taxii_main(argc, argv);
+    }
+
     if (!attack && !otx && !vt) {
         attck_fatal(ATTCK_EXIT_USAGE, "ingest: say what to ingest: attack, "
-                    "otx, virustotal or all");
+                    "otx, virustotal, taxii or all");
     }
 
     n = 0;
