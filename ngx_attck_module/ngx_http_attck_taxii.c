@@ -718,14 +718,15 @@ ngx_http_attck_taxii_collection(ngx_http_request_t *r,
     const attck_snap_doc_t  *index;
 
     id = ctx->collection;
+    *doc = ngx_http_attck_taxii_doc(ctx, "taxii/collection/", &id);
 
-    if (id.len == 36) {
+    if (*doc == NULL && id.len == 36) {
         id.data = buf;
         id.len = ngx_sprintf(buf, "x-mitre-collection--%V", &ctx->collection)
                  - buf;
+        *doc = ngx_http_attck_taxii_doc(ctx, "taxii/collection/", &id);
     }
 
-    *doc = ngx_http_attck_taxii_doc(ctx, "taxii/collection/", &id);
     index = ngx_http_attck_taxii_doc(ctx, "taxii/index/", &id);
 
     if (*doc == NULL || index == NULL) {

@@ -20,7 +20,8 @@
 #include "compile_taxii.h"
 
 
-int  attck_compile_taxii;
+int      attck_compile_taxii;
+json_t  *attck_compile_taxii_threats;
 
 
 typedef struct {
@@ -296,26 +297,176 @@ attck_taxii_collection(attck_snap_writer_t *w, attck_bundle_t *b,
 }
 
 
+/*
+ * The index of a collection's objects (snapshot/attck_taxii.h), their
+ * bytes written into w: the spans of the bundle's text where there are
+ * any, else each object serialised.  date_added: added_each[k], or added.
+ */
+
+static char *
+attck_taxii_index(attck_snap_writer_t *w, const char *what, json_t *objects,
+    attck_span_t *spans, size_t nspans, int64_t added,
+    const int64_t *added_each, size_t *ilen)
+{
+    char                 *s, *index;
+    size_t                k, len;
+    json_t               *obj;
+    uint32_t             *by_id, *order;
+    uint64_t              hash;
+    const char           *id, *v, *spec, *dash;
+    const char          **ids, **vers, **sorted_ids;
+    attck_taxii_obj_t    *recs;
+    attck_taxii_index_t   hdr;
+
+    recs = attck_xcalloc(json_array_size(objects) + 1,
+                         sizeof(attck_taxii_obj_t));
+    ids = attck_xcalloc(json_array_size(objects) + 1,
+                        sizeof(char *));
+    vers = attck_xcalloc(json_array_size(objects) + 1,
+                         sizeof(char *));
+    hash = attck_taxii_hash(ATTCK_TAXII_FNV, &added, sizeof(added));
+
+    json_array_foreach(objects, k, obj) {
+        attck_taxii_obj_t  *r = &recs[k];
+
+        id = attck_json_str(obj, "id");
+        v = attck_json_str(obj, "modified");
+
+        if (v == NULL) {
+            v = attck_json_str(obj, "created");
+        }
+
+        spec = attck_json_str(obj, "spec_version");
+        dash = id ? strstr(id, "--") : NULL;
+
+        if (dash == NULL || v == NULL
+            || attck_taxii_time(v, strlen(v), &r->version) != 0)
+        {
+            attck_fatal(ATTCK_EXIT_DATAERR, "compile: %s: object %zu "
+                        "(%s) has no STIX id or no RFC 3339 "
+                        "modified/created, which TAXII needs",
+                        what, k, id ? id : "no id");
+        }
+
+        if (nspans) {
+            s = NULL;
+            r->object = attck_snap_writer_str(w, spans[k].start,
+                                              spans[k].len);
+            hash = attck_taxii_hash(hash, spans[k].start, spans[k].len);
+
+        } else {
+            s = json_dumps(obj, JSON_COMPACT|JSON_PRESERVE_ORDER);
+
+            if (s == NULL) {
+                attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+            }
+
+            r->object = attck_snap_writer_str(w, s, strlen(s));
+            hash = attck_taxii_hash(hash, s, strlen(s));
+            free(s);
+        }
+
+        /* the ',' that lets a run of objects go out as one buffer */
+
+        attck_snap_writer_str(w, ",", 1);
+
+        ids[k] = id;
+        vers[k] = v;
+        r->added = added_each ? added_each[k] : added;
+
+        if (added_each) {
+            hash = attck_taxii_hash(hash, &r->added, sizeof(r->added));
+        }
+        r->type_len = (uint32_t) (dash - id);
+        r->spec = (spec && strcmp(spec, "2.0") != 0) ? 21 : 20;
+    }
+
+    /* after the objects, which lie one after the other */
+
+    json_array_foreach(objects, k, obj) {
+        recs[k].id = attck_snap_writer_str(w, ids[k], strlen(ids[k]));
+        recs[k].ver = attck_snap_writer_str(w, vers[k], strlen(vers[k]));
+    }
+
+    len = json_array_size(objects);
+
+    /*
+     * Pages follow date_added, then the bundle's order; lookups by id
+     * bisect a list of record numbers sorted by id.
+     */
+
+    {
+        attck_taxii_obj_t  *sorted_recs;
+
+        order = attck_xcalloc(len + 1, sizeof(uint32_t));
+
+        for (k = 0; k < len; k++) {
+            order[k] = (uint32_t) k;
+        }
+
+        attck_taxii_sorting = recs;
+        qsort(order, len, sizeof(uint32_t), attck_taxii_by_added);
+
+        sorted_recs = attck_xcalloc(len + 1, sizeof(attck_taxii_obj_t));
+        sorted_ids = attck_xcalloc(len + 1, sizeof(char *));
+
+        for (k = 0; k < len; k++) {
+            sorted_recs[k] = recs[order[k]];
+            sorted_ids[k] = ids[order[k]];
+        }
+
+        free(recs);
+        recs = sorted_recs;
+
+        by_id = attck_xcalloc(len + 1, sizeof(uint32_t));
+
+        for (k = 0; k < len; k++) {
+            by_id[k] = (uint32_t) k;
+        }
+
+        attck_taxii_ids = sorted_ids;
+        qsort(by_id, len, sizeof(uint32_t), attck_taxii_by_id);
+
+        free(order);
+        free(sorted_ids);
+    }
+
+    hdr.magic = ATTCK_TAXII_MAGIC;
+    hdr.n = (uint32_t) len;
+    hdr.hash = hash;
+
+    *ilen = sizeof(hdr) + len * sizeof(attck_taxii_obj_t)
+            + len * sizeof(uint32_t);
+    index = attck_xmalloc(*ilen);
+    memcpy(index, &hdr, sizeof(hdr));
+    memcpy(index + sizeof(hdr), recs, len * sizeof(attck_taxii_obj_t));
+    memcpy(index + sizeof(hdr) + len * sizeof(attck_taxii_obj_t), by_id,
+           len * sizeof(uint32_t));
+
+    free(ids);
+    free(vers);
+    free(by_id);
+    free(recs);
+
+    return index;
+}
+
+
 void
 attck_compile_taxii_docs(attck_snap_writer_t *w, attck_bundle_t **sorted,
     size_t n, attck_vec_t *docs)
 {
     int                   in_first;
     char                 *s, *coll, *index, ver[ATTCK_TAXII_MAX_TIME];
-    size_t                i, j, k, nspans, len, ilen, ncolls;
-    json_t               *obj, *list;
+    size_t                i, j, nspans, len, ilen, ncolls;
+    json_t               *list;
     int64_t               added;
-    uint32_t             *by_id, *order;
-    const char          **ids, **vers, **sorted_ids;
     unsigned              seen;
-    uint64_t              hash;
-    const char           *id, *v, *spec, *dash, *stamp;
+    const char           *stamp;
     attck_span_t         *spans;
-    attck_taxii_obj_t    *recs;
     attck_taxii_coll_t   *colls;
-    attck_taxii_index_t   hdr;
 
-    colls = attck_xcalloc(2 * n + 1, sizeof(attck_taxii_coll_t));
+    colls = attck_xcalloc(2 * n + 2, sizeof(attck_taxii_coll_t));
     ncolls = 0;
     seen = 0;
 
@@ -350,6 +501,7 @@ attck_compile_taxii_docs(attck_snap_writer_t *w, attck_bundle_t **sorted,
                         "date_added needs", b->source);
         }
 
+        spans = NULL;
         nspans = b->raw ? attck_taxii_spans(b->raw, b->raw_len, &spans) : 0;
 
         if (b->raw && nspans != json_array_size(b->objects)) {
@@ -363,130 +515,13 @@ attck_compile_taxii_docs(attck_snap_writer_t *w, attck_bundle_t **sorted,
             nspans = 0;
         }
 
-        recs = attck_xcalloc(json_array_size(b->objects) + 1,
-                             sizeof(attck_taxii_obj_t));
-        ids = attck_xcalloc(json_array_size(b->objects) + 1,
-                            sizeof(char *));
-        vers = attck_xcalloc(json_array_size(b->objects) + 1,
-                             sizeof(char *));
-        hash = attck_taxii_hash(ATTCK_TAXII_FNV, &added, sizeof(added));
-
-        json_array_foreach(b->objects, k, obj) {
-            attck_taxii_obj_t  *r = &recs[k];
-
-            id = attck_json_str(obj, "id");
-            v = attck_json_str(obj, "modified");
-
-            if (v == NULL) {
-                v = attck_json_str(obj, "created");
-            }
-
-            spec = attck_json_str(obj, "spec_version");
-            dash = id ? strstr(id, "--") : NULL;
-
-            if (dash == NULL || v == NULL
-                || attck_taxii_time(v, strlen(v), &r->version) != 0)
-            {
-                attck_fatal(ATTCK_EXIT_DATAERR, "compile: %s: object %zu "
-                            "(%s) has no STIX id or no RFC 3339 "
-                            "modified/created, which TAXII needs",
-                            b->source, k, id ? id : "no id");
-            }
-
-            if (nspans) {
-                s = NULL;
-                r->object = attck_snap_writer_str(w, spans[k].start,
-                                                  spans[k].len);
-                hash = attck_taxii_hash(hash, spans[k].start, spans[k].len);
-
-            } else {
-                s = json_dumps(obj, JSON_COMPACT|JSON_PRESERVE_ORDER);
-
-                if (s == NULL) {
-                    attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
-                }
-
-                r->object = attck_snap_writer_str(w, s, strlen(s));
-                hash = attck_taxii_hash(hash, s, strlen(s));
-                free(s);
-            }
-
-            /* the ',' that lets a run of objects go out as one buffer */
-
-            attck_snap_writer_str(w, ",", 1);
-
-            ids[k] = id;
-            vers[k] = v;
-            r->added = added;
-            r->type_len = (uint32_t) (dash - id);
-            r->spec = (spec && strcmp(spec, "2.0") != 0) ? 21 : 20;
-        }
-
-        /* after the objects, which lie one after the other */
-
-        json_array_foreach(b->objects, k, obj) {
-            recs[k].id = attck_snap_writer_str(w, ids[k], strlen(ids[k]));
-            recs[k].ver = attck_snap_writer_str(w, vers[k], strlen(vers[k]));
-        }
-
+        index = attck_taxii_index(w, b->source, b->objects, spans, nspans,
+                                  added, NULL, &ilen);
         len = json_array_size(b->objects);
 
         if (nspans) {
             free(spans);
         }
-
-        /*
-         * Pages follow date_added, then the bundle's order; lookups by id
-         * bisect a list of record numbers sorted by id.
-         */
-
-        {
-            attck_taxii_obj_t  *sorted_recs;
-
-            order = attck_xcalloc(len + 1, sizeof(uint32_t));
-
-            for (k = 0; k < len; k++) {
-                order[k] = (uint32_t) k;
-            }
-
-            attck_taxii_sorting = recs;
-            qsort(order, len, sizeof(uint32_t), attck_taxii_by_added);
-
-            sorted_recs = attck_xcalloc(len + 1, sizeof(attck_taxii_obj_t));
-            sorted_ids = attck_xcalloc(len + 1, sizeof(char *));
-
-            for (k = 0; k < len; k++) {
-                sorted_recs[k] = recs[order[k]];
-                sorted_ids[k] = ids[order[k]];
-            }
-
-            free(recs);
-            recs = sorted_recs;
-
-            by_id = attck_xcalloc(len + 1, sizeof(uint32_t));
-
-            for (k = 0; k < len; k++) {
-                by_id[k] = (uint32_t) k;
-            }
-
-            attck_taxii_ids = sorted_ids;
-            qsort(by_id, len, sizeof(uint32_t), attck_taxii_by_id);
-
-            free(order);
-            free(sorted_ids);
-        }
-
-        hdr.magic = ATTCK_TAXII_MAGIC;
-        hdr.n = (uint32_t) len;
-        hdr.hash = hash;
-
-        ilen = sizeof(hdr) + len * sizeof(attck_taxii_obj_t)
-               + len * sizeof(uint32_t);
-        index = attck_xmalloc(ilen);
-        memcpy(index, &hdr, sizeof(hdr));
-        memcpy(index + sizeof(hdr), recs, len * sizeof(attck_taxii_obj_t));
-        memcpy(index + sizeof(hdr) + len * sizeof(attck_taxii_obj_t), by_id,
-               len * sizeof(uint32_t));
 
         attck_taxii_time_format(ver, added);
 
@@ -524,10 +559,58 @@ attck_compile_taxii_docs(attck_snap_writer_t *w, attck_bundle_t **sorted,
 
         free(coll);
         free(index);
-        free(by_id);
-        free(recs);
-        free(ids);
-        free(vers);
+    }
+
+    /* our mapped threats, in the first view */
+
+    if (attck_compile_taxii_threats && n) {
+        json_t   *obj;
+        int64_t  *each;
+
+        len = json_array_size(attck_compile_taxii_threats);
+        each = attck_xcalloc(len + 1, sizeof(int64_t));
+
+        json_array_foreach(attck_compile_taxii_threats, j, obj) {
+            stamp = attck_json_str(obj, "modified");
+
+            if (stamp == NULL
+                || attck_taxii_time(stamp, strlen(stamp), &each[j]) != 0)
+            {
+                attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: threat object "
+                            "%zu has no RFC 3339 modified", j);
+            }
+        }
+
+        index = attck_taxii_index(w, "threats", attck_compile_taxii_threats,
+                                  NULL, 0, 0, each, &ilen);
+        free(each);
+
+        coll = json_dumps(json_pack("{s:s, s:s, s:s, s:b, s:b, s:[s]}",
+                                    "id", ATTCK_TAXII_THREATS_ID,
+                                    "title", "attck mapped threats",
+                                    "description", "Threat intelligence "
+                                    "mapped to ATT&CK techniques: a report "
+                                    "per threat, related-to each technique "
+                                    "with x_attck_score and x_attck_method",
+                                    "can_read", 1, "can_write", 0,
+                                    "media_types",
+                                    "application/stix+json;version=2.1"),
+                          JSON_COMPACT|JSON_PRESERVE_ORDER);
+
+        if (coll == NULL) {
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+        }
+
+        attck_taxii_doc(docs, sorted[0]->version,
+                        "taxii/index/" ATTCK_TAXII_THREATS_ID, index, ilen);
+        attck_taxii_doc(docs, sorted[0]->version,
+                        "taxii/collection/" ATTCK_TAXII_THREATS_ID, coll,
+                        strlen(coll));
+        colls[ncolls].view = sorted[0]->version;
+        colls[ncolls++].json = coll;
+        free(index);
+
+        attck_log("info", "taxii: threats: %zu objects", len);
     }
 
     /* the collections resource of each view */

@@ -16,8 +16,17 @@
 #include "util.h"
 
 
-/* set by "compile --taxii" (or publish's taxii setting) */
+/* set by "compile --taxii" (or "publish --taxii") */
 extern int  attck_compile_taxii;
+
+/*
+ * STIX objects of our mapped threats (publish_taxii.c), set by publish:
+ * served in the first view as the collection ATTCK_TAXII_THREATS_ID, each
+ * object's date_added its "modified"
+ */
+extern json_t  *attck_compile_taxii_threats;
+
+#define ATTCK_TAXII_THREATS_ID  "b9a7c2e4-5f1d-5c3a-9e8b-7d6f4a2c1e30"
 
 /*
  * Appends attck_extra_doc_t documents (compile_diff.h) for bundles sorted
