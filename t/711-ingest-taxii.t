@@ -77,6 +77,21 @@ is($rc, 0, 'second run') or diag $out;
 like($out, qr/fetched=0\b/, 'added_after from the cursor: nothing new') or diag $out;
 is($pg->query("SELECT count(*) FROM taxii_objects WHERE feed = 'ics'"), scalar @objs, 'still once each');
 
+# ATT&CK itself from a TAXII server, where a bundle URL would stand
+my $src = 'taxii+' . $ng->url("/taxii2/attack/collections/$coll->{id}/");
+($rc, $out) = run_cmd(worker(), 'ingest', 'attack', $src);
+is($rc, 0, 'ingest attack taxii+URL') or diag $out;
+is($pg->query("SELECT domain || ' ' || version || ' ' || objects FROM attack_releases"),
+   "ics-attack 18.1 " . scalar @objs, 'the release, every object');
+($rc, $out) = run_cmd(worker(), 'ingest', 'attack', $src);
+like($out, qr/status=unchanged/, 'again: unchanged') or diag $out;
+($rc, $out) = run_cmd(worker(), 'compile', '-o', "$dir/from-taxii.snap", $src);
+is($rc, 0, 'compile taxii+URL') or diag $out;
+like($out, qr/ics-attack 18\.1, ${\ scalar @objs} objects/, 'compiled from every object');
+($rc, $out) = run_cmd(worker(), 'compile', '-o', "$dir/x.snap",
+                      'taxii+' . $ng->url('/taxii2/attack/collections/00000000-0000-4000-8000-000000000000/'));
+isnt($rc, 0, 'an unknown collection: refused');
+
 # --- a stand-in feed with faults --------------------------------------------
 
 my $J = JSON::XS->new->canonical;

@@ -26,6 +26,7 @@
 #include "render.h"
 #include "render_cyberrange.h"
 #include "stix.h"
+#include "taxii_bundle.h"
 #include "util.h"
 
 
@@ -711,7 +712,9 @@ attck_compile_load(const char *cmd, int argc, char **argv,
     *bundles = attck_xcalloc(nsrc, sizeof(attck_bundle_t));
 
     for (i = 0; i < nsrc; i++) {
-        rc = attck_fetch(srcs[i], &opts, &res, err, sizeof(err));
+        rc = attck_taxii_source(srcs[i])
+             ? attck_taxii_bundle(srcs[i], &res, err, sizeof(err))
+             : attck_fetch(srcs[i], &opts, &res, err, sizeof(err));
         if (rc != 0) {
             attck_fatal(rc, "%s: %s", cmd, err);
         }

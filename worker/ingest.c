@@ -25,6 +25,7 @@
 #include "progress.h"
 #include "scan.h"
 #include "stix.h"
+#include "taxii_bundle.h"
 #include "util.h"
 
 
@@ -568,7 +569,9 @@ attck_ingest_attack(PGconn *db, const char *url, const char *src,
         opts.headers = headers;
     }
 
-    rc = attck_fetch(url, &opts, &res, err, errlen);
+    rc = attck_taxii_source(url)
+         ? attck_taxii_bundle(url, &res, err, errlen)
+         : attck_fetch(url, &opts, &res, err, errlen);
 
     if (rc != 0) {
         PQclear(state);
