@@ -812,6 +812,15 @@ ngx_http_attck_taxii_discovery(ngx_http_request_t *r,
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_attck_module);
 
+    ctx->view = &ctx->snap->views[0];
+
+    if (ngx_http_attck_taxii_doc(ctx, "taxii/collections", NULL) == NULL) {
+        return ngx_http_attck_taxii_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                          "this snapshot holds no TAXII "
+                                          "collections (attck-worker "
+                                          "compile --taxii)");
+    }
+
     /* absolute URLs, as clients take them: scheme, Host, location */
 
     p = base;

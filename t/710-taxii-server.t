@@ -309,5 +309,7 @@ ok((grep { $_->{title} eq 'Enterprise ATT&CK' } @{ get_json('attack-18.1/collect
 my ($rc) = run_cmd(worker(), 'compile', '-o', "$dir/plain.snap", "$A/ics-attack-18.1.json");
 ok($ng[1]->reload(http => $http->("$dir/plain.snap")), 'snapshot without --taxii');
 error_is('attack/', 404, qr/API root/, ng => $ng[1]);
+error_is('', 404, qr/compile --taxii/, ng => $ng[1]);
+is($ng[1]->get('/taxii2/', headers => { Accept => $TYPE })->{status}, 404, 'discovery: 404');
 
 done_testing();

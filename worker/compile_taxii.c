@@ -40,9 +40,8 @@ static const char *attck_taxii_skip_ws(const char *p, const char *end);
 static const char *attck_taxii_skip(const char *p, const char *end);
 static size_t attck_taxii_spans(const char *raw, size_t len,
     attck_span_t **spans);
-static void attck_taxii_collection(attck_snap_writer_t *w,
-    attck_bundle_t *b, const char *view, const char *index, size_t ilen,
-    const char *coll, attck_vec_t *docs);
+static void attck_taxii_collection(attck_bundle_t *b, const char *view,
+    const char *index, size_t ilen, const char *coll, attck_vec_t *docs);
 static void attck_taxii_doc(attck_vec_t *docs, const char *view,
     const char *key, const char *body, size_t len);
 static int attck_taxii_by_id(const void *a, const void *b);
@@ -281,9 +280,8 @@ attck_taxii_by_added(const void *a, const void *b)
 
 
 static void
-attck_taxii_collection(attck_snap_writer_t *w, attck_bundle_t *b,
-    const char *view, const char *index, size_t ilen, const char *coll,
-    attck_vec_t *docs)
+attck_taxii_collection(attck_bundle_t *b, const char *view,
+    const char *index, size_t ilen, const char *coll, attck_vec_t *docs)
 {
     char  key[160];
 
@@ -292,8 +290,6 @@ attck_taxii_collection(attck_snap_writer_t *w, attck_bundle_t *b,
 
     snprintf(key, sizeof(key), "taxii/collection/%s", b->collection_id);
     attck_taxii_doc(docs, view, key, coll, strlen(coll));
-
-    (void) w;
 }
 
 
@@ -543,12 +539,12 @@ attck_compile_taxii_docs(attck_snap_writer_t *w, attck_bundle_t **sorted,
             attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
         }
 
-        attck_taxii_collection(w, b, b->version, index, ilen, coll, docs);
+        attck_taxii_collection(b, b->version, index, ilen, coll, docs);
         colls[ncolls].view = b->version;
         colls[ncolls++].json = attck_xstrdup(coll);
 
         if (in_first && strcmp(b->version, sorted[0]->version) != 0) {
-            attck_taxii_collection(w, b, sorted[0]->version, index, ilen,
+            attck_taxii_collection(b, sorted[0]->version, index, ilen,
                                    coll, docs);
             colls[ncolls].view = sorted[0]->version;
             colls[ncolls++].json = attck_xstrdup(coll);
