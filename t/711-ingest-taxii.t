@@ -77,6 +77,18 @@ is($rc, 0, 'second run') or diag $out;
 like($out, qr/fetched=0\b/, 'added_after from the cursor: nothing new') or diag $out;
 is($pg->query("SELECT count(*) FROM taxii_objects WHERE feed = 'ics'"), scalar @objs, 'still once each');
 
+# ingest all reads the feeds of ATTCK_TAXII_FEEDS too
+{
+    local $ENV{ATTCK_TAXII_FEEDS} = $feed =~ s/^ics=/icsall=/r;
+    local $ENV{ATTCK_SOURCES} = '';
+    local $ENV{ATTCK_OTX_KEY} = '';
+    local $ENV{ATTCK_VT_KEY} = '';
+    ($rc, $out) = run_cmd(worker(), 'ingest', 'all');
+    is($rc, 0, 'ingest all') or diag $out;
+    is($pg->query("SELECT count(*) FROM taxii_objects WHERE feed = 'icsall'"), scalar @objs,
+       'with the feed of ATTCK_TAXII_FEEDS');
+}
+
 # ATT&CK itself from a TAXII server, where a bundle URL would stand
 my $src = 'taxii+' . $ng->url("/taxii2/attack/collections/$coll->{id}/");
 ($rc, $out) = run_cmd(worker(), 'ingest', 'attack', $src);

@@ -29,6 +29,9 @@
 #include "util.h"
 
 
+static size_t attck_ingest_taxii_feeds(int argc, char **argv, int i,
+    char **feeds);
+static int attck_ingest_taxii_run(PGconn *db, char **feeds, size_t n);
 static int attck_ingest_taxii_main(int argc, char **argv);
 static int attck_ingest_attack(PGconn *db, const char *url,
     const char *src, attck_ingest_result_t *r, char *err, size_t errlen);
@@ -611,22 +614,20 @@ attck_ingest_attack(PGconn *db, const char *url, const char *src,
 }
 
 
-/* ingest taxii [NAME=URL...]: each feed a source of its own */
+/*
+ * The feeds "NAME=URL" of the arguments from i on, else of
+ * $ATTCK_TAXII_FEEDS; exits 64 on a malformed one.  Returns how many.
+ */
 
-static int
-attck_ingest_taxii_main(int argc, char **argv)
+static size_t
+attck_ingest_taxii_feeds(int argc, char **argv, int i, char **feeds)
 {
-    int                     i, rc, worst;
-    long                    run;
-    char                    err[1024], shown[1024], *env, *tok, *save, *eq;
-    char                    *feeds[64];
-    PGconn                 *db;
-    size_t                  n;
-    attck_ingest_result_t   r;
+    char    *env, *tok, *save, *eq;
+    size_t   n, k;
 
     n = 0;
 
-    for (i = 2; i < argc && n < 64; i++) {
+    for ( /* void */ ; i < argc && n < 64; i++) {
         feeds[n++] = attck_xstrdup(argv[i]);
     }
 
@@ -642,15 +643,10 @@ attck_ingest_taxii_main(int argc, char **argv)
         }
     }
 
-    if (n == 0) {
-        attck_fatal(ATTCK_EXIT_USAGE, "ingest taxii: no feeds given "
-                    "(NAME=URL arguments or ATTCK_TAXII_FEEDS)");
-    }
+    for (k = 0; k < n; k++) {
+        eq = strchr(feeds[k], '=');
 
-    for (i = 0; i < (int) n; i++) {
-        eq = strchr(feeds[i], '=');
-
-        if (eq == NULL || eq == feeds[i] || eq - feeds[i] > 64
+        if (eq == NULL || eq == feeds[k] || eq - feeds[k] > 64
             || (strncmp(eq + 1, "http://", 7) != 0
                 && strncmp(eq + 1, "https://", 8) != 0))
         {
@@ -659,18 +655,24 @@ attck_ingest_taxii_main(int argc, char **argv)
         }
     }
 
-    db = attck_db_connect();
+    return n;
+}
 
-    if (attck_db_stage_lock(db, "ingest") != 0) {
-        PQfinish(db);
-        return ATTCK_EXIT_TEMPFAIL;
-    }
 
-    attck_ingest_runs_close_stale(db);
+/* each feed a source of its own; the caller holds the ingest lock */
+
+static int
+attck_ingest_taxii_run(PGconn *db, char **feeds, size_t n)
+{
+    int                     rc, worst;
+    long                    run;
+    char                    err[1024], shown[1024], *eq;
+    size_t                  i;
+    attck_ingest_result_t   r;
 
     worst = ATTCK_EXIT_OK;
 
-    for (i = 0; i < (int) n; i++) {
+    for (i = 0; i < n; i++) {
         memset(&r, 0, sizeof(attck_ingest_result_t));
         err[0] = '\0';
 
@@ -683,6 +685,38 @@ attck_ingest_taxii_main(int argc, char **argv)
         attck_ingest_run_end(db, run, "taxii", shown, &r, rc, err);
         worst = worst ? worst : rc;
     }
+
+    return worst;
+}
+
+
+/* ingest taxii [NAME=URL...] */
+
+static int
+attck_ingest_taxii_main(int argc, char **argv)
+{
+    int       worst;
+    char     *feeds[64];
+    size_t    n;
+    PGconn   *db;
+
+    n = attck_ingest_taxii_feeds(argc, argv, 2, feeds);
+
+    if (n == 0) {
+        attck_fatal(ATTCK_EXIT_USAGE, "ingest taxii: no feeds given "
+                    "(NAME=URL arguments or ATTCK_TAXII_FEEDS)");
+    }
+
+    db = attck_db_connect();
+
+    if (attck_db_stage_lock(db, "ingest") != 0) {
+        PQfinish(db);
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
+    attck_ingest_runs_close_stale(db);
+
+    worst = attck_ingest_taxii_run(db, feeds, n);
 
     PQfinish(db);
 
@@ -715,7 +749,8 @@ attck_ingest_main(int argc, char **argv)
                "$ATTCK_VT_KEY,\n"
                "  $ATTCK_VT_RATE a minute (4), $ATTCK_VT_DAILY a day (500), "
                "again after $ATTCK_VT_MAX_AGE days (7)\n"
-               "all: attack, otx and virustotal, those with a key\n"
+               "all: attack, otx and virustotal, those with a key, and the "
+               "feeds of $ATTCK_TAXII_FEEDS\n"
                "taxii [NAME=URL...]: TAXII 2.1 collections (URL: "
                ".../collections/ID/), default $ATTCK_TAXII_FEEDS;\n"
                "  credentials in $ATTCK_TAXII_TOKEN_NAME, "
@@ -846,6 +881,20 @@ attck_ingest_main(int argc, char **argv)
         rc = attck_ingest_vt(db, vt_url, vt_key, &r, err, sizeof(err));
         attck_ingest_run_end(db, run, "virustotal", shown, &r, rc, err);
         worst = worst ? worst : rc;
+    }
+
+    /* all: the TAXII feeds of $ATTCK_TAXII_FEEDS too */
+
+    if (strcmp(argv[1], "all") == 0) {
+        char    *feeds[64];
+        size_t   nf;
+
+        nf = attck_ingest_taxii_feeds(argc, argv, argc, feeds);
+
+        if (nf) {
+            rc = attck_ingest_taxii_run(db, feeds, nf);
+            worst = worst ? worst : rc;
+        }
     }
 
     PQfinish(db);
