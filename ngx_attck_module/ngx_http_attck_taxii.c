@@ -666,7 +666,11 @@ ngx_http_attck_taxii_doc(ngx_http_attck_taxii_ctx_t *ctx, const char *prefix,
 }
 
 
-/* "attack": the first view; "attack-18.1": the view of that release */
+/*
+ * "attack": the first view; "attack-18.1": the view of that release;
+ * "v21": the first view under the name of MITRE's API root, so that in
+ * "location /api/" the paths are those of MITRE's server
+ */
 
 static ngx_int_t
 ngx_http_attck_taxii_root(ngx_http_attck_taxii_ctx_t *ctx, ngx_str_t *name)
@@ -675,13 +679,15 @@ ngx_http_attck_taxii_root(ngx_http_attck_taxii_ctx_t *ctx, ngx_str_t *name)
 
     n = sizeof(NGX_HTTP_ATTCK_TAXII_ROOT) - 1;
 
-    if (name->len < n
-        || ngx_strncmp(name->data, NGX_HTTP_ATTCK_TAXII_ROOT, n) != 0)
+    if (name->len == 3 && ngx_strncmp(name->data, "v21", 3) == 0) {
+        ctx->view = &ctx->snap->views[0];
+
+    } else if (name->len < n
+               || ngx_strncmp(name->data, NGX_HTTP_ATTCK_TAXII_ROOT, n) != 0)
     {
         return NGX_DECLINED;
-    }
 
-    if (name->len == n) {
+    } else if (name->len == n) {
         ctx->view = &ctx->snap->views[0];
 
     } else if (name->data[n] == '-') {

@@ -29,7 +29,7 @@ compile("$dir/b.snap", qw(enterprise-attack-16.1.json mobile-attack-18.1.json
                          ics-attack-18.1.json));
 
 my $http = sub { "attck_zone attck 512m; attck_snapshot $_[0];" };
-my $server = 'location /taxii2/ { attck_taxii; }';
+my $server = 'location /taxii2/ { attck_taxii; } location /api/ { attck_taxii; }';
 my @ng = map { Attck::Test->start_nginx(workers => 1, http => $http->("$dir/a.snap"),
                                         server => $server) } 1 .. 2;
 
@@ -131,6 +131,14 @@ walk('attack', 'enterprise-attack-18.1.json', 1000);
 walk('attack', 'mobile-attack-18.1.json', 1000, uuid => 1);
 walk('attack-18.1', 'ics-attack-18.1.json', 10000);
 walk('attack-16.1', 'enterprise-attack-16.1.json', 5000);
+
+# MITRE's paths: "location /api/" and the root v21
+{
+    my $res = $ng[0]->get("/api/v21/collections/$coll{'ics-attack-18.1.json'}{id}/objects/?limit=10000",
+                          headers => { Accept => $TYPE });
+    is($res->{content}, '{"more":false,"objects":[' . join(',', @{ $raw{'ics-attack-18.1.json'} }) . ']}',
+       '/api/v21/collections/{MITRE\'s id}/objects/: as MITRE\'s server has it');
+}
 
 # limit edges on ICS
 my $ics = 'ics-attack-18.1.json';
