@@ -565,6 +565,8 @@ bench: bench-deps
 	@echo
 	@$(MAKE) -s dashboard
 	@ATTCK_BUILD=$(BUILD) ATTCK_SHARED=$(SHARED) bench/dashboard.sh
+	@echo
+	@ATTCK_BUILD=$(BUILD) bench/taxii.sh $(wildcard $(SHARED)/attack/*-attack-18.1.json)
 
 # the mapper on procedure examples of held-out actors, beside a TF-IDF
 # baseline (not a test: it reports numbers)

@@ -33,8 +33,6 @@ typedef struct {
 } attck_report_series_mem_t;
 
 
-static const char *attck_report_series_value(attck_report_series_mem_t *mem,
-    PGresult *res, int row, int col);
 static size_t attck_report_series_counts(PGconn *db, const char *sql,
     const char *const *params, attck_report_series_mem_t *mem, int which,
     attck_report_count_t **out);
@@ -90,34 +88,6 @@ static const char  attck_report_series_countries_sql[] =
     " GROUP BY k ORDER BY count(DISTINCT th.id) DESC, k LIMIT 300";
 
 
-/* a value as valid UTF-8: itself, or a repaired copy kept in mem */
-
-static const char *
-attck_report_series_value(attck_report_series_mem_t *mem, PGresult *res,
-    int row, int col)
-{
-    char        *copy, **keep;
-    size_t       len, n;
-    const char  *v;
-
-    v = PQgetvalue(res, row, col);
-    len = PQgetlength(res, row, col);
-
-    if (attck_text_utf8(v, len)) {
-        return v;
-    }
-
-    copy = attck_xmalloc(3 * len + 1);
-    attck_text_utf8_repair(copy, &n, v, len);
-    copy[n] = '\0';
-
-    keep = attck_vec_push(&mem->strings);
-    *keep = copy;
-
-    return copy;
-}
-
-
 /* rows of (key, count) into *out, most first */
 
 static size_t
@@ -134,7 +104,7 @@ attck_report_series_counts(PGconn *db, const char *sql,
     *out = attck_xcalloc(PQntuples(res) + 1, sizeof(attck_report_count_t));
 
     for (i = 0; i < PQntuples(res); i++) {
-        (*out)[i].key = attck_report_series_value(mem, res, i, 0);
+        (*out)[i].key = attck_db_text(res, i, 0, &mem->strings);
         (*out)[i].threats = atol(PQgetvalue(res, i, 1));
     }
 
