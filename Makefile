@@ -494,6 +494,8 @@ bench: bench-deps
 	@ATTCK_BUILD=$(BUILD) bench/mapper.sh $(SHARED)/attack/enterprise-attack-18.1.json
 	@echo
 	@ATTCK_BUILD=$(BUILD) bench/swap.sh $(wildcard $(SHARED)/attack/*-attack-18.1.json)
+	@echo
+	@ATTCK_BUILD=$(BUILD) bench/threats.sh $(SHARED)/attack/enterprise-attack-18.1.json
 
 # the mapper on procedure examples of held-out actors, beside a TF-IDF
 # baseline (not a test: it reports numbers)
