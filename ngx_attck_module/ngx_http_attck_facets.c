@@ -7,6 +7,10 @@
  *   GET threats?<filters>&limit=&offset=    their documents, newest first:
  *                                           the ids from the index, the
  *                                           documents from Redis
+ *   GET threats/{id}                        "attck:doc:HEX", HEX the name
+ *                                           the index gives the id
+ *   GET techniques/{id}/threats             the technique's postings, each
+ *                                           threat's "attck:brief:HEX"
  *
  * A threat matches when it passes every threat filter (since, until,
  * source, type, country, tag) and, when a mapping filter (technique,
