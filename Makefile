@@ -567,6 +567,8 @@ bench: bench-deps
 	@ATTCK_BUILD=$(BUILD) ATTCK_SHARED=$(SHARED) bench/dashboard.sh
 	@echo
 	@ATTCK_BUILD=$(BUILD) bench/taxii.sh $(wildcard $(SHARED)/attack/*-attack-18.1.json)
+	@echo
+	@ATTCK_BUILD=$(BUILD) bench/threats.sh $(SHARED)/attack/enterprise-attack-18.1.json
 
 # the mapper on procedure examples of held-out actors, beside a TF-IDF
 # baseline (not a test: it reports numbers)

@@ -114,7 +114,7 @@ static ngx_http_attck_route_t  ngx_http_attck_routes[] = {
       |NGX_HTTP_ATTCK_P_PLATFORM|NGX_HTTP_ATTCK_P_DOMAIN
       |NGX_HTTP_ATTCK_P_SUB|NGX_HTTP_ATTCK_P_REVOKED
       |NGX_HTTP_ATTCK_P_LIMIT|NGX_HTTP_ATTCK_P_OFFSET, 1,
-      NULL, ngx_string("threats"), ngx_http_attck_technique_threats,
+      NULL, ngx_string("threats"), ngx_http_attck_technique_threats_indexed,
       NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_LIMIT
       |NGX_HTTP_ATTCK_P_OFFSET },
 
@@ -123,7 +123,7 @@ static ngx_http_attck_route_t  ngx_http_attck_routes[] = {
     { ngx_string("threats"), ngx_http_attck_threats_filtered,
       NGX_HTTP_ATTCK_P_FILTERS|NGX_HTTP_ATTCK_P_LIMIT
       |NGX_HTTP_ATTCK_P_OFFSET, 1,
-      ngx_http_attck_threat, ngx_null_string, NULL, 0 },
+      ngx_http_attck_threat_indexed, ngx_null_string, NULL, 0 },
 
     { ngx_string("search"), ngx_http_attck_search,
       NGX_HTTP_ATTCK_P_RELEASE|NGX_HTTP_ATTCK_P_Q|NGX_HTTP_ATTCK_P_LIMIT, 0,

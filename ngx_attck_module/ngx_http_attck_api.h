@@ -127,6 +127,10 @@ ngx_int_t ngx_http_attck_threat_stats(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
 ngx_int_t ngx_http_attck_threats_filtered(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx);
+ngx_int_t ngx_http_attck_threat_indexed(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
+ngx_int_t ngx_http_attck_technique_threats_indexed(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx);
 
 /* the changelogs between releases, ngx_http_attck_diff.c */
 ngx_int_t ngx_http_attck_diff(ngx_http_request_t *r,

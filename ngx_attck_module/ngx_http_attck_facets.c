@@ -7,6 +7,10 @@
  *   GET threats?<filters>&limit=&offset=    their documents, newest first:
  *                                           the ids from the index, the
  *                                           documents from Redis
+ *   GET threats/{id}                        "attck:doc:HEX", HEX the name
+ *                                           the index gives the id
+ *   GET techniques/{id}/threats             the technique's postings, each
+ *                                           threat's "attck:brief:HEX"
  *
  * A threat matches when it passes every threat filter (since, until,
  * source, type, country, tag) and, when a mapping filter (technique,
@@ -84,8 +88,10 @@ typedef struct {
     ngx_uint_t                limit;
     ngx_uint_t                total;
     ngx_uint_t                n;           /* documents asked for */
-    ngx_uint_t                got;
     ngx_str_t                *docs;
+    ngx_str_t                *pre;         /* members put before a brief's */
+    ngx_str_t                 technique;   /* of a technique's list */
+    ngx_str_t                 id;          /* of one threat */
 } ngx_http_attck_page_t;
 
 
@@ -127,6 +133,16 @@ static void ngx_http_attck_out_ranked(ngx_http_attck_out_t *o,
 static int ngx_http_attck_rank_cmp(const void *a, const void *b);
 static ngx_int_t ngx_http_attck_page_send(ngx_http_request_t *r,
     ngx_http_attck_page_t *pg);
+static ngx_int_t ngx_http_attck_indexed(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx, attck_tix_t *tix, ngx_uint_t *generation);
+static ngx_int_t ngx_http_attck_page_get(ngx_http_request_t *r,
+    ngx_http_attck_page_t *pg, ngx_http_attck_redis_argv_t *cmds,
+    ngx_http_attck_redis_reply_pt handler);
+static u_char *ngx_http_attck_doc_key(u_char *p, const char *kind,
+    const attck_tix_threat_t *t);
+static void ngx_http_attck_one_reply(ngx_http_attck_redis_cmd_t *cmd,
+    redisReply *rr, ngx_uint_t index);
+static u_char *ngx_http_attck_score(u_char *p, float score);
 static void ngx_http_attck_page_reply(ngx_http_attck_redis_cmd_t *cmd,
     redisReply *rr, ngx_uint_t index);
 
@@ -1534,7 +1550,6 @@ ngx_http_attck_threats_filtered(ngx_http_request_t *r,
     attck_tix_t                   tix;
     ngx_http_attck_page_t        *pg;
     ngx_http_attck_filter_t       f;
-    ngx_http_attck_redis_cmd_t   *cmd;
     ngx_http_attck_redis_argv_t  *cmds;
 
     /* a snapshot without an index: the Redis lists, their filters only */
@@ -1598,10 +1613,8 @@ ngx_http_attck_threats_filtered(ngx_http_request_t *r,
             cmds[n].argv[0] = "GET";
             cmds[n].argvlen[0] = 3;
             cmds[n].argv[1] = (const char *) key + 64 * n;
-            cmds[n].argvlen[1] = ngx_sprintf(key + 64 * n,
-                                             "attck:%ui:threat:%L",
-                                             generation,
-                                             f.tix.threats[i].id)
+            cmds[n].argvlen[1] = ngx_http_attck_doc_key(key + 64 * n, "doc",
+                                                        &f.tix.threats[i])
                                  - (key + 64 * n);
             n++;
         }
@@ -1611,17 +1624,44 @@ ngx_http_attck_threats_filtered(ngx_http_request_t *r,
 
     pg->n = n;
 
-    if (n == 0) {
+    return ngx_http_attck_page_get(r, pg, cmds, ngx_http_attck_page_reply);
+}
+
+
+/* "attck:doc:HEX": the name of a threat's document, by its content */
+
+static u_char *
+ngx_http_attck_doc_key(u_char *p, const char *kind,
+    const attck_tix_threat_t *t)
+{
+    p = ngx_sprintf(p, "attck:%s:", kind);
+
+    return ngx_hex_dump(p, (u_char *) t->digest, sizeof(t->digest));
+}
+
+
+/* the page's documents in one pipeline; none: the answer at once */
+
+static ngx_int_t
+ngx_http_attck_page_get(ngx_http_request_t *r, ngx_http_attck_page_t *pg,
+    ngx_http_attck_redis_argv_t *cmds, ngx_http_attck_redis_reply_pt handler)
+{
+    ngx_int_t                    rc;
+    const char                  *why;
+    ngx_http_attck_redis_cmd_t  *cmd;
+
+    if (pg->n == 0) {
         return ngx_http_attck_page_send(r, pg);
     }
 
-    if (ngx_http_attck_redis_unavailable()) {
+    why = ngx_http_attck_redis_unavailable();
+
+    if (why) {
         return ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "unavailable", "%s",
-                                    ngx_http_attck_redis_unavailable());
+                                    "unavailable", "%s", why);
     }
 
-    cmd = ngx_http_attck_redis_create(r, ngx_http_attck_page_reply,
+    cmd = ngx_http_attck_redis_create(r, handler,
                                       sizeof(ngx_http_attck_page_t *));
     if (cmd == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1629,7 +1669,7 @@ ngx_http_attck_threats_filtered(ngx_http_request_t *r,
 
     *(ngx_http_attck_page_t **) cmd->data = pg;
 
-    rc = ngx_http_attck_redis_send(cmd, cmds, n);
+    rc = ngx_http_attck_redis_send(cmd, cmds, pg->n);
 
     if (rc == NGX_ERROR) {
         return ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -1637,6 +1677,337 @@ ngx_http_attck_threats_filtered(ngx_http_request_t *r,
     }
 
     return rc;
+}
+
+
+/*
+ * The index of the request's snapshot and the generation of the threat
+ * data: NGX_OK; NGX_DECLINED when the snapshot has none (the Redis lists
+ * answer); else the answer sent, its code returned
+ */
+
+static ngx_int_t
+ngx_http_attck_indexed(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
+    attck_tix_t *tix, ngx_uint_t *generation)
+{
+    ngx_http_attck_main_conf_t  *amcf;
+
+    if (attck_tix_of(tix, ctx->snap) != 0) {
+        return NGX_DECLINED;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_attck_module);
+
+    if (amcf->redis == NULL) {
+        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                    "threat data is not served here (no "
+                                    "attck_redis)");
+    }
+
+    *generation = ngx_http_attck_published(amcf, NULL);
+
+    if (*generation == 0) {
+        return ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable",
+                                    "no threat data published");
+    }
+
+    return NGX_OK;
+}
+
+
+/* GET threats/{id}: the document the index names for the id */
+
+ngx_int_t
+ngx_http_attck_threat_indexed(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx)
+{
+    u_char                        key[64];
+    int64_t                       id;
+    uint32_t                      t;
+    ngx_int_t                     rc;
+    ngx_uint_t                    i, generation;
+    attck_tix_t                   tix;
+    ngx_http_attck_page_t        *pg;
+    ngx_http_attck_redis_argv_t   get;
+
+    for (i = 0, id = 0; i < ctx->id.len && i < 19; i++) {
+        if (ctx->id.data[i] < '0' || ctx->id.data[i] > '9') {
+            break;
+        }
+
+        id = id * 10 + (ctx->id.data[i] - '0');
+    }
+
+    if (ctx->id.len == 0 || ctx->id.len > 19 || i != ctx->id.len) {
+        return ngx_http_attck_error(r, NGX_HTTP_BAD_REQUEST, "invalid id",
+                                    "a threat id is a number of 1 to 19 "
+                                    "digits");
+    }
+
+    rc = ngx_http_attck_indexed(r, ctx, &tix, &generation);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_attck_threat(r, ctx);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    t = attck_tix_find(&tix, id);
+
+    if (t == ATTCK_TIX_NONE) {
+        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                    "threat %V is not in generation %ui",
+                                    &ctx->id, generation);
+    }
+
+    pg = ngx_pcalloc(r->pool, sizeof(ngx_http_attck_page_t));
+    if (pg == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pg->generation = generation;
+    pg->id = ctx->id;
+    pg->n = 1;
+
+    get.argc = 2;
+    get.argv[0] = "GET";
+    get.argvlen[0] = 3;
+    get.argv[1] = (const char *) key;
+    get.argvlen[1] = ngx_http_attck_doc_key(key, "doc", &tix.threats[t])
+                     - key;
+
+    return ngx_http_attck_page_get(r, pg, &get, ngx_http_attck_one_reply);
+}
+
+
+static void
+ngx_http_attck_one_reply(ngx_http_attck_redis_cmd_t *cmd, redisReply *rr,
+    ngx_uint_t index)
+{
+    ngx_http_attck_page_t  *pg = *(ngx_http_attck_page_t **) cmd->data;
+
+    u_char              *body, etag[48];
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = cmd->request;
+
+    if (rr->type == REDIS_REPLY_NIL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attck redis: the document of threat %V of "
+                      "generation %ui is not in Redis", &pg->id,
+                      pg->generation);
+
+        rc = ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                  "threat %V is not in generation %ui",
+                                  &pg->id, pg->generation);
+
+    } else if (rr->type != REDIS_REPLY_STRING || rr->len == 0
+               || rr->len > 16 * 1024 * 1024)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "attck redis: expected a threat document, got "
+                      "another answer");
+
+        rc = ngx_http_attck_error(r, NGX_HTTP_BAD_GATEWAY, "bad gateway",
+                                  "Redis did not answer with a threat "
+                                  "document");
+
+    } else {
+        body = ngx_pnalloc(r->pool, rr->len);
+
+        if (body == NULL) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        } else {
+            ngx_memcpy(body, rr->str, rr->len);
+
+            rc = ngx_http_attck_send(r, &ngx_http_attck_json_type, body,
+                                     rr->len, etag,
+                                     ngx_sprintf(etag, "\"t%ui-%08xD\"",
+                                                 pg->generation,
+                                                 ngx_crc32_long(body,
+                                                                rr->len))
+                                     - etag, 0);
+        }
+    }
+
+    ngx_http_attck_redis_finish(cmd, rc);
+}
+
+
+/*
+ * GET techniques/{id}/threats: the threats mapped to the technique, best
+ * score first (then the newest id), from the index's postings; each the
+ * threat's brief with the mapping's score and method
+ */
+
+ngx_int_t
+ngx_http_attck_technique_threats_indexed(ngx_http_request_t *r,
+    ngx_http_attck_ctx_t *ctx)
+{
+    u_char                       *p, *key, tid[NGX_HTTP_ATTCK_MAX_ID];
+    u_char                        skey[sizeof("techniques/")
+                                       + NGX_HTTP_ATTCK_MAX_ID];
+    float                         score;
+    uint32_t                      t, k, lo, hi;
+    ngx_int_t                     rc;
+    ngx_uint_t                    i, n, generation;
+    attck_tix_t                   tix;
+    const attck_tix_map_t        *m;
+    const attck_tix_post_t       *post;
+    const attck_tix_threat_t     *th;
+    ngx_http_attck_page_t        *pg;
+    ngx_http_attck_redis_argv_t  *cmds;
+
+    if (attck_tix_of(&tix, ctx->snap) != 0) {
+        return ngx_http_attck_technique_threats(r, ctx);
+    }
+
+    if (ctx->id.len > NGX_HTTP_ATTCK_MAX_ID) {
+        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                    "%V is not a technique of this release",
+                                    &ctx->id);
+    }
+
+    for (i = 0; i < ctx->id.len; i++) {
+        tid[i] = ngx_toupper(ctx->id.data[i]);
+    }
+
+    p = ngx_cpymem(skey, "techniques/", sizeof("techniques/") - 1);
+    p = ngx_cpymem(p, tid, ctx->id.len);
+
+    if (attck_snap_find(ctx->snap, ctx->view, (const char *) skey,
+                        p - skey) == NULL)
+    {
+        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                    "%V is not a technique of this release",
+                                    &ctx->id);
+    }
+
+    pg = ngx_pcalloc(r->pool, sizeof(ngx_http_attck_page_t));
+    if (pg == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_LIMIT,
+                                   NGX_HTTP_ATTCK_LIST_LIMIT,
+                                   NGX_HTTP_ATTCK_LIST_MAX, &pg->limit);
+    if (rc == NGX_OK) {
+        rc = ngx_http_attck_uint_param(r, ctx, NGX_HTTP_ATTCK_P_OFFSET, 0,
+                                       NGX_HTTP_ATTCK_OFFSET_MAX,
+                                       &pg->offset);
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_attck_checked(r, ctx, rc);
+    }
+
+    rc = ngx_http_attck_indexed(r, ctx, &tix, &generation);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    pg->generation = generation;
+    pg->technique.data = ngx_pnalloc(r->pool, ctx->id.len);
+    if (pg->technique.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pg->technique.len = ctx->id.len;
+    ngx_memcpy(pg->technique.data, tid, ctx->id.len);
+
+    t = attck_tix_tech(&tix, (const char *) tid, ctx->id.len);
+
+    n = 0;
+
+    if (t != ATTCK_TIX_NONE) {
+        pg->total = tix.techs[t].nposts;
+
+        if (pg->offset < pg->total) {
+            n = ngx_min(pg->limit, pg->total - pg->offset);
+        }
+    }
+
+    pg->n = n;
+
+    cmds = ngx_pnalloc(r->pool, (n ? n : 1)
+                                * sizeof(ngx_http_attck_redis_argv_t));
+    key = ngx_pnalloc(r->pool, (n ? n : 1) * 64);
+    pg->docs = ngx_pcalloc(r->pool, (n ? n : 1) * sizeof(ngx_str_t));
+    pg->pre = ngx_pcalloc(r->pool, (n ? n : 1) * sizeof(ngx_str_t));
+
+    if (cmds == NULL || key == NULL || pg->docs == NULL || pg->pre == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        post = &tix.posts[tix.techs[t].posts + pg->offset + i];
+        th = &tix.threats[post->threat];
+
+        /* the mapping, for its method: a threat's are ordered by technique */
+
+        m = &tix.maps[th->maps];
+        lo = 0;
+        hi = th->nmaps;
+
+        while (lo < hi) {
+            k = lo + (hi - lo) / 2;
+
+            if (m[k].tech < t) {
+                lo = k + 1;
+
+            } else {
+                hi = k;
+            }
+        }
+
+        pg->pre[i].data = ngx_pnalloc(r->pool, 64);
+        if (pg->pre[i].data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        score = post->score;
+        p = ngx_http_attck_score(pg->pre[i].data, score);
+        p = ngx_sprintf(p, ",\"method\":\"%s\"",
+                        attck_tix_methods[lo < th->nmaps ? m[lo].method
+                                                         : 0]);
+        pg->pre[i].len = p - pg->pre[i].data;
+
+        cmds[i].argc = 2;
+        cmds[i].argv[0] = "GET";
+        cmds[i].argvlen[0] = 3;
+        cmds[i].argv[1] = (const char *) key + 64 * i;
+        cmds[i].argvlen[1] = ngx_http_attck_doc_key(key + 64 * i, "brief", th)
+                             - (key + 64 * i);
+    }
+
+    return ngx_http_attck_page_get(r, pg, cmds, ngx_http_attck_page_reply);
+}
+
+
+/* "score":0.87, the shortest decimal that reads back as the float */
+
+static u_char *
+ngx_http_attck_score(u_char *p, float score)
+{
+    int   prec;
+    char  buf[32];
+
+    for (prec = 1; prec < 9; prec++) {
+        snprintf(buf, sizeof(buf), "%.*g", prec, (double) score);
+
+        if (strtof(buf, NULL) == score) {
+            break;
+        }
+    }
+
+    snprintf(buf, sizeof(buf), "%.*g", prec, (double) score);
+
+    return ngx_sprintf(p, "\"score\":%s", buf);
 }
 
 
@@ -1696,10 +2067,10 @@ ngx_http_attck_page_send(ngx_http_request_t *r, ngx_http_attck_page_t *pg)
     size_t       len;
     ngx_uint_t   i, k;
 
-    len = 128;
+    len = 128 + pg->technique.len;
 
     for (i = 0; i < pg->n; i++) {
-        len += pg->docs[i].len + 1;
+        len += pg->docs[i].len + 1 + (pg->pre ? pg->pre[i].len + 1 : 0);
     }
 
     body = ngx_pnalloc(r->pool, len);
@@ -1707,7 +2078,16 @@ ngx_http_attck_page_send(ngx_http_request_t *r, ngx_http_attck_page_t *pg)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_sprintf(body, "{\"generation\":%ui,\"total\":%ui,\"offset\":%ui,"
+    p = body;
+
+    if (pg->technique.len) {
+        p = ngx_sprintf(p, "{\"technique\":\"%V\",", &pg->technique);
+
+    } else {
+        *p++ = '{';
+    }
+
+    p = ngx_sprintf(p, "\"generation\":%ui,\"total\":%ui,\"offset\":%ui,"
                     "\"limit\":%ui,\"threats\":[", pg->generation, pg->total,
                     pg->offset, pg->limit);
 
@@ -1718,6 +2098,16 @@ ngx_http_attck_page_send(ngx_http_request_t *r, ngx_http_attck_page_t *pg)
 
         if (k++) {
             *p++ = ',';
+        }
+
+        /* a brief: {"score":..,"method":.., and its own members */
+
+        if (pg->pre && pg->pre[i].len && pg->docs[i].len > 2) {
+            *p++ = '{';
+            p = ngx_cpymem(p, pg->pre[i].data, pg->pre[i].len);
+            *p++ = ',';
+            p = ngx_cpymem(p, pg->docs[i].data + 1, pg->docs[i].len - 1);
+            continue;
         }
 
         p = ngx_cpymem(p, pg->docs[i].data, pg->docs[i].len);

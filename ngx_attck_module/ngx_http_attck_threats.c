@@ -9,6 +9,10 @@
  *                                    "attck:GEN:seen:{source}[:{id}]", by
  *                                    time last seen
  *
+ * These are the answers for a snapshot without a threat index (compiled
+ * from files); with one, ngx_http_attck_facets.c answers from the index
+ * and the documents publish names by their content.
+ *
  * GEN is the one the watcher last applied (ngx_http_attck_refresh.c), the
  * same in every worker process.  Everything put in a key is checked first
  * and every argument goes to Redis binary-safe; the lists are one round

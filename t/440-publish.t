@@ -105,11 +105,26 @@ $doc = decode_json($ng->get("/api/v1/techniques/$unmapped")->{content});
 is_deeply($doc->{threats}, { count => 0, top => [] },
           "$unmapped, mapped to nothing: count 0");
 
-# the threat documents and indexes in Redis
+# the threat documents in Redis, named by their content: attck:doc:HEX,
+# HEX the first 16 bytes of the SHA-256 of the document's bytes
+sub docs_of {
+    my ($id) = @_;
+    my @r;
+    for my $k (split /\n/, rget('KEYS', 'attck:doc:*')) {
+        my $bytes = rget('GET', $k);
+        my $d = decode_json($bytes);
+        push @r, [ $k, $d, $bytes ] if $d->{id} == $id;
+    }
+    return @r;
+}
 my $nthreats = q1('SELECT count(*) FROM threat_intelligence_data');
 my $tid = q1(q{SELECT threat_id FROM mapped_threat_data
                GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1});
-my $tdoc = decode_json(rget('GET', "attck:1:threat:$tid"));
+my @d = docs_of($tid);
+is(scalar @d, 1, "threat $tid: one document");
+my $tdoc = $d[0][1];
+is($d[0][0], 'attck:doc:' . substr(sha256_hex($d[0][2]), 0, 32),
+   '... named by the digest of its bytes');
 is($tdoc->{title}, q1("SELECT title FROM threat_intelligence_data "
                       . "WHERE id = $tid"), "threat $tid: its title");
 is(scalar @{ $tdoc->{techniques} },
@@ -120,15 +135,15 @@ is(join(' ', map { "$_->{id}:$_->{method}" } @{ $tdoc->{techniques} }),
           ORDER BY score DESC, technique_id) FROM mapped_threat_data
           WHERE threat_id = $tid}), '... best score first, with method');
 ok(exists $tdoc->{techniques}[0]{evidence}, '... and evidence');
-is(rget('ZCARD', 'attck:1:seen:all'), $nthreats, 'seen:all: every threat');
-is(rget('ZCARD', 'attck:1:seen:otx'), $nthreats, 'seen:otx: all are OTX');
-is(rget('ZCARD', "attck:1:technique:$top_tid"), $top_n,
-   "technique:$top_tid: every threat mapped to it");
-my @members = split /\n/, rget('ZREVRANGE', "attck:1:technique:$top_tid",
-                               0, -1);
-is(decode_json($members[0])->{title}, $best, '... the best first');
-is(rget('ZCARD', "attck:1:seen:otx:$top_tid"), $top_n,
-   "seen:otx:$top_tid: the same threats, by time");
+ok(exists $tdoc->{malware_families}, '... and its malware families');
+is(scalar(split /\n/, rget('KEYS', 'attck:doc:*')), $nthreats,
+   'a document per threat');
+is(scalar(split /\n/, rget('KEYS', 'attck:brief:*')), $nthreats,
+   'a brief per threat');
+(my $bkey = $d[0][0]) =~ s/:doc:/:brief:/;
+is(decode_json(rget('GET', $bkey))->{title}, $tdoc->{title},
+   '... of the same name, with the title');
+like($out, qr/$nthreats documents written/, 'publish: every one written');
 
 # unchanged data: the same bytes, no new generation
 my $mtime = (stat "$dir/attck.snap")[9];
@@ -151,12 +166,16 @@ q1(qq{UPDATE threat_intelligence_data SET title = 'Quotes '' " and <tags>'
 like($out, qr/generation 2 is current/, 'a change: generation 2');
 my $sha2 = sha256_hex(slurp("$dir/attck.snap"));
 isnt($sha2, $sha, '... a new snapshot');
-$tdoc = decode_json(rget('GET', "attck:2:threat:$tid"));
+like($out, qr/ 1 documents written, \d+ shared with generation 1/,
+     '... one document written, the others shared');
+my ($new) = grep { $_->[1]{title} =~ /^Quotes/ } docs_of($tid);
+$tdoc = $new->[1];
 is($tdoc->{title}, q{Quotes ' " and <tags>}, '... hostile title kept exactly');
 my ($t1486) = grep { $_->{id} eq 'T1486' } @{ $tdoc->{techniques} };
 is($t1486->{evidence}[0], '</script><b>"quoted"',
    '... evidence kept exactly, as JSON');
-ok(rget('EXISTS', "attck:1:threat:$tid"), 'generation 1 stays beside it');
+ok((grep { $_->[1]{title} !~ /^Quotes/ } docs_of($tid)),
+   "generation 1's document stays beside it");
 ok(rget('EXISTS', "attck:snapshot:$sha"), '... with its snapshot');
 
 q1(qq{UPDATE mapped_threat_data SET score = 0.99 WHERE threat_id = $tid
@@ -171,10 +190,13 @@ if (!$spid) {
 sleep 1;
 ($rc, $out) = run_cmd(worker(), 'publish');
 like($out, qr/generation 3 is current/, 'another change: generation 3');
-is(rget('EXISTS', "attck:1:threat:$tid"), 0, 'generation 1 is removed');
-is(rget('KEYS', 'attck:1:*'), '', '... every key of it');
+is(scalar(grep { $_->[1]{title} !~ /^Quotes/ } docs_of($tid)), 0,
+   "generation 1's document is removed");
 is(rget('EXISTS', "attck:snapshot:$sha"), 0, '... and its snapshot');
-ok(rget('EXISTS', "attck:2:threat:$tid"), 'generation 2 stays');
+is(scalar(docs_of($tid)), 2, "generations 2 and 3 have theirs");
+ok(rget('EXISTS', $new->[0]), "... generation 2's among them");
+is(scalar(split /\n/, rget('KEYS', 'attck:doc:*')), $nthreats + 1,
+   '... the others shared by all');
 sleep 1;
 kill 'TERM', $spid;
 waitpid($spid, 0);

@@ -13,12 +13,20 @@
  * when the signature holds and the bytes hash to SHA.
  *
  *   attck:current                  "GEN SHA", or "GEN SHA HMAC"
- *   attck:snapshot:SHA             the snapshot file's bytes
- *   attck:GEN:threat:ID            a threat and its techniques (JSON)
- *   attck:GEN:technique:TID        zset: threat briefs by mapping score
- *   attck:GEN:seen:SRC[:TID]       zset: threat briefs by last seen time,
- *                                  SRC "all", "otx" or "virustotal"
+ *   attck:snapshot:SHA             the snapshot file's bytes, with the
+ *                                  threat index (attck_tix.h) in it
+ *   attck:doc:HEX                  a threat and its techniques (JSON),
+ *                                  HEX the digest of these bytes, which
+ *                                  the index names per threat
+ *   attck:brief:HEX                the threat's id, source, title and
+ *                                  last seen, for the technique lists
  *   attck:published                hash: generation, snapshot, documents
+ *
+ * Documents are named by their content, so generations share those that
+ * did not change: a publish writes only the documents its index names
+ * and the previous generation's index does not (read back from the
+ * previous snapshot), and the sweep removes those neither names.  The
+ * lists and counts are answered from the index in the module.
  */
 
 
@@ -49,9 +57,11 @@
 
 
 typedef struct {
-    PGresult        *threats;     /* id, source, seen, document, brief */
-    PGresult        *mappings;    /* technique, source, score, seen, brief */
+    PGresult        *threats;     /* of the index: 8 document, 9 brief */
+    uint32_t         mappings;
     char             digest[65];  /* of every document and brief */
+    uint8_t         *names;       /* 16-byte digests of the documents */
+    size_t           nnames;      /* sorted */
 } attck_publish_docs_t;
 
 
@@ -64,7 +74,13 @@ typedef struct {
 
 static json_t *attck_publish_threats(PGconn *db, const char *top);
 static time_t attck_publish_as_of(PGconn *db);
-static void attck_publish_docs(PGconn *db, attck_publish_docs_t *docs);
+static void attck_publish_docs(attck_publish_docs_t *docs);
+static int attck_publish_name_cmp(const void *a, const void *b);
+static size_t attck_publish_names(const void *snap, size_t size,
+    uint8_t **names);
+static int attck_publish_unhex(const char *hex, uint8_t *name);
+static int attck_publish_named(const uint8_t *names, size_t n,
+    const uint8_t *name);
 static void attck_publish_redis(const char *url, const char *sha,
     const void *data, size_t size, attck_publish_docs_t *docs,
     const attck_sign_key_t *key, const char *out);
@@ -79,7 +95,8 @@ static void attck_publish_append(attck_publish_pipe_t *p, const char *fmt,
 static void attck_publish_flush(attck_publish_pipe_t *p);
 static redisReply *attck_publish_cmd(redisContext *c, const char *fmt, ...);
 static void attck_publish_sweep(redisContext *c, const char *gen,
-    const char *prev_gen, const char *sha, const char *prev_sha);
+    const char *prev_gen, const char *sha, const char *prev_sha,
+    attck_publish_docs_t *docs, const uint8_t *prev, size_t nprev);
 
 
 /* the new snapshot file under its temporary name, until renamed */
@@ -163,69 +180,36 @@ attck_publish_as_of(PGconn *db)
 }
 
 
+/* the digest of what Redis will hold, and the documents' names */
+
 static void
-attck_publish_docs(PGconn *db, attck_publish_docs_t *docs)
+attck_publish_docs(attck_publish_docs_t *docs)
 {
-    int            i, k, f;
+    int            i, f;
     unsigned int   len;
     EVP_MD_CTX    *md;
     unsigned char  hash[EVP_MAX_MD_SIZE];
-
-    docs->threats = attck_db_query(db, "publish",
-        "SELECT t.id, t.source,"
-        "       extract(epoch FROM coalesce(t.last_seen, t.first_seen,"
-        "                                   t.updated_at))::bigint,"
-        "       jsonb_build_object('id', t.id, 'source', t.source,"
-        "         'source_id', t.source_id, 'title', t.title,"
-        "         'description', t.description, 'threat_type', t.threat_type,"
-        "         'countries', t.countries, 'tags', t.tags,"
-        "         'malware_families', t.malware_families,"
-        "         'attack_ids', t.attack_ids,"
-        "         'indicator_count', t.indicator_count,"
-        "         'first_seen', t.first_seen, 'last_seen', t.last_seen,"
-        "         'updated_at', t.updated_at,"
-        "         'techniques', coalesce((SELECT jsonb_agg(jsonb_build_object("
-        "             'id', m.technique_id, 'score', m.score,"
-        "             'method', m.method, 'confirmed', m.confirmed,"
-        "             'model_version', m.model_version,"
-        "             'evidence', m.evidence, 'mapped_at', m.mapped_at)"
-        "             ORDER BY m.score DESC, m.technique_id)"
-        "           FROM mapped_threat_data m WHERE m.threat_id = t.id),"
-        "           '[]'))::text,"
-        "       jsonb_build_object('id', t.id, 'source', t.source,"
-        "         'title', t.title,"
-        "         'last_seen', coalesce(t.last_seen, t.first_seen))::text"
-        "  FROM threat_intelligence_data t ORDER BY t.id", 0, NULL);
-
-    docs->mappings = attck_db_query(db, "publish",
-        "SELECT m.technique_id, t.source, m.score,"
-        "       extract(epoch FROM coalesce(t.last_seen, t.first_seen,"
-        "                                   t.updated_at))::bigint,"
-        "       jsonb_build_object('id', t.id, 'source', t.source,"
-        "         'title', t.title,"
-        "         'last_seen', coalesce(t.last_seen, t.first_seen),"
-        "         'score', m.score, 'method', m.method)::text"
-        "  FROM mapped_threat_data m"
-        "  JOIN threat_intelligence_data t ON t.id = m.threat_id"
-        " ORDER BY m.technique_id, m.score DESC, t.id", 0, NULL);
-
-    /* what Redis will hold, hashed: an unchanged set is not written again */
 
     md = EVP_MD_CTX_new();
     if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
         attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
     }
 
-    for (k = 0; k < 2; k++) {
-        PGresult  *res = k ? docs->mappings : docs->threats;
+    docs->nnames = (size_t) PQntuples(docs->threats);
+    docs->names = attck_xmalloc((docs->nnames ? docs->nnames : 1) * 16);
 
-        for (i = 0; i < PQntuples(res); i++) {
-            for (f = 0; f < PQnfields(res); f++) {
-                EVP_DigestUpdate(md, PQgetvalue(res, i, f),
-                                 (size_t) PQgetlength(res, i, f) + 1);
-            }
+    for (i = 0; i < PQntuples(docs->threats); i++) {
+        for (f = 8; f < 10; f++) {
+            EVP_DigestUpdate(md, PQgetvalue(docs->threats, i, f),
+                             (size_t) PQgetlength(docs->threats, i, f) + 1);
         }
+
+        attck_publish_digest(PQgetvalue(docs->threats, i, 8),
+                             PQgetlength(docs->threats, i, 8),
+                             docs->names + 16 * i);
     }
+
+    qsort(docs->names, docs->nnames, 16, attck_publish_name_cmp);
 
     EVP_DigestFinal_ex(md, hash, &len);
     EVP_MD_CTX_free(md);
@@ -233,6 +217,80 @@ attck_publish_docs(PGconn *db, attck_publish_docs_t *docs)
     for (i = 0; i < (int) len && i < 32; i++) {
         snprintf(docs->digest + 2 * i, 3, "%02x", hash[i]);
     }
+}
+
+
+static int
+attck_publish_name_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+
+static int
+attck_publish_named(const uint8_t *names, size_t n, const uint8_t *name)
+{
+    return n && bsearch(name, names, n, 16, attck_publish_name_cmp) != NULL;
+}
+
+
+/* 32 lower-case hex digits -> 16 bytes: 0, or -1 */
+
+static int
+attck_publish_unhex(const char *hex, uint8_t *name)
+{
+    int  i, hi, lo;
+
+    for (i = 0; i < 16; i++) {
+        hi = hex[2 * i];
+        lo = hex[2 * i + 1];
+        hi = (hi >= '0' && hi <= '9') ? hi - '0'
+             : (hi >= 'a' && hi <= 'f') ? hi - 'a' + 10 : -1;
+        lo = (lo >= '0' && lo <= '9') ? lo - '0'
+             : (lo >= 'a' && lo <= 'f') ? lo - 'a' + 10 : -1;
+
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+
+        name[i] = (uint8_t) (hi * 16 + lo);
+    }
+
+    return 0;
+}
+
+
+/*
+ * The documents named by the index of a snapshot (the previous one, from
+ * Redis), sorted; none when it has no index or does not pass its checks
+ */
+
+static size_t
+attck_publish_names(const void *snap, size_t size, uint8_t **names)
+{
+    char          err[256];
+    size_t        i;
+    attck_tix_t   tix;
+    attck_snap_t  s;
+
+    *names = NULL;
+
+    if (attck_snap_open(&s, snap, size, 0, err, sizeof(err)) != 0
+        || attck_tix_of(&tix, &s) != 0)
+    {
+        return 0;
+    }
+
+    *names = attck_xmalloc((tix.header->nthreats ? tix.header->nthreats : 1)
+                           * 16);
+
+    for (i = 0; i < tix.header->nthreats; i++) {
+        memcpy(*names + 16 * i, tix.threats[i].digest, 16);
+    }
+
+    qsort(*names, tix.header->nthreats, 16, attck_publish_name_cmp);
+
+    return tix.header->nthreats;
 }
 
 
@@ -319,14 +377,16 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
     size_t size, attck_publish_docs_t *docs, const attck_sign_key_t *key,
     const char *out)
 {
-    int                    i;
+    int                    i, written;
     char                   err[512], gen[32], prev_gen[32], prev_sha[65];
     char                   current[ATTCK_PUBLISH_POINTER], stamp[32];
+    char                   hex[33];
+    size_t                 nprev;
+    uint8_t                name[16], *prevnames;
     char                   prev[ATTCK_PUBLISH_POINTER];
     char                   same[ATTCK_PUBLISH_POINTER];
     time_t                 now;
     struct tm              tm;
-    const char            *v, *src, *tid;
     redisReply            *reply;
     attck_publish_pipe_t   p;
 
@@ -396,37 +456,41 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
 
     freeReplyObject(reply);
 
-    for (i = 0; i < PQntuples(docs->threats); i++) {
-        v = PQgetvalue(docs->threats, i, 2);
-        src = PQgetvalue(docs->threats, i, 1);
+    /* the documents of the previous generation stay: only new ones */
 
-        attck_publish_append(&p, "SET attck:%s:threat:%s %b", gen,
-                             PQgetvalue(docs->threats, i, 0),
-                             PQgetvalue(docs->threats, i, 3),
-                             (size_t) PQgetlength(docs->threats, i, 3));
-        attck_publish_append(&p, "ZADD attck:%s:seen:all %s %b", gen, v,
-                             PQgetvalue(docs->threats, i, 4),
-                             (size_t) PQgetlength(docs->threats, i, 4));
-        attck_publish_append(&p, "ZADD attck:%s:seen:%s %s %b", gen, src, v,
-                             PQgetvalue(docs->threats, i, 4),
-                             (size_t) PQgetlength(docs->threats, i, 4));
+    nprev = 0;
+    prevnames = NULL;
+
+    if (prev_sha[0]) {
+        reply = attck_publish_cmd(p.redis, "GET attck:snapshot:%s",
+                                  prev_sha);
+
+        if (reply->type == REDIS_REPLY_STRING) {
+            nprev = attck_publish_names(reply->str, reply->len, &prevnames);
+        }
+
+        freeReplyObject(reply);
     }
 
-    for (i = 0; i < PQntuples(docs->mappings); i++) {
-        tid = PQgetvalue(docs->mappings, i, 0);
-        src = PQgetvalue(docs->mappings, i, 1);
-        v = PQgetvalue(docs->mappings, i, 3);
+    written = 0;
 
-        attck_publish_append(&p, "ZADD attck:%s:technique:%s %s %b", gen,
-                             tid, PQgetvalue(docs->mappings, i, 2),
-                             PQgetvalue(docs->mappings, i, 4),
-                             (size_t) PQgetlength(docs->mappings, i, 4));
-        attck_publish_append(&p, "ZADD attck:%s:seen:all:%s %s %b", gen, tid,
-                             v, PQgetvalue(docs->mappings, i, 4),
-                             (size_t) PQgetlength(docs->mappings, i, 4));
-        attck_publish_append(&p, "ZADD attck:%s:seen:%s:%s %s %b", gen, src,
-                             tid, v, PQgetvalue(docs->mappings, i, 4),
-                             (size_t) PQgetlength(docs->mappings, i, 4));
+    for (i = 0; i < PQntuples(docs->threats); i++) {
+        attck_publish_digest(PQgetvalue(docs->threats, i, 8),
+                             PQgetlength(docs->threats, i, 8), name);
+
+        if (attck_publish_named(prevnames, nprev, name)) {
+            continue;
+        }
+
+        attck_publish_digest_hex(name, hex);
+
+        attck_publish_append(&p, "SET attck:doc:%s %b", hex,
+                             PQgetvalue(docs->threats, i, 8),
+                             (size_t) PQgetlength(docs->threats, i, 8));
+        attck_publish_append(&p, "SET attck:brief:%s %b", hex,
+                             PQgetvalue(docs->threats, i, 9),
+                             (size_t) PQgetlength(docs->threats, i, 9));
+        written++;
     }
 
     attck_publish_flush(&p);
@@ -446,7 +510,7 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
                               "threats %d mappings %d", gen, sha,
                               docs->digest, stamp,
                               PQntuples(docs->threats),
-                              PQntuples(docs->mappings))
+                              (int) docs->mappings)
            != REDIS_OK
         || redisAppendCommand(p.redis, "PUBLISH attck:generation %s", gen)
            != REDIS_OK
@@ -460,15 +524,20 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
     }
 
     attck_log("info", "publish: generation %s is current in Redis "
-              "(snapshot %.12s, %d threats, %d mappings)", gen, sha,
-              PQntuples(docs->threats), PQntuples(docs->mappings));
+              "(snapshot %.12s, %d threats, %u mappings, %d documents "
+              "written, %d shared with generation %s)", gen, sha,
+              PQntuples(docs->threats), docs->mappings, written,
+              PQntuples(docs->threats) - written,
+              prev_gen[0] ? prev_gen : "none");
 
     attck_stage_set("publish", "generation", gen);
     attck_stage_count("publish", "threats", NULL, PQntuples(docs->threats));
-    attck_stage_count("publish", "mappings", NULL,
-                      PQntuples(docs->mappings));
+    attck_stage_count("publish", "mappings", NULL, docs->mappings);
 
-    attck_publish_sweep(p.redis, gen, prev_gen, sha, prev_sha);
+    attck_publish_sweep(p.redis, gen, prev_gen, sha, prev_sha, docs,
+                        prevnames, nprev);
+
+    free(prevnames);
 
     redisFree(p.redis);
 }
@@ -546,10 +615,12 @@ attck_publish_cleanup(void)
 
 static void
 attck_publish_sweep(redisContext *c, const char *gen, const char *prev_gen,
-    const char *sha, const char *prev_sha)
+    const char *sha, const char *prev_sha, attck_publish_docs_t *docs,
+    const uint8_t *prev, size_t nprev)
 {
-    char         err[512], cursor[32], *key, *dot;
+    char         err[512], cursor[32], *key, *dot, *hex;
     size_t       i, n, removed;
+    uint8_t      name[16];
     redisReply  *reply, *keys;
 
     strcpy(cursor, "0");
@@ -571,7 +642,21 @@ attck_publish_sweep(redisContext *c, const char *gen, const char *prev_gen,
         for (i = 0; i < keys->elements; i++) {
             key = keys->element[i]->str + sizeof("attck:") - 1;
 
-            if (strncmp(key, "snapshot:", 9) == 0) {
+            hex = strncmp(key, "doc:", 4) == 0 ? key + 4
+                  : strncmp(key, "brief:", 6) == 0 ? key + 6 : NULL;
+
+            /* a document either generation names */
+
+            if (hex) {
+                if (strlen(hex) != 32
+                    || attck_publish_unhex(hex, name) != 0
+                    || attck_publish_named(docs->names, docs->nnames, name)
+                    || attck_publish_named(prev, nprev, name))
+                {
+                    continue;
+                }
+
+            } else if (strncmp(key, "snapshot:", 9) == 0) {
                 if (strcmp(key + 9, sha) == 0
                     || strcmp(key + 9, prev_sha) == 0)
                 {
@@ -749,12 +834,12 @@ attck_publish_main(int argc, char **argv)
         attck_compile_taxii_threats = attck_publish_taxii(db);
     }
     as_of = attck_publish_as_of(db);
-    tix = attck_publish_index(db, &index, &index_size);
-
     memset(&docs, 0, sizeof(attck_publish_docs_t));
+    tix = attck_publish_index(db, &index, &index_size, &docs.threats);
+    docs.mappings = ((const attck_tix_header_t *) index)->nmaps;
 
     if (redis) {
-        attck_publish_docs(db, &docs);
+        attck_publish_docs(&docs);
     }
 
     (void) attck_db_exec(db, "COMMIT", err, sizeof(err));
@@ -792,9 +877,10 @@ attck_publish_main(int argc, char **argv)
     if (redis) {
         attck_publish_redis(redis, sha, data, size, &docs,
                             key.len ? &key : NULL, out);
-        PQclear(docs.threats);
-        PQclear(docs.mappings);
     }
+
+    PQclear(docs.threats);
+    free(docs.names);
 
     attck_sign_key_clear(&key);
 

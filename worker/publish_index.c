@@ -5,7 +5,9 @@
  * Three queries in publish's transaction: the tactics and the techniques
  * mapped (with the parents of mapped sub-techniques, so that a parent
  * filter finds its subs), named by the newest release that has them; then
- * every threat newest first with its values and mappings.  Lists come
+ * every threat newest first with its values and mappings, and the
+ * document and brief publish writes to Redis, named by the digest of the
+ * document (attck_tix_threat_t.digest).  Lists come
  * joined by a unit separator (0x1f), which the sources' texts do not hold
  * (a value that did would count as two).
  */
@@ -14,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/sha.h>
 
 #include "db.h"
 #include "publish_index.h"
@@ -38,7 +42,7 @@ static void attck_publish_techniques(PGconn *db, attck_tix_writer_t *w,
     PGresult *tactics);
 static uint32_t attck_publish_split(attck_tix_writer_t *w, char *s,
     uint32_t *vals, uint32_t max);
-static void attck_publish_threats(PGconn *db, attck_tix_writer_t *w);
+static PGresult *attck_publish_threats(PGconn *db, attck_tix_writer_t *w);
 
 
 static uint32_t
@@ -202,7 +206,7 @@ attck_publish_split(attck_tix_writer_t *w, char *s, uint32_t *vals,
 }
 
 
-static void
+static PGresult *
 attck_publish_threats(PGconn *db, attck_tix_writer_t *w)
 {
     int                  i;
@@ -226,7 +230,27 @@ attck_publish_threats(PGconn *db, attck_tix_writer_t *w)
         "                    || m.confirmed::int, E'\\x1f'"
         "                    ORDER BY m.technique_id COLLATE \"C\")"
         "                   FROM mapped_threat_data m"
-        "                  WHERE m.threat_id = t.id), '')"
+        "                  WHERE m.threat_id = t.id), ''),"
+        "       jsonb_build_object('id', t.id, 'source', t.source,"
+        "         'source_id', t.source_id, 'title', t.title,"
+        "         'description', t.description, 'threat_type', t.threat_type,"
+        "         'countries', t.countries, 'tags', t.tags,"
+        "         'malware_families', t.malware_families,"
+        "         'attack_ids', t.attack_ids,"
+        "         'indicator_count', t.indicator_count,"
+        "         'first_seen', t.first_seen, 'last_seen', t.last_seen,"
+        "         'updated_at', t.updated_at,"
+        "         'techniques', coalesce((SELECT jsonb_agg(jsonb_build_object("
+        "             'id', m.technique_id, 'score', m.score,"
+        "             'method', m.method, 'confirmed', m.confirmed,"
+        "             'model_version', m.model_version,"
+        "             'evidence', m.evidence, 'mapped_at', m.mapped_at)"
+        "             ORDER BY m.score DESC, m.technique_id)"
+        "           FROM mapped_threat_data m WHERE m.threat_id = t.id),"
+        "           '[]'))::text,"
+        "       jsonb_build_object('id', t.id, 'source', t.source,"
+        "         'title', t.title,"
+        "         'last_seen', coalesce(t.last_seen, t.first_seen))::text"
         "  FROM threat_intelligence_data t"
         " ORDER BY seen DESC, t.id DESC", 0, NULL);
 
@@ -297,6 +321,11 @@ attck_publish_threats(PGconn *db, attck_tix_writer_t *w)
 
         t.nmaps = (uint16_t) nmaps;
 
+        /* the document's name in Redis: its content */
+
+        attck_publish_digest(PQgetvalue(res, i, 8), PQgetlength(res, i, 8),
+                             t.digest);
+
         if (attck_tix_writer_threat(w, &t, maps, vals) != 0) {
             attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: out of memory for "
                         "the threat index");
@@ -307,12 +336,35 @@ attck_publish_threats(PGconn *db, attck_tix_writer_t *w)
 
     free(vals);
     free(maps);
-    PQclear(res);
+
+    return res;
+}
+
+
+void
+attck_publish_digest(const char *doc, size_t len, uint8_t *digest)
+{
+    unsigned char  hash[32];
+
+    (void) SHA256((const unsigned char *) doc, len, hash);
+    memcpy(digest, hash, 16);
+}
+
+
+void
+attck_publish_digest_hex(const uint8_t *digest, char *hex)
+{
+    int  i;
+
+    for (i = 0; i < 16; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    }
 }
 
 
 attck_tix_writer_t *
-attck_publish_index(PGconn *db, const void **data, size_t *size)
+attck_publish_index(PGconn *db, const void **data, size_t *size,
+    PGresult **threats)
 {
     PGresult            *tactics;
     attck_tix_writer_t  *w;
@@ -326,7 +378,7 @@ attck_publish_index(PGconn *db, const void **data, size_t *size)
     attck_publish_techniques(db, w, tactics);
     PQclear(tactics);
 
-    attck_publish_threats(db, w);
+    *threats = attck_publish_threats(db, w);
 
     if (attck_tix_writer_finish(w, data, size) != 0) {
         attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: cannot lay out the "

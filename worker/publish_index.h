@@ -15,10 +15,17 @@
 
 /*
  * Reads every threat with its mappings, in the transaction open on db.
- * *data lives as long as the writer returned.
+ * *data lives as long as the writer returned.  *threats: per threat,
+ * newest first as in the index, column 8 its document and column 9 its
+ * brief (JSON), for Redis.
  */
 attck_tix_writer_t *attck_publish_index(PGconn *db, const void **data,
-    size_t *size);
+    size_t *size, PGresult **threats);
+
+/* the name of a document: the first 16 bytes of its SHA-256 */
+void attck_publish_digest(const char *doc, size_t len, uint8_t *digest);
+/* as 32 hex digits and a NUL */
+void attck_publish_digest_hex(const uint8_t *digest, char *hex);
 
 
 #endif /* _ATTCK_PUBLISH_INDEX_H_INCLUDED_ */

@@ -139,6 +139,8 @@ attck_tix_open(attck_tix_t *tix, const void *data, size_t size, int flags,
                                 sizeof(attck_tix_tactic_t))
             || !attck_tix_array(tix, h->strs, h->nstrs,
                                 sizeof(attck_snap_str_t))
+            || !attck_tix_array(tix, h->posts, h->nmaps,
+                                sizeof(attck_tix_post_t))
             || h->ntechs > 65536
             || h->text > size || h->ntext > size - h->text)
         {
@@ -154,6 +156,7 @@ attck_tix_open(attck_tix_t *tix, const void *data, size_t size, int flags,
     tix->techs = (const void *) (tix->base + h->techs);
     tix->tactics = (const void *) (tix->base + h->tactics);
     tix->strs = (const void *) (tix->base + h->strs);
+    tix->posts = (const void *) (tix->base + h->posts);
 
     if (flags & ATTCK_SNAP_TRUSTED) {
         return 0;
@@ -204,6 +207,20 @@ attck_tix_check(const attck_tix_t *tix, char *err, size_t errlen)
             snprintf(err, errlen, "threat index: technique %u out of "
                      "range", i);
             return -1;
+        }
+
+        if (t->posts > h->nmaps || t->nposts > h->nmaps - t->posts) {
+            snprintf(err, errlen, "threat index: technique %u has postings "
+                     "out of range", i);
+            return -1;
+        }
+
+        for (k = 0; k < t->nposts; k++) {
+            if (tix->posts[t->posts + k].threat >= h->nthreats) {
+                snprintf(err, errlen, "threat index: technique %u has a "
+                         "threat out of range", i);
+                return -1;
+            }
         }
 
         for (k = 0; k < t->ntactics; k++) {
@@ -665,6 +682,23 @@ attck_tix_place(attck_tix_writer_t *w, attck_tix_buf_t *b, uint32_t n,
 
 static const attck_tix_threat_t  *attck_tix_sort_base;
 
+
+static int
+attck_tix_by_score(const void *a, const void *b)
+{
+    const attck_tix_post_t  *x = a, *y = b;
+    int64_t                  i, j;
+
+    if (x->score != y->score) {
+        return x->score > y->score ? -1 : 1;
+    }
+
+    i = attck_tix_sort_base[x->threat].id;
+    j = attck_tix_sort_base[y->threat].id;
+
+    return (i < j) - (i > j);
+}
+
 static int
 attck_tix_by_id(const void *a, const void *b)
 {
@@ -724,9 +758,62 @@ attck_tix_writer_finish(attck_tix_writer_t *w, const void **data,
     h.nvals = (uint32_t) (w->vals.len / sizeof(uint32_t));
     h.vals = attck_tix_place(w, &w->vals, h.nvals, sizeof(uint32_t));
 
-    /* strings now know where the text goes */
+    /* each technique's threats, by a counting sort, then by score */
 
     h.ntechs = (uint32_t) (w->techs.len / sizeof(attck_tix_tech_t));
+
+    {
+        uint32_t            k, j, *next;
+        attck_tix_map_t    *m;
+        attck_tix_post_t   *posts;
+        attck_tix_threat_t *th;
+        attck_tix_buf_t     b;
+
+        posts = malloc((h.nmaps ? h.nmaps : 1) * sizeof(attck_tix_post_t));
+        next = calloc(h.ntechs + 1, sizeof(uint32_t));
+
+        if (posts == NULL || next == NULL) {
+            free(posts);
+            free(next);
+            return -1;
+        }
+
+        t = (attck_tix_tech_t *) w->techs.data;
+        m = (attck_tix_map_t *) w->maps.data;
+        th = (attck_tix_threat_t *) w->threats.data;
+
+        for (k = 0; k < h.nmaps; k++) {
+            t[m[k].tech].nposts++;
+        }
+
+        for (j = 0, k = 0; j < h.ntechs; j++) {
+            t[j].posts = k;
+            next[j] = k;
+            k += t[j].nposts;
+        }
+
+        for (i = 0; i < n; i++) {
+            for (k = 0; k < th[i].nmaps; k++) {
+                j = m[th[i].maps + k].tech;
+                posts[next[j]].threat = i;
+                posts[next[j]].score = m[th[i].maps + k].score;
+                next[j]++;
+            }
+        }
+
+        for (j = 0; j < h.ntechs; j++) {
+            qsort(posts + t[j].posts, t[j].nposts, sizeof(attck_tix_post_t),
+                  attck_tix_by_score);
+        }
+
+        b.data = (unsigned char *) posts;
+        h.posts = attck_tix_place(w, &b, h.nmaps, sizeof(attck_tix_post_t));
+
+        free(posts);
+        free(next);
+    }
+
+    /* strings now know where the text goes */
     h.ntactics = (uint32_t) (w->tactics.len / sizeof(attck_tix_tactic_t));
     h.nstrs = (uint32_t) (w->strs.len / sizeof(attck_snap_str_t));
 

@@ -65,7 +65,7 @@ typedef struct {
     uint32_t  nstrs;
     uint32_t  text;         /* the bytes strs point into */
     uint32_t  ntext;
-    uint32_t  reserved;
+    uint32_t  posts;        /* attck_tix_post_t[nmaps], by technique */
 } attck_tix_header_t;
 
 
@@ -104,7 +104,17 @@ typedef struct {
     uint32_t          domains;     /* ATTCK_DOMAIN_* */
     uint32_t          tactics;     /* first of ntactics in vals */
     uint32_t          ntactics;    /* indexes into the index's tactics */
+    uint32_t          posts;       /* first of nposts in posts */
+    uint32_t          nposts;      /* the threats mapped to it */
 } attck_tix_tech_t;
+
+
+/* a technique's threats: best score first, then the newest id */
+
+typedef struct {
+    uint32_t  threat;
+    float     score;
+} attck_tix_post_t;
 
 
 typedef struct {
@@ -129,6 +139,7 @@ typedef struct {
     const attck_tix_tech_t      *techs;
     const attck_tix_tactic_t    *tactics;
     const attck_snap_str_t      *strs;
+    const attck_tix_post_t      *posts;
 } attck_tix_t;
 
 
