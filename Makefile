@@ -377,6 +377,7 @@ RUN_ENV          := ATTCK_DATABASE_URL=postgresql://attck@127.0.0.1:$(ATTCK_PG_P
                     ATTCK_SNAPSHOT=$(RUN)/attck.snap \
                     ATTCK_MODEL=$(RUN)/mapping.model \
                     ATTCK_REPORTS_DIR=$(RUN)/reports \
+                    ATTCK_PUBLISH_TAXII=1 \
                     ATTCK_SQL_DIR=$(ROOT)/sql ATTCK_CONFIG=
 
 # the state directory, readable by the servers' users (never the clone's

@@ -93,6 +93,26 @@ $res = http_get("$base/app.js");
 is($res->{headers}{'content-type'}, 'application/javascript',
    '... and its script, typed');
 
+# TAXII: ATT&CK and the threats collection, as a SOC tool polls them
+my %taxii = (headers => { Accept => 'application/taxii+json;version=2.1' });
+$res = http_get("$base/taxii2/", %taxii);
+is($res->{status}, 200, 'GET /taxii2/: the discovery resource');
+like($res->{content}, qr{"api_roots":\[[^\]]*/taxii2/attack/"},
+     '... naming the attack API root');
+$res = http_get("$base/taxii2/attack/collections/", %taxii);
+is($res->{status}, 200, 'the collections of the attack root');
+like($res->{content}, qr/x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019/,
+     '... Enterprise among them');
+like($res->{content}, qr/b9a7c2e4-5f1d-5c3a-9e8b-7d6f4a2c1e30/,
+     '... and our mapped threats');
+$res = http_get("$base/taxii2/attack/collections/"
+                . "x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019/"
+                . "objects/?match[type]=attack-pattern&limit=5", %taxii);
+is($res->{status}, 200, 'a page of Enterprise attack-patterns');
+my $page = eval { decode_json($res->{content}) } || {};
+is(scalar @{ $page->{objects} || [] }, 5,
+   '... five of them');
+
 $res = http_get("$base/mitre-technique-service/api/v1/mitre-update-matrix-data",
                 method => 'PUT');
 is($res->{status}, 200, "PUT mitre-update-matrix-data reads the snapshot in "
