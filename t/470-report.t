@@ -498,7 +498,7 @@ for my $case ([ [ '--format', 'bogus' ], {},
                 qr/ATTCK_REPORTS_PERIOD must be before --until/ ],
               [ [ '--since', '2099-01-01' ], {},
                 qr/--since must be before --until/ ],
-              [ [ '--source', 'misp' ], {}, qr/--source takes otx or virustotal/ ],
+              [ [ '--source', 'misp' ], {}, qr/--source takes otx, virustotal or taxii/ ],
               [ [ '--domain', 'pre-attack' ], {},
                 qr/--domain takes enterprise-attack/ ],
               [ [ '--bogus' ], {}, qr/unknown option --bogus/ ]) {

@@ -680,7 +680,7 @@ attck_report_usage(void)
 {
     printf("usage: attck-worker report [--format LIST] [--since PERIOD|DATE]"
            " [--until DATE]\n"
-           "         [--source otx|virustotal] [--domain DOMAIN] [--top N]"
+           "         [--source otx|virustotal|taxii] [--domain DOMAIN] [--top N]"
            " [--dir DIR]\n\n"
            "the threat-landscape report: which ATT&CK techniques the threat"
            " intelligence\nof a period maps to, written to DIR as "
@@ -695,8 +695,8 @@ attck_report_usage(void)
            "30d)\n"
            "  --until DATE    end of the period, excluded, after --since "
            "(default now)\n"
-           "  --source SRC    only threats of otx or virustotal (default "
-           "all)\n"
+           "  --source SRC    only threats of otx, virustotal or taxii "
+           "(default all)\n"
            "  --domain D      enterprise-attack, mobile-attack or ics-attack"
            "\n"
            "                  (default $ATTCK_REPORTS_DOMAIN, else "
@@ -830,10 +830,11 @@ attck_report_main(int argc, char **argv)
 
     if (s_source.value) {
         if (strcmp(s_source.value, "otx") != 0
-            && strcmp(s_source.value, "virustotal") != 0)
+            && strcmp(s_source.value, "virustotal") != 0
+            && strcmp(s_source.value, "taxii") != 0)
         {
-            attck_fatal(ATTCK_EXIT_USAGE, "report: --source takes otx or "
-                        "virustotal, not \"%s\"", s_source.value);
+            attck_fatal(ATTCK_EXIT_USAGE, "report: --source takes otx, "
+                        "virustotal or taxii, not \"%s\"", s_source.value);
         }
 
         r.source = s_source.value;
