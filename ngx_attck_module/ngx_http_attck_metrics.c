@@ -28,6 +28,9 @@
 #define NGX_HTTP_ATTCK_M_CR          29     /* the cyber-range endpoints */
 #define NGX_HTTP_ATTCK_M_METRICS     33
 #define NGX_HTTP_ATTCK_M_HEALTH      34
+#define NGX_HTTP_ATTCK_M_STATS       37     /* threats/stats */
+#define NGX_HTTP_ATTCK_M_TAXII       39
+#define NGX_HTTP_ATTCK_M_VERDICTS    40
 
 #define NGX_HTTP_ATTCK_M_STAGES      5
 #define NGX_HTTP_ATTCK_M_MAX_FIELDS  64     /* read of a stage's hash */
@@ -117,7 +120,12 @@ static ngx_str_t  ngx_http_attck_m_routes[NGX_HTTP_ATTCK_M_ROUTES] = {
     ngx_string("mitre-update-matrix-data"),
     ngx_string("metrics"),
     ngx_string("health"),
-    ngx_string("ready")
+    ngx_string("ready"),
+    ngx_string("diff"),
+    ngx_string("threats/stats"),
+    ngx_string("map"),
+    ngx_string("taxii"),
+    ngx_string("threats/{id}/verdicts")
 };
 
 
@@ -137,6 +145,8 @@ static ngx_http_attck_m_collection_t  ngx_http_attck_m_collections[] = {
     { ngx_string("data-components"), 23, 1 },
     { ngx_string("analytics"), 25, 1 },
     { ngx_string("assets"), 27, 1 },
+    { ngx_string("diff"), 36, 0 },
+    { ngx_string("map"), 38, 0 },
     { ngx_null_string, 0, 0 }
 };
 
@@ -347,6 +357,14 @@ ngx_http_attck_metrics_route(ngx_http_request_t *r)
         return NGX_HTTP_ATTCK_M_METRICS;
     }
 
+    if (clcf->handler == ngx_http_attck_triage_handler) {
+        return NGX_HTTP_ATTCK_M_VERDICTS;
+    }
+
+    if (clcf->handler == ngx_http_attck_taxii_handler) {
+        return NGX_HTTP_ATTCK_M_TAXII;
+    }
+
     health = ngx_http_attck_is_health(r);
 
     if (health) {
@@ -401,6 +419,12 @@ ngx_http_attck_metrics_api_route(ngx_http_request_t *r)
 
     if (c->name.len == 0 || (slash && !c->ids)) {
         return NGX_HTTP_ATTCK_M_OTHER;
+    }
+
+    if (c->route == 9 && slash && !sub && end - slash - 1 == 5
+        && ngx_strncmp(slash + 1, "stats", 5) == 0)
+    {
+        return NGX_HTTP_ATTCK_M_STATS;
     }
 
     if (sub) {

@@ -19,7 +19,7 @@
 
 
 /* the label values are fixed tables, never what a client sent */
-#define NGX_HTTP_ATTCK_M_ROUTES      36     /* ngx_http_attck_m_routes */
+#define NGX_HTTP_ATTCK_M_ROUTES      41     /* ngx_http_attck_m_routes */
 #define NGX_HTTP_ATTCK_M_STATUSES    19     /* ngx_http_attck_m_statuses */
 #define NGX_HTTP_ATTCK_M_BUCKETS     15     /* 14 bounds and +Inf */
 #define NGX_HTTP_ATTCK_M_TRAININGS   2      /* linear, adaptive */

@@ -167,6 +167,8 @@ ngx_http_attck_local_t *ngx_http_attck_acquire(ngx_http_request_t *r,
     ngx_http_attck_main_conf_t *amcf, ngx_int_t *rc);
 ngx_int_t ngx_http_attck_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_attck_cr_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_attck_triage_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_attck_taxii_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_attck_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *error, const char *fmt, ...);
 

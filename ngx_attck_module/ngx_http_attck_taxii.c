@@ -33,7 +33,6 @@
 #define NGX_HTTP_ATTCK_NOT_ACCEPTABLE  406
 
 
-static ngx_int_t ngx_http_attck_taxii_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attck_taxii_acceptable(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attck_taxii_range(u_char *p, u_char *end);
 static ngx_int_t ngx_http_attck_taxii_args(ngx_http_request_t *r,
@@ -182,7 +181,7 @@ ngx_http_attck_taxii_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_attck_taxii_handler(ngx_http_request_t *r)
 {
     u_char                      *p, *end, *s;

@@ -44,7 +44,6 @@ typedef struct {
 } ngx_http_attck_triage_t;
 
 
-static ngx_int_t ngx_http_attck_triage_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attck_triage_refuse(ngx_http_request_t *r);
 static void ngx_http_attck_triage_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_attck_triage_verdict(ngx_http_request_t *r);
@@ -92,7 +91,7 @@ ngx_http_attck_triage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_attck_triage_handler(ngx_http_request_t *r)
 {
     ngx_int_t  rc;

@@ -26,7 +26,8 @@ my %ROUTES = map { $_ => 1 } qw(other index status search matrix
     detection-strategies detection-strategies/{id} data-components
     data-components/{id} analytics analytics/{id} assets assets/{id}
     mitre-technique-index mitre-matrix-visualisation mitre-navigator-layer
-    mitre-update-matrix-data metrics health ready);
+    mitre-update-matrix-data metrics health ready diff threats/stats map
+    taxii threats/{id}/verdicts);
 
 # a snapshot file of our own, to be replaced under nginx
 my $snap = "$dir/attck.snap";
@@ -50,6 +51,8 @@ my $server = 'location /api/v1/ { attck_api; } '
            . 'location = /t/adaptive { return 500; } '
            . 'location = /metrics { attck_metrics; } '
            . 'location = /ready { attck_health ready; } '
+           . 'location /taxii2/ { attck_taxii; } '
+           . 'location ~ ^/api/v1/threats/[0-9]+/verdicts$ { attck_triage on; } '
            . 'location = /elsewhere { return 204; }';
 
 my $ng = Attck::Test->start_nginx(workers => 2, http => $http,
@@ -134,6 +137,17 @@ $ng->get('/api/v1/');
 $want{req('index', 200)} = 1;
 $ng->get('/api/v1/threats/42');
 $want{req('threats/{id}', 200)} = 1;
+# the routes added with the dashboard, TAXII and the mapper: each its own
+my %more = ('/api/v1/diff?from=16.1&to=18.1' => 'diff',
+            '/api/v1/threats/stats' => 'threats/stats',
+            '/taxii2/' => 'taxii',
+            '/api/v1/threats/42/verdicts' => 'threats/{id}/verdicts');
+for my $path (sort keys %more) {
+    my $st = $ng->get($path)->{status};
+    $want{req($more{$path}, $st)}++;
+}
+my $st = $ng->get('/api/v1/map', method => 'POST', content => 'x')->{status};
+$want{req('map', $st)}++;
 $ng->get('/elsewhere') for 1 .. 5;      # not the module's: not counted
 $ng->get('/ready');
 $want{req('ready', 200)} = 1;
