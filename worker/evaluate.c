@@ -38,7 +38,7 @@ typedef struct {
 static void attck_eval_init(attck_eval_t *ev, attck_train_t *t);
 static void attck_eval_score(attck_eval_t *ev, int method,
     const attck_map_model_t *m, const attck_train_example_t *e,
-    attck_map_hit_t *hits);
+    attck_cls_work_t *w, attck_cls_hit_t *hits);
 static void attck_eval_count(attck_eval_counts_t *c, uint32_t gold,
     const uint32_t *pred, size_t n);
 static void attck_eval_print(attck_eval_t *ev);
@@ -100,13 +100,25 @@ attck_eval_count(attck_eval_counts_t *c, uint32_t gold, const uint32_t *pred,
 
 static void
 attck_eval_score(attck_eval_t *ev, int method, const attck_map_model_t *m,
-    const attck_train_example_t *e, attck_map_hit_t *hits)
+    const attck_train_example_t *e, attck_cls_work_t *w,
+    attck_cls_hit_t *hits)
 {
-    size_t    i, j, n, np;
+    size_t    i, j, n, np, nsent;
     uint32_t  exact[ATTCK_EVAL_K], parent[ATTCK_EVAL_K], p;
 
-    n = attck_map_model_classify(m, e->text, strlen(e->text), ATTCK_EVAL_K,
-                                 0.0, hits);
+    /* as classify scores it, but for ids written in the text: those are
+     * not the model's doing */
+
+    n = attck_cls_classify(&m->cls, w, e->text, strlen(e->text),
+                           ATTCK_EVAL_K, 0.0, hits, &nsent);
+
+    for (i = 0, j = 0; i < n; i++) {
+        if (!hits[i].explicit) {
+            hits[j++] = hits[i];
+        }
+    }
+
+    n = j < ATTCK_EVAL_K ? j : ATTCK_EVAL_K;
     np = 0;
 
     for (i = 0; i < n; i++) {
@@ -200,7 +212,9 @@ attck_evaluate_main(int argc, char **argv)
     uint32_t                fold;
     attck_eval_t            ev;
     attck_train_t           t;
-    attck_map_hit_t         hits[ATTCK_EVAL_K];
+    void                   *mem;
+    attck_cls_hit_t         hits[ATTCK_CLS_MAX_EXPLICIT + ATTCK_EVAL_K];
+    attck_cls_work_t        w;
     attck_map_model_t       model, baseline;
     attck_train_example_t  *e;
     static struct option    longopts[] = {
@@ -242,6 +256,13 @@ attck_evaluate_main(int argc, char **argv)
 
         attck_train_learn(&t, use, 0, &model);
         attck_train_baseline(&t, use, &baseline);
+        attck_map_model_seal(&model);
+        attck_map_model_seal(&baseline);
+
+        /* one text at a time, the longest procedure example's sentences */
+
+        mem = attck_xmalloc(attck_cls_work_size(&model.cls, 4096)
+                            + attck_cls_work_size(&baseline.cls, 4096));
 
         for (i = 0; i < t.examples.n; i++) {
             if (use[i]) {
@@ -249,13 +270,16 @@ attck_evaluate_main(int argc, char **argv)
             }
 
             e = attck_vec_at(&t.examples, attck_train_example_t, i);
-            attck_eval_score(&ev, 0, &model, e, hits);
-            attck_eval_score(&ev, 1, &baseline, e, hits);
+            attck_cls_work_init(&w, &model.cls, mem, 4096);
+            attck_eval_score(&ev, 0, &model, e, &w, hits);
+            attck_cls_work_init(&w, &baseline.cls, mem, 4096);
+            attck_eval_score(&ev, 1, &baseline, e, &w, hits);
         }
 
         attck_log("info", "evaluate: fold %u: %zu held-out procedure "
                   "examples", fold + 1, ntest);
 
+        free(mem);
         attck_map_model_free(&model);
         attck_map_model_free(&baseline);
     }

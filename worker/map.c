@@ -122,8 +122,8 @@ attck_map_main(int argc, char **argv)
     PGconn              *db;
     PGresult            *res, *w;
     const char          *params[3], *text;
-    attck_map_hit_t     *hits;
     attck_map_stats_t    st;
+    attck_classify_ctx_t cx;
     attck_map_model_t    model;
     static struct option   longopts[] = {
         { "model", required_argument, NULL, 'm' },
@@ -185,14 +185,13 @@ attck_map_main(int argc, char **argv)
     snprintf(version, sizeof(version), "%s/%08x/top%zu/min%.2f",
              model.meta.release, model.crc, k, threshold);
 
-    hits = attck_xcalloc(k, sizeof(attck_map_hit_t));
+    memset(&cx, 0, sizeof(attck_classify_ctx_t));
 
     memset(&st, 0, sizeof(attck_map_stats_t));
     db = attck_db_connect();
 
     if (attck_db_stage_lock(db, "map") != 0) {
         PQfinish(db);
-        free(hits);
         attck_map_model_free(&model);
         return ATTCK_EXIT_TEMPFAIL;
     }
@@ -247,8 +246,8 @@ attck_map_main(int argc, char **argv)
             given = json_loads(PQgetvalue(res, (int) i, 2), 0, NULL);
             list = json_array();
 
-            (void) attck_classify_text(&model, text, strlen(text), given, k,
-                                       threshold, SIZE_MAX, hits, list);
+            (void) attck_classify_text(&model, &cx, text, strlen(text),
+                                       given, k, threshold, SIZE_MAX, list);
             attck_remap_follow(gone, list);
             json_decref(given);
 
@@ -305,7 +304,7 @@ attck_map_main(int argc, char **argv)
     attck_stage_count("map", "removed", NULL, (long long) st.removed);
 
     PQfinish(db);
-    free(hits);
+    attck_classify_ctx_free(&cx);
     json_decref(gone);
     attck_map_model_free(&model);
 

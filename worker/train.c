@@ -30,7 +30,7 @@
 #define ATTCK_TRAIN_C          0.5
 #define ATTCK_TRAIN_EPS        0.1
 #define ATTCK_TRAIN_MIN_DF     2
-#define ATTCK_TRAIN_PRUNE      0.01
+#define ATTCK_TRAIN_PRUNE      0.03
 #define ATTCK_TRAIN_CALIB_TOP  10
 
 /* a weight on its way to the postings of its term */
@@ -766,6 +766,11 @@ attck_train_platt(attck_train_t *t, const attck_map_model_t *held,
     t->meta.platt_a = (float) a;
     t->meta.platt_b = (float) b;
 
+    /* a document's score is its best sentence's until fitted for them */
+
+    t->meta.doc_a = (float) a;
+    t->meta.doc_b = (float) b;
+
     attck_log("info", "train: calibration on %zu held-out examples: "
               "a=%.4f b=%.4f", (size_t) pos, a, b);
 
@@ -791,6 +796,8 @@ attck_train_learn(attck_train_t *t, const uint8_t *use, int calibrate,
 
     t->meta.platt_a = 1.0f;
     t->meta.platt_b = 0.0f;
+    t->meta.doc_a = 1.0f;
+    t->meta.doc_b = 0.0f;
 
     if (calibrate) {
         memset(&held, 0, sizeof(attck_map_model_t));
@@ -858,6 +865,8 @@ attck_train_baseline(attck_train_t *t, const uint8_t *use,
     m->meta = t->meta;
     m->meta.platt_a = 1.0f;
     m->meta.platt_b = 0.0f;
+    m->meta.doc_a = 1.0f;
+    m->meta.doc_b = 0.0f;
 
     free(defs);
 }
