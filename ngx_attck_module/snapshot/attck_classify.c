@@ -180,6 +180,86 @@ attck_cls_open(attck_cls_model_t *m, const void *buf, size_t size,
 }
 
 
+void
+attck_cls_attach(attck_cls_model_t *m, const void *buf)
+{
+    size_t                       off[7];
+    const unsigned char         *p;
+    const attck_model_header_t  *h;
+
+    p = buf;
+    h = buf;
+    (void) attck_cls_layout(h, off);
+
+    m->hdr = h;
+    m->term_off = (const uint32_t *) (p + off[0]);
+    m->idf = (const float *) (p + off[1]);
+    m->starts = (const uint32_t *) (p + off[2]);
+    m->postings = (const attck_model_posting_t *) (p + off[3]);
+    m->classes = (const attck_model_class_t *) (p + off[4]);
+    m->slots = (const uint32_t *) (p + off[5]);
+    m->strings = (const char *) (p + off[6]);
+    m->nterms = h->nterms;
+    m->nclasses = h->nclasses;
+}
+
+
+int
+attck_cls_utf8(const char *text, size_t len)
+{
+    size_t                i, n, k;
+    uint32_t              c;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) text;
+
+    for (i = 0; i < len; i += n) {
+        if (p[i] < 0x80) {
+            n = 1;
+            continue;
+        }
+
+        if (p[i] >= 0xc2 && p[i] <= 0xdf) {
+            n = 2;
+            c = p[i] & 0x1f;
+
+        } else if (p[i] >= 0xe0 && p[i] <= 0xef) {
+            n = 3;
+            c = p[i] & 0x0f;
+
+        } else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
+            n = 4;
+            c = p[i] & 0x07;
+
+        } else {
+            return 0;
+        }
+
+        if (i + n > len) {
+            return 0;
+        }
+
+        for (k = 1; k < n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80) {
+                return 0;
+            }
+
+            c = (c << 6) | (p[i + k] & 0x3f);
+        }
+
+        /* overlong forms, surrogates, past U+10FFFF */
+
+        if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000)
+            || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* every field, so that scoring checks nothing */
 
 static int
@@ -692,7 +772,7 @@ attck_cls_abbrev(const unsigned char *p, size_t i)
 static size_t
 attck_cls_end_here(const unsigned char *p, size_t len, size_t i)
 {
-    size_t  j;
+    size_t  j, close;
 
     j = i + 1;
 
@@ -718,6 +798,8 @@ attck_cls_end_here(const unsigned char *p, size_t len, size_t i)
         return 0;
     }
 
+    close = j;
+
     if (p[i] == '.' && attck_cls_abbrev(p, i)) {
         return 0;
     }
@@ -730,7 +812,7 @@ attck_cls_end_here(const unsigned char *p, size_t len, size_t i)
         || p[j] >= 0x80 || p[j] == '"' || p[j] == '\'' || p[j] == '('
         || p[j] == '[' || attck_cls_bullet(p + j, len - j))
     {
-        return 1;
+        return close - i;
     }
 
     return 0;

@@ -92,6 +92,12 @@ typedef struct {
 int attck_cls_open(attck_cls_model_t *m, const void *buf, size_t size,
     char *err, size_t errlen);
 
+/* points m into a model that attck_cls_open checked before */
+void attck_cls_attach(attck_cls_model_t *m, const void *buf);
+
+/* whether text is well-formed UTF-8 */
+int attck_cls_utf8(const char *text, size_t len);
+
 /* the class of a technique id, or -1 */
 int64_t attck_cls_class(const attck_cls_model_t *m, const char *id);
 
