@@ -11,7 +11,9 @@
 # the GET's rate.
 #
 # usage: bench/mapper.sh [BUNDLE]   (BENCH_SECONDS, BENCH_CONNECTIONS,
-#                                    BENCH_LINES, BENCH_PREVIOUS=commit)
+#                                    BENCH_LINES, BENCH_PREVIOUS=commit,
+#                                    BENCH_MODEL: a model already trained,
+#                                    BENCH_PREVIOUS=none: no previous build)
 
 set -euo pipefail
 
@@ -44,13 +46,20 @@ trap cleanup EXIT
     print encode_json({ id => $., text => $t }), "\n"' > "$dir/one.jsonl"
 n=$(wc -l < "$dir/one.jsonl")
 for _ in $(seq $(( (lines + n - 1) / n ))); do cat "$dir/one.jsonl"; done \
-    | head -n "$lines" > "$dir/in.jsonl"
+    > "$dir/many.jsonl"
+head -n "$lines" "$dir/many.jsonl" > "$dir/in.jsonl"
 avg=$(perl -MJSON::PP -ne '$s += length(decode_json($_)->{text}); $n++;
     END { printf "%.0f", $s / $n }' "$dir/in.jsonl")
 
-/usr/bin/time -f '%e %M' -o "$dir/train.time" \
-    taskset -c 0 "$worker" train -o "$dir/model" --stix "$bundle" 2>/dev/null
-read -r train_s train_kb < "$dir/train.time"
+if [ -n "${BENCH_MODEL:-}" ]; then
+    # a model trained before: the throughput figures only
+    cp "$BENCH_MODEL" "$dir/model"
+    train_s=0 train_kb=0
+else
+    /usr/bin/time -f '%e %M' -o "$dir/train.time" \
+        taskset -c 0 "$worker" train -o "$dir/model" --stix "$bundle" 2>/dev/null
+    read -r train_s train_kb < "$dir/train.time"
+fi
 
 # the best of three: the machine is shared
 best() {
@@ -78,7 +87,8 @@ read -r new_rate new_load new_rss < <(classify_rate "$worker" "$dir/model")
 
 # the previous classifier, from git, on its own model of the same data
 prev_rate=- prev_load=- prev_rss=- prev_train=-
-if git -C "$root" cat-file -e "$previous" 2>/dev/null; then
+if [ "$previous" != none ] && git -C "$root" cat-file -e "$previous" 2>/dev/null
+then
     mkdir -p "$dir/prev"
     git -C "$root" archive "$previous" worker ngx_attck_module/snapshot \
         | tar -x -C "$dir/prev"
@@ -120,6 +130,7 @@ snapshot=${ATTCK_TEST_SNAPSHOT:-$build/test/all.snap}
 
 port=$(free_port)
 mkdir -p "$dir"/{logs,tmp}
+chmod 755 "$dir" "$dir/tmp"     # the worker process keeps long bodies there
 {
 nginx_conf_head "$dir" 1
 cat <<CONF
@@ -139,10 +150,11 @@ wait_url "http://127.0.0.1:$port/api/v1/status" \
     || { echo "nginx did not answer"; exit 1; }
 
 sentence=$(head -1 "$dir/one.jsonl" | perl -MJSON::PP -ne \
-    'print decode_json($_)->{text}')
+    'print JSON::PP->new->decode($_)->{text}')
 # a 20 KB report: procedure examples one after another
-perl -MJSON::PP -ne 'print decode_json($_)->{text}, " "' "$dir/one.jsonl" \
-    | head -c 20480 > "$dir/report.txt"
+perl -CO -MJSON::PP -ne 'print decode_json($_)->{text}, " "' "$dir/one.jsonl" \
+    > "$dir/all.txt"
+head -c 20480 "$dir/all.txt" | iconv -c -f UTF-8 -t UTF-8 > "$dir/report.txt"
 
 post_lua() {
     perl -e 'local $/; my $b = <STDIN>; $b =~ s/(["\\])/\\$1/g;

@@ -446,7 +446,10 @@ attck_train_vectors(attck_train_t *t, const uint8_t *use,
 
     for (i = 0; i < t->examples.n; i++) {
         e = attck_vec_at(&t->examples, attck_train_example_t, i);
-        if (use[i]) {
+        /* a sentence of a technique's text is in the text already: it
+         * would count its terms twice */
+
+        if (use[i] && !e->sentence) {
             attck_map_vocab_add(vocab, e->text, strlen(e->text));
         }
     }
