@@ -43,7 +43,8 @@ trap cleanup EXIT
     next unless $j->{kind} eq "procedure";
     my $t = $j->{text};
     next if length($t) < 100 || length($t) > 200 || $t =~ /\.\s/;
-    print encode_json({ id => $., text => $t }), "\n"' > "$dir/one.jsonl"
+    print JSON::PP->new->canonical->encode({ id => $., text => $t }), "\n"' \
+    > "$dir/one.jsonl"
 n=$(wc -l < "$dir/one.jsonl")
 for _ in $(seq $(( (lines + n - 1) / n ))); do cat "$dir/one.jsonl"; done \
     > "$dir/many.jsonl"

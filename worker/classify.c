@@ -207,15 +207,80 @@ attck_classify_text(const attck_map_model_t *m, attck_classify_ctx_t *cx,
 }
 
 
+/*
+ * The common line, {"id":123,"text":"..."} with a plain number and a
+ * text without escapes, read in place: what jansson would read from it,
+ * a fifth of the time a line takes.  Anything else goes to jansson.
+ */
+
+static int
+attck_classify_plain(const char *line, size_t len, const char **id,
+    size_t *idlen, const char **text, size_t *tlen)
+{
+    size_t               i, s;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) line;
+
+    while (len && (p[len - 1] == '\n' || p[len - 1] == '\r')) {
+        len--;
+    }
+
+    if (len < 17 || memcmp(p, "{\"id\":", 6) != 0) {
+        return 0;
+    }
+
+    for (i = 6; i < len && p[i] >= '0' && p[i] <= '9'; i++) { /* void */ }
+
+    if (i == 6 || i - 6 > 15 || (p[6] == '0' && i > 7)) {
+        return 0;
+    }
+
+    *id = line + 6;
+    *idlen = i - 6;
+
+    if (len - i < 11 || memcmp(p + i, ",\"text\":\"", 9) != 0
+        || memcmp(p + len - 2, "\"}", 2) != 0)
+    {
+        return 0;
+    }
+
+    s = i + 9;
+
+    for (i = s; i < len - 2; i++) {
+        if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\') {
+            return 0;
+        }
+    }
+
+    if (!attck_cls_utf8(line + s, len - 2 - s)) {
+        return 0;
+    }
+
+    *text = line + s;
+    *tlen = len - 2 - s;
+
+    return 1;
+}
+
+
 static int
 attck_classify_line(const attck_map_model_t *m, attck_classify_ctx_t *cx,
     const char *line, size_t len, size_t k, double threshold, FILE *out)
 {
     int            rc;
-    char          *buf, small[8192];
-    size_t         n, need, nsent;
+    char          *buf, *dumped, small[8192];
+    size_t         n, need, nsent, tlen, idlen;
     json_t        *in, *o, *text, *id;
+    const char    *t, *ids;
     json_error_t   jerr;
+
+    in = NULL;
+    dumped = NULL;
+
+    if (attck_classify_plain(line, len, &ids, &idlen, &t, &tlen)) {
+        goto classify;
+    }
 
     in = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 
@@ -235,30 +300,40 @@ attck_classify_line(const attck_map_model_t *m, attck_classify_ctx_t *cx,
         goto error;
     }
 
+    dumped = json_dumps(id ? id : json_null(),
+                        JSON_COMPACT | JSON_ENCODE_ANY);
+    if (dumped == NULL) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+    }
+
+    ids = dumped;
+    idlen = strlen(dumped);
+    t = json_string_value(text);
+    tlen = json_string_length(text);
+
+classify:
+
     /* the techniques as the module's POST map writes them, byte for
      * byte; the id as it came */
 
-    attck_classify_prepare(cx, m, json_string_length(text), k);
-    n = attck_cls_classify(&m->cls, &cx->work, json_string_value(text),
-                           json_string_length(text), k, threshold, cx->hits,
-                           &nsent);
+    attck_classify_prepare(cx, m, tlen, k);
+    n = attck_cls_classify(&m->cls, &cx->work, t, tlen, k, threshold,
+                           cx->hits, &nsent);
     if (n > k) {
         n = k;
     }
 
-    need = attck_cls_json(&m->cls, json_string_value(text), cx->hits, n,
-                          nsent, small, sizeof(small));
+    need = attck_cls_json(&m->cls, t, cx->hits, n, nsent, small,
+                          sizeof(small));
     buf = small;
 
     if (need > sizeof(small)) {
         buf = attck_xmalloc(need);
-        (void) attck_cls_json(&m->cls, json_string_value(text), cx->hits,
-                              n, nsent, buf, need);
+        (void) attck_cls_json(&m->cls, t, cx->hits, n, nsent, buf, need);
     }
 
     rc = fputs("{\"id\":", out) == EOF
-         || json_dumpf(id ? id : json_null(), out,
-                       JSON_COMPACT | JSON_ENCODE_ANY) != 0
+         || fwrite(ids, 1, idlen, out) != idlen
          || fputs(",\"techniques\":", out) == EOF
          || fwrite(buf, 1, need, out) != need
          || fputs("}\n", out) == EOF;
@@ -267,6 +342,7 @@ attck_classify_line(const attck_map_model_t *m, attck_classify_ctx_t *cx,
         free(buf);
     }
 
+    free(dumped);
     json_decref(in);
 
     return rc ? -1 : 0;
