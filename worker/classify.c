@@ -226,26 +226,42 @@ attck_classify_plain(const char *line, size_t len, const char **id,
         len--;
     }
 
+    /* compact, or with a space after ':' and ',' (Python's default) */
+
     if (len < 17 || memcmp(p, "{\"id\":", 6) != 0) {
         return 0;
     }
 
-    for (i = 6; i < len && p[i] >= '0' && p[i] <= '9'; i++) { /* void */ }
+    s = (p[6] == ' ') ? 7 : 6;
 
-    if (i == 6 || i - 6 > 15 || (p[6] == '0' && i > 7)) {
+    for (i = s; i < len && p[i] >= '0' && p[i] <= '9'; i++) { /* void */ }
+
+    if (i == s || i - s > 15 || (p[s] == '0' && i > s + 1)) {
         return 0;
     }
 
-    *id = line + 6;
-    *idlen = i - 6;
+    *id = line + s;
+    *idlen = i - s;
 
-    if (len - i < 11 || memcmp(p + i, ",\"text\":\"", 9) != 0
-        || memcmp(p + len - 2, "\"}", 2) != 0)
-    {
+    if (len - i > 9 && memcmp(p + i, ", \"text\":", 9) == 0) {
+        i += 9;
+
+    } else if (len - i > 8 && memcmp(p + i, ",\"text\":", 8) == 0) {
+        i += 8;
+
+    } else {
         return 0;
     }
 
-    s = i + 9;
+    if (i < len && p[i] == ' ') {
+        i++;
+    }
+
+    if (len - i < 3 || p[i] != '"' || memcmp(p + len - 2, "\"}", 2) != 0) {
+        return 0;
+    }
+
+    s = i + 1;
 
     for (i = s; i < len - 2; i++) {
         if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\') {
