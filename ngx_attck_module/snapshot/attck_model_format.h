@@ -12,8 +12,9 @@
  * increasing class; a slot holds a term's id + 1 (0: empty) in its low
  * ATTCK_MODEL_SLOT_BITS bits and the top bits of the term's hash above,
  * placed by FNV-1a of the term with linear probing, so a text's terms
- * are found without building anything at load.  A class's margin is bias + sum of
- * w * x over a sentence's TF-IDF vector x; a sentence's score is
+ * are found without building anything at load.  A class's margin is
+ * bias + sum of w * x over a sentence's TF-IDF vector x (in float); a
+ * sentence's score is
  * 1 / (1 + exp(-(platt_a * margin + platt_b))), a document's the same of
  * its best sentence's margin with doc_a and doc_b.
  */
