@@ -38,7 +38,7 @@ trap cleanup EXIT
 
 # sentences of about 150 characters: procedure examples of one sentence,
 # 100 to 200 characters, repeated up to BENCH_LINES lines
-"$worker" examples "$bundle" 2>/dev/null | perl -MJSON::PP -ne '
+"$worker" examples "$bundle" 2>/dev/null | perl -CO -MJSON::PP -ne '
     my $j = decode_json($_);
     next unless $j->{kind} eq "procedure";
     my $t = $j->{text};
