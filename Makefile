@@ -148,11 +148,15 @@ $(BUILD)/unit/%: t/unit/%.c $(SNAP_SRCS) $(SNAP_HDRS)
 	    $(SNAP_SRCS) -lcmocka -lz -lm
 
 # the mapper's pieces need only util.c (and its progress.c): tested alone
-MAP_SRCS       := $(wildcard worker/map_*.c) worker/util.c worker/progress.c
+MAP_SRCS       := $(wildcard worker/map_*.c) worker/util.c worker/progress.c \
+                  ngx_attck_module/snapshot/attck_map_text.c \
+                  ngx_attck_module/snapshot/attck_classify.c
 
-$(BUILD)/unit/test_map_%: t/unit/test_map_%.c $(MAP_SRCS) $(WORKER_HDRS)
+$(BUILD)/unit/test_map_%: t/unit/test_map_%.c $(MAP_SRCS) $(WORKER_HDRS) \
+                          $(SNAP_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -Iworker -o $@ $< $(MAP_SRCS) \
+	$(CC) $(CFLAGS) $(WARN) -Iworker -Ingx_attck_module/snapshot -o $@ $< \
+	    $(MAP_SRCS) \
 	    -lcmocka -lcrypto -lz -lm
 
 unit-test: $(UNIT_TESTS)
@@ -241,7 +245,7 @@ $(FUZZ)/fuzz_text: $(FUZZ)/obj/fuzz_text.o $(FUZZ)/obj/snap_attck_text.o
 	$(FUZZ_LINK)
 
 $(FUZZ)/fuzz_map_text: $(FUZZ)/obj/fuzz_map_text.o \
-                       $(FUZZ)/obj/worker_map_text.o
+                       $(FUZZ)/obj/snap_attck_map_text.o
 	$(FUZZ_LINK)
 
 $(FUZZ)/fuzz_snapshot: $(FUZZ)/obj/fuzz_snapshot.o $(FUZZ)/obj/fuzz_snap.o \

@@ -205,6 +205,14 @@ ngx_http_attck_api_handler(ngx_http_request_t *r)
     ngx_http_attck_loc_conf_t   *alcf;
     ngx_http_attck_main_conf_t  *amcf;
 
+    /* POST map reads a body and needs no snapshot */
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_attck_module);
+
+    if (ngx_http_attck_map_is(r, &alcf->prefix)) {
+        return ngx_http_attck_map_handler(r);
+    }
+
     rc = ngx_http_discard_request_body(r);
 
     if (rc != NGX_OK) {

@@ -155,6 +155,20 @@ static ngx_command_t  ngx_http_attck_commands[] = {
       0,
       NULL },
 
+    { ngx_string("attck_model"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_attck_model,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("attck_map_max_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_attck_loc_conf_t, map_max_body),
+      NULL },
+
       ngx_null_command
 };
 
@@ -359,6 +373,7 @@ ngx_http_attck_create_loc_conf(ngx_conf_t *cf)
 
     alcf->training = NGX_CONF_UNSET_PTR;
     alcf->max_age = NGX_CONF_UNSET;
+    alcf->map_max_body = NGX_CONF_UNSET_SIZE;
 
     return alcf;
 }
@@ -375,6 +390,8 @@ ngx_http_attck_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->training, prev->training, NULL);
     ngx_conf_merge_sec_value(conf->max_age, prev->max_age, 0);
     ngx_conf_merge_str_value(conf->taxii_prefix, prev->taxii_prefix, "");
+    ngx_conf_merge_size_value(conf->map_max_body, prev->map_max_body,
+                              8 * 1024);
 
     return NGX_CONF_OK;
 }

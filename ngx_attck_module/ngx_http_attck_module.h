@@ -107,6 +107,7 @@ typedef struct {
     ngx_msec_t                 refresh_interval;
     ngx_str_t                  refresh_key; /* attck_refresh_key's bytes */
     ngx_uint_t                 metrics;     /* an attck_metrics location */
+    struct ngx_http_attck_map_conf_s  *map;  /* attck_model, or NULL */
 } ngx_http_attck_main_conf_t;
 
 
@@ -123,6 +124,7 @@ typedef struct {
     ngx_uint_t                 health;      /* NGX_HTTP_ATTCK_HEALTH_* */
     time_t                     max_age;     /* attck_health_max_age */
     ngx_str_t                  taxii_prefix; /* the attck_taxii location */
+    size_t                     map_max_body; /* attck_map_max_body */
 } ngx_http_attck_loc_conf_t;
 
 
@@ -220,6 +222,11 @@ ngx_int_t ngx_http_attck_metrics_init(ngx_conf_t *cf);
 
 /* attck_triage, ngx_http_attck_triage.c */
 char *ngx_http_attck_triage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+/* attck_model and POST {api}/map, ngx_http_attck_map.c */
+typedef struct ngx_http_attck_map_conf_s  ngx_http_attck_map_conf_t;
+char *ngx_http_attck_model(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_uint_t ngx_http_attck_map_is(ngx_http_request_t *r, ngx_str_t *prefix);
+ngx_int_t ngx_http_attck_map_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_ATTCK_MODULE_H_INCLUDED_ */

@@ -34,8 +34,12 @@ like($log, qr/691 technique texts, 16017 procedure examples/,
      'trained on every technique text and procedure example');
 like($log, qr/labeled\.jsonl: 3 labeled examples, 2 refused/,
      'labeled file: three labels used (one line has two), two refused');
-like($log, qr/wrote .*a\.model: 16711 examples, 691 techniques/,
+like($log, qr/wrote .*a\.model: \d+ examples \(\d+ of them sentences of technique texts\), 691 techniques/,
      'model covers every technique');
+my ($all, $sent) = $log =~ /wrote .*a\.model: (\d+) examples \((\d+) of them/;
+is($all - $sent, 16711, 'the technique texts, procedure examples and labels, '
+                        . 'and each sentence of a technique text besides');
+ok($sent > 691, "$sent sentences of technique texts");
 ok(-s "$dir/a.model" < 50 * 1024 * 1024, 'model under 50 MB');
 
 ($rc, $log) = run_cmd(worker(), 'train', '-o', "$dir/b.model", '--stix',

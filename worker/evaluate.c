@@ -1,11 +1,26 @@
 
 /*
- * attck-worker evaluate: how well the model maps text it has not seen,
- * beside a zero-training baseline.  The procedure examples are split
- * into folds by actor (group, software, campaign): each fold is scored
- * by a model trained on all the rest, so no actor's phrasing is both
- * learnt and tested.  Precision, recall and F1, micro and macro, at top
- * 1 and top 3, for exact techniques and rolled up to parents.
+ * attck-worker evaluate: how well the mapper maps text it has not seen,
+ * by several protocols, so that progress on one is not mistaken for
+ * progress: the previous method (technique texts whole, weights pruned
+ * at 0.01), the current one (technique texts and each of their
+ * sentences, pruned at 0.03) and a zero-training TF-IDF baseline, each
+ * trained without what it is tested on:
+ *
+ *   actors      procedure examples in five folds by actor (group,
+ *               software, campaign), each fold scored by a model of the
+ *               rest (its vocabulary too);
+ *   campaigns   every campaign's procedure examples, scored by a model
+ *               of everything but campaigns;
+ *   documents   each group's procedure examples of a held-out actor
+ *               fold as one document, scored as classify scores a
+ *               document (sentences, best sentence per technique), top
+ *               10 against the set of its techniques;
+ *
+ * micro F1 at top 1 and 3 (one technique per text), exact and rolled up
+ * to parents, and for documents micro P/R/F1 at top 10 rolled up, with
+ * the reliability of document scores: in bins of score, how many of the
+ * techniques given were right.
  */
 
 #include <getopt.h>
@@ -17,37 +32,70 @@
 #include "train.h"
 
 
-#define ATTCK_EVAL_K  3
+#define ATTCK_EVAL_K        3
+#define ATTCK_EVAL_DOC_K    10
+#define ATTCK_EVAL_METHODS  3
+#define ATTCK_EVAL_BINS     10
+#define ATTCK_EVAL_SENT     4096
 
 
-/* method x level (exact, parent) x k (1, 3) */
+enum { ATTCK_EVAL_ACTORS = 0, ATTCK_EVAL_CAMPAIGNS, ATTCK_EVAL_NPROT };
+
+
+/* one method on one sentence protocol: [level exact/parent][top 1/3] */
 typedef struct {
-    double      *tp;          /* by class */
-    double      *pred;
-    double      *gold;
+    double       tp[2][2];
+    double       pred[2][2];
+    double       gold[2][2];
 } attck_eval_counts_t;
 
 
 typedef struct {
-    attck_eval_counts_t   c[2][2][2];
+    double       tp, pred, gold;
+    double       bin_n[ATTCK_EVAL_BINS];
+    double       bin_right[ATTCK_EVAL_BINS];
+    double       bin_score[ATTCK_EVAL_BINS];
+    size_t       docs;
+} attck_eval_docs_t;
+
+
+typedef struct {
+    attck_eval_counts_t   c[ATTCK_EVAL_NPROT][ATTCK_EVAL_METHODS];
+    size_t                n[ATTCK_EVAL_NPROT];
+    attck_eval_docs_t     d[ATTCK_EVAL_METHODS];
     uint32_t             *parent;     /* class -> its parent's class */
     uint32_t              nclasses;
+    void                 *mem;
+    size_t                memsize;
+    attck_cls_hit_t       hits[ATTCK_CLS_MAX_EXPLICIT + ATTCK_EVAL_DOC_K];
 } attck_eval_t;
 
 
+static const char  *attck_eval_method[ATTCK_EVAL_METHODS] = {
+    "previous", "current", "TF-IDF baseline"
+};
+
+
 static void attck_eval_init(attck_eval_t *ev, attck_train_t *t);
-static void attck_eval_score(attck_eval_t *ev, int method,
-    const attck_map_model_t *m, const attck_train_example_t *e,
-    attck_map_hit_t *hits);
-static void attck_eval_count(attck_eval_counts_t *c, uint32_t gold,
-    const uint32_t *pred, size_t n);
+static size_t attck_eval_classify(attck_eval_t *ev,
+    const attck_map_model_t *m, const char *text, size_t k);
+static void attck_eval_sentence(attck_eval_t *ev, int prot, int method,
+    const attck_map_model_t *m, const attck_train_example_t *e);
+static void attck_eval_document(attck_eval_t *ev, int method,
+    const attck_map_model_t *m, const char *text, const uint8_t *gold);
+static void attck_eval_models(attck_train_t *t, const uint8_t *use,
+    attck_map_model_t *models);
 static void attck_eval_print(attck_eval_t *ev);
+static int attck_eval_actor_cmp(const void *a, const void *b);
+
+
+/* for qsort(3): examples by actor, then in the order ATT&CK gives them */
+static attck_train_t  *attck_eval_examples;
 
 
 static void
 attck_eval_init(attck_eval_t *ev, attck_train_t *t)
 {
-    int                 a, b, k;
     uint32_t            i;
     attck_map_class_t   key, *p;
 
@@ -64,57 +112,60 @@ attck_eval_init(attck_eval_t *ev, attck_train_t *t)
 
         ev->parent[i] = p ? (uint32_t) (p - t->classes) : i;
     }
+}
 
-    for (a = 0; a < 2; a++) {
-        for (b = 0; b < 2; b++) {
-            for (k = 0; k < 2; k++) {
-                ev->c[a][b][k].tp = attck_xcalloc(t->nclasses,
-                                                  sizeof(double));
-                ev->c[a][b][k].pred = attck_xcalloc(t->nclasses,
-                                                    sizeof(double));
-                ev->c[a][b][k].gold = attck_xcalloc(t->nclasses,
-                                                    sizeof(double));
-            }
+
+/* the model's hits for a text, as classify finds them, ids written in
+ * the text left out: those are not the model's doing */
+
+static size_t
+attck_eval_classify(attck_eval_t *ev, const attck_map_model_t *m,
+    const char *text, size_t k)
+{
+    size_t            i, j, n, nsent, need;
+    attck_cls_work_t  w;
+
+    need = attck_cls_work_size(&m->cls, ATTCK_EVAL_SENT);
+
+    if (need > ev->memsize) {
+        free(ev->mem);
+        ev->mem = attck_xmalloc(need);
+        ev->memsize = need;
+    }
+
+    attck_cls_work_init(&w, &m->cls, ev->mem, ATTCK_EVAL_SENT);
+    n = attck_cls_classify(&m->cls, &w, text, strlen(text), k, 0.0,
+                           ev->hits, &nsent);
+
+    for (i = 0, j = 0; i < n; i++) {
+        if (!ev->hits[i].explicit) {
+            ev->hits[j++] = ev->hits[i];
         }
     }
+
+    return j < k ? j : k;
 }
 
 
 static void
-attck_eval_count(attck_eval_counts_t *c, uint32_t gold, const uint32_t *pred,
-    size_t n)
+attck_eval_sentence(attck_eval_t *ev, int prot, int method,
+    const attck_map_model_t *m, const attck_train_example_t *e)
 {
-    size_t  i;
+    size_t                i, j, n, np, k;
+    uint32_t              parent[ATTCK_EVAL_K], p, gold[2];
+    attck_eval_counts_t  *c;
 
-    c->gold[gold]++;
-
-    for (i = 0; i < n; i++) {
-        c->pred[pred[i]]++;
-
-        if (pred[i] == gold) {
-            c->tp[gold]++;
-        }
-    }
-}
-
-
-static void
-attck_eval_score(attck_eval_t *ev, int method, const attck_map_model_t *m,
-    const attck_train_example_t *e, attck_map_hit_t *hits)
-{
-    size_t    i, j, n, np;
-    uint32_t  exact[ATTCK_EVAL_K], parent[ATTCK_EVAL_K], p;
-
-    n = attck_map_model_classify(m, e->text, strlen(e->text), ATTCK_EVAL_K,
-                                 0.0, hits);
+    c = &ev->c[prot][method];
+    n = attck_eval_classify(ev, m, e->text, ATTCK_EVAL_K);
+    gold[0] = e->cls;
+    gold[1] = ev->parent[e->cls];
     np = 0;
 
     for (i = 0; i < n; i++) {
-        exact[i] = hits[i].cls;
 
         /* rolled up, a parent named twice counts once */
 
-        p = ev->parent[hits[i].cls];
+        p = ev->parent[ev->hits[i].cls];
 
         for (j = 0; j < np && parent[j] != p; j++) { /* void */ }
 
@@ -123,86 +174,205 @@ attck_eval_score(attck_eval_t *ev, int method, const attck_map_model_t *m,
         }
     }
 
-    attck_eval_count(&ev->c[method][0][0], e->cls, exact, n ? 1 : 0);
-    attck_eval_count(&ev->c[method][0][1], e->cls, exact, n);
-    attck_eval_count(&ev->c[method][1][0], ev->parent[e->cls], parent,
-                     np ? 1 : 0);
-    attck_eval_count(&ev->c[method][1][1], ev->parent[e->cls], parent, np);
+    for (k = 0; k < 2; k++) {
+        c->gold[0][k]++;
+        c->gold[1][k]++;
+
+        for (i = 0; i < (k ? n : (n ? 1 : 0)); i++) {
+            c->pred[0][k]++;
+            c->tp[0][k] += ev->hits[i].cls == gold[0];
+        }
+
+        for (i = 0; i < (k ? np : (np ? 1 : 0)); i++) {
+            c->pred[1][k]++;
+            c->tp[1][k] += parent[i] == gold[1];
+        }
+    }
+}
+
+
+/* gold: by class, the parents the document's examples name */
+
+static void
+attck_eval_document(attck_eval_t *ev, int method, const attck_map_model_t *m,
+    const char *text, const uint8_t *gold)
+{
+    int                 b;
+    size_t              i, j, n, np;
+    uint32_t            parent[ATTCK_EVAL_DOC_K], p;
+    attck_eval_docs_t  *d;
+
+    d = &ev->d[method];
+    n = attck_eval_classify(ev, m, text, ATTCK_EVAL_DOC_K);
+    np = 0;
+    d->docs++;
+
+    for (i = 0; i < ev->nclasses; i++) {
+        d->gold += gold[i];
+    }
+
+    for (i = 0; i < n; i++) {
+        p = ev->parent[ev->hits[i].cls];
+
+        for (j = 0; j < np && parent[j] != p; j++) { /* void */ }
+
+        if (j < np) {
+            continue;
+        }
+
+        parent[np++] = p;
+        d->pred++;
+        d->tp += gold[p];
+
+        b = (int) (ev->hits[i].score * ATTCK_EVAL_BINS);
+        b = b < 0 ? 0 : b >= ATTCK_EVAL_BINS ? ATTCK_EVAL_BINS - 1 : b;
+        d->bin_n[b]++;
+        d->bin_right[b] += gold[p];
+        d->bin_score[b] += ev->hits[i].score;
+    }
+}
+
+
+/* the three methods trained on the examples where use[i] is set */
+
+static void
+attck_eval_models(attck_train_t *t, const uint8_t *use,
+    attck_map_model_t *models)
+{
+    size_t                  i;
+    uint8_t                *prev;
+    attck_train_example_t  *e;
+
+    prev = attck_xcalloc(t->examples.n, 1);
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        prev[i] = use[i] && !e->sentence;
+    }
+
+    t->prune = ATTCK_TRAIN_PRUNE_PREV;
+    attck_train_learn(t, prev, 0, &models[0]);
+    t->prune = ATTCK_TRAIN_PRUNE;
+    attck_train_learn(t, use, 0, &models[1]);
+    attck_train_baseline(t, prev, &models[2]);
+
+    for (i = 0; i < ATTCK_EVAL_METHODS; i++) {
+        attck_map_model_seal(&models[i]);
+    }
+
+    free(prev);
+}
+
+
+static int
+attck_eval_actor_cmp(const void *a, const void *b)
+{
+    uint32_t                ia, ib;
+    attck_train_example_t  *x, *y;
+
+    ia = *(const uint32_t *) a;
+    ib = *(const uint32_t *) b;
+    x = attck_vec_at(&attck_eval_examples->examples, attck_train_example_t,
+                     ia);
+    y = attck_vec_at(&attck_eval_examples->examples, attck_train_example_t,
+                     ib);
+
+    if (x->actor != y->actor) {
+        return x->actor < y->actor ? -1 : 1;
+    }
+
+    return (ia > ib) - (ia < ib);
 }
 
 
 static void
 attck_eval_print(attck_eval_t *ev)
 {
-    int                   a, b, k;
-    double                tp, pred, gold, mp, mr, mf, p, r, f1[2][2][2],
-                          classes;
-    uint32_t              i;
+    int                   prot, a, b, k;
+    double                p, r, f1[2][2];
+    attck_eval_docs_t    *d;
     attck_eval_counts_t  *c;
 
-    static const char  *method[] = { "model", "TF-IDF baseline" };
-    static const char  *level[] = { "exact", "parent" };
+    static const char  *name[ATTCK_EVAL_NPROT] = {
+        "actors held out (5 folds)", "campaigns held out"
+    };
 
-    printf("| method | level | top | micro P | micro R | micro F1 "
-           "| macro P | macro R | macro F1 |\n"
-           "|---|---|---|---|---|---|---|---|---|\n");
+    for (prot = 0; prot < ATTCK_EVAL_NPROT; prot++) {
+        printf("%s: %zu procedure examples, micro F1\n\n", name[prot],
+               ev->n[prot]);
+        printf("| method | exact top 1 | exact top %d | parent top 1 "
+               "| parent top %d |\n|---|---|---|---|---|\n",
+               ATTCK_EVAL_K, ATTCK_EVAL_K);
 
-    for (a = 0; a < 2; a++) {
-        for (b = 0; b < 2; b++) {
-            for (k = 0; k < 2; k++) {
-                c = &ev->c[a][b][k];
-                tp = pred = gold = 0;
-                mp = mr = mf = classes = 0;
+        for (a = 0; a < ATTCK_EVAL_METHODS; a++) {
+            c = &ev->c[prot][a];
 
-                for (i = 0; i < ev->nclasses; i++) {
-                    tp += c->tp[i];
-                    pred += c->pred[i];
-                    gold += c->gold[i];
-
-                    if (c->gold[i] == 0) {
-                        continue;
-                    }
-
-                    /* macro: over the techniques the test set holds */
-
-                    p = c->pred[i] ? c->tp[i] / c->pred[i] : 0;
-                    r = c->tp[i] / c->gold[i];
-                    mp += p;
-                    mr += r;
-                    mf += (p + r) ? 2 * p * r / (p + r) : 0;
-                    classes++;
+            for (b = 0; b < 2; b++) {
+                for (k = 0; k < 2; k++) {
+                    p = c->pred[b][k] ? c->tp[b][k] / c->pred[b][k] : 0;
+                    r = c->gold[b][k] ? c->tp[b][k] / c->gold[b][k] : 0;
+                    f1[b][k] = (p + r) ? 2 * p * r / (p + r) : 0;
                 }
-
-                p = pred ? tp / pred : 0;
-                r = gold ? tp / gold : 0;
-                f1[a][b][k] = (p + r) ? 2 * p * r / (p + r) : 0;
-
-                printf("| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f "
-                       "| %.3f |\n", method[a], level[b], k ? ATTCK_EVAL_K : 1,
-                       p, r, f1[a][b][k], mp / classes, mr / classes,
-                       mf / classes);
             }
+
+            printf("| %s | %.3f | %.3f | %.3f | %.3f |\n",
+                   attck_eval_method[a], f1[0][0], f1[0][1], f1[1][0],
+                   f1[1][1]);
         }
+
+        printf("\n");
     }
 
-    printf("\nmodel / baseline, micro F1 at top %d rolled up to parents: "
-           "%.2fx\n", ATTCK_EVAL_K,
-           f1[1][1][1] ? f1[0][1][1] / f1[1][1][1] : 0.0);
+    printf("documents (each group's procedure examples of a held-out "
+           "actor fold): %zu, top %d rolled up to parents\n\n",
+           ev->d[0].docs, ATTCK_EVAL_DOC_K);
+    printf("| method | micro P | micro R | micro F1 |\n|---|---|---|---|\n");
+
+    for (a = 0; a < ATTCK_EVAL_METHODS; a++) {
+        d = &ev->d[a];
+        p = d->pred ? d->tp / d->pred : 0;
+        r = d->gold ? d->tp / d->gold : 0;
+        printf("| %s | %.3f | %.3f | %.3f |\n", attck_eval_method[a], p, r,
+               (p + r) ? 2 * p * r / (p + r) : 0);
+    }
+
+    printf("\nreliability of document scores (techniques given, by "
+           "score): mean score / fraction right (n)\n\n"
+           "| score | previous | current |\n|---|---|---|\n");
+
+    for (b = 0; b < ATTCK_EVAL_BINS; b++) {
+        printf("| %.1f-%.1f |", (double) b / ATTCK_EVAL_BINS,
+               (double) (b + 1) / ATTCK_EVAL_BINS);
+
+        for (a = 0; a < 2; a++) {
+            d = &ev->d[a];
+
+            if (d->bin_n[b] == 0) {
+                printf(" - |");
+                continue;
+            }
+
+            printf(" %.2f / %.2f (%.0f) |", d->bin_score[b] / d->bin_n[b],
+                   d->bin_right[b] / d->bin_n[b], d->bin_n[b]);
+        }
+
+        printf("\n");
+    }
 }
 
 
 int
 attck_evaluate_main(int argc, char **argv)
 {
-    int                     c, a, b, k;
-    size_t                  i, ntest;
-    uint8_t                *use;
-    uint32_t                fold;
+    int                     c, a;
+    char                   *doc;
+    size_t                  i, j, k, len, cap, ngroups, nidx;
+    uint8_t                *use, *gold;
+    uint32_t                fold, *idx;
     attck_eval_t            ev;
     attck_train_t           t;
-    attck_map_hit_t         hits[ATTCK_EVAL_K];
-    attck_map_model_t       model, baseline;
-    attck_train_example_t  *e;
+    attck_map_model_t       models[ATTCK_EVAL_METHODS];
+    attck_train_example_t  *e, *f;
     static struct option    longopts[] = {
         { "stix", no_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },
@@ -230,18 +400,21 @@ attck_evaluate_main(int argc, char **argv)
     attck_eval_init(&ev, &t);
 
     use = attck_xcalloc(t.examples.n, 1);
+    idx = attck_xcalloc(t.examples.n, sizeof(uint32_t));
+    gold = attck_xcalloc(t.nclasses, 1);
+    cap = 1024;
+    doc = attck_xmalloc(cap);
+
+    /* actors held out; the groups of the fold as documents */
 
     for (fold = 0; fold < ATTCK_TRAIN_FOLDS; fold++) {
-        ntest = 0;
-
         for (i = 0; i < t.examples.n; i++) {
             e = attck_vec_at(&t.examples, attck_train_example_t, i);
             use[i] = e->fold != fold;
-            ntest += !use[i];
         }
 
-        attck_train_learn(&t, use, 0, &model);
-        attck_train_baseline(&t, use, &baseline);
+        attck_eval_models(&t, use, models);
+        ngroups = 0;
 
         for (i = 0; i < t.examples.n; i++) {
             if (use[i]) {
@@ -249,30 +422,107 @@ attck_evaluate_main(int argc, char **argv)
             }
 
             e = attck_vec_at(&t.examples, attck_train_example_t, i);
-            attck_eval_score(&ev, 0, &model, e, hits);
-            attck_eval_score(&ev, 1, &baseline, e, hits);
+            ev.n[ATTCK_EVAL_ACTORS]++;
+
+            for (a = 0; a < ATTCK_EVAL_METHODS; a++) {
+                attck_eval_sentence(&ev, ATTCK_EVAL_ACTORS, a, &models[a], e);
+            }
         }
 
-        attck_log("info", "evaluate: fold %u: %zu held-out procedure "
-                  "examples", fold + 1, ntest);
+        /* each group of the fold: its examples as one document */
 
-        attck_map_model_free(&model);
-        attck_map_model_free(&baseline);
+        nidx = 0;
+
+        for (i = 0; i < t.examples.n; i++) {
+            e = attck_vec_at(&t.examples, attck_train_example_t, i);
+            if (!use[i] && e->intrusion) {
+                idx[nidx++] = (uint32_t) i;
+            }
+        }
+
+        attck_eval_examples = &t;
+        qsort(idx, nidx, sizeof(uint32_t), attck_eval_actor_cmp);
+
+        for (i = 0; i < nidx; i = j) {
+            e = attck_vec_at(&t.examples, attck_train_example_t, idx[i]);
+
+            for (j = i + 1; j < nidx; j++) {
+                f = attck_vec_at(&t.examples, attck_train_example_t, idx[j]);
+                if (f->actor != e->actor) {
+                    break;
+                }
+            }
+
+            if (j - i < 3) {
+                continue;
+            }
+
+            memset(gold, 0, t.nclasses);
+            len = 0;
+
+            for (k = i; k < j; k++) {
+                f = attck_vec_at(&t.examples, attck_train_example_t, idx[k]);
+                gold[ev.parent[f->cls]] = 1;
+
+                while (len + strlen(f->text) + 2 > cap) {
+                    cap *= 2;
+                    doc = realloc(doc, cap);
+                    if (doc == NULL) {
+                        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+                    }
+                }
+
+                len += sprintf(doc + len, "%s\n", f->text);
+            }
+
+            ngroups++;
+
+            for (a = 0; a < ATTCK_EVAL_METHODS; a++) {
+                attck_eval_document(&ev, a, &models[a], doc, gold);
+            }
+        }
+
+        attck_log("info", "evaluate: fold %u: %zu documents", fold + 1,
+                  ngroups);
+
+        for (a = 0; a < ATTCK_EVAL_METHODS; a++) {
+            attck_map_model_free(&models[a]);
+        }
+    }
+
+    /* campaigns held out */
+
+    for (i = 0; i < t.examples.n; i++) {
+        e = attck_vec_at(&t.examples, attck_train_example_t, i);
+        use[i] = !e->campaign;
+    }
+
+    attck_eval_models(&t, use, models);
+
+    for (i = 0; i < t.examples.n; i++) {
+        if (use[i]) {
+            continue;
+        }
+
+        e = attck_vec_at(&t.examples, attck_train_example_t, i);
+        ev.n[ATTCK_EVAL_CAMPAIGNS]++;
+
+        for (a = 0; a < ATTCK_EVAL_METHODS; a++) {
+            attck_eval_sentence(&ev, ATTCK_EVAL_CAMPAIGNS, a, &models[a], e);
+        }
+    }
+
+    for (a = 0; a < ATTCK_EVAL_METHODS; a++) {
+        attck_map_model_free(&models[a]);
     }
 
     attck_eval_print(&ev);
 
-    for (a = 0; a < 2; a++) {
-        for (b = 0; b < 2; b++) {
-            for (k = 0; k < 2; k++) {
-                free(ev.c[a][b][k].tp);
-                free(ev.c[a][b][k].pred);
-                free(ev.c[a][b][k].gold);
-            }
-        }
-    }
-
+    free(doc);
+    free(idx);
+    free(gold);
     free(ev.parent);
+    free(ev.mem);
     free(use);
     attck_train_free(&t);
 

@@ -63,9 +63,9 @@ static const char  attck_map_write[] =
     "         content_sha256 text, techniques jsonb)"
     "), r AS ("
     "  SELECT t.threat_id, x.id AS technique_id, x.score, x.method,"
-    "         x.evidence"
+    "         x.evidence, coalesce(x.sentences, '[]') AS sentences"
     "    FROM t, jsonb_to_recordset(t.techniques) AS x(id text, score real,"
-    "         method text, evidence jsonb)"
+    "         method text, evidence jsonb, sentences jsonb)"
     "   WHERE NOT EXISTS (SELECT 1 FROM rejected_mappings j"
     "          WHERE j.threat_id = t.threat_id AND j.technique_id = x.id)"
     "), del AS ("
@@ -77,21 +77,22 @@ static const char  attck_map_write[] =
     "  RETURNING 1"
     "), ins AS ("
     "  INSERT INTO mapped_threat_data AS m (threat_id, technique_id, score,"
-    "         method, model_version, evidence, content_sha256)"
+    "         method, model_version, evidence, sentences, content_sha256)"
     "  SELECT r.threat_id, r.technique_id, r.score, r.method, $2,"
-    "         r.evidence, t.content_sha256"
+    "         r.evidence, r.sentences, t.content_sha256"
     "    FROM r JOIN t USING (threat_id)"
     "  ON CONFLICT (threat_id, technique_id) DO UPDATE"
     "     SET score = EXCLUDED.score, method = EXCLUDED.method,"
     "         model_version = EXCLUDED.model_version,"
     "         evidence = EXCLUDED.evidence,"
+    "         sentences = EXCLUDED.sentences,"
     "         content_sha256 = EXCLUDED.content_sha256, mapped_at = now()"
     "   WHERE NOT m.confirmed"
     "     AND (m.score, m.method, m.model_version, m.evidence,"
-    "          m.content_sha256)"
+    "          m.sentences, m.content_sha256)"
     "         IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.method,"
     "          EXCLUDED.model_version, EXCLUDED.evidence,"
-    "          EXCLUDED.content_sha256)"
+    "          EXCLUDED.sentences, EXCLUDED.content_sha256)"
     "  RETURNING (xmax = 0) AS added"
     "), st AS ("
     "  INSERT INTO threat_mapping_state AS s (threat_id, content_sha256,"
@@ -125,8 +126,8 @@ attck_map_main(int argc, char **argv)
     PGconn              *db;
     PGresult            *res, *w;
     const char          *params[3], *text;
-    attck_map_hit_t     *hits;
     attck_map_stats_t    st;
+    attck_classify_ctx_t cx;
     attck_map_model_t    model;
     static struct option   longopts[] = {
         { "model", required_argument, NULL, 'm' },
@@ -188,14 +189,13 @@ attck_map_main(int argc, char **argv)
     snprintf(version, sizeof(version), "%s/%08x/top%zu/min%.2f",
              model.meta.release, model.crc, k, threshold);
 
-    hits = attck_xcalloc(k, sizeof(attck_map_hit_t));
+    memset(&cx, 0, sizeof(attck_classify_ctx_t));
 
     memset(&st, 0, sizeof(attck_map_stats_t));
     db = attck_db_connect();
 
     if (attck_db_stage_lock(db, "map") != 0) {
         PQfinish(db);
-        free(hits);
         attck_map_model_free(&model);
         return ATTCK_EXIT_TEMPFAIL;
     }
@@ -256,8 +256,8 @@ attck_map_main(int argc, char **argv)
             given = json_loads(PQgetvalue(res, (int) i, 2), 0, NULL);
             list = json_array();
 
-            (void) attck_classify_text(&model, text, strlen(text), given, k,
-                                       threshold, SIZE_MAX, hits, list);
+            (void) attck_classify_text(&model, &cx, text, strlen(text),
+                                       given, k, threshold, SIZE_MAX, list);
             attck_remap_follow(gone, list);
             json_decref(given);
 
@@ -314,7 +314,7 @@ attck_map_main(int argc, char **argv)
     attck_stage_count("map", "removed", NULL, (long long) st.removed);
 
     PQfinish(db);
-    free(hits);
+    attck_classify_ctx_free(&cx);
     json_decref(gone);
     attck_map_model_free(&model);
 

@@ -11,21 +11,11 @@
 
 
 typedef struct {
-    attck_map_term_pt   cb;
-    void               *ctx;
-    char                prev[ATTCK_MAP_MAX_TOKEN];
-    size_t              prev_len;
-} attck_map_terms_ctx_t;
-
-
-typedef struct {
     const attck_map_vocab_t  *vocab;
     attck_vec_t               ids;     /* uint32_t */
 } attck_map_vector_ctx_t;
 
 
-static void attck_map_terms_token(const char *tok, size_t len,
-    attck_map_kind_e kind, void *data);
 static uint64_t attck_map_hash(const char *s, size_t len);
 static attck_map_term_t *attck_map_vocab_slot(const attck_map_vocab_t *v,
     const char *term, size_t len);
@@ -35,48 +25,6 @@ static int attck_map_term_cmp(const void *a, const void *b);
 static int attck_map_id_cmp(const void *a, const void *b);
 static void attck_map_vector_term(const char *term, size_t len,
     void *data);
-
-
-void
-attck_map_terms(const char *text, size_t len, attck_map_term_pt cb,
-    void *ctx)
-{
-    attck_map_terms_ctx_t  tc;
-
-    tc.cb = cb;
-    tc.ctx = ctx;
-    tc.prev_len = 0;
-
-    attck_map_tokens(text, len, attck_map_terms_token, &tc);
-}
-
-
-static void
-attck_map_terms_token(const char *tok, size_t len, attck_map_kind_e kind,
-    void *data)
-{
-    attck_map_terms_ctx_t *tc = data;
-
-    char  pair[ATTCK_MAP_MAX_TERM];
-
-    tc->cb(tok, len, tc->ctx);
-
-    /* compounds are given before their words: they do not break a pair */
-
-    if (kind != ATTCK_MAP_WORD) {
-        return;
-    }
-
-    if (tc->prev_len) {
-        memcpy(pair, tc->prev, tc->prev_len);
-        pair[tc->prev_len] = ' ';
-        memcpy(pair + tc->prev_len + 1, tok, len);
-        tc->cb(pair, tc->prev_len + 1 + len, tc->ctx);
-    }
-
-    memcpy(tc->prev, tok, len);
-    tc->prev_len = len;
-}
 
 
 /* FNV-1a: terms are short, and the table is rebuilt rarely */

@@ -18,10 +18,6 @@
 #include "util.h"
 
 
-/* a word, a compound, or two words joined by one space */
-#define ATTCK_MAP_MAX_TERM  (2 * ATTCK_MAP_MAX_TOKEN + 1)
-
-
 typedef struct {
     char        *term;       /* NULL: an empty slot */
     uint32_t     df;         /* texts holding it */
@@ -45,12 +41,6 @@ typedef struct {
     float        w;
 } attck_map_feat_t;
 
-
-typedef void (*attck_map_term_pt)(const char *term, size_t len, void *ctx);
-
-/* every term of a text, in text order, repeats included */
-void attck_map_terms(const char *text, size_t len, attck_map_term_pt cb,
-    void *ctx);
 
 void attck_map_vocab_init(attck_map_vocab_t *v);
 void attck_map_vocab_free(attck_map_vocab_t *v);

@@ -30,7 +30,6 @@
 #define ATTCK_TRAIN_C          0.5
 #define ATTCK_TRAIN_EPS        0.1
 #define ATTCK_TRAIN_MIN_DF     2
-#define ATTCK_TRAIN_PRUNE      0.01
 #define ATTCK_TRAIN_CALIB_TOP  10
 
 /* a weight on its way to the postings of its term */
@@ -50,6 +49,8 @@ static void attck_train_add_label(attck_train_t *t, const char *text,
     const char *technique, uint8_t fold, int definition);
 static void attck_train_stix(const char *text, const char *technique,
     const char *source, const char *kind, void *ctx);
+static void attck_train_add_span(attck_train_t *t, const char *text,
+    size_t len, const char *technique);
 static void attck_train_labeled(attck_train_t *t, const char *path);
 static void attck_train_confirmed(attck_train_t *t, PGconn *db,
     const char *cmd);
@@ -105,6 +106,23 @@ attck_train_add_label(attck_train_t *t, const char *text,
 }
 
 
+/* a sentence of a text as an example of its own */
+
+static void
+attck_train_add_span(attck_train_t *t, const char *text, size_t len,
+    const char *technique)
+{
+    char  *copy;
+
+    copy = attck_xmalloc(len + 1);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+
+    attck_train_add(t, copy, technique, ATTCK_TRAIN_NO_FOLD, 0);
+    free(copy);
+}
+
+
 /*
  * Procedure examples fall in folds by actor: holding out a fold holds
  * out whole actors, whose phrasing is then unseen, as an analyst's
@@ -115,11 +133,34 @@ static void
 attck_train_stix(const char *text, const char *technique,
     const char *source, const char *kind, void *ctx)
 {
-    uint32_t     h;
-    const char  *p;
+    attck_train_t *t = ctx;
+
+    size_t                  i, n;
+    uint32_t                h;
+    const char             *p;
+    attck_cls_span_t        spans[256];
+    attck_train_example_t  *e;
 
     if (strcmp(kind, "procedure") != 0) {
         attck_train_add(ctx, text, technique, ATTCK_TRAIN_NO_FOLD, 1);
+
+        /* and each sentence of it on its own: reports name a technique
+         * in one sentence, not in its whole description */
+
+        n = attck_cls_split(text, strlen(text), spans, 256);
+
+        for (i = 0; n > 1 && i < n && i < 256; i++) {
+            if (spans[i].end - spans[i].start < 40) {
+                continue;
+            }
+
+            attck_train_add_span(t, text + spans[i].start,
+                                 spans[i].end - spans[i].start, technique);
+            e = attck_vec_at(&t->examples, attck_train_example_t,
+                             t->examples.n - 1);
+            e->sentence = 1;
+        }
+
         return;
     }
 
@@ -131,6 +172,11 @@ attck_train_stix(const char *text, const char *technique,
 
     attck_train_add(ctx, text, technique, (uint8_t) (h % ATTCK_TRAIN_FOLDS),
                     0);
+    e = attck_vec_at(&t->examples, attck_train_example_t,
+                     t->examples.n - 1);
+    e->campaign = source[0] == 'C';
+    e->intrusion = source[0] == 'G';
+    e->actor = h;
 }
 
 
@@ -307,6 +353,7 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
 
     memset(t, 0, sizeof(attck_train_t));
     attck_vec_init(&t->examples, sizeof(attck_train_example_t));
+    t->prune = ATTCK_TRAIN_PRUNE;
 
     t->sha = EVP_MD_CTX_new();
     if (t->sha == NULL || !EVP_DigestInit_ex(t->sha, EVP_sha256(), NULL)) {
@@ -399,7 +446,10 @@ attck_train_vectors(attck_train_t *t, const uint8_t *use,
 
     for (i = 0; i < t->examples.n; i++) {
         e = attck_vec_at(&t->examples, attck_train_example_t, i);
-        if (use[i]) {
+        /* a sentence of a technique's text is in the text already: it
+         * would count its terms twice */
+
+        if (use[i] && !e->sentence) {
             attck_map_vocab_add(vocab, e->text, strlen(e->text));
         }
     }
@@ -599,7 +649,7 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
         for (k = 0; k < nfeat; k++) {
             w = sign * mdl->w[k];
 
-            if (fabs(w) >= ATTCK_TRAIN_PRUNE) {
+            if (fabs(w) >= t->prune) {
                 tr = attck_vec_push(&all);
                 tr->term = (uint32_t) k;
                 tr->p.cls = c;
@@ -766,6 +816,11 @@ attck_train_platt(attck_train_t *t, const attck_map_model_t *held,
     t->meta.platt_a = (float) a;
     t->meta.platt_b = (float) b;
 
+    /* a document's score is its best sentence's until fitted for them */
+
+    t->meta.doc_a = (float) a;
+    t->meta.doc_b = (float) b;
+
     attck_log("info", "train: calibration on %zu held-out examples: "
               "a=%.4f b=%.4f", (size_t) pos, a, b);
 
@@ -791,6 +846,8 @@ attck_train_learn(attck_train_t *t, const uint8_t *use, int calibrate,
 
     t->meta.platt_a = 1.0f;
     t->meta.platt_b = 0.0f;
+    t->meta.doc_a = 1.0f;
+    t->meta.doc_b = 0.0f;
 
     if (calibrate) {
         memset(&held, 0, sizeof(attck_map_model_t));
@@ -858,6 +915,8 @@ attck_train_baseline(attck_train_t *t, const uint8_t *use,
     m->meta = t->meta;
     m->meta.platt_a = 1.0f;
     m->meta.platt_b = 0.0f;
+    m->meta.doc_a = 1.0f;
+    m->meta.doc_b = 0.0f;
 
     free(defs);
 }
@@ -885,7 +944,7 @@ attck_train_main(int argc, char **argv)
 {
     int                 c, stix;
     char               *out, err[512];
-    size_t              i, nlabeled;
+    size_t              i, nlabeled, nsent;
     uint8_t            *use;
     const char        **labeled;
     attck_train_t       t;
@@ -956,9 +1015,15 @@ attck_train_main(int argc, char **argv)
         attck_fatal(ATTCK_EXIT_CANTCREAT, "train: %s", err);
     }
 
-    attck_log("info", "train: wrote %s: %zu examples, %u techniques, "
-              "%zu terms, %u weights", out, t.examples.n, m.nclasses,
-              m.vocab.n, m.starts[m.vocab.n]);
+    for (i = 0, nsent = 0; i < t.examples.n; i++) {
+        nsent += attck_vec_at(&t.examples, attck_train_example_t, i)
+                     ->sentence;
+    }
+
+    attck_log("info", "train: wrote %s: %zu examples (%zu of them sentences "
+              "of technique texts), %u techniques, %zu terms, %u weights",
+              out, t.examples.n, nsent, m.nclasses, m.vocab.n,
+              m.starts[m.vocab.n]);
 
     attck_map_model_free(&m);
     attck_train_free(&t);

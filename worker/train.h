@@ -27,6 +27,10 @@ typedef struct {
     uint32_t     group;        /* copies of one multi-label text share it */
     uint8_t      fold;         /* of its actor, or ATTCK_TRAIN_NO_FOLD */
     unsigned     definition:1;
+    unsigned     sentence:1;   /* one sentence of a technique's text */
+    unsigned     campaign:1;   /* a campaign's procedure example */
+    unsigned     intrusion:1;  /* a group's procedure example */
+    uint32_t     actor;        /* hash of its actor's id, or 0 */
 } attck_train_example_t;
 
 
@@ -37,7 +41,14 @@ typedef struct {
     attck_map_meta_t    meta;
     uint32_t            ngroups;
     EVP_MD_CTX         *sha;
+    double              prune;      /* weights under it are left out */
 } attck_train_t;
+
+
+/* what train learns from by default; "evaluate" compares it with the
+ * previous method: no sentence examples, weights pruned at 0.01 */
+#define ATTCK_TRAIN_PRUNE       0.03
+#define ATTCK_TRAIN_PRUNE_PREV  0.01
 
 
 /*

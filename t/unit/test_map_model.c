@@ -90,6 +90,8 @@ write_model(void)
     strcpy(meta.trainset, "abc");
     meta.platt_a = 2.0f;
     meta.platt_b = 0.5f;
+    meta.doc_a = 2.0f;
+    meta.doc_b = 0.5f;
 
     assert_int_equal(attck_map_model_write(path, &meta, &v, starts, post,
                                            classes, 3, err, sizeof(err)),
@@ -115,30 +117,47 @@ teardown(void **state)
 }
 
 
+static size_t
+classify(attck_map_model_t *m, const char *text, size_t k, double threshold,
+    attck_cls_hit_t *hits)
+{
+    size_t             n, nsent;
+    static char        mem[1 << 16];
+    attck_cls_work_t   w;
+
+    assert_true(attck_cls_work_size(&m->cls, 16) <= sizeof(mem));
+    attck_cls_work_init(&w, &m->cls, mem, 16);
+    n = attck_cls_classify(&m->cls, &w, text, strlen(text), k, threshold,
+                           hits, &nsent);
+
+    return n;
+}
+
+
 static void
 test_round_trip(void **state)
 {
     char               err[256];
     size_t             n;
-    attck_map_hit_t    hits[3];
+    attck_cls_hit_t    hits[ATTCK_CLS_MAX_EXPLICIT + 3];
     attck_map_model_t  m;
 
     assert_int_equal(attck_map_model_load(&m, path, err, sizeof(err)), 0);
     assert_string_equal(m.meta.release, "18.1");
     assert_string_equal(m.meta.trainset, "abc");
     assert_int_equal(m.nclasses, 3);
-    assert_string_equal(m.classes[1].id, "T1059.001");
+    assert_string_equal(m.cls.classes[1].id, "T1059.001");
 
-    n = attck_map_model_classify(&m, "Ran PowerShell -EncodedCommand", 30, 3,
-                                 0.0, hits);
+    n = classify(&m, "Ran PowerShell -EncodedCommand", 3, 0.0, hits);
     assert_int_equal(n, 3);
-    assert_string_equal(m.classes[hits[0].cls].id, "T1059.001");
+    assert_string_equal(m.cls.classes[hits[0].cls].id, "T1059.001");
 
     /* evidence: the terms that weighed for the class, heaviest first */
     assert_int_equal(hits[0].nevidence, 2);
-    assert_string_equal(m.vocab.terms[hits[0].evidence[0]],
+    assert_string_equal(attck_cls_term_str(&m.cls, hits[0].evidence[0]),
                         "encodedcommand");
-    assert_string_equal(m.vocab.terms[hits[0].evidence[1]], "powershell");
+    assert_string_equal(attck_cls_term_str(&m.cls, hits[0].evidence[1]),
+                        "powershell");
 
     /* scores calibrated into [0,1], best first; a negative weight is no
      * evidence */
@@ -148,13 +167,12 @@ test_round_trip(void **state)
     assert_int_equal(hits[1].nevidence + hits[2].nevidence, 0);
 
     /* a threshold leaves out what scores under it */
-    n = attck_map_model_classify(&m, "spearphishing", 13, 3, 0.9, hits);
+    n = classify(&m, "spearphishing", 3, 0.9, hits);
     assert_int_equal(n, 1);
-    assert_string_equal(m.classes[hits[0].cls].id, "T1566.001");
+    assert_string_equal(m.cls.classes[hits[0].cls].id, "T1566.001");
 
     /* nothing known, nothing found */
-    assert_int_equal(attck_map_model_classify(&m, "hello world", 11, 3, 0.0,
-                                              hits), 0);
+    assert_int_equal(classify(&m, "hello world", 3, 0.0, hits), 0);
 
     attck_map_model_free(&m);
 }
@@ -254,6 +272,7 @@ test_bad_content_refused(void **state)
 
     memset(&meta, 0, sizeof(meta));
     meta.platt_a = 1.0f;
+    meta.doc_a = 1.0f;
     memset(classes, 0, sizeof(classes));
     strcpy(classes[0].id, "T1001");
     strcpy(classes[1].id, "T1002");

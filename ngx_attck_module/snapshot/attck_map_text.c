@@ -1,11 +1,12 @@
 
 /*
- * attck-worker: tokens and explicit technique ids for the mapper.
+ * attck: tokens and explicit technique ids for the mapper (worker and
+ * module alike).
  */
 
 #include <string.h>
 
-#include "map_text.h"
+#include "attck_map_text.h"
 
 
 #define attck_map_alnum(c)                                                   \
@@ -18,6 +19,16 @@
     (((c) >= 'A' && (c) <= 'Z') ? (c) | 0x20 : (c))
 
 
+typedef struct {
+    attck_map_term_pt   cb;
+    void               *ctx;
+    char                prev[ATTCK_MAP_MAX_TOKEN];
+    size_t              prev_len;
+} attck_map_terms_ctx_t;
+
+
+static void attck_map_terms_token(const char *tok, size_t len,
+    attck_map_kind_e kind, void *data);
 static size_t attck_map_skip_tag(const unsigned char *p, size_t len);
 static void attck_map_chunk(const unsigned char *p, size_t len,
     attck_map_token_pt cb, void *ctx);
@@ -101,6 +112,48 @@ attck_map_tokens(const char *text, size_t len, attck_map_token_pt cb,
         attck_map_chunk(p + i, j - i, cb, ctx);
         i = j;
     }
+}
+
+
+void
+attck_map_terms(const char *text, size_t len, attck_map_term_pt cb,
+    void *ctx)
+{
+    attck_map_terms_ctx_t  tc;
+
+    tc.cb = cb;
+    tc.ctx = ctx;
+    tc.prev_len = 0;
+
+    attck_map_tokens(text, len, attck_map_terms_token, &tc);
+}
+
+
+static void
+attck_map_terms_token(const char *tok, size_t len, attck_map_kind_e kind,
+    void *data)
+{
+    attck_map_terms_ctx_t *tc = data;
+
+    char  pair[ATTCK_MAP_MAX_TERM];
+
+    tc->cb(tok, len, tc->ctx);
+
+    /* compounds are given before their words: they do not break a pair */
+
+    if (kind != ATTCK_MAP_WORD) {
+        return;
+    }
+
+    if (tc->prev_len) {
+        memcpy(pair, tc->prev, tc->prev_len);
+        pair[tc->prev_len] = ' ';
+        memcpy(pair + tc->prev_len + 1, tok, len);
+        tc->cb(pair, tc->prev_len + 1 + len, tc->ctx);
+    }
+
+    memcpy(tc->prev, tok, len);
+    tc->prev_len = len;
 }
 
 
@@ -278,7 +331,9 @@ attck_map_stop_word(const char *w, size_t len)
     }
 
     for (s = attck_map_stop_words; *s; s++) {
-        if (strlen(*s) == len && memcmp(*s, w, len) == 0) {
+        if ((*s)[0] == w[0] && strlen(*s) == len
+            && memcmp(*s, w, len) == 0)
+        {
             return 1;
         }
     }
