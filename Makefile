@@ -495,6 +495,8 @@ bench: bench-deps
 	@echo
 	@ATTCK_BUILD=$(BUILD) bench/swap.sh $(wildcard $(SHARED)/attack/*-attack-18.1.json)
 	@echo
+	@ATTCK_BUILD=$(BUILD) bench/taxii.sh $(wildcard $(SHARED)/attack/*-attack-18.1.json)
+	@echo
 	@ATTCK_BUILD=$(BUILD) bench/threats.sh $(SHARED)/attack/enterprise-attack-18.1.json
 
 # the mapper on procedure examples of held-out actors, beside a TF-IDF
@@ -533,3 +535,16 @@ deb: deb-deps
 	@rm -rf $(DEB_DIR)/attck
 	@lintian $(DEB_DIR)/*.changes | tee $(DEB_DIR)/lintian.log
 	@ls $(DEB_DIR)/*.deb
+
+# The world map of the HTML report, from Natural Earth 1:110m as npm's
+# world-atlas ships it and Debian's iso-codes: worker/report_world.c is
+# committed, so that building needs neither; this makes it again.
+.PHONY: world-map
+world-map:
+	@mkdir -p $(BUILD)/world-map
+	cd $(BUILD)/world-map && npm install --no-save --no-audit --no-fund \
+	    --loglevel=error world-atlas@2.0.2
+	python3 tools/world_map.py \
+	    $(BUILD)/world-map/node_modules/world-atlas/countries-110m.json \
+	    /usr/share/iso-codes/json/iso_3166-1.json > worker/report_world.c.tmp
+	mv -f worker/report_world.c.tmp worker/report_world.c

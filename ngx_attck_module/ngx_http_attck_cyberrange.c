@@ -698,10 +698,29 @@ ngx_http_attck_cr_render(ngx_http_request_t *r, ngx_http_attck_cr_ctx_t *ctx)
             ngx_memcpy(out + len, notice.data, notice.len);
             len += notice.len;
 
+            /*
+             * the legend, above the table: a section per source that has
+             * definitions, none when no source has one
+             */
+
+            if (defs.nelts == 0) {
+                continue;
+            }
+
             len += ngx_sprintf(out + len, "<div class=\"attck-legend\">")
                    - (out + len);
 
             for (s = 0; s < ctx->nsources; s++) {
+                for (i = 0; i < defs.nelts; i++) {
+                    if (def[i].label == &ctx->sources[s].label) {
+                        break;
+                    }
+                }
+
+                if (i == defs.nelts) {
+                    continue;
+                }
+
                 len += ngx_sprintf(out + len, "<h4>%c%*s training:</h4><ul>",
                                    ngx_toupper(ctx->sources[s].label.data[0]),
                                    ctx->sources[s].label.len - 1,

@@ -17,6 +17,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_attck_module.h"
+#include "ngx_http_attck_taxii.h"
 #include "ngx_http_attck_sign.h"
 
 
@@ -138,6 +139,13 @@ static ngx_command_t  ngx_http_attck_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_attck_loc_conf_t, max_age),
+      NULL },
+
+    { ngx_string("attck_taxii"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_attck_taxii,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -359,6 +367,7 @@ ngx_http_attck_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->cr_prefix, prev->cr_prefix, "");
     ngx_conf_merge_ptr_value(conf->training, prev->training, NULL);
     ngx_conf_merge_sec_value(conf->max_age, prev->max_age, 0);
+    ngx_conf_merge_str_value(conf->taxii_prefix, prev->taxii_prefix, "");
 
     return NGX_CONF_OK;
 }

@@ -122,6 +122,7 @@ typedef struct {
     ngx_array_t               *training;    /* ngx_http_attck_training_t */
     ngx_uint_t                 health;      /* NGX_HTTP_ATTCK_HEALTH_* */
     time_t                     max_age;     /* attck_health_max_age */
+    ngx_str_t                  taxii_prefix; /* the attck_taxii location */
 } ngx_http_attck_loc_conf_t;
 
 

@@ -18,6 +18,7 @@
 #include "../ngx_attck_module/snapshot/attck_text.h"
 #include "compile.h"
 #include "compile_diff.h"
+#include "compile_taxii.h"
 #include "db.h"
 #include "fetch.h"
 #include "index.h"
@@ -25,6 +26,7 @@
 #include "render.h"
 #include "render_cyberrange.h"
 #include "stix.h"
+#include "taxii_bundle.h"
 #include "util.h"
 
 
@@ -710,14 +712,25 @@ attck_compile_load(const char *cmd, int argc, char **argv,
     *bundles = attck_xcalloc(nsrc, sizeof(attck_bundle_t));
 
     for (i = 0; i < nsrc; i++) {
-        rc = attck_fetch(srcs[i], &opts, &res, err, sizeof(err));
+        rc = attck_taxii_source(srcs[i])
+             ? attck_taxii_bundle(srcs[i], &res, err, sizeof(err))
+             : attck_fetch(srcs[i], &opts, &res, err, sizeof(err));
         if (rc != 0) {
             attck_fatal(rc, "%s: %s", cmd, err);
         }
 
         rc = attck_bundle_load(&(*bundles)[i], srcs[i], res.data, res.len,
                                err, sizeof(err));
-        free(res.data);
+
+        /* TAXII serves each object as the file's bytes (compile_taxii.c) */
+
+        if (rc == 0 && attck_compile_taxii) {
+            (*bundles)[i].raw = res.data;
+            (*bundles)[i].raw_len = res.len;
+
+        } else {
+            free(res.data);
+        }
 
         if (rc != 0) {
             attck_fatal(rc, "%s: %s", cmd, err);
@@ -833,6 +846,11 @@ attck_compile_snapshot_index(attck_bundle_t *bundles, size_t n,
 
     releases = json_array();
     attck_compile_diff_docs(sorted, n, &extra);
+
+    if (attck_compile_taxii) {
+        attck_compile_taxii_docs(w, sorted, n, &extra);
+    }
+
     attck_compile_views(w, sorted, n, threats, releases, &extra);
     attck_compile_diff_free(&extra);
 
@@ -872,6 +890,7 @@ attck_compile_main(int argc, char **argv)
     attck_snap_writer_t   *w;
     static struct option   longopts[] = {
         { "output", required_argument, NULL, 'o' },
+        { "taxii", no_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -879,13 +898,18 @@ attck_compile_main(int argc, char **argv)
     optind = 1;
     opterr = 0;
 
-    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:th", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             out = optarg;
             break;
+        case 't':
+            attck_compile_taxii = 1;
+            break;
         case 'h':
-            printf("usage: attck-worker compile -o OUT.snap [SOURCE...]\n"
+            printf("usage: attck-worker compile -o OUT.snap [--taxii] "
+                   "[SOURCE...]\n"
+                   "--taxii: add TAXII 2.1 collections of every bundle\n"
                    "SOURCE: a STIX 2.1 bundle path or http(s)/file URL; "
                    "default $ATTCK_SOURCES\n");
             return ATTCK_EXIT_OK;

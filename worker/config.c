@@ -64,6 +64,9 @@ static const attck_setting_t  attck_settings[] = {
     { "fetch.timeout", "ATTCK_FETCH_TIMEOUT", 0 },
     { "fetch.retries", "ATTCK_FETCH_RETRIES", 0 },
     { "fetch.backoff_ms", "ATTCK_FETCH_BACKOFF_MS", 0 },
+    { "sources.taxii.feeds", "ATTCK_TAXII_FEEDS", 0 },
+    { "sources.taxii.auth_file", "ATTCK_TAXII_AUTH_FILE", 0 },
+    { "publish.taxii", "ATTCK_PUBLISH_TAXII", 0 },
     { NULL, NULL, 0 }
 };
 

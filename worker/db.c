@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../ngx_attck_module/snapshot/attck_text.h"
 #include "db.h"
 #include "util.h"
 
@@ -428,4 +429,27 @@ attck_db_stage_lock(PGconn *c, const char *stage)
     PQclear(res);
 
     return -1;
+}
+
+
+const char *
+attck_db_text(PGresult *res, int row, int col, attck_vec_t *keep)
+{
+    char        *copy;
+    size_t       len, n;
+    const char  *v;
+
+    v = PQgetvalue(res, row, col);
+    len = PQgetlength(res, row, col);
+
+    if (attck_text_utf8(v, len)) {
+        return v;
+    }
+
+    copy = attck_xmalloc(3 * len + 1);
+    attck_text_utf8_repair(copy, &n, v, len);
+    copy[n] = '\0';
+    *(char **) attck_vec_push(keep) = copy;
+
+    return copy;
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <libpq-fe.h>
 
+#include "util.h"
+
 
 /* the database is unreachable or went away: worth another run later */
 #define ATTCK_EXIT_TEMPFAIL  75
@@ -63,6 +65,15 @@ int attck_db_lost(PGconn *c);
  * 0, or -1 when another worker holds it (logged).
  */
 int attck_db_stage_lock(PGconn *c, const char *stage);
+
+
+/*
+ * A value of a result as valid UTF-8: itself, or a repaired copy (bytes
+ * that are not UTF-8 replaced) whose pointer is pushed on keep (char *),
+ * freed by the caller with the rest of what keep holds.
+ */
+const char *attck_db_text(PGresult *res, int row, int col,
+    attck_vec_t *keep);
 
 
 #endif /* _ATTCK_DB_H_INCLUDED_ */

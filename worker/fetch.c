@@ -208,6 +208,13 @@ attck_fetch_header(char *ptr, size_t size, size_t n, void *ud)
         attck_fetch_header_value(b->res->last_modified,
                                  sizeof(b->res->last_modified),
                                  ptr + 14, len - 14);
+
+    } else if (len > 24
+               && strncasecmp(ptr, "X-TAXII-Date-Added-Last:", 24) == 0)
+    {
+        attck_fetch_header_value(b->res->taxii_added_last,
+                                 sizeof(b->res->taxii_added_last),
+                                 ptr + 24, len - 24);
     }
 
     return len;
@@ -309,6 +316,7 @@ attck_fetch_url(const char *url, const attck_fetch_opts_t *o,
         body.res = res;
         res->etag[0] = '\0';
         res->last_modified[0] = '\0';
+        res->taxii_added_last[0] = '\0';
 
         curl_easy_reset(curl);
         curl_easy_setopt(curl, CURLOPT_URL, url);

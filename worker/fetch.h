@@ -32,6 +32,7 @@ typedef struct {
                                               modified, no data */
     char     etag[256];                    /* validators for the next run */
     char     last_modified[64];
+    char     taxii_added_last[64];         /* X-TAXII-Date-Added-Last */
 } attck_fetch_result_t;
 
 

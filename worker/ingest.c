@@ -25,9 +25,14 @@
 #include "progress.h"
 #include "scan.h"
 #include "stix.h"
+#include "taxii_bundle.h"
 #include "util.h"
 
 
+static size_t attck_ingest_taxii_feeds(int argc, char **argv, int i,
+    char **feeds);
+static int attck_ingest_taxii_run(PGconn *db, char **feeds, size_t n);
+static int attck_ingest_taxii_main(int argc, char **argv);
 static int attck_ingest_attack(PGconn *db, const char *url,
     const char *src, attck_ingest_result_t *r, char *err, size_t errlen);
 static int attck_ingest_load(PGconn *db, const char *src, const char *data,
@@ -567,7 +572,9 @@ attck_ingest_attack(PGconn *db, const char *url, const char *src,
         opts.headers = headers;
     }
 
-    rc = attck_fetch(url, &opts, &res, err, errlen);
+    rc = attck_taxii_source(url)
+         ? attck_taxii_bundle(url, &res, err, errlen)
+         : attck_fetch(url, &opts, &res, err, errlen);
 
     if (rc != 0) {
         PQclear(state);
@@ -607,10 +614,120 @@ attck_ingest_attack(PGconn *db, const char *url, const char *src,
 }
 
 
+/*
+ * The feeds "NAME=URL" of the arguments from i on, else of
+ * $ATTCK_TAXII_FEEDS; exits 64 on a malformed one.  Returns how many.
+ */
+
+static size_t
+attck_ingest_taxii_feeds(int argc, char **argv, int i, char **feeds)
+{
+    char    *env, *tok, *save, *eq;
+    size_t   n, k;
+
+    n = 0;
+
+    for ( /* void */ ; i < argc && n < 64; i++) {
+        feeds[n++] = attck_xstrdup(argv[i]);
+    }
+
+    env = getenv("ATTCK_TAXII_FEEDS");
+
+    if (n == 0 && env) {
+        env = attck_xstrdup(env);
+
+        for (tok = strtok_r(env, " \t\n", &save); tok && n < 64;
+             tok = strtok_r(NULL, " \t\n", &save))
+        {
+            feeds[n++] = tok;
+        }
+    }
+
+    for (k = 0; k < n; k++) {
+        eq = strchr(feeds[k], '=');
+
+        if (eq == NULL || eq == feeds[k] || eq - feeds[k] > 64
+            || (strncmp(eq + 1, "http://", 7) != 0
+                && strncmp(eq + 1, "https://", 8) != 0))
+        {
+            attck_fatal(ATTCK_EXIT_USAGE, "ingest taxii: a feed is "
+                        "NAME=http(s)://.../collections/ID/");
+        }
+    }
+
+    return n;
+}
+
+
+/* each feed a source of its own; the caller holds the ingest lock */
+
+static int
+attck_ingest_taxii_run(PGconn *db, char **feeds, size_t n)
+{
+    int                     rc, worst;
+    long                    run;
+    char                    err[1024], shown[1024], *eq;
+    size_t                  i;
+    attck_ingest_result_t   r;
+
+    worst = ATTCK_EXIT_OK;
+
+    for (i = 0; i < n; i++) {
+        memset(&r, 0, sizeof(attck_ingest_result_t));
+        err[0] = '\0';
+
+        eq = strchr(feeds[i], '=');
+        *eq = '\0';
+
+        attck_url_redact(eq + 1, shown, sizeof(shown));
+        run = attck_ingest_run_begin(db, "taxii", shown);
+        rc = attck_ingest_taxii(db, feeds[i], eq + 1, &r, err, sizeof(err));
+        attck_ingest_run_end(db, run, "taxii", shown, &r, rc, err);
+        worst = worst ? worst : rc;
+    }
+
+    return worst;
+}
+
+
+/* ingest taxii [NAME=URL...] */
+
+static int
+attck_ingest_taxii_main(int argc, char **argv)
+{
+    int       worst;
+    char     *feeds[64];
+    size_t    n;
+    PGconn   *db;
+
+    n = attck_ingest_taxii_feeds(argc, argv, 2, feeds);
+
+    if (n == 0) {
+        attck_fatal(ATTCK_EXIT_USAGE, "ingest taxii: no feeds given "
+                    "(NAME=URL arguments or ATTCK_TAXII_FEEDS)");
+    }
+
+    db = attck_db_connect();
+
+    if (attck_db_stage_lock(db, "ingest") != 0) {
+        PQfinish(db);
+        return ATTCK_EXIT_TEMPFAIL;
+    }
+
+    attck_ingest_runs_close_stale(db);
+
+    worst = attck_ingest_taxii_run(db, feeds, n);
+
+    PQfinish(db);
+
+    return worst;
+}
+
+
 int
 attck_ingest_main(int argc, char **argv)
 {
-    int                     i, rc, worst, attack, otx, vt;
+    int                     i, rc, worst, attack, otx, vt, taxii;
     long                    run;
     char                    err[1024], shown[1024], *env, *tok, *save;
     PGconn                 *db;
@@ -632,7 +749,12 @@ attck_ingest_main(int argc, char **argv)
                "$ATTCK_VT_KEY,\n"
                "  $ATTCK_VT_RATE a minute (4), $ATTCK_VT_DAILY a day (500), "
                "again after $ATTCK_VT_MAX_AGE days (7)\n"
-               "all: attack, otx and virustotal, those with a key\n");
+               "all: attack, otx and virustotal, those with a key, and the "
+               "feeds of $ATTCK_TAXII_FEEDS\n"
+               "taxii [NAME=URL...]: TAXII 2.1 collections (URL: "
+               ".../collections/ID/), default $ATTCK_TAXII_FEEDS;\n"
+               "  credentials in $ATTCK_TAXII_TOKEN_NAME, "
+               "$ATTCK_TAXII_BASIC_NAME or $ATTCK_TAXII_AUTH_FILE\n");
         return ATTCK_EXIT_OK;
     }
 
@@ -643,9 +765,15 @@ attck_ingest_main(int argc, char **argv)
     vt = argc > 1 && (strcmp(argv[1], "virustotal") == 0
                       || strcmp(argv[1], "all") == 0);
 
+    taxii = argc > 1 && strcmp(argv[1], "taxii") == 0;
+
+    if (taxii) {
+        return attck_ingest_taxii_main(argc, argv);
+    }
+
     if (!attack && !otx && !vt) {
         attck_fatal(ATTCK_EXIT_USAGE, "ingest: say what to ingest: attack, "
-                    "otx, virustotal or all");
+                    "otx, virustotal, taxii or all");
     }
 
     n = 0;
@@ -753,6 +881,20 @@ attck_ingest_main(int argc, char **argv)
         rc = attck_ingest_vt(db, vt_url, vt_key, &r, err, sizeof(err));
         attck_ingest_run_end(db, run, "virustotal", shown, &r, rc, err);
         worst = worst ? worst : rc;
+    }
+
+    /* all: the TAXII feeds of $ATTCK_TAXII_FEEDS too */
+
+    if (strcmp(argv[1], "all") == 0) {
+        char    *feeds[64];
+        size_t   nf;
+
+        nf = attck_ingest_taxii_feeds(argc, argv, argc, feeds);
+
+        if (nf) {
+            rc = attck_ingest_taxii_run(db, feeds, nf);
+            worst = worst ? worst : rc;
+        }
     }
 
     PQfinish(db);

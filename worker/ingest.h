@@ -35,6 +35,13 @@ int attck_ingest_vt(PGconn *db, const char *base, const char *key,
     attck_ingest_result_t *r, char *err, size_t errlen);
 
 /*
+ * TAXII 2.1: the collection at base (".../collections/ID/") as feed name,
+ * from the last run's X-TAXII-Date-Added-Last (ingest_taxii.c)
+ */
+int attck_ingest_taxii(PGconn *db, const char *name, const char *base,
+    attck_ingest_result_t *r, char *err, size_t errlen);
+
+/*
  * ingestion_runs (ingest_run.c): rows left 'running' by a worker that is
  * gone closed as failed (the caller holds the ingest stage lock); a run's
  * row inserted, then closed with its outcome and its summary logged.  A

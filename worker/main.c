@@ -18,6 +18,7 @@
 #include "evaluate.h"
 #include "examples.h"
 #include "export.h"
+#include "generate.h"
 #include "map.h"
 #include "publish.h"
 #include "report.h"
@@ -67,6 +68,9 @@ static const attck_command_t  attck_commands[] = {
       "             Navigator layer)" },
     { "evaluate", attck_evaluate_main,
       "score the model on held-out actors beside a TF-IDF baseline" },
+    { "generate", attck_generate_main,
+      "synthetic threats from ATT&CK's procedure examples, for demos,\n"
+      "             tests and benchmarks (deterministic from --seed)" },
     { NULL, NULL, NULL }
 };
 

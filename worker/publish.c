@@ -41,9 +41,11 @@
 #include <openssl/evp.h>
 
 #include "compile.h"
+#include "compile_taxii.h"
 #include "db.h"
 #include "publish.h"
 #include "publish_index.h"
+#include "publish_taxii.h"
 #include "redis.h"
 #include "sign.h"
 #include "stage.h"
@@ -720,6 +722,7 @@ attck_publish_main(int argc, char **argv)
         { "output", required_argument, NULL, 'o' },
         { "redis", required_argument, NULL, 'r' },
         { "top", required_argument, NULL, 't' },
+        { "taxii", no_argument, NULL, 'x' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -731,8 +734,17 @@ attck_publish_main(int argc, char **argv)
     optind = 1;
     opterr = 0;
 
-    while ((c = getopt_long(argc, argv, ":o:r:t:h", longopts, NULL)) != -1) {
+    if (getenv("ATTCK_PUBLISH_TAXII")
+        && strcmp(getenv("ATTCK_PUBLISH_TAXII"), "1") == 0)
+    {
+        attck_compile_taxii = 1;
+    }
+
+    while ((c = getopt_long(argc, argv, ":o:r:t:xh", longopts, NULL)) != -1) {
         switch (c) {
+        case 'x':
+            attck_compile_taxii = 1;
+            break;
         case 'o':
             out = optarg;
             break;
@@ -750,7 +762,9 @@ attck_publish_main(int argc, char **argv)
                    "threat documents in Redis (default $ATTCK_REDIS_URL);\n"
                    "N: threats listed per technique in the snapshot "
                    "(default 10);\nwith $ATTCK_PUBLISH_KEY_FILE the "
-                   "pointer in Redis is signed for attck_refresh_key\n");
+                   "pointer in Redis is signed for attck_refresh_key;\n"
+                   "--taxii ($ATTCK_PUBLISH_TAXII=1): TAXII 2.1 collections "
+                   "of ATT&CK and of the mapped threats\n");
             return ATTCK_EXIT_OK;
         default:
             attck_bad_option("publish", c, argv);
@@ -813,6 +827,12 @@ attck_publish_main(int argc, char **argv)
 
     n = attck_compile_db_bundles(db, "publish", 0, &bundles);
     threats = attck_publish_threats(db, top);
+
+    /* TAXII: ATT&CK's collections and ours of the mapped threats */
+
+    if (attck_compile_taxii) {
+        attck_compile_taxii_threats = attck_publish_taxii(db);
+    }
     as_of = attck_publish_as_of(db);
     memset(&docs, 0, sizeof(attck_publish_docs_t));
     tix = attck_publish_index(db, &index, &index_size, &docs.threats);
@@ -882,6 +902,7 @@ attck_publish_main(int argc, char **argv)
 
     attck_snap_writer_destroy(w);
     json_decref(threats);
+    json_decref(attck_compile_taxii_threats);
 
     for (i = 0; i < n; i++) {
         attck_bundle_free(&bundles[i]);

@@ -26,24 +26,36 @@ static void attck_cr_cell(attck_buf_t *h, attck_obj_t *tactic,
     attck_obj_t *o, const char *cls);
 
 
+/*
+ * The front end sets the fragment as innerHTML of a div in a card about
+ * 1,520 px wide: the 14 Enterprise tactics share its width (a fixed
+ * layout of equal columns, small type, names that wrap anywhere), so
+ * neither the last tactic nor a scroll bar ends up out of sight.
+ */
+
 static const char  attck_cr_style[] =
     "<style>\n"
-    ".attck-matrix{font-family:Helvetica,Arial,sans-serif;font-size:11px;"
-    "overflow-x:auto}\n"
-    ".attck-matrix table{border-collapse:separate;border-spacing:2px}\n"
-    ".attck-matrix th{background:#1f3b57;color:#fff;padding:4px;"
-    "min-width:110px;vertical-align:top;text-align:left}\n"
+    ".attck-matrix{font-family:Helvetica,Arial,sans-serif;font-size:10px;"
+    "line-height:1.25;max-width:100%;overflow-x:auto}\n"
+    ".attck-matrix table{border-collapse:separate;border-spacing:1px;"
+    "table-layout:fixed;width:100%}\n"
+    ".attck-matrix th{background:#1f3b57;color:#fff;padding:2px 3px;"
+    "vertical-align:top;text-align:left;overflow-wrap:anywhere}\n"
     ".attck-matrix th small{display:block;font-weight:normal;opacity:.8}\n"
     ".attck-matrix td{vertical-align:top;padding:0}\n"
-    ".attck-cell{border:1px solid #d0d7de;background:#fff;margin:0 0 2px;"
-    "padding:3px 4px}\n"
+    ".attck-cell{border:1px solid #d0d7de;background:#fff;margin:0 0 1px;"
+    "padding:1px 3px;overflow-wrap:anywhere}\n"
     ".attck-cell a{color:#24292f;text-decoration:none}\n"
-    ".attck-sub{margin-left:10px;background:#f6f8fa}\n"
+    ".attck-cell a:hover{text-decoration:underline}\n"
+    ".attck-sub{margin-left:6px;background:#f6f8fa}\n"
     ".attck-dots{display:block;line-height:9px}\n"
     ".attck-dot{display:inline-block;width:8px;height:8px;"
     "border-radius:50%;margin:1px 1px 0 0}\n"
-    ".attck-legend ul{margin:2px 0 6px;padding:0}\n"
-    ".attck-legend li{list-style:none}\n"
+    ".attck-legend{margin:0 0 4px}\n"
+    ".attck-legend h4{margin:2px 0}\n"
+    ".attck-legend ul{margin:0 0 4px;padding:0}\n"
+    ".attck-legend li{list-style:none;display:inline-block;"
+    "margin:0 12px 2px 0}\n"
     ".attck-notice{color:#6e4b00;background:#fff8c5;padding:4px;"
     "margin:4px 0}\n"
     "</style>\n";
@@ -64,7 +76,10 @@ attck_cr_safe_id(const char *id)
 }
 
 
-/* an http(s) link only: a "javascript:" URL in STIX stays text */
+/*
+ * An http(s) link only: a "javascript:" URL in STIX stays text.  It opens
+ * in a new tab, so that the training application is not navigated away.
+ */
 
 static void
 attck_cr_link(attck_buf_t *h, const char *url)
@@ -74,7 +89,7 @@ attck_cr_link(attck_buf_t *h, const char *url)
     {
         attck_buf_str(h, " href=\"");
         attck_buf_html(h, url, 0);
-        attck_buf_str(h, "\"");
+        attck_buf_str(h, "\" target=\"_blank\" rel=\"noopener noreferrer\"");
     }
 }
 
@@ -202,8 +217,12 @@ attck_render_cr_matrix(attck_render_t *r, int d, int subtechniques,
     m = r->model;
     memset(&h, 0, sizeof(attck_buf_t));
 
+    /* the legend above the table: in sight before the table's height */
+
     attck_buf_str(&h, attck_cr_style);
-    attck_buf_str(&h, "<div class=\"attck-matrix\">\n<table>\n<thead><tr>");
+    snprintf(buf, sizeof(buf), "<div class=\"attck-matrix\">\n%c"
+             "<table>\n<thead><tr>", ATTCK_CR_LEGEND);
+    attck_buf_str(&h, buf);
 
     for (t = 0; t < m->ntactics; t++) {
         to = attck_model_obj(m, m->tactics[t]);
@@ -277,9 +296,7 @@ attck_render_cr_matrix(attck_render_t *r, int d, int subtechniques,
         attck_vec_free(&col);
     }
 
-    snprintf(buf, sizeof(buf), "</tr></tbody>\n</table>\n%c</div>\n",
-             ATTCK_CR_LEGEND);
-    attck_buf_str(&h, buf);
+    attck_buf_str(&h, "</tr></tbody>\n</table>\n</div>\n");
 
     *len = h.len;
 

@@ -16,6 +16,7 @@
 
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -1025,6 +1026,26 @@ attck_report_tactic_most(const attck_report_t *r)
     }
 
     return max;
+}
+
+
+/*
+ * The colour of v on the heat scale of the charts, from near white (0) to
+ * dark red (max), by the square root: a few techniques or countries with
+ * many threats leave the rest visible.
+ */
+
+void
+attck_report_heat(long v, long max, double rgb[3])
+{
+    double  f;
+
+    f = (max > 0 && v > 0) ? sqrt((double) v / max) : 0;
+    f = f > 1 ? 1 : f;
+
+    rgb[0] = (0.996 + f * (0.647 - 0.996));
+    rgb[1] = (0.961 + f * (0.059 - 0.961));
+    rgb[2] = (0.941 + f * (0.082 - 0.941));
 }
 
 

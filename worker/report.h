@@ -75,6 +75,20 @@ typedef struct {
 } attck_report_move_t;
 
 
+/* a count under one label: a threat type, a country */
+typedef struct {
+    const char             *key;       /* "" for threats without a type */
+    long                    threats;
+} attck_report_count_t;
+
+
+/* the threats of one step of the period (a day, week or month), by source */
+typedef struct {
+    const char             *start;     /* YYYY-MM-DD, UTC */
+    long                    by_source[ATTCK_REPORT_SOURCES];
+} attck_report_step_t;
+
+
 typedef struct {
     const char                *kind;        /* "threat-landscape" */
     const char                *title;
@@ -103,6 +117,16 @@ typedef struct {
     attck_report_move_t       *moves;
 
     void                      *mem;         /* see report_model.c */
+
+    /* the charts' series (report_series.c) */
+    const char                *step;        /* "day", "week", "month" */
+    size_t                     nsteps;      /* every step, empty or not */
+    attck_report_step_t       *steps;
+    size_t                     ntypes;      /* most threats first */
+    attck_report_count_t      *types;
+    size_t                     ncountries;  /* most threats first */
+    attck_report_count_t      *countries;
+    void                      *series_mem;
 } attck_report_t;
 
 
@@ -124,6 +148,17 @@ int attck_report_main(int argc, char **argv);
  */
 void attck_report_load(PGconn *db, attck_report_t *r);
 void attck_report_free(attck_report_t *r);
+
+/*
+ * The series of the charts, read in the caller's transaction: threats
+ * over time (by day up to 62 days, by week up to 3 years, else by month),
+ * per threat type, per targeted country.
+ */
+void attck_report_series_load(PGconn *db, attck_report_t *r);
+void attck_report_series_free(attck_report_t *r);
+
+/* the charts of the HTML report (report_html_charts.c) */
+void attck_report_html_charts(const attck_report_t *r, attck_buf_t *out);
 
 int attck_report_html(const attck_report_t *r, attck_buf_t *out,
     char *err, size_t errlen);
@@ -155,6 +190,9 @@ void attck_report_tactic_list(const attck_report_t *r,
 /* the most threats of a tactic, of a technique: what charts scale to */
 long attck_report_tactic_most(const attck_report_t *r);
 long attck_report_technique_most(const attck_report_t *r);
+
+/* v's colour on the charts' heat scale, 0 to max: rgb from 0 to 1 */
+void attck_report_heat(long v, long max, double rgb[3]);
 
 /*
  * an array of every technique seen, each as build makes it; NULL with err

@@ -7,6 +7,14 @@
  * mark.  Control characters, line ends among them, become spaces, as in
  * the other formats: a record is one line.
  *
+ * The series of the charts follow the techniques, in the same columns:
+ * the last two, section and key, say what a row is ("technique" and its
+ * id; "over_time" and the step's first day, "threat_type" and the type,
+ * "country" and the country as the feeds name it), and the counts are
+ * in threats (and threats_otx, threats_virustotal over time); rank is
+ * the row's place in its section, the other columns are empty.  A
+ * reader that wants one table keeps the rows of one section.
+ *
  * A spreadsheet runs a cell that begins with = + - or @ as a formula:
  * such a cell gets a leading ' so that text from a threat feed stays
  * text (CSV injection).
@@ -25,9 +33,17 @@ static void attck_report_csv_cell(attck_buf_t *out, attck_buf_t *text,
     const char *s, int last);
 
 
+static void attck_report_csv_series(attck_buf_t *out, attck_buf_t *text,
+    const char *section, size_t rank, const char *key, long threats,
+    const long *by_source);
+
+
 static const char  attck_report_csv_header[] =
     "rank,technique_id,name,tactics,threats,threats_otx,threats_virustotal,"
     "best_score,mean_score,explicit,model,analyst,first_seen,last_seen";
+
+/* empty cells from best_score to the last threat's method */
+#define ATTCK_REPORT_CSV_EMPTY  (7 + 5 * ATTCK_REPORT_TOP_THREATS)
 
 
 /* text: the cell's text with its control characters made spaces */
@@ -67,6 +83,39 @@ attck_report_csv_cell(attck_buf_t *out, attck_buf_t *text, const char *s,
 }
 
 
+/* a row of a series: by_source NULL when the series has no sources */
+
+static void
+attck_report_csv_series(attck_buf_t *out, attck_buf_t *text,
+    const char *section, size_t rank, const char *key, long threats,
+    const long *by_source)
+{
+    int   k;
+    char  num[64];
+
+    snprintf(num, sizeof(num), "%zu", rank);
+    attck_report_csv_cell(out, text, num, 0);
+    attck_buf_str(out, ",,,");
+    snprintf(num, sizeof(num), "%ld", threats);
+    attck_report_csv_cell(out, text, num, 0);
+
+    for (k = 0; k < ATTCK_REPORT_SOURCES; k++) {
+        if (by_source) {
+            snprintf(num, sizeof(num), "%ld", by_source[k]);
+        }
+
+        attck_report_csv_cell(out, text, by_source ? num : "", 0);
+    }
+
+    for (k = 0; k < ATTCK_REPORT_CSV_EMPTY; k++) {
+        attck_buf_str(out, ",");
+    }
+
+    attck_report_csv_cell(out, text, section, 0);
+    attck_report_csv_cell(out, text, key, 1);
+}
+
+
 int
 attck_report_csv(const attck_report_t *r, attck_buf_t *out, char *err,
     size_t errlen)
@@ -89,7 +138,7 @@ attck_report_csv(const attck_report_t *r, attck_buf_t *out, char *err,
                          "threat_%d_method", k, k, k, k, k);
     }
 
-    attck_buf_str(out, "\r\n");
+    attck_buf_str(out, ",section,key\r\n");
 
     for (i = 0; i < r->ntechniques; i++) {
         t = &r->techniques[i];
@@ -137,9 +186,30 @@ attck_report_csv(const attck_report_t *r, attck_buf_t *out, char *err,
             attck_report_csv_cell(out, &text, th ? th->source : "", 0);
             attck_report_csv_cell(out, &text, th ? th->source_id : "", 0);
             attck_report_csv_cell(out, &text, th ? num : "", 0);
-            attck_report_csv_cell(out, &text, th ? th->method : "",
-                                  k == ATTCK_REPORT_TOP_THREATS - 1);
+            attck_report_csv_cell(out, &text, th ? th->method : "", 0);
         }
+
+        attck_report_csv_cell(out, &text, "technique", 0);
+        attck_report_csv_cell(out, &text, t->id, 1);
+    }
+
+    for (i = 0; i < r->nsteps; i++) {
+        attck_report_csv_series(out, &text, "over_time", i + 1,
+                                r->steps[i].start,
+                                r->steps[i].by_source[0]
+                                + r->steps[i].by_source[1],
+                                r->steps[i].by_source);
+    }
+
+    for (i = 0; i < r->ntypes; i++) {
+        attck_report_csv_series(out, &text, "threat_type", i + 1,
+                                r->types[i].key, r->types[i].threats, NULL);
+    }
+
+    for (i = 0; i < r->ncountries; i++) {
+        attck_report_csv_series(out, &text, "country", i + 1,
+                                r->countries[i].key,
+                                r->countries[i].threats, NULL);
     }
 
     free(tactics.data);

@@ -69,6 +69,11 @@ static const char  attck_report_html_style[] =
     "svg{display:block;margin:8px 0;max-width:100%;height:auto}\n"
     "svg text{font-size:12px;fill:#1f2328}\n"
     ".empty{color:#59636e;font-style:italic}\n"
+    ".heatmap{overflow-x:auto}\n"
+    "table.heatmap{table-layout:fixed;width:100%;font-size:10px}\n"
+    "table.heatmap th,table.heatmap td{padding:2px;"
+    "overflow-wrap:anywhere}\n"
+    ".hm{border:1px solid #d0d7de;padding:1px 3px;margin:0 0 2px}\n"
     "</style>\n";
 
 
@@ -419,6 +424,7 @@ attck_report_html(const attck_report_t *r, attck_buf_t *out,
 {
     attck_report_html_head(r, out);
     attck_report_html_summary(r, out);
+    attck_report_html_charts(r, out);
     attck_report_html_tactics(r, out);
     attck_report_html_top(r, out);
     attck_report_html_moves(r, out);

@@ -3,6 +3,9 @@
  * attck-worker report: JSON, one document with everything the other
  * formats show.  "techniques" lists every technique seen, ranked, each
  * with its best threats; the top list is its first "parameters.top".
+ * "series" holds what the charts draw: threats over time by source,
+ * per threat type (null: none given), per targeted country, and the
+ * matrix of the period, a tactic each with its techniques seen.
  */
 
 
@@ -21,6 +24,9 @@ static json_t *attck_report_json_summary(const attck_report_t *r);
 static json_t *attck_report_json_tactics(const attck_report_t *r);
 static json_t *attck_report_json_technique(const attck_report_t *r,
     const attck_report_technique_t *t);
+static json_t *attck_report_json_keyed(const attck_report_count_t *c,
+    size_t n, const char *name);
+static json_t *attck_report_json_series(const attck_report_t *r);
 
 
 /* {"otx": 3, "virustotal": 1}: counts by source or by method */
@@ -138,6 +144,80 @@ attck_report_json_technique(const attck_report_t *r,
 }
 
 
+/* [{name: key, "threats": n}], an empty key as null */
+
+static json_t *
+attck_report_json_keyed(const attck_report_count_t *c, size_t n,
+    const char *name)
+{
+    size_t   i;
+    json_t  *a;
+
+    a = json_array();
+
+    for (i = 0; i < n; i++) {
+        json_array_append_new(a, json_pack("{s:o, s:I}", name,
+                                           *c[i].key ? json_string(c[i].key)
+                                                     : json_null(),
+                                           "threats",
+                                           (json_int_t) c[i].threats));
+    }
+
+    return a;
+}
+
+
+static json_t *
+attck_report_json_series(const attck_report_t *r)
+{
+    size_t                           i, k, j;
+    json_t                          *time, *matrix, *techs, *o;
+    const attck_report_technique_t  *t;
+
+    time = json_array();
+
+    for (i = 0; i < r->nsteps; i++) {
+        o = attck_report_json_counts(attck_report_sources,
+                                     r->steps[i].by_source,
+                                     ATTCK_REPORT_SOURCES);
+        json_object_set_new(o, "start", json_string(r->steps[i].start));
+        json_array_append_new(time, o);
+    }
+
+    matrix = json_array();
+
+    for (i = 0; i < r->ntactics; i++) {
+        techs = json_array();
+
+        for (k = 0; k < r->ntechniques; k++) {
+            t = &r->techniques[k];
+            j = i;
+
+            if (attck_report_tactic_next(r, t, &j) && j == i) {
+                json_array_append_new(techs, json_pack("{s:s, s:I}",
+                                      "id", t->id,
+                                      "threats", (json_int_t) t->threats));
+            }
+        }
+
+        json_array_append_new(matrix, json_pack("{s:s, s:s, s:o}",
+                              "tactic", r->tactics[i].shortname,
+                              "id", r->tactics[i].id,
+                              "techniques", techs));
+    }
+
+    return json_pack("{s:s, s:o, s:o, s:o, s:o}",
+                     "step", r->step, "over_time", time,
+                     "threat_types",
+                         attck_report_json_keyed(r->types, r->ntypes,
+                                                 "type"),
+                     "countries",
+                         attck_report_json_keyed(r->countries, r->ncountries,
+                                                 "country"),
+                     "matrix", matrix);
+}
+
+
 int
 attck_report_json(const attck_report_t *r, attck_buf_t *out, char *err,
     size_t errlen)
@@ -166,7 +246,7 @@ attck_report_json(const attck_report_t *r, attck_buf_t *out, char *err,
     }
 
     doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s?, s:s, s:s, s:I}, s:s, "
-                    "s:o, s:o, s:o, s:o}",
+                    "s:o, s:o, s:o, s:o, s:o}",
                     "kind", r->kind, "title", r->title,
                     "parameters",
                         "since", r->since, "until", r->until,
@@ -176,7 +256,8 @@ attck_report_json(const attck_report_t *r, attck_buf_t *out, char *err,
                     "summary", attck_report_json_summary(r),
                     "tactics", attck_report_json_tactics(r),
                     "techniques", techniques,
-                    "moved_mappings", moves);
+                    "moved_mappings", moves,
+                    "series", attck_report_json_series(r));
 
     if (attck_report_json_out(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER
                                    | JSON_REAL_PRECISION(6), out)

@@ -83,8 +83,6 @@ typedef struct {
     ") "
 
 
-static const char *attck_report_value(attck_report_mem_t *mem,
-    PGresult *res, int row, int col);
 static void attck_report_exec(PGconn *db, const char *sql);
 static const char *attck_report_release(PGconn *db, attck_report_t *r,
     attck_report_mem_t *mem, char *id, size_t len);
@@ -183,33 +181,6 @@ const char  *attck_report_methods[ATTCK_REPORT_METHODS] = {
 };
 
 
-/* a value of a result as valid UTF-8: itself, or a repaired copy */
-
-static const char *
-attck_report_value(attck_report_mem_t *mem, PGresult *res, int row, int col)
-{
-    char        *copy, **keep;
-    size_t       len, n;
-    const char  *v;
-
-    v = PQgetvalue(res, row, col);
-    len = PQgetlength(res, row, col);
-
-    if (attck_text_utf8(v, len)) {
-        return v;
-    }
-
-    copy = attck_xmalloc(3 * len + 1);
-    attck_text_utf8_repair(copy, &n, v, len);
-    copy[n] = '\0';
-
-    keep = attck_vec_push(&mem->strings);
-    *keep = copy;
-
-    return copy;
-}
-
-
 /* BEGIN or COMMIT: a report cannot be made without them */
 
 static void
@@ -260,7 +231,7 @@ attck_report_release(PGconn *db, attck_report_t *r, attck_report_mem_t *mem,
 
     snprintf(id, len, "%s", PQgetvalue(res, best, 0));
 
-    return attck_report_value(mem, res, best, 1);
+    return attck_db_text(res, best, 1, &mem->strings);
 }
 
 
@@ -286,9 +257,9 @@ attck_report_tactics(PGconn *db, attck_report_t *r, attck_report_mem_t *mem,
 
     for (i = 0; i < PQntuples(res); i++) {
         t = &r->tactics[i];
-        t->shortname = attck_report_value(mem, res, i, 0);
-        t->name = attck_report_value(mem, res, i, 1);
-        t->id = attck_report_value(mem, res, i, 2);
+        t->shortname = attck_db_text(res, i, 0, &mem->strings);
+        t->name = attck_db_text(res, i, 1, &mem->strings);
+        t->id = attck_db_text(res, i, 2, &mem->strings);
         t->techniques = atol(PQgetvalue(res, i, 3));
         t->seen = atol(PQgetvalue(res, i, 4));
         t->threats = atol(PQgetvalue(res, i, 5));
@@ -309,13 +280,13 @@ attck_report_technique(attck_report_t *r, attck_report_mem_t *mem,
     attck_report_technique_t  *t;
 
     if (strcmp(PQgetvalue(res, row, 1), "t") != 0) {
-        r->outside[r->noutside++] = attck_report_value(mem, res, row, 0);
+        r->outside[r->noutside++] = attck_db_text(res, row, 0, &mem->strings);
         return NULL;
     }
 
     t = &r->techniques[r->ntechniques++];
-    t->id = attck_report_value(mem, res, row, 0);
-    t->name = attck_report_value(mem, res, row, 2);
+    t->id = attck_db_text(res, row, 0, &mem->strings);
+    t->name = attck_db_text(res, row, 2, &mem->strings);
     t->tactics = strtoull(PQgetvalue(res, row, 3), NULL, 10);
     t->threats = atol(PQgetvalue(res, row, 4));
 
@@ -372,11 +343,11 @@ attck_report_techniques(PGconn *db, attck_report_t *r,
         }
 
         th = &t->top[t->ntop++];
-        th->title = attck_report_value(mem, res, i, 14);
-        th->source = attck_report_value(mem, res, i, 15);
-        th->source_id = attck_report_value(mem, res, i, 16);
+        th->title = attck_db_text(res, i, 14, &mem->strings);
+        th->source = attck_db_text(res, i, 15, &mem->strings);
+        th->source_id = attck_db_text(res, i, 16, &mem->strings);
         th->score = strtod(PQgetvalue(res, i, 17), NULL);
-        th->method = attck_report_value(mem, res, i, 18);
+        th->method = attck_db_text(res, i, 18, &mem->strings);
     }
 }
 
@@ -396,10 +367,10 @@ attck_report_moves(PGconn *db, attck_report_t *r, attck_report_mem_t *mem,
 
     for (i = 0; i < PQntuples(res); i++) {
         m = &r->moves[r->nmoves++];
-        m->title = attck_report_value(mem, res, i, 0);
+        m->title = attck_db_text(res, i, 0, &mem->strings);
         m->from = PQgetvalue(res, i, 1);
         m->to = PQgetvalue(res, i, 2);
-        m->release = attck_report_value(mem, res, i, 3);
+        m->release = attck_db_text(res, i, 3, &mem->strings);
         m->method = PQgetvalue(res, i, 4);
         m->moved_at = PQgetvalue(res, i, 5);
         m->merged = strcmp(PQgetvalue(res, i, 6), "t") == 0;
@@ -447,6 +418,7 @@ attck_report_load(PGconn *db, attck_report_t *r)
     attck_report_tactics(db, r, mem, params);
     attck_report_techniques(db, r, mem, params);
     attck_report_moves(db, r, mem, params + 1);
+    attck_report_series_load(db, r);
 
     attck_report_exec(db, "COMMIT");
 }
@@ -478,4 +450,6 @@ attck_report_free(attck_report_t *r)
     free(r->outside);
     free(r->moves);
     r->mem = NULL;
+
+    attck_report_series_free(r);
 }

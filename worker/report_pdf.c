@@ -1,7 +1,8 @@
 
 /*
  * attck-worker report: PDF through cairo, A4 portrait: the title, the
- * summary, the bar chart of threats per tactic and the table of the top
+ * summary, the charts of the period (report_pdf_charts.c), the bar chart
+ * of threats per tactic and the table of the top
  * techniques with their best threats, across as many pages as it takes.
  *
  * cairo draws valid UTF-8 only, which the model's strings are: text has
@@ -20,33 +21,11 @@
 #include <cairo-pdf.h>
 
 #include "report.h"
+#include "report_pdf.h"
 #include "util.h"
 
 
-#define ATTCK_REPORT_PDF_WIDTH   595.276     /* A4 in points */
-#define ATTCK_REPORT_PDF_HEIGHT  841.89
-#define ATTCK_REPORT_PDF_MARGIN  42.0
-#define ATTCK_REPORT_PDF_BOTTOM                                              \
-    (ATTCK_REPORT_PDF_HEIGHT - ATTCK_REPORT_PDF_MARGIN - 14.0)
-#define ATTCK_REPORT_PDF_LINE                                                \
-    (ATTCK_REPORT_PDF_WIDTH - 2 * ATTCK_REPORT_PDF_MARGIN)
-#define ATTCK_REPORT_PDF_FONT    "DejaVu Sans"
-
-/*
- * No line holds this many characters: text past them is cut before
- * cairo measures it, at a cost in memory and time per glyph
- */
-#define ATTCK_REPORT_PDF_CLIP    512
-
 #define ATTCK_REPORT_PDF_CELL    32          /* a number's text */
-
-
-typedef struct {
-    cairo_t               *cr;
-    const attck_report_t  *report;
-    double                 y;          /* the baseline of the next line */
-    int                    page;
-} attck_report_pdf_t;
 
 
 /* the columns of the technique table: left edge and width */
@@ -64,16 +43,6 @@ typedef char  attck_report_pdf_cell_t[ATTCK_REPORT_PDF_CELL];
 
 static cairo_status_t attck_report_pdf_write(void *closure,
     const unsigned char *data, unsigned int length);
-static void attck_report_pdf_font(attck_report_pdf_t *p, double size,
-    int bold, double gray);
-static void attck_report_pdf_text(attck_report_pdf_t *p, double x,
-    double width, const char *s, int right);
-static void attck_report_pdf_line(attck_report_pdf_t *p, attck_buf_t *line,
-    double advance);
-static void attck_report_pdf_footer(attck_report_pdf_t *p);
-static int attck_report_pdf_need(attck_report_pdf_t *p, double height);
-static void attck_report_pdf_heading(attck_report_pdf_t *p,
-    const char *title);
 static void attck_report_pdf_summary(attck_report_pdf_t *p);
 static void attck_report_pdf_tactics(attck_report_pdf_t *p);
 static void attck_report_pdf_table_head(attck_report_pdf_t *p);
@@ -102,155 +71,6 @@ attck_report_pdf_write(void *closure, const unsigned char *data,
     attck_buf_add(closure, data, length);
 
     return CAIRO_STATUS_SUCCESS;
-}
-
-
-static void
-attck_report_pdf_font(attck_report_pdf_t *p, double size, int bold,
-    double gray)
-{
-    cairo_select_font_face(p->cr, ATTCK_REPORT_PDF_FONT,
-                           CAIRO_FONT_SLANT_NORMAL,
-                           bold ? CAIRO_FONT_WEIGHT_BOLD
-                                : CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(p->cr, size);
-    cairo_set_source_rgb(p->cr, gray, gray, gray);
-}
-
-
-/*
- * s at x on the current line, cut to width (0: as long as it is) with an
- * ellipsis; right: its end at x + width
- */
-
-static void
-attck_report_pdf_text(attck_report_pdf_t *p, double x, double width,
-    const char *s, int right)
-{
-    size_t                lo, hi, mid, n, *at;
-    attck_buf_t           clean, cut;
-    cairo_text_extents_t  ext;
-
-    memset(&clean, 0, sizeof(attck_buf_t));
-    attck_buf_str(&clean, "");
-    attck_buf_text(&clean, s, ATTCK_REPORT_PDF_CLIP);
-
-    cairo_text_extents(p->cr, clean.data, &ext);
-
-    if (width > 0 && ext.x_advance > width) {
-        /* where each of its n characters starts: it is cut only there */
-
-        at = attck_xcalloc(clean.len, sizeof(size_t));
-
-        for (mid = 0, n = 0; mid < clean.len; mid++) {
-            if ((clean.data[mid] & 0xc0) != 0x80) {
-                at[n++] = mid;
-            }
-        }
-
-        /*
-         * The most characters that fit with the ellipsis: lo.  Not all
-         * n of them, which do not fit even without it.
-         */
-
-        memset(&cut, 0, sizeof(attck_buf_t));
-        lo = 0;
-        hi = n - 1;
-
-        while (lo < hi) {
-            mid = lo + (hi - lo + 1) / 2;
-
-            cut.len = 0;
-            attck_buf_add(&cut, clean.data, at[mid]);
-            attck_buf_str(&cut, "\xe2\x80\xa6");
-            cairo_text_extents(p->cr, cut.data, &ext);
-
-            if (ext.x_advance <= width) {
-                lo = mid;
-
-            } else {
-                hi = mid - 1;
-            }
-        }
-
-        cut.len = 0;
-        attck_buf_add(&cut, clean.data, at[lo]);
-        attck_buf_str(&cut, "\xe2\x80\xa6");
-        free(at);
-        free(clean.data);
-        clean = cut;
-        cairo_text_extents(p->cr, clean.data, &ext);
-    }
-
-    cairo_move_to(p->cr, right ? x + width - ext.x_advance : x, p->y);
-    cairo_show_text(p->cr, clean.data);
-    free(clean.data);
-}
-
-
-/* line at the left margin, then down by advance; line is emptied */
-
-static void
-attck_report_pdf_line(attck_report_pdf_t *p, attck_buf_t *line,
-    double advance)
-{
-    attck_report_pdf_text(p, ATTCK_REPORT_PDF_MARGIN, 0, line->data, 0);
-    p->y += advance;
-    line->len = 0;
-}
-
-
-static void
-attck_report_pdf_footer(attck_report_pdf_t *p)
-{
-    char         page[32];
-    double       y;
-    attck_buf_t  line;
-
-    y = p->y;
-    p->y = ATTCK_REPORT_PDF_HEIGHT - ATTCK_REPORT_PDF_MARGIN + 10;
-
-    attck_report_pdf_font(p, 7.5, 0, 0.45);
-    memset(&line, 0, sizeof(attck_buf_t));
-    attck_buf_printf(&line, "%s, %s to %s", p->report->title,
-                     p->report->since, p->report->until);
-    attck_report_pdf_line(p, &line, 0);
-    free(line.data);
-
-    snprintf(page, sizeof(page), "page %d", p->page);
-    attck_report_pdf_text(p, ATTCK_REPORT_PDF_MARGIN, ATTCK_REPORT_PDF_LINE,
-                          page, 1);
-
-    p->y = y;
-}
-
-
-/* room for height more: else the next page; 1 when it began one */
-
-static int
-attck_report_pdf_need(attck_report_pdf_t *p, double height)
-{
-    if (p->y + height <= ATTCK_REPORT_PDF_BOTTOM) {
-        return 0;
-    }
-
-    attck_report_pdf_footer(p);
-    cairo_show_page(p->cr);
-    p->page++;
-    p->y = ATTCK_REPORT_PDF_MARGIN + 10;
-
-    return 1;
-}
-
-
-static void
-attck_report_pdf_heading(attck_report_pdf_t *p, const char *title)
-{
-    attck_report_pdf_need(p, 60);
-    p->y += 18;
-    attck_report_pdf_font(p, 13, 1, 0.1);
-    attck_report_pdf_text(p, ATTCK_REPORT_PDF_MARGIN, 0, title, 0);
-    p->y += 16;
 }
 
 
@@ -489,6 +309,7 @@ attck_report_pdf(const attck_report_t *r, attck_buf_t *out, char *err,
     attck_report_pdf_line(&p, &line, 6);
 
     attck_report_pdf_summary(&p);
+    attck_report_pdf_charts(&p);
     attck_report_pdf_tactics(&p);
 
     n = attck_report_ntop(r);

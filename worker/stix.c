@@ -485,6 +485,8 @@ attck_bundle_load(attck_bundle_t *b, const char *source, const char *data,
     }
     b->name = attck_json_str(collection, "name");
     b->modified = attck_json_str(collection, "modified");
+    b->collection = collection;
+    b->collection_id = attck_json_str(collection, "id");
 
     return 0;
 
@@ -502,4 +504,6 @@ attck_bundle_free(attck_bundle_t *b)
 {
     json_decref(b->root);
     b->root = NULL;
+    free(b->raw);
+    b->raw = NULL;
 }

@@ -19,6 +19,12 @@ typedef struct {
     const char  *name;          /* "Enterprise ATT&CK" */
     const char  *version;       /* "18.1" */
     const char  *modified;      /* of the collection */
+
+    /* for TAXII (compile_taxii.c) */
+    json_t      *collection;    /* the x-mitre-collection, borrowed */
+    const char  *collection_id; /* its STIX id */
+    char        *raw;           /* the file's bytes where compile kept them */
+    size_t       raw_len;
 } attck_bundle_t;
 
 
