@@ -36,10 +36,11 @@ MODULE         := $(BUILD)/ngx_http_attck_module.so
 
 .PHONY: all deps test-deps bench-deps install-packages module worker test eval \
         unit-test integration-test run stop bench clean print-packages \
+        dashboard demo demo-stop demo-purge \
         run-prepare run-state run-postgres run-redis run-worker purge \
         print-state fuzz fuzz-build fuzz-seeds
 
-all: worker module
+all: worker module dashboard
 
 worker: $(WORKER)
 module: $(MODULE)
@@ -66,6 +67,27 @@ $(MODULE): $(BUILD)/nginx/Makefile $(MODULE_SRCS) $(SNAP_SRCS) $(SNAP_HDRS)
 	@# a new file, not the old one rewritten: a running nginx has it mapped
 	cp $(BUILD)/nginx/ngx_http_attck_module.so $@.tmp && mv -f $@.tmp $@
 
+# The dashboard (dashboard/): ES modules and their npm dependencies,
+# pinned in package-lock.json and installed by "npm ci" when it changes,
+# bundled by esbuild into static files in build/dashboard
+DASH           := $(BUILD)/dashboard
+DASH_SRCS      := $(wildcard dashboard/src/*) dashboard/index.html \
+                  dashboard/favicon.svg dashboard/build.mjs
+
+dashboard: $(DASH)/index.html
+
+dashboard/node_modules/.ci: dashboard/package-lock.json
+	@mkdir -p $(BUILD)
+	cd dashboard && npm ci --no-audit --no-fund --prefer-offline \
+	    > $(BUILD)/npm-ci.log 2>&1 || { tail -20 $(BUILD)/npm-ci.log; exit 1; }
+	@touch $@
+
+$(DASH)/index.html: dashboard/node_modules/.ci $(DASH_SRCS)
+	@mkdir -p $(BUILD)
+	@rm -rf $(DASH).tmp
+	cd dashboard && node build.mjs $(DASH).tmp
+	@rm -rf $(DASH) && mv $(DASH).tmp $(DASH)
+
 clean:
 	rm -rf $(BUILD)
 
@@ -76,12 +98,14 @@ UNIT_TESTS     := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*
 ATTACK_FILES   := $(wildcard $(SHARED)/attack/*.json)
 
 # Debian packages: to build and run, and in addition to test and to
-# benchmark; installed when missing (as root)
+# benchmark; installed when missing (as root).  npm: Debian's, unless the
+# nodejs installed brings its own (NodeSource's does, and conflicts)
+NPM_PACKAGE    := $(if $(shell command -v npm 2>/dev/null),,npm)
 PACKAGES       := build-essential pkg-config dpkg-dev nginx nginx-dev \
                   libjansson-dev libcurl4-openssl-dev zlib1g-dev libpq-dev \
                   libssl-dev libyaml-dev liblinear-dev libhiredis-dev \
                   libcairo2-dev fonts-dejavu-core postgresql redis-server \
-                  curl
+                  curl nodejs $(NPM_PACKAGE) iso-codes
 TEST_PACKAGES  := libcmocka-dev libjson-xs-perl chromium libxml2-utils python3 \
                   prometheus poppler-utils clang libclang-rt-14-dev
 BENCH_PACKAGES := wrk time
@@ -353,6 +377,7 @@ RUN_ENV          := ATTCK_DATABASE_URL=postgresql://attck@127.0.0.1:$(ATTCK_PG_P
                     ATTCK_SNAPSHOT=$(RUN)/attck.snap \
                     ATTCK_MODEL=$(RUN)/mapping.model \
                     ATTCK_REPORTS_DIR=$(RUN)/reports \
+                    ATTCK_PUBLISH_TAXII=1 \
                     ATTCK_SQL_DIR=$(ROOT)/sql ATTCK_CONFIG=
 
 # the state directory, readable by the servers' users (never the clone's
@@ -424,14 +449,30 @@ run-worker: run-postgres run-redis
 	@# the model, trained once on the releases just stored
 	@[ -f $(RUN)/mapping.model ] \
 	|| $(RUN_ENV) ATTCK_SOURCES= $(WORKER) train -o $(RUN)/mapping.model
+	@# make demo: synthetic threats, once, into the demo's own database,
+	@# their text from the bundles just ingested
+	@if [ -n "$(ATTCK_DEMO)" ] && [ "$$(psql -X -At -h 127.0.0.1 \
+	        -p $(ATTCK_PG_PORT) -U attck -d attck -c \
+	        'SELECT count(*) FROM threat_intelligence_data')" = 0 ]; then \
+	    echo "generating $(ATTCK_DEMO) synthetic threats"; \
+	    $(RUN_ENV) ATTCK_SOURCES="$$(cat $(RUN)/sources)" $(WORKER) \
+	        generate --seed 1 --count $(ATTCK_DEMO) --days 365 --mapped \
+	    || exit 1; fi
 	@$(RUN_ENV) ATTCK_SOURCES="$$(cat $(RUN)/sources)" $(WORKER) run
 
 run-prepare: deps
 	@$(MAKE) -s all
 	@$(MAKE) -s run-worker
+	@# the dashboard where nginx's workers may read it (see run-state)
+	@rm -rf $(RUN)/dashboard.new && cp -r $(DASH) $(RUN)/dashboard.new \
+	    && rm -rf $(RUN)/dashboard && mv $(RUN)/dashboard.new $(RUN)/dashboard
+	@# the demo's page says its threats are synthetic
+	@[ -z "$(ATTCK_DEMO)" ] \
+	|| echo '{"synthetic": true}' > $(RUN)/dashboard/config.json
 	@sed -e 's|@RUN@|$(RUN)|g' -e 's|@MODULE@|$(MODULE)|g' \
 	    -e 's|@LISTEN@|$(ATTCK_LISTEN)|g' -e 's|@PORT@|$(ATTCK_PORT)|g' \
 	    -e 's|@REDIS@|127.0.0.1:$(ATTCK_REDIS_PORT)|g' \
+	    -e 's|@DASHBOARD@|$(RUN)/dashboard|g' \
 	    conf/nginx.conf.in > $(RUN)/nginx.conf
 	@$(NGINX) -q -t
 
@@ -448,10 +489,38 @@ run: run-prepare
 	        && break; sleep 0.1; done
 	@curl -fsS http://127.0.0.1:$(ATTCK_PORT)/api/v1/status > /dev/null \
 	    || { echo "nginx did not answer; see $(RUN)/logs/error.log"; exit 1; }
+	@echo "the dashboard: http://127.0.0.1:$(ATTCK_PORT)/"
 	@echo "attck is serving on http://127.0.0.1:$(ATTCK_PORT)/api/v1/" \
 	      "(try: curl 127.0.0.1:$(ATTCK_PORT)/api/v1/techniques/T1059.001)"
 	@echo "its state is in $(RUN) ('make stop' stops it, 'make purge'" \
 	      "removes it)"
+
+# --- demo: the same stack beside it, on synthetic threats -----------------
+#
+#   Its own state (ATTCK_STATE-demo), PostgreSQL, Redis and port, so that
+#   a new user without OTX or VirusTotal keys can look around, and a real
+#   store is never mixed with generated threats.
+
+DEMO_STATE       ?= $(ATTCK_STATE)-demo
+DEMO_PORT        ?= 8081
+DEMO_PG_PORT     ?= 5434
+DEMO_REDIS_PORT  ?= 6381
+DEMO_COUNT       ?= 20000
+DEMO_VARS        = ATTCK_STATE=$(DEMO_STATE) ATTCK_PORT=$(DEMO_PORT) \
+                   ATTCK_PG_PORT=$(DEMO_PG_PORT) \
+                   ATTCK_REDIS_PORT=$(DEMO_REDIS_PORT) \
+                   ATTCK_DEMO=$(DEMO_COUNT)
+
+demo:
+	@$(MAKE) -s run $(DEMO_VARS) ATTCK_OTX_KEY= ATTCK_VT_KEY=
+	@echo "the demo's dashboard: http://127.0.0.1:$(DEMO_PORT)/" \
+	      "($(DEMO_COUNT) synthetic threats; 'make demo-stop' stops it)"
+
+demo-stop:
+	@$(MAKE) -s stop $(DEMO_VARS)
+
+demo-purge:
+	@$(MAKE) -s purge $(DEMO_VARS)
 
 stop:
 	@if [ -f $(RUN)/nginx.pid ] && kill -0 $$(cat $(RUN)/nginx.pid) 2>/dev/null; \
@@ -494,6 +563,9 @@ bench: bench-deps
 	@ATTCK_BUILD=$(BUILD) bench/mapper.sh $(SHARED)/attack/enterprise-attack-18.1.json
 	@echo
 	@ATTCK_BUILD=$(BUILD) bench/swap.sh $(wildcard $(SHARED)/attack/*-attack-18.1.json)
+	@echo
+	@$(MAKE) -s dashboard
+	@ATTCK_BUILD=$(BUILD) ATTCK_SHARED=$(SHARED) bench/dashboard.sh
 	@echo
 	@ATTCK_BUILD=$(BUILD) bench/taxii.sh $(wildcard $(SHARED)/attack/*-attack-18.1.json)
 	@echo

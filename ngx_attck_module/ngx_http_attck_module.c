@@ -141,6 +141,13 @@ static ngx_command_t  ngx_http_attck_commands[] = {
       offsetof(ngx_http_attck_loc_conf_t, max_age),
       NULL },
 
+    { ngx_string("attck_triage"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_attck_triage,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("attck_taxii"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_attck_taxii,

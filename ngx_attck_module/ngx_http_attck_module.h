@@ -216,5 +216,8 @@ ngx_uint_t ngx_http_attck_is_health(ngx_http_request_t *r);
 char *ngx_http_attck_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_attck_metrics_init(ngx_conf_t *cf);
 
+/* attck_triage, ngx_http_attck_triage.c */
+char *ngx_http_attck_triage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
 
 #endif /* _NGX_HTTP_ATTCK_MODULE_H_INCLUDED_ */

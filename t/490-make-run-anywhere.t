@@ -29,7 +29,8 @@ my ($rc, $out) = run_cmd('sh', '-c', "cd '$src' && mkdir -p '$clone' && "
     . "{ git ls-files -z 2>/dev/null || find . -path ./build -prune "
     . "-o -type f -print0; } | xargs -0 cp -a --parents -t '$clone' && "
     . "cp -a --parents -t '$clone' build/attck-worker "
-    . "build/ngx_http_attck_module.so build/nginx/Makefile");
+    . "build/ngx_http_attck_module.so build/nginx/Makefile build/dashboard "
+    . "dashboard/node_modules");
 is($rc, 0, 'the checkout copied below a 0700 directory') or diag $out;
 
 # make's own settings from "make test" must not reach the inner make
@@ -84,6 +85,33 @@ ok($report, 'lists the HTML report') or diag $res->{content};
 $res = http_get("$base/reports/$report");
 is($res->{status}, 200, "nginx's workers read the report");
 like($res->{content}, qr/<html/i, 'an HTML page');
+
+$res = http_get("$base/");
+is($res->{status}, 200, "nginx's workers serve the dashboard at /");
+like($res->{content}, qr/<script type="module" src="app\.js">/, '... its page');
+$res = http_get("$base/app.js");
+is($res->{headers}{'content-type'}, 'application/javascript',
+   '... and its script, typed');
+
+# TAXII: ATT&CK and the threats collection, as a SOC tool polls them
+my %taxii = (headers => { Accept => 'application/taxii+json;version=2.1' });
+$res = http_get("$base/taxii2/", %taxii);
+is($res->{status}, 200, 'GET /taxii2/: the discovery resource');
+like($res->{content}, qr{"api_roots":\[[^\]]*/taxii2/attack/"},
+     '... naming the attack API root');
+$res = http_get("$base/taxii2/attack/collections/", %taxii);
+is($res->{status}, 200, 'the collections of the attack root');
+like($res->{content}, qr/x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019/,
+     '... Enterprise among them');
+like($res->{content}, qr/b9a7c2e4-5f1d-5c3a-9e8b-7d6f4a2c1e30/,
+     '... and our mapped threats');
+$res = http_get("$base/taxii2/attack/collections/"
+                . "x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019/"
+                . "objects/?match[type]=attack-pattern&limit=5", %taxii);
+is($res->{status}, 200, 'a page of Enterprise attack-patterns');
+my $page = eval { decode_json($res->{content}) } || {};
+is(scalar @{ $page->{objects} || [] }, 5,
+   '... five of them');
 
 $res = http_get("$base/mitre-technique-service/api/v1/mitre-update-matrix-data",
                 method => 'PUT');

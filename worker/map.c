@@ -26,6 +26,7 @@
 #include "remap.h"
 #include "stage.h"
 #include "util.h"
+#include "verdicts.h"
 
 
 typedef struct {
@@ -65,6 +66,8 @@ static const char  attck_map_write[] =
     "         x.evidence"
     "    FROM t, jsonb_to_recordset(t.techniques) AS x(id text, score real,"
     "         method text, evidence jsonb)"
+    "   WHERE NOT EXISTS (SELECT 1 FROM rejected_mappings j"
+    "          WHERE j.threat_id = t.threat_id AND j.technique_id = x.id)"
     "), del AS ("
     "  DELETE FROM mapped_threat_data m USING t"
     "   WHERE m.threat_id = t.threat_id AND NOT m.confirmed"
@@ -195,6 +198,12 @@ attck_map_main(int argc, char **argv)
         free(hits);
         attck_map_model_free(&model);
         return ATTCK_EXIT_TEMPFAIL;
+    }
+
+    /* what analysts said since the last run, before anything is mapped */
+
+    if (attck_verdicts_move(db, err, sizeof(err)) < 0) {
+        goto failed;
     }
 
     /*

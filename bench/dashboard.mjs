@@ -1,0 +1,45 @@
+// The dashboard in headless chromium: time from navigation until every
+// widget shows data (body[data-ready=1]), and from a filter's click until
+// the widgets are repainted, ROUNDS times each in a fresh browser context
+// (nothing cached).  usage: node bench/dashboard.mjs URL ROUNDS
+
+import {createRequire} from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(path.resolve('dashboard/package.json'));
+const {chromium} = require('playwright-core');
+const [url, rounds] = [process.argv[2], Number(process.argv[3] || 5)];
+
+const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu']
+});
+const ready = (page) => page.waitForFunction(
+    () => document.body.dataset.ready === '1', null, {timeout: 60000});
+const load = [], repaint = [];
+
+for (let i = 0; i < rounds; i++) {
+    const ctx = await browser.newContext({viewport: {width: 1280,
+                                                     height: 900}});
+    const page = await ctx.newPage();
+    let t = Date.now();
+    await page.goto(url);
+    await ready(page);
+    load.push(Date.now() - t);
+    // a filter: the top technique of the list, then the top country
+    for (const sel of ['#top-techniques li button', '#countries li button']) {
+        await page.evaluate(() => { document.body.dataset.ready = 'x'; });
+        t = Date.now();
+        await page.locator(sel).first().click();
+        await ready(page);
+        repaint.push(Date.now() - t);
+    }
+    await ctx.close();
+}
+await browser.close();
+
+const median = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
+console.log(`default view, all widgets: median ${median(load)} ms `
+            + `(${load.join(' ')})`);
+console.log(`filter repaint: median ${median(repaint)} ms `
+            + `(${repaint.join(' ')})`);
