@@ -58,9 +58,11 @@ ms() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); ec
 "$build/attck-worker" migrate >/dev/null 2>&1
 "$build/attck-worker" ingest attack "$bundle" >/dev/null 2>&1
 
-# the coordinator's generator when built, else the same shape in SQL
-if [ -x "$build/attck-gen-threats" ]; then
-    "$build/attck-gen-threats" --seed 1 --count "$n" --days 1095 --mapped >/dev/null
+# attck-worker generate (descriptions from ATT&CK's procedure examples),
+# else the same shape in SQL
+if "$build/attck-worker" generate --help >/dev/null 2>&1; then
+    "$build/attck-worker" generate --seed 1 --count "$n" --days 1095 \
+        --end 2026-11-30 --mapped "$bundle" >/dev/null 2>&1
 else
     sql -f "$root/bench/threats_gen.sql" -v n="$n" >/dev/null
 fi

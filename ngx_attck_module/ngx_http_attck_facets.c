@@ -134,7 +134,8 @@ static int ngx_http_attck_rank_cmp(const void *a, const void *b);
 static ngx_int_t ngx_http_attck_page_send(ngx_http_request_t *r,
     ngx_http_attck_page_t *pg);
 static ngx_int_t ngx_http_attck_indexed(ngx_http_request_t *r,
-    ngx_http_attck_ctx_t *ctx, attck_tix_t *tix, ngx_uint_t *generation);
+    ngx_http_attck_ctx_t *ctx, attck_tix_t *tix, ngx_uint_t *generation,
+    ngx_int_t *rc);
 static ngx_int_t ngx_http_attck_page_get(ngx_http_request_t *r,
     ngx_http_attck_page_t *pg, ngx_http_attck_redis_argv_t *cmds,
     ngx_http_attck_redis_reply_pt handler);
@@ -1683,12 +1684,12 @@ ngx_http_attck_page_get(ngx_http_request_t *r, ngx_http_attck_page_t *pg,
 /*
  * The index of the request's snapshot and the generation of the threat
  * data: NGX_OK; NGX_DECLINED when the snapshot has none (the Redis lists
- * answer); else the answer sent, its code returned
+ * answer); NGX_ERROR with the answer sent, its code in *rc
  */
 
 static ngx_int_t
 ngx_http_attck_indexed(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
-    attck_tix_t *tix, ngx_uint_t *generation)
+    attck_tix_t *tix, ngx_uint_t *generation, ngx_int_t *rc)
 {
     ngx_http_attck_main_conf_t  *amcf;
 
@@ -1699,17 +1700,19 @@ ngx_http_attck_indexed(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
     amcf = ngx_http_get_module_main_conf(r, ngx_http_attck_module);
 
     if (amcf->redis == NULL) {
-        return ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
-                                    "threat data is not served here (no "
-                                    "attck_redis)");
+        *rc = ngx_http_attck_error(r, NGX_HTTP_NOT_FOUND, "not found",
+                                   "threat data is not served here (no "
+                                   "attck_redis)");
+        return NGX_ERROR;
     }
 
     *generation = ngx_http_attck_published(amcf, NULL);
 
     if (*generation == 0) {
-        return ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "unavailable",
-                                    "no threat data published");
+        *rc = ngx_http_attck_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "unavailable",
+                                   "no threat data published");
+        return NGX_ERROR;
     }
 
     return NGX_OK;
@@ -1745,13 +1748,12 @@ ngx_http_attck_threat_indexed(ngx_http_request_t *r,
                                     "digits");
     }
 
-    rc = ngx_http_attck_indexed(r, ctx, &tix, &generation);
+    switch (ngx_http_attck_indexed(r, ctx, &tix, &generation, &rc)) {
 
-    if (rc == NGX_DECLINED) {
+    case NGX_DECLINED:
         return ngx_http_attck_threat(r, ctx);
-    }
 
-    if (rc != NGX_OK) {
+    case NGX_ERROR:
         return rc;
     }
 
@@ -1906,8 +1908,7 @@ ngx_http_attck_technique_threats_indexed(ngx_http_request_t *r,
         return ngx_http_attck_checked(r, ctx, rc);
     }
 
-    rc = ngx_http_attck_indexed(r, ctx, &tix, &generation);
-    if (rc != NGX_OK) {
+    if (ngx_http_attck_indexed(r, ctx, &tix, &generation, &rc) != NGX_OK) {
         return rc;
     }
 

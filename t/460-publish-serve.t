@@ -221,10 +221,10 @@ ok(defined converged("$gen $sha", 5), '... both instances follow');
 is(decode_json($nb->get("/api/v1/threats/$first")->{content})->{id}, $first,
    '... and serve threats again, without a restart');
 
-# only the current generation and the one before it are kept in Redis
-my %gens = map { /^attck:(\d+):/ ? ($1 => 1) : () }
-           split /\n/, $redis->cli('KEYS', 'attck:*');
-is_deeply([ keys %gens ], [ $gen ], 'one generation of threat keys in the '
-          . 'new Redis');
+# one generation's documents in the new Redis, named by their content
+my @keys = split /\n/, $redis->cli('KEYS', 'attck:*');
+is(scalar(grep { /^attck:doc:[0-9a-f]{32}$/ } @keys), $nthreats,
+   'one generation of threat documents in the new Redis');
+is(scalar(grep { /^attck:\d+:/ } @keys), 0, '... no keys of a generation');
 
 done_testing;

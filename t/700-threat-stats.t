@@ -54,6 +54,15 @@ gen_threats($pg, $n, 7);
 is(q1(q{SELECT count(*) FROM threat_intelligence_data
          WHERE source_id LIKE 'gen-%'}), $n, "$n generated threats");
 
+# and a store of attck-worker generate's (procedure texts, its own spread)
+my $before = q1('SELECT count(*) FROM threat_intelligence_data');
+($rc, $out) = run_cmd(worker(), 'generate', '--seed', 5, '--count', 1000,
+                      '--end', '2026-11-30', '--mapped',
+                      shared_dir() . '/attack/enterprise-attack-18.1.json');
+is($rc, 0, 'attck-worker generate 1,000 more') or diag $out;
+is(q1('SELECT count(*) FROM threat_intelligence_data') - $before, 1000,
+   '... stored');
+
 ($rc, $out) = run_cmd(worker(), 'publish');
 is($rc, 0, 'publish') or diag $out;
 like($out, qr/threat index of \d+ threats/, 'publish writes the index');

@@ -194,15 +194,26 @@ attck_tix_check(const attck_tix_t *tix, char *err, size_t errlen)
         }
     }
 
+    /* every id in range before the order, found by binary search, is */
+
+    for (i = 0; i < h->ntechs; i++) {
+        if (!attck_tix_str(tix, tix->techs[i].id)
+            || !attck_tix_str(tix, tix->techs[i].name)
+            || tix->techs[i].id.len == 0)
+        {
+            snprintf(err, errlen, "threat index: technique %u out of "
+                     "range", i);
+            return -1;
+        }
+    }
+
     for (i = 0; i < h->ntechs; i++) {
         t = &tix->techs[i];
 
-        if (!attck_tix_str(tix, t->id) || !attck_tix_str(tix, t->name)
-            || t->id.len == 0
-            || (t->parent != ATTCK_TIX_NONE && t->parent >= i)
+        if ((t->parent != ATTCK_TIX_NONE && t->parent >= i)
             || t->tactics > h->nvals || t->ntactics > h->nvals - t->tactics
-            || (i && attck_tix_tech(tix, attck_tix_bytes(tix, t->id),
-                                    t->id.len) != i))
+            || attck_tix_tech(tix, attck_tix_bytes(tix, t->id), t->id.len)
+               != i)
         {
             snprintf(err, errlen, "threat index: technique %u out of "
                      "range", i);

@@ -245,6 +245,18 @@ test_corruption(void **state)
     recrc(copy, size);
     refused(copy, size, "string 0 out of range");
 
+    /* a later technique's id out of range: refused before any search */
+
+    memcpy(copy, data, size);
+    ((attck_tix_tech_t *) (copy + h->techs))[2].id.off = 0xfffffff0;
+    recrc(copy, size);
+    refused(copy, size, "technique 2 out of range");
+
+    memcpy(copy, data, size);
+    ((attck_tix_tech_t *) (copy + h->techs))[1].parent = 1;
+    recrc(copy, size);
+    refused(copy, size, "technique 1 out of range");
+
     free(copy);
     attck_tix_writer_destroy(w);
 }
