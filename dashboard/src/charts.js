@@ -33,9 +33,32 @@ export const countryName = new Map(geo.features.map(
 
 const charts = new Map();
 
+// A chart is made once, with its static options; later calls give it only
+// the data (setOption merges by id, with no animation), so a filter does
+// not rebuild the axes, legend or the map's geometry.  A click is handled
+// by the chart's current picker, registered once.
+function chart(box, init) {
+    let c = charts.get(box);
+    if (!c) {
+        c = echarts.init(box, null, {renderer: 'canvas'});
+        c.setOption(init);
+        c.pick = () => {};
+        charts.set(box, c);
+        let w = box.clientWidth, h = box.clientHeight;
+        new ResizeObserver(() => {
+            // the observer's first call is the size it was made at
+            if (box.clientWidth !== w || box.clientHeight !== h) {
+                w = box.clientWidth;
+                h = box.clientHeight;
+                c.resize();
+            }
+        }).observe(box);
+    }
+    return c;
+}
+
 // a click anywhere in a category's band picks it, not only on its mark
-function onBand(c, axis, pick) {
-    c.getZr().off('click');
+function onBand(c, axis) {
     c.getZr().on('click', (ev) => {
         const p = [ev.offsetX, ev.offsetY];
         if (!c.containPixel({gridIndex: 0}, p)) {
@@ -44,85 +67,93 @@ function onBand(c, axis, pick) {
         const v = c.convertFromPixel({gridIndex: 0}, p);
         const i = Math.round(axis === 'x' ? v[0] : v[1]);
         if (Number.isInteger(i) && i >= 0) {
-            pick(i);
+            c.pick(i);
         }
     });
-}
-
-function chart(box) {
-    let c = charts.get(box);
-    if (!c) {
-        c = echarts.init(box, null, {renderer: 'canvas'});
-        charts.set(box, c);
-        new ResizeObserver(() => c.resize()).observe(box);
-    }
-    return c;
 }
 
 const COLORS = ['#0b5cad', '#c2410c', '#15803d', '#7e22ce'];
 
 export function renderTimeline(box, stats, onPick) {
-    const c = chart(box);
-    c.off('click');
-    const sources = [...new Set(stats.timeline.flatMap(
-        (b) => Object.keys(b.by_source || {})))].sort();
-    c.setOption({
+    const made = charts.has(box);
+    const c = chart(box, {
         color: COLORS,
         animation: false,
         tooltip: {trigger: 'axis', renderMode: 'richText'},
         legend: {top: 0},
         grid: {left: 40, right: 12, top: 30, bottom: 24},
-        xAxis: {type: 'category', data: stats.timeline.map((b) => b.t)},
+        xAxis: {type: 'category', data: []},
         yAxis: {type: 'value', minInterval: 1},
+        series: []
+    });
+    if (!made) {
+        onBand(c, 'x');
+    }
+    const sources = [...new Set(stats.timeline.flatMap(
+        (b) => Object.keys(b.by_source || {})))].sort();
+    c.setOption({
+        xAxis: {data: stats.timeline.map((b) => b.t)},
         series: sources.map((s) => ({
-            name: s, type: 'line', showSymbol: stats.timeline.length < 60,
+            id: s, name: s, type: 'line',
+            showSymbol: stats.timeline.length < 60,
             data: stats.timeline.map((b) => (b.by_source || {})[s] || 0)
         }))
     }, {replaceMerge: ['series']});
-    onBand(c, 'x', (i) => i < stats.timeline.length
-           && onPick(stats.timeline[i].t, stats.filters.interval));
+    c.pick = (i) => i < stats.timeline.length
+        && onPick(stats.timeline[i].t, stats.filters.interval);
     box.dataset.points = String(stats.timeline.length);
     box.dataset.total = String(stats.timeline.reduce((a, b) => a + b.count,
                                                      0));
 }
 
 export function renderTypes(box, stats, onPick) {
-    const c = chart(box);
-    const types = stats.types.slice(0, 15);
-    c.off('click');
-    c.setOption({
+    const made = charts.has(box);
+    const c = chart(box, {
         color: COLORS,
         animation: false,
         tooltip: {trigger: 'axis', renderMode: 'richText'},
         grid: {left: 110, right: 12, top: 8, bottom: 24},
-        yAxis: {type: 'category', inverse: true,
-                data: types.map((t) => t.name)},
+        yAxis: {type: 'category', inverse: true, data: []},
         xAxis: {type: 'value', minInterval: 1},
-        series: [{type: 'bar', data: types.map((t) => t.count)}]
-    }, {replaceMerge: ['series']});
-    onBand(c, 'y', (i) => i < types.length && onPick(types[i].name));
+        series: [{id: 'types', type: 'bar', data: []}]
+    });
+    if (!made) {
+        onBand(c, 'y');
+    }
+    const types = stats.types.slice(0, 15);
+    c.setOption({
+        yAxis: {data: types.map((t) => t.name)},
+        series: [{id: 'types', data: types.map((t) => t.count)}]
+    });
+    c.pick = (i) => i < types.length && onPick(types[i].name);
     box.dataset.total = String(types.reduce((a, t) => a + t.count, 0));
     box.dataset.count = String(types.length);
 }
 
 export function renderMap(box, stats, onPick) {
-    const c = chart(box);
-    const max = stats.countries.reduce((a, x) => Math.max(a, x.count), 0);
-    c.off('click');
-    c.setOption({
+    const made = charts.has(box);
+    const c = chart(box, {
         animation: false,
         tooltip: {trigger: 'item', renderMode: 'richText', formatter: (p) =>
             `${countryName.get(p.name) || p.name}: ${p.value || 0}`},
-        visualMap: {min: 0, max: Math.max(1, max), calculable: false,
+        visualMap: {min: 0, max: 1, calculable: false,
                     left: 8, bottom: 8, itemHeight: 80,
                     inRange: {color: ['#fde0c5', '#f59e5b', '#d9480f',
                                       '#7f1d00']}},
-        series: [{type: 'map', map: 'world', roam: false,
+        series: [{id: 'map', type: 'map', map: 'world', roam: false,
                   nameProperty: 'code',
                   emphasis: {label: {show: false}},
                   itemStyle: {areaColor: '#eef0f3', borderColor: '#9aa3b0'},
-                  data: stats.countries.map((x) => ({name: x.code,
-                                                     value: x.count}))}]
-    }, {replaceMerge: ['series']});
-    c.on('click', (p) => onPick(p.name));
+                  data: []}]
+    });
+    if (!made) {
+        c.on('click', (p) => c.pick(p.name));
+    }
+    const max = stats.countries.reduce((a, x) => Math.max(a, x.count), 0);
+    c.setOption({
+        visualMap: {max: Math.max(1, max)},
+        series: [{id: 'map', data: stats.countries.map((x) => ({name: x.code,
+                                                                value: x.count}))}]
+    });
+    c.pick = onPick;
 }
