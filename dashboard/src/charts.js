@@ -33,32 +33,39 @@ export const countryName = new Map(geo.features.map(
 
 const charts = new Map();
 
-// A chart is made once, with its static options; later calls give it only
-// the data (setOption merges by id, with no animation), so a filter does
-// not rebuild the axes, legend or the map's geometry.  A click is handled
-// by the chart's current picker, registered once.
-function chart(box, init) {
+// A chart is made once, its static options given with its first data;
+// later calls give it only the data (setOption merges by id, with no
+// animation), so a filter does not rebuild the axes, the legend or the
+// map's geometry.  A click goes to the chart's current picker, bound once.
+function chart(box, fixed, changing, bind) {
     let c = charts.get(box);
-    if (!c) {
-        c = echarts.init(box, null, {renderer: 'canvas'});
-        c.setOption(init);
-        c.pick = () => {};
-        charts.set(box, c);
-        let w = box.clientWidth, h = box.clientHeight;
-        new ResizeObserver(() => {
-            // the observer's first call is the size it was made at
-            if (box.clientWidth !== w || box.clientHeight !== h) {
-                w = box.clientWidth;
-                h = box.clientHeight;
-                c.resize();
-            }
-        }).observe(box);
+    if (c) {
+        c.setOption(changing, {replaceMerge: ['series']});
+        return c;
     }
+    c = echarts.init(box, null, {renderer: 'canvas'});
+    const first = Object.assign({}, fixed);
+    for (const [k, v] of Object.entries(changing)) {
+        first[k] = Array.isArray(v) ? v : Object.assign({}, fixed[k], v);
+    }
+    c.setOption(first);
+    c.pick = () => {};
+    bind(c);
+    charts.set(box, c);
+    let w = box.clientWidth, h = box.clientHeight;
+    new ResizeObserver(() => {
+        // the observer's first call is the size the chart was made at
+        if (box.clientWidth !== w || box.clientHeight !== h) {
+            w = box.clientWidth;
+            h = box.clientHeight;
+            c.resize();
+        }
+    }).observe(box);
     return c;
 }
 
 // a click anywhere in a category's band picks it, not only on its mark
-function onBand(c, axis) {
+const onBand = (axis) => (c) => {
     c.getZr().on('click', (ev) => {
         const p = [ev.offsetX, ev.offsetY];
         if (!c.containPixel({gridIndex: 0}, p)) {
@@ -70,35 +77,29 @@ function onBand(c, axis) {
             c.pick(i);
         }
     });
-}
+};
 
 const COLORS = ['#0b5cad', '#c2410c', '#15803d', '#7e22ce'];
 
 export function renderTimeline(box, stats, onPick) {
-    const made = charts.has(box);
+    const sources = [...new Set(stats.timeline.flatMap(
+        (b) => Object.keys(b.by_source || {})))].sort();
     const c = chart(box, {
         color: COLORS,
         animation: false,
         tooltip: {trigger: 'axis', renderMode: 'richText'},
         legend: {top: 0},
         grid: {left: 40, right: 12, top: 30, bottom: 24},
-        xAxis: {type: 'category', data: []},
-        yAxis: {type: 'value', minInterval: 1},
-        series: []
-    });
-    if (!made) {
-        onBand(c, 'x');
-    }
-    const sources = [...new Set(stats.timeline.flatMap(
-        (b) => Object.keys(b.by_source || {})))].sort();
-    c.setOption({
+        xAxis: {type: 'category'},
+        yAxis: {type: 'value', minInterval: 1}
+    }, {
         xAxis: {data: stats.timeline.map((b) => b.t)},
         series: sources.map((s) => ({
             id: s, name: s, type: 'line',
             showSymbol: stats.timeline.length < 60,
             data: stats.timeline.map((b) => (b.by_source || {})[s] || 0)
         }))
-    }, {replaceMerge: ['series']});
+    }, onBand('x'));
     c.pick = (i) => i < stats.timeline.length
         && onPick(stats.timeline[i].t, stats.filters.interval);
     box.dataset.points = String(stats.timeline.length);
@@ -107,53 +108,42 @@ export function renderTimeline(box, stats, onPick) {
 }
 
 export function renderTypes(box, stats, onPick) {
-    const made = charts.has(box);
+    const types = stats.types.slice(0, 15);
     const c = chart(box, {
         color: COLORS,
         animation: false,
         tooltip: {trigger: 'axis', renderMode: 'richText'},
         grid: {left: 110, right: 12, top: 8, bottom: 24},
-        yAxis: {type: 'category', inverse: true, data: []},
-        xAxis: {type: 'value', minInterval: 1},
-        series: [{id: 'types', type: 'bar', data: []}]
-    });
-    if (!made) {
-        onBand(c, 'y');
-    }
-    const types = stats.types.slice(0, 15);
-    c.setOption({
+        yAxis: {type: 'category', inverse: true},
+        xAxis: {type: 'value', minInterval: 1}
+    }, {
         yAxis: {data: types.map((t) => t.name)},
-        series: [{id: 'types', data: types.map((t) => t.count)}]
-    });
+        series: [{id: 'types', type: 'bar',
+                  data: types.map((t) => t.count)}]
+    }, onBand('y'));
     c.pick = (i) => i < types.length && onPick(types[i].name);
     box.dataset.total = String(types.reduce((a, t) => a + t.count, 0));
     box.dataset.count = String(types.length);
 }
 
 export function renderMap(box, stats, onPick) {
-    const made = charts.has(box);
+    const max = stats.countries.reduce((a, x) => Math.max(a, x.count), 0);
     const c = chart(box, {
         animation: false,
         tooltip: {trigger: 'item', renderMode: 'richText', formatter: (p) =>
             `${countryName.get(p.name) || p.name}: ${p.value || 0}`},
-        visualMap: {min: 0, max: 1, calculable: false,
+        visualMap: {min: 0, calculable: false,
                     left: 8, bottom: 8, itemHeight: 80,
                     inRange: {color: ['#fde0c5', '#f59e5b', '#d9480f',
-                                      '#7f1d00']}},
+                                      '#7f1d00']}}
+    }, {
+        visualMap: {max: Math.max(1, max)},
         series: [{id: 'map', type: 'map', map: 'world', roam: false,
                   nameProperty: 'code',
                   emphasis: {label: {show: false}},
                   itemStyle: {areaColor: '#eef0f3', borderColor: '#9aa3b0'},
-                  data: []}]
-    });
-    if (!made) {
-        c.on('click', (p) => c.pick(p.name));
-    }
-    const max = stats.countries.reduce((a, x) => Math.max(a, x.count), 0);
-    c.setOption({
-        visualMap: {max: Math.max(1, max)},
-        series: [{id: 'map', data: stats.countries.map((x) => ({name: x.code,
-                                                                value: x.count}))}]
-    });
+                  data: stats.countries.map((x) => ({name: x.code,
+                                                     value: x.count}))}]
+    }, (ch) => ch.on('click', (p) => ch.pick(p.name)));
     c.pick = onPick;
 }

@@ -220,9 +220,8 @@ async function render() {
     $('matrix').setAttribute('aria-busy', 'false');
     lap('matrix');
     if (fresh) {
-        widgets(s, offset);
+        widgets(s, offset, lap);
     }
-    lap('widgets');
     await renderThreat();
     if (my !== seq) {
         return;
@@ -234,11 +233,14 @@ async function render() {
 }
 
 // every widget but the matrix: charts, ranked lists, the threat list
-function widgets(s, offset) {
+function widgets(s, offset, lap) {
     renderTimeline($('timeline'), s, (t, interval) =>
         narrow({since: t, until: dayAfter(t, interval), period: undefined}));
+    lap('timeline');
     renderTypes($('types'), s, (t) => narrow({type: t}));
+    lap('types');
     renderMap($('map'), s, (c) => narrow({country: c}));
+    lap('map');
     ranked($('countries'), s.countries.slice(0, 30),
            (x) => `${countryName.get(x.code) || x.code} (${x.code})`,
            (x) => narrow({country: x.code}));
@@ -275,6 +277,7 @@ function widgets(s, offset) {
               + 'ATTCK_VT_KEY (VirusTotal) for attck-worker and run '
               + '"attck-worker run"; or look around with "make demo".';
     }
+    lap('lists');
 }
 
 async function renderThreat() {
