@@ -2,34 +2,18 @@
 // the bundler): threats over time, types, the world map.
 
 import * as echarts from 'echarts/core';
-import {LineChart, BarChart, MapChart} from 'echarts/charts';
-import {GridComponent, TooltipComponent, LegendComponent,
-        VisualMapComponent} from 'echarts/components';
+import {LineChart, BarChart} from 'echarts/charts';
+import {GridComponent, TooltipComponent,
+        LegendComponent} from 'echarts/components';
 import {CanvasRenderer} from 'echarts/renderers';
-import {feature} from 'topojson-client';
 import world from '../build-data/world.json';
+import {shade} from './matrix.js';
 
-echarts.use([LineChart, BarChart, MapChart, GridComponent, TooltipComponent,
-             LegendComponent, VisualMapComponent, CanvasRenderer]);
+echarts.use([LineChart, BarChart, GridComponent, TooltipComponent,
+             LegendComponent, CanvasRenderer]);
 
-const geo = feature(world, world.objects.countries);
-
-// Antarctica is no target; a ring across the antimeridian (Russia, Fiji)
-// is drawn east of it rather than as a band across the map
-geo.features = geo.features.filter((f) => f.properties.code !== 'AQ');
-for (const f of geo.features) {
-    const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates]
-        : f.geometry.coordinates;
-    for (const ring of polys.flat()) {
-        const lons = ring.map((c) => c[0]);
-        if (Math.max(...lons) - Math.min(...lons) > 180) {
-            ring.forEach((c) => { if (c[0] < 0) c[0] += 360; });
-        }
-    }
-}
-echarts.registerMap('world', geo);
-export const countryName = new Map(geo.features.map(
-    (f) => [f.properties.code, f.properties.name]));
+export const countryName = new Map(world.countries.map(
+    (c) => [c.code, c.name]));
 
 const charts = new Map();
 
@@ -126,24 +110,69 @@ export function renderTypes(box, stats, onPick) {
     box.dataset.count = String(types.length);
 }
 
+// The world map: SVG paths made by build.mjs, made into elements once and
+// then only recoloured.  Each country's title gives its name and count;
+// a click narrows the filters to it (the ranked list beside the map is
+// the same drill-down for the keyboard).
+const SVG = 'http://www.w3.org/2000/svg';
+const NONE = '#eef0f3';
+let map = null;
+
+function makeMap(box) {
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('viewBox', world.viewBox);
+    svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('class', 'world');
+    const paths = new Map();
+    for (const c of world.countries) {
+        const p = document.createElementNS(SVG, 'path');
+        p.setAttribute('d', c.d);
+        p.dataset.code = c.code;
+        p.append(document.createElementNS(SVG, 'title'));
+        svg.append(p);
+        paths.set(c.code, p);
+    }
+    const legend = document.createElement('div');
+    legend.className = 'legend map-legend';
+    const m = {box, svg, paths, legend, pick: () => {}};
+    svg.addEventListener('click', (ev) => {
+        const p = ev.target.closest('path');
+        if (p) {
+            m.pick(p.dataset.code);
+        }
+    });
+    box.replaceChildren(svg, legend);
+    return m;
+}
+
 export function renderMap(box, stats, onPick) {
+    if (!map || map.box !== box) {
+        map = makeMap(box);
+    }
+    map.pick = onPick;
+    const n = new Map(stats.countries.map((x) => [x.code, x.count]));
     const max = stats.countries.reduce((a, x) => Math.max(a, x.count), 0);
-    const c = chart(box, {
-        animation: false,
-        tooltip: {trigger: 'item', renderMode: 'richText', formatter: (p) =>
-            `${countryName.get(p.name) || p.name}: ${p.value || 0}`},
-        visualMap: {min: 0, calculable: false,
-                    left: 8, bottom: 8, itemHeight: 80,
-                    inRange: {color: ['#fde0c5', '#f59e5b', '#d9480f',
-                                      '#7f1d00']}}
-    }, {
-        visualMap: {max: Math.max(1, max)},
-        series: [{id: 'map', type: 'map', map: 'world', roam: false,
-                  nameProperty: 'code',
-                  emphasis: {label: {show: false}},
-                  itemStyle: {areaColor: '#eef0f3', borderColor: '#9aa3b0'},
-                  data: stats.countries.map((x) => ({name: x.code,
-                                                     value: x.count}))}]
-    }, (ch) => ch.on('click', (p) => ch.pick(p.name)));
-    c.pick = onPick;
+    for (const [code, p] of map.paths) {
+        const v = n.get(code) || 0;
+        // the lightest shade for one threat: none stays grey
+        p.style.fill = v ? shade(0.2 + 0.8 * v / Math.max(1, max)).css : NONE;
+        p.dataset.count = String(v);
+        p.firstChild.textContent = `${countryName.get(code)}: ${v}`;
+    }
+    map.legend.replaceChildren(...['0', '', String(max), 'threats'].map(
+        (t, i) => {
+            const e = document.createElement('span');
+            e.textContent = t;
+            if (i === 1) {
+                e.className = 'bar';
+            }
+            return e;
+        }));
+    const top = stats.countries[0];
+    box.setAttribute('aria-label', 'World map of targeted countries: '
+        + `${stats.countries.length} countries`
+        + (top ? `, most ${countryName.get(top.code) || top.code} `
+           + `(${top.count})` : '')
+        + '; the list beside it ranks them.');
 }
