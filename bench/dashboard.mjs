@@ -24,6 +24,11 @@ const load = [], repaint = [], parts = [];
 const where = (page, what) => page.evaluate((what) => {
     const r = {what, timing: JSON.parse(document.body.dataset.timing
                                         || '{}')};
+    const c = window.benchClick;
+    if (what === 'repaint' && c && c.t0) {
+        r.clickToReady = Math.round(c.ready - c.t0);
+        r.clickToPainted = c.painted ? Math.round(c.painted - c.t0) : null;
+    }
     if (what === 'load') {
         const n = performance.getEntriesByType('navigation')[0];
         r.dom = Math.round(n.domContentLoadedEventEnd);
@@ -45,7 +50,26 @@ for (let i = 0; i < rounds; i++) {
     parts.push(await where(page, 'load'));
     // a filter: the top technique of the list, then the top country
     for (const sel of ['#top-techniques li button', '#countries li button']) {
-        await page.evaluate(() => { document.body.dataset.ready = 'x'; });
+        await page.evaluate(() => {
+            document.body.dataset.ready = 'x';
+            // the page's own clock: from the click's event to data-ready,
+            // and to the frame after it (painted), without the driver's
+            // own latency
+            window.benchClick = {};
+            document.addEventListener('click', () => {
+                window.benchClick.t0 = performance.now();
+            }, {capture: true, once: true});
+            const o = new MutationObserver(() => {
+                if (document.body.dataset.ready === '1') {
+                    o.disconnect();
+                    window.benchClick.ready = performance.now();
+                    requestAnimationFrame(() => setTimeout(() => {
+                        window.benchClick.painted = performance.now();
+                    }));
+                }
+            });
+            o.observe(document.body, {attributes: true});
+        });
         t = Date.now();
         await page.locator(sel).first().click();
         await ready(page);
