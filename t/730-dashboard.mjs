@@ -156,6 +156,37 @@ try {
     out.forward = await snapshot();
     await settle(() => page.goBack());
 
+    // a country on the map (the choropleth): a point inside its shape
+    // that is its own on screen (no neighbour or enclave on top), clicked
+    const mc = out.default.countries[1][0];
+    out.mapCountry = mc;
+    await page.locator('#map').scrollIntoViewIfNeeded();
+    const at = await page.evaluate((code) => {
+        const p = document.querySelector(`#map path[data-code="${code}"]`);
+        if (!p) {
+            return null;
+        }
+        const b = p.getBBox(), m = p.getScreenCTM();
+        for (let i = 1; i < 24; i++) {
+            for (let j = 1; j < 24; j++) {
+                const pt = new DOMPoint(b.x + b.width * i / 24,
+                                        b.y + b.height * j / 24);
+                const s = pt.matrixTransform(m);
+                if (p.isPointInFill(pt)
+                    && document.elementFromPoint(s.x, s.y) === p) {
+                    return [s.x, s.y];
+                }
+            }
+        }
+        return null;
+    }, mc);
+    if (at) {
+        await settle(() => page.mouse.click(at[0], at[1]));
+        out.byMap = await snapshot();
+        await shot('730-map-country.png');
+        await settle(() => page.goBack());
+    }
+
     // the ranked list of countries
     const cc = out.default.countries[0][0];
     out.country = cc;

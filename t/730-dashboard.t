@@ -175,6 +175,15 @@ is($o->{back}{total}, $total, 'back: the default view again');
 is($o->{back}{url}, '', '... with its URL');
 is($o->{forward}{total}, $n, 'forward: the cell again');
 
+# a country clicked on the map (the choropleth), not the ranked list
+my $mc = $o->{mapCountry} // '';
+$n = q1(qq{SELECT count(*) FROM threat_intelligence_data
+            WHERE '$mc' = ANY(countries)});
+like($o->{byMap}{url} // '', qr/country=\Q$mc\E(&|$)/,
+     "a click on $mc on the map sets the filter");
+is($o->{byMap}{total}, $n, "... $n threats, as in SQL");
+is($o->{byMap}{form}{country}, $mc, '... shown in the form');
+
 # a country, then the type bar in that view
 my $c = $o->{country};
 $n = q1(qq{SELECT count(*) FROM threat_intelligence_data

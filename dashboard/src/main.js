@@ -17,6 +17,7 @@ const $ = (id) => document.getElementById(id);
 let api, data, mx, release = '';
 let st = {};
 let last = null;
+let lastLook = '';
 let seq = 0;
 
 function status(text, error) {
@@ -182,6 +183,7 @@ async function render() {
         if (my !== seq) {
             return;
         }
+        last = null;
         status(explain(e), true);
         $('empty').textContent = explain(e);
         $('empty').hidden = false;
@@ -195,6 +197,11 @@ async function render() {
     if (my !== seq) {
         return;
     }
+    // a view answered from data's cache is the same object: the widgets
+    // that show only it are already right
+    const fresh = s !== last;
+    const domain = st.domain || 'enterprise';
+    const look = [domain, st.value, st.sort, st.hide].join();
     last = s;
     const tm = {api: Math.round(performance.now() - t0)};
     let tp = performance.now();
@@ -203,17 +210,37 @@ async function render() {
         tm[k] = Math.round(now - tp);
         tp = now;
     };
-    const domain = st.domain || 'enterprise';
-    renderMatrix($('matrix'), $('legend'), mx.byDomain[domain], s,
-                 {value: st.value, sort: st.sort === '1',
-                  hide: st.hide === '1'},
-                 (id) => narrow({technique: id, tactic: undefined}));
+    if (fresh || look !== lastLook) {
+        renderMatrix($('matrix'), $('legend'), mx.byDomain[domain], s,
+                     {value: st.value, sort: st.sort === '1',
+                      hide: st.hide === '1'},
+                     (id) => narrow({technique: id, tactic: undefined}));
+        lastLook = look;
+    }
+    $('matrix').setAttribute('aria-busy', 'false');
     lap('matrix');
+    if (fresh) {
+        widgets(s, offset, lap);
+    }
+    await renderThreat();
+    if (my !== seq) {
+        return;
+    }
+    // where the time went, for bench/dashboard.sh
+    document.body.dataset.timing = JSON.stringify(tm);
+    status(`${s.total} threats \u00b7 generation ${s.generation}`);
+    document.body.dataset.ready = '1';
+}
+
+// every widget but the matrix: charts, ranked lists, the threat list
+function widgets(s, offset, lap) {
     renderTimeline($('timeline'), s, (t, interval) =>
         narrow({since: t, until: dayAfter(t, interval), period: undefined}));
+    lap('timeline');
     renderTypes($('types'), s, (t) => narrow({type: t}));
+    lap('types');
     renderMap($('map'), s, (c) => narrow({country: c}));
-    lap('charts');
+    lap('map');
     ranked($('countries'), s.countries.slice(0, 30),
            (x) => `${countryName.get(x.code) || x.code} (${x.code})`,
            (x) => narrow({country: x.code}));
@@ -251,14 +278,6 @@ async function render() {
               + '"attck-worker run"; or look around with "make demo".';
     }
     lap('lists');
-    await renderThreat();
-    if (my !== seq) {
-        return;
-    }
-    // where the time went, for bench/dashboard.sh
-    document.body.dataset.timing = JSON.stringify(tm);
-    status(`${s.total} threats \u00b7 generation ${s.generation}`);
-    document.body.dataset.ready = '1';
 }
 
 async function renderThreat() {
@@ -394,6 +413,12 @@ async function start() {
     wire();
     fillForm();
     status('Loading the ATT&CK matrices\u2026');
+    // the view's numbers are asked for at once, beside the status and the
+    // matrices (render finds the answer in data's cache)
+    data = makeData(api);
+    data.view(state.apiFilters(st, new Date()), Number(st.offset || 0), PAGE)
+        .catch(() => {});
+    const matrices = loadMatrices(api);
     try {
         const s = await api.get('status');
         release = s.default_release || '';
@@ -403,8 +428,7 @@ async function start() {
         setTimeout(start, 10000);
         return;
     }
-    mx = await loadMatrices(api);
-    data = makeData(api);
+    mx = await matrices;
     render();
 }
 

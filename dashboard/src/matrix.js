@@ -25,15 +25,13 @@ function el(tag, cls, text) {
     return e;
 }
 
-export function renderMatrix(box, legend, m, stats, opt, onPick) {
-    box.replaceChildren();
-    legend.replaceChildren();
-    box.setAttribute('aria-busy', 'false');
-    if (!m) {
-        box.append(el('p', null, 'This domain is not in the snapshot.'));
-        return;
-    }
+// The matrix's elements are made once per layout (domain, sort, hide) and
+// then repainted in place: a filter changes the numbers, not the several
+// hundred cells, so rebuilding them (and their listeners) was most of a
+// repaint.  Sorting and hiding depend on the numbers, so they rebuild.
+let built = null;
 
+function values(stats, byBest) {
     const own = new Map(), incl = new Map();
     for (const t of stats.techniques) {
         own.set(t.id, t);
@@ -41,7 +39,6 @@ export function renderMatrix(box, legend, m, stats, opt, onPick) {
             incl.set(t.id, t.count_incl_subs);
         }
     }
-    const byBest = opt.value === 'best';
     const value = (id) => {
         const t = own.get(id);
         return byBest ? (t ? t.best : 0) : (t ? t.count : 0);
@@ -58,6 +55,38 @@ export function renderMatrix(box, legend, m, stats, opt, onPick) {
         return value(te.id) + (te.subtechniques || [])
             .reduce((a, s) => a + value(s.id), 0);
     };
+    return {value, parentValue};
+}
+
+function paint(b, v, max, byBest) {
+    const fmt = byBest ? v.toFixed(2) : String(v);
+    const s = shade(max ? v / max : 0);
+    b.dataset.value = String(v);
+    b.style.background = s.css;
+    b.classList.toggle('dark', s.dark);
+    b.lastChild.textContent = fmt;
+    b.title = `${b.dataset.technique} ${b.dataset.name}: ${fmt}`;
+    b.setAttribute('aria-label', b.title);
+}
+
+function paintLegend(legend, max, byBest) {
+    legend.replaceChildren(el('span', null, byBest ? 'best score 0' : '0'),
+                           el('span', 'bar'),
+                           el('span', null, byBest ? '1' : String(max)),
+                           el('span', null, byBest ? '' : 'threats'));
+}
+
+export function renderMatrix(box, legend, m, stats, opt, onPick) {
+    box.setAttribute('aria-busy', 'false');
+    if (!m) {
+        built = null;
+        box.replaceChildren(el('p', null,
+                               'This domain is not in the snapshot.'));
+        legend.replaceChildren();
+        return;
+    }
+    const byBest = opt.value === 'best';
+    const {value, parentValue} = values(stats, byBest);
 
     let max = 0;
     const cols = m.tactics.map((ta) => {
@@ -68,31 +97,48 @@ export function renderMatrix(box, legend, m, stats, opt, onPick) {
     if (byBest) {
         max = 1;
     }
+    paintLegend(legend, max, byBest);
+
+    // the same layout as on screen: repaint the cells there
+    if (built && built.box === box && built.m === m && !opt.sort && !opt.hide
+        && !built.sort && !built.hide) {
+        built.byBest = byBest;
+        built.max = max;
+        built.value = value;
+        for (const c of cols) {
+            for (const {te, v} of c.techs) {
+                for (const b of built.cells.get(te.id) || []) {
+                    paint(b, v, max, byBest);
+                }
+            }
+        }
+        for (const [id, bs] of built.subCells) {
+            for (const b of bs) {
+                paint(b, value(id), max, byBest);
+            }
+        }
+        return;
+    }
+
     if (opt.sort) {
         cols.sort((a, b) => b.total - a.total);
         cols.forEach((c) => c.techs.sort((a, b) => b.v - a.v));
     }
+    const my = {box, m, sort: opt.sort, hide: opt.hide, byBest, max, value,
+                cells: new Map(), subCells: new Map()};
+    built = my;
 
-    legend.append(el('span', null, byBest ? 'best score 0' : '0'),
-                  el('span', 'bar'),
-                  el('span', null, byBest ? '1' : String(max)),
-                  el('span', null, byBest ? '' : 'threats'));
-
-    const fmt = (v) => byBest ? v.toFixed(2) : String(v);
-    const cell = (id, name, v, extra) => {
+    const cell = (id, name, v, into) => {
         const b = el('button', 't');
         b.type = 'button';
         b.dataset.technique = id;
-        b.dataset.value = String(v);
-        const s = shade(max ? v / max : 0);
-        b.style.background = s.css;
-        if (s.dark) {
-            b.classList.add('dark');
-        }
-        b.append(el('span', null, name + ' '), el('span', 'n', fmt(v)));
-        b.title = `${id} ${name}: ${fmt(v)}${extra || ''}`;
-        b.setAttribute('aria-label', b.title);
+        b.dataset.name = name;
+        b.append(el('span', null, name + ' '), el('span', 'n'));
+        paint(b, v, my.max, my.byBest);
         b.addEventListener('click', () => onPick(id));
+        const l = into.get(id) || [];
+        l.push(b);
+        into.set(id, l);
         return b;
     };
 
@@ -110,7 +156,7 @@ export function renderMatrix(box, legend, m, stats, opt, onPick) {
         for (const {te, v} of visible) {
             const wrap = el('div');
             const row = el('div', 'cell');
-            row.append(cell(te.id, te.name, v));
+            row.append(cell(te.id, te.name, v, my.cells));
             const subs = (te.subtechniques || []).map((s) => ({s,
                 v: value(s.id)})).filter((x) => !opt.hide || x.v > 0);
             if (subs.length) {
@@ -125,11 +171,13 @@ export function renderMatrix(box, legend, m, stats, opt, onPick) {
                     subs.sort((a, b) => b.v - a.v);
                 }
                 // made when first opened: half the matrix's elements
-                // are sub-techniques, and most stay closed
+                // are sub-techniques, and most stay closed; opened later,
+                // they take the numbers on screen then
                 x.addEventListener('click', () => {
                     if (!list.firstChild) {
-                        for (const {s, v: sv} of subs) {
-                            list.append(cell(s.id, s.name, sv));
+                        for (const {s} of subs) {
+                            list.append(cell(s.id, s.name, my.value(s.id),
+                                             my.subCells));
                         }
                     }
                     list.hidden = !list.hidden;
@@ -146,5 +194,5 @@ export function renderMatrix(box, legend, m, stats, opt, onPick) {
         }
         frag.append(col);
     }
-    box.append(frag);
+    box.replaceChildren(frag);
 }
