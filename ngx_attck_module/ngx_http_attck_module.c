@@ -41,8 +41,6 @@ static char *ngx_http_attck_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_attck_refresh_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_attck_handler_location(ngx_conf_t *cf,
-    ngx_str_t *prefix, ngx_http_handler_pt handler);
 static ngx_int_t ngx_http_attck_read_snapshot(ngx_conf_t *cf,
     ngx_http_attck_main_conf_t *amcf);
 static void ngx_http_attck_free_snapshot(void *data);
@@ -534,7 +532,7 @@ ngx_http_attck_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static char *
+char *
 ngx_http_attck_handler_location(ngx_conf_t *cf, ngx_str_t *prefix,
     ngx_http_handler_pt handler)
 {

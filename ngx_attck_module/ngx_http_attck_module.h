@@ -168,6 +168,14 @@ time_t ngx_http_attck_published_time(ngx_http_attck_main_conf_t *amcf);
 ngx_http_attck_local_t *ngx_http_attck_acquire(ngx_http_request_t *r,
     ngx_http_attck_main_conf_t *amcf, ngx_int_t *rc);
 ngx_int_t ngx_http_attck_api_handler(ngx_http_request_t *r);
+
+/*
+ * Makes the enclosing prefix location the directive's: its name into
+ * *prefix, handler its content handler; refuses a regex location, a
+ * second handler and a missing attck_zone.
+ */
+char *ngx_http_attck_handler_location(ngx_conf_t *cf, ngx_str_t *prefix,
+    ngx_http_handler_pt handler);
 ngx_int_t ngx_http_attck_cr_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_attck_triage_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_attck_taxii_handler(ngx_http_request_t *r);

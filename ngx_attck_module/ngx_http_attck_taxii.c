@@ -75,41 +75,8 @@ ngx_http_attck_taxii(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_attck_loc_conf_t  *alcf = conf;
 
-    ngx_http_core_loc_conf_t    *clcf;
-    ngx_http_attck_main_conf_t  *amcf;
-
-    if (alcf->taxii_prefix.data) {
-        return "is duplicate";
-    }
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-#if (NGX_PCRE)
-    if (clcf->regex) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "this directive needs a prefix location, "
-                           "not a regular expression");
-        return NGX_CONF_ERROR;
-    }
-#endif
-
-    if (clcf->handler) {
-        return "conflicts with another handler of this location";
-    }
-
-    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_attck_module);
-
-    if (amcf->shm_zone == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "this directive needs an \"attck_zone\" earlier "
-                           "in the http block");
-        return NGX_CONF_ERROR;
-    }
-
-    alcf->taxii_prefix = clcf->name;
-    clcf->handler = ngx_http_attck_taxii_handler;
-
-    return NGX_CONF_OK;
+    return ngx_http_attck_handler_location(cf, &alcf->taxii_prefix,
+                                           ngx_http_attck_taxii_handler);
 }
 
 
