@@ -1377,11 +1377,45 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 
         /* tactics: count descending, then their order in the index */
 
+        /*
+         * Every parent any passing mapping falls under, sub-techniques
+         * included: a parent mapped only through its subs has no entry
+         * above, and its subs' counts cannot be added up (a threat may
+         * have two of them).
+         */
+
         if (ngx_http_attck_room_for(&o, 32) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        o.pos = ngx_cpymem(o.pos, "],\"tactics\":[", 13);
+        o.pos = ngx_cpymem(o.pos, "],\"parents\":{", 13);
+        n = 0;
+
+        for (j = 0; j < ntechs; j++) {
+            t = &tix->techs[j];
+
+            if (t->parent != ATTCK_TIX_NONE || tincl[j] == 0) {
+                continue;
+            }
+
+            if (ngx_http_attck_room_for(&o, 32 + 6 * t->id.len) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            if (n++) {
+                *o.pos++ = ',';
+            }
+
+            ngx_http_attck_out_str(&o, (u_char *) attck_tix_bytes(tix, t->id),
+                                   t->id.len);
+            o.pos = ngx_sprintf(o.pos, ":%uD", tincl[j]);
+        }
+
+        if (ngx_http_attck_room_for(&o, 32) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        o.pos = ngx_cpymem(o.pos, "},\"tactics\":[", 13);
 
         n = 0;
 

@@ -111,6 +111,10 @@ sub compare {
     is_deeply(\@mt, $e->{techniques},
               "$label: techniques (" . @mt . '), best, mean, with subs')
         or diag explain [ \@mt, $e->{techniques} ];
+    is_deeply($m->{parents}, $e->{parents},
+              "$label: parents with their sub-techniques ("
+              . keys(%{ $e->{parents} }) . ')')
+        or diag explain [ $m->{parents}, $e->{parents} ];
     is_deeply([ map { { id => $_->{id}, count => $_->{count} } }
                 @{ $m->{tactics} } ],
               $e->{tactics}, "$label: tactics");

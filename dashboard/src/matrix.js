@@ -32,12 +32,10 @@ function el(tag, cls, text) {
 let built = null;
 
 function values(stats, byBest) {
-    const own = new Map(), incl = new Map();
+    const own = new Map();
+    const incl = new Map(Object.entries(stats.parents || {}));
     for (const t of stats.techniques) {
         own.set(t.id, t);
-        if (t.count_incl_subs !== undefined) {
-            incl.set(t.id, t.count_incl_subs);
-        }
     }
     const value = (id) => {
         const t = own.get(id);
@@ -49,11 +47,8 @@ function values(stats, byBest) {
             return Math.max(value(te.id), ...(te.subtechniques || [])
                 .map((s) => value(s.id)));
         }
-        if (incl.has(te.id)) {
-            return incl.get(te.id);
-        }
-        return value(te.id) + (te.subtechniques || [])
-            .reduce((a, s) => a + value(s.id), 0);
+        // the index counts each threat once, however many subs it has
+        return incl.get(te.id) || 0;
     };
     return {value, parentValue};
 }

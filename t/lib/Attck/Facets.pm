@@ -109,6 +109,7 @@ sub sql_facets {
         $_->{count_incl_subs} = $incl{ $_->{id} } unless $_->{id} =~ /\./;
     }
     $r{techniques} = $techs;
+    $r{parents} = \%incl;
     $r{tactics} = _json($pg, qq{
         SELECT a.attack_id AS id, count(DISTINCT t.id)::int AS count
           FROM ($matched) t JOIN mapped_threat_data m ON m.threat_id = t.id
