@@ -49,4 +49,7 @@ CONF
 my ($rc, $out) = run_cmd('node', "$FindBin::Bin/dashboard.mjs",
                          $ng->url('/'), $rounds);
 print $out;
+# the harness checks nginx's log as a test when it stops it: a plan for it
+$ng->stop;
+Test::More::done_testing();
 exit $rc;
