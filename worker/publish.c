@@ -44,7 +44,9 @@
 #include "compile_taxii.h"
 #include "db.h"
 #include "publish.h"
+#include "publish_base.h"
 #include "publish_index.h"
+#include "publish_tops.h"
 #include "publish_taxii.h"
 #include "redis.h"
 #include "sign.h"
@@ -57,9 +59,9 @@
 
 
 typedef struct {
-    PGresult        *threats;     /* of the index: 8 document, 9 brief */
+    PGresult        *threats;     /* read: 8 document, 9 brief */
     uint32_t         mappings;
-    char             digest[65];  /* of every document and brief */
+    char             digest[65];  /* of every document's name */
     uint8_t         *names;       /* 16-byte digests of the documents */
     size_t           nnames;      /* sorted */
 } attck_publish_docs_t;
@@ -72,9 +74,9 @@ typedef struct {
 } attck_publish_pipe_t;
 
 
-static json_t *attck_publish_threats(PGconn *db, const char *top);
 static time_t attck_publish_as_of(PGconn *db);
-static void attck_publish_docs(attck_publish_docs_t *docs);
+static void attck_publish_docs(attck_publish_docs_t *docs,
+    const void *index);
 static int attck_publish_name_cmp(const void *a, const void *b);
 static size_t attck_publish_names(const void *snap, size_t size,
     uint8_t **names);
@@ -108,53 +110,6 @@ static char  *attck_publish_tmp;
  * each technique's document in the snapshot
  */
 
-static json_t *
-attck_publish_threats(PGconn *db, const char *top)
-{
-    int           i;
-    json_t       *threats, *list;
-    PGresult     *res;
-    json_error_t  jerr;
-
-    res = attck_db_query(db, "publish",
-        "SELECT technique_id, count(*),"
-        "       coalesce(jsonb_agg(jsonb_build_object('id', id,"
-        "                'source', source, 'title', title, 'score', score,"
-        "                'method', method) ORDER BY score DESC, id)"
-        "                FILTER (WHERE rn <= $1::int), '[]')"
-        "  FROM (SELECT m.technique_id, m.score, m.method, t.id, t.source,"
-        "               t.title, row_number() OVER (PARTITION BY"
-        "               m.technique_id ORDER BY m.score DESC, t.id) rn"
-        "          FROM mapped_threat_data m"
-        "          JOIN threat_intelligence_data t ON t.id = m.threat_id) x"
-        " GROUP BY technique_id ORDER BY technique_id", 1, &top);
-
-    threats = json_object();
-
-    for (i = 0; i < PQntuples(res); i++) {
-        list = json_loads(PQgetvalue(res, i, 2), 0, &jerr);
-
-        if (list == NULL) {
-            attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: PostgreSQL gave "
-                        "invalid JSON: %s", jerr.text);
-        }
-
-        json_object_set_new(threats, PQgetvalue(res, i, 0),
-                            json_pack("{s:I, s:o}", "count",
-                                      (json_int_t) atoll(PQgetvalue(res, i,
-                                                                    1)),
-                                      "top", list));
-    }
-
-    attck_log("info", "publish: %d techniques have mapped threats",
-              PQntuples(res));
-
-    PQclear(res);
-
-    return threats;
-}
-
-
 /*
  * The time the data stands for, stamped into the snapshot instead of the
  * clock's: unchanged data gives a byte-identical snapshot.
@@ -180,43 +135,37 @@ attck_publish_as_of(PGconn *db)
 }
 
 
-/* the digest of what Redis will hold, and the documents' names */
+/*
+ * The documents' names, sorted, and the digest of what Redis will hold:
+ * the names in the index's order (a document is named by its bytes, and
+ * a brief is made of the same row)
+ */
 
 static void
-attck_publish_docs(attck_publish_docs_t *docs)
+attck_publish_docs(attck_publish_docs_t *docs, const void *index)
 {
-    int            i, f;
-    unsigned int   len;
-    EVP_MD_CTX    *md;
-    unsigned char  hash[EVP_MAX_MD_SIZE];
+    uint32_t     i;
+    attck_tix_t  tix;
+    char         err[160];
 
-    md = EVP_MD_CTX_new();
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        attck_fatal(ATTCK_EXIT_SOFTWARE, "out of memory");
+    if (attck_tix_open(&tix, index, ((const attck_tix_header_t *) index)
+                                    ->size, ATTCK_SNAP_TRUSTED, err,
+                       sizeof(err))
+        != 0)
+    {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: %s", err);
     }
 
-    docs->nnames = (size_t) PQntuples(docs->threats);
+    docs->nnames = tix.header->nthreats;
     docs->names = attck_xmalloc((docs->nnames ? docs->nnames : 1) * 16);
 
-    for (i = 0; i < PQntuples(docs->threats); i++) {
-        for (f = 8; f < 10; f++) {
-            EVP_DigestUpdate(md, PQgetvalue(docs->threats, i, f),
-                             (size_t) PQgetlength(docs->threats, i, f) + 1);
-        }
-
-        attck_publish_digest(PQgetvalue(docs->threats, i, 8),
-                             PQgetlength(docs->threats, i, 8),
-                             docs->names + 16 * i);
+    for (i = 0; i < tix.header->nthreats; i++) {
+        memcpy(docs->names + 16 * i, tix.threats[i].digest, 16);
     }
+
+    attck_sha256_hex(docs->names, 16 * docs->nnames, docs->digest);
 
     qsort(docs->names, docs->nnames, 16, attck_publish_name_cmp);
-
-    EVP_DigestFinal_ex(md, hash, &len);
-    EVP_MD_CTX_free(md);
-
-    for (i = 0; i < (int) len && i < 32; i++) {
-        snprintf(docs->digest + 2 * i, 3, "%02x", hash[i]);
-    }
 }
 
 
@@ -509,7 +458,7 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
                               "snapshot %s documents %s published %s "
                               "threats %d mappings %d", gen, sha,
                               docs->digest, stamp,
-                              PQntuples(docs->threats),
+                              (int) docs->nnames,
                               (int) docs->mappings)
            != REDIS_OK
         || redisAppendCommand(p.redis, "PUBLISH attck:generation %s", gen)
@@ -526,12 +475,12 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
     attck_log("info", "publish: generation %s is current in Redis "
               "(snapshot %.12s, %d threats, %u mappings, %d documents "
               "written, %d shared with generation %s)", gen, sha,
-              PQntuples(docs->threats), docs->mappings, written,
-              PQntuples(docs->threats) - written,
+              (int) docs->nnames, docs->mappings, written,
+              (int) docs->nnames - written,
               prev_gen[0] ? prev_gen : "none");
 
     attck_stage_set("publish", "generation", gen);
-    attck_stage_count("publish", "threats", NULL, PQntuples(docs->threats));
+    attck_stage_count("publish", "threats", NULL, docs->nnames);
     attck_stage_count("publish", "mappings", NULL, docs->mappings);
 
     attck_publish_sweep(p.redis, gen, prev_gen, sha, prev_sha, docs,
@@ -706,7 +655,8 @@ attck_publish_main(int argc, char **argv)
 {
     int                    c;
     char                   err[1024], sha[65], *out, *redis, *top;
-    char                  *key_file;
+    char                  *key_file, moment[4096];
+    int                    full, based;
     size_t                 i, n, size;
     json_t                *threats;
     time_t                 as_of;
@@ -718,11 +668,13 @@ attck_publish_main(int argc, char **argv)
     attck_snap_writer_t   *w;
     attck_sign_key_t       key;
     attck_publish_docs_t   docs;
+    attck_publish_base_t   base;
     static struct option   longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "redis", required_argument, NULL, 'r' },
         { "top", required_argument, NULL, 't' },
         { "taxii", no_argument, NULL, 'x' },
+        { "full", no_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -731,6 +683,7 @@ attck_publish_main(int argc, char **argv)
     redis = getenv("ATTCK_REDIS_URL");
     top = getenv("ATTCK_PUBLISH_TOP");
     key_file = getenv("ATTCK_PUBLISH_KEY_FILE");
+    full = 0;
     optind = 1;
     opterr = 0;
 
@@ -740,8 +693,13 @@ attck_publish_main(int argc, char **argv)
         attck_compile_taxii = 1;
     }
 
-    while ((c = getopt_long(argc, argv, ":o:r:t:xh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:r:t:xfh", longopts, NULL))
+           != -1)
+    {
         switch (c) {
+        case 'f':
+            full = 1;
+            break;
         case 'x':
             attck_compile_taxii = 1;
             break;
@@ -756,7 +714,7 @@ attck_publish_main(int argc, char **argv)
             break;
         case 'h':
             printf("usage: attck-worker publish [-o OUT.snap] [--redis URL] "
-                   "[--top N]\n"
+                   "[--top N] [--full]\n"
                    "compiles the snapshot from PostgreSQL, writes it to OUT "
                    "(default $ATTCK_SNAPSHOT)\nand publishes it with the "
                    "threat documents in Redis (default $ATTCK_REDIS_URL);\n"
@@ -764,7 +722,9 @@ attck_publish_main(int argc, char **argv)
                    "(default 10);\nwith $ATTCK_PUBLISH_KEY_FILE the "
                    "pointer in Redis is signed for attck_refresh_key;\n"
                    "--taxii ($ATTCK_PUBLISH_TAXII=1): TAXII 2.1 collections "
-                   "of ATT&CK and of the mapped threats\n");
+                   "of ATT&CK and of the mapped threats;\n--full: every "
+                   "threat read again, not only those changed since the "
+                   "last publish\n");
             return ATTCK_EXIT_OK;
         default:
             attck_bad_option("publish", c, argv);
@@ -825,8 +785,9 @@ attck_publish_main(int argc, char **argv)
                     "publish: %s", err);
     }
 
+    based = attck_publish_base_load(db, redis, out, full, moment,
+                                    sizeof(moment), &base);
     n = attck_compile_db_bundles(db, "publish", 0, &bundles);
-    threats = attck_publish_threats(db, top);
 
     /* TAXII: ATT&CK's collections and ours of the mapped threats */
 
@@ -835,15 +796,22 @@ attck_publish_main(int argc, char **argv)
     }
     as_of = attck_publish_as_of(db);
     memset(&docs, 0, sizeof(attck_publish_docs_t));
-    tix = attck_publish_index(db, &index, &index_size, &docs.threats);
+    tix = attck_publish_index(db, based ? &base : NULL, &index, &index_size,
+                              &docs.threats);
     docs.mappings = ((const attck_tix_header_t *) index)->nmaps;
+    attck_publish_base_free(&base);
 
-    if (redis) {
-        attck_publish_docs(&docs);
+    {
+        attck_tix_t  t;
+
+        (void) attck_tix_open(&t, index, index_size, ATTCK_SNAP_TRUSTED, err,
+                              sizeof(err));
+        threats = attck_publish_tops(db, &t, atoi(top));
     }
 
+    attck_publish_docs(&docs, index);
+
     (void) attck_db_exec(db, "COMMIT", err, sizeof(err));
-    PQfinish(db);
 
     w = attck_compile_snapshot_index(bundles, n, threats, index, index_size,
                                      as_of, &data, &size);
@@ -899,6 +867,11 @@ attck_publish_main(int argc, char **argv)
         attck_log("info", "publish: wrote %s (%zu bytes, sha256 %.12s)",
                   out, size, sha);
     }
+
+    /* the next publish builds on this one */
+
+    attck_publish_base_record(db, sha, moment);
+    PQfinish(db);
 
     attck_snap_writer_destroy(w);
     json_decref(threats);

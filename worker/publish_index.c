@@ -20,6 +20,7 @@
 #include <openssl/sha.h>
 
 #include "db.h"
+#include "publish_base.h"
 #include "publish_index.h"
 #include "util.h"
 
@@ -39,10 +40,21 @@ static uint32_t attck_publish_domain(const char *domain);
 static void attck_publish_tactics(PGconn *db, attck_tix_writer_t *w,
     PGresult **res);
 static void attck_publish_techniques(PGconn *db, attck_tix_writer_t *w,
-    PGresult *tactics);
+    PGresult *tactics, const char *ids);
 static uint32_t attck_publish_split(attck_tix_writer_t *w, char *s,
     uint32_t *vals, uint32_t max);
-static PGresult *attck_publish_threats(PGconn *db, attck_tix_writer_t *w);
+static PGresult *attck_publish_rows(PGconn *db,
+    const attck_publish_base_t *base);
+static char *attck_publish_ids(PGresult *rows,
+    const attck_publish_base_t *base);
+static int attck_publish_id_cmp(const void *a, const void *b);
+static void attck_publish_row(attck_tix_writer_t *w, PGresult *res, int i,
+    attck_tix_threat_t *t, attck_tix_map_t *maps, uint32_t *vals);
+static void attck_publish_kept(attck_tix_writer_t *w, const attck_tix_t *b,
+    uint32_t i, uint32_t *strmap, const uint32_t *techmap,
+    attck_tix_map_t *maps, uint32_t *vals);
+static void attck_publish_merge(attck_tix_writer_t *w, PGresult *res,
+    const attck_publish_base_t *base);
 
 
 static uint32_t
@@ -87,7 +99,7 @@ attck_publish_tactics(PGconn *db, attck_tix_writer_t *w, PGresult **res)
 
 static void
 attck_publish_techniques(PGconn *db, attck_tix_writer_t *w,
-    PGresult *tactics)
+    PGresult *tactics, const char *ids)
 {
     int          i, k, nt;
     char        *p, *q, *id, *dot;
@@ -101,11 +113,7 @@ attck_publish_techniques(PGconn *db, attck_tix_writer_t *w,
      */
 
     res = attck_db_query(db, "publish",
-        "WITH ids AS ("
-        "  SELECT DISTINCT technique_id AS id FROM mapped_threat_data"
-        "  UNION"
-        "  SELECT DISTINCT split_part(technique_id, '.', 1)"
-        "    FROM mapped_threat_data)"
+        "WITH ids AS (SELECT unnest($1::text[]) AS id)"
         " SELECT i.id, x.name, x.domain,"
         "        array_to_string(x.tactics, E'\\x1f')"
         "   FROM ids i LEFT JOIN LATERAL ("
@@ -117,7 +125,7 @@ attck_publish_techniques(PGconn *db, attck_tix_writer_t *w,
         "         ORDER BY r.domain, r.modified DESC NULLS LAST, r.id DESC"
         "   ) x ON true"
         "  ORDER BY i.id COLLATE \"C\", x.modified DESC NULLS LAST,"
-        "           x.id DESC", 0, NULL);
+        "           x.id DESC", 1, &ids);
 
     nt = PQntuples(tactics);
 
@@ -206,16 +214,39 @@ attck_publish_split(attck_tix_writer_t *w, char *s, uint32_t *vals,
 }
 
 
+/*
+ * The threats read: all of them, or those changed since the base; newest
+ * first, each with its values, its mappings ("T1059.001 model 0.87 1",
+ * joined), and its document and brief for Redis (columns 8 and 9)
+ */
+
 static PGresult *
-attck_publish_threats(PGconn *db, attck_tix_writer_t *w)
+attck_publish_rows(PGconn *db, const attck_publish_base_t *base)
 {
-    int                  i;
-    char                *p, *q;
-    uint32_t            *vals, nmaps, m;
-    const char          *src, *method;
-    PGresult            *res;
-    attck_tix_map_t     *maps;
-    attck_tix_threat_t   t;
+    char         *ids, *p;
+    size_t        i;
+    PGresult     *res;
+    const char   *param[1];
+
+    /* "{3,17,42}": the changed ids as one array parameter */
+
+    ids = NULL;
+
+    if (base) {
+        ids = attck_xmalloc(base->nchanged * 21 + 3);
+        p = ids;
+        *p++ = '{';
+
+        for (i = 0; i < base->nchanged; i++) {
+            p += sprintf(p, "%s%lld", i ? "," : "",
+                         (long long) base->changed[i]);
+        }
+
+        *p++ = '}';
+        *p = '\0';
+    }
+
+    param[0] = ids;
 
     res = attck_db_query(db, "publish",
         "SELECT t.id,"
@@ -253,79 +284,331 @@ attck_publish_threats(PGconn *db, attck_tix_writer_t *w)
         "         'title', t.title,"
         "         'last_seen', coalesce(t.last_seen, t.first_seen))::text"
         "  FROM threat_intelligence_data t"
-        " ORDER BY seen DESC, t.id DESC", 0, NULL);
+        " WHERE $1::bigint[] IS NULL OR t.id = ANY($1::bigint[])"
+        " ORDER BY seen DESC, t.id DESC", 1, param);
+
+    free(ids);
+
+    return res;
+}
+
+
+static int
+attck_publish_id_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+
+/*
+ * The techniques the index lists: every one mapped, and the parents of
+ * sub-techniques mapped (so that a parent filter finds its subs), as a
+ * text array "{T1001,T1059,T1059.001}" in byte order.  Of the base, those
+ * still mapped by a threat not read again.
+ */
+
+static char *
+attck_publish_ids(PGresult *rows, const attck_publish_base_t *base)
+{
+    int            i;
+    char          *p, *q, *dot, *s, **ids;
+    size_t         n, k, len;
+    uint32_t       j, m, *count;
+    attck_vec_t    v;
+    attck_buf_t    out;
+    const attck_tix_t         *b;
+    const attck_tix_threat_t  *t;
+
+    attck_vec_init(&v, sizeof(char *));
+
+    for (i = 0; i < PQntuples(rows); i++) {
+        for (p = PQgetvalue(rows, i, 7); *p; p = q) {
+            q = strchr(p, ATTCK_PUBLISH_SEP);
+            q = q ? q + 1 : p + strlen(p);
+            len = strcspn(p, " ");
+            s = attck_xmalloc(len + 1);
+            memcpy(s, p, len);
+            s[len] = '\0';
+            *(char **) attck_vec_push(&v) = s;
+        }
+    }
+
+    if (base) {
+        b = &base->tix;
+        count = attck_xcalloc(b->header->ntechs + 1, sizeof(uint32_t));
+
+        for (j = 0; j < b->header->nthreats; j++) {
+            t = &b->threats[j];
+
+            if (attck_publish_base_changed(base, t->id)) {
+                continue;
+            }
+
+            for (m = 0; m < t->nmaps; m++) {
+                count[b->maps[t->maps + m].tech]++;
+            }
+        }
+
+        for (j = 0; j < b->header->ntechs; j++) {
+            if (count[j]) {
+                len = b->techs[j].id.len;
+                s = attck_xmalloc(len + 1);
+                memcpy(s, attck_tix_bytes(b, b->techs[j].id), len);
+                s[len] = '\0';
+                *(char **) attck_vec_push(&v) = s;
+            }
+        }
+
+        free(count);
+    }
+
+    /* the parents */
+
+    n = v.n;
+
+    for (k = 0; k < n; k++) {
+        dot = strchr(*attck_vec_at(&v, char *, k), '.');
+
+        if (dot) {
+            len = dot - *attck_vec_at(&v, char *, k);
+            s = attck_xmalloc(len + 1);
+            memcpy(s, *attck_vec_at(&v, char *, k), len);
+            s[len] = '\0';
+            *(char **) attck_vec_push(&v) = s;
+        }
+    }
+
+    ids = v.data;
+    qsort(ids, v.n, sizeof(char *), attck_publish_id_cmp);
+
+    memset(&out, 0, sizeof(attck_buf_t));
+    attck_buf_str(&out, "{");
+
+    for (k = 0; k < v.n; k++) {
+        if (k == 0 || strcmp(ids[k], ids[k - 1]) != 0) {
+
+            /* ids are checked by the table: T, digits and a dot */
+
+            attck_buf_printf(&out, "%s%s", out.len > 1 ? "," : "", ids[k]);
+        }
+    }
+
+    attck_buf_str(&out, "}");
+
+    for (k = 0; k < v.n; k++) {
+        free(ids[k]);
+    }
+
+    attck_vec_free(&v);
+
+    return out.data;
+}
+
+
+/* a threat read from the database into the index's form */
+
+static void
+attck_publish_row(attck_tix_writer_t *w, PGresult *res, int i,
+    attck_tix_threat_t *t, attck_tix_map_t *maps, uint32_t *vals)
+{
+    char        *p, *q;
+    uint32_t     nmaps, m;
+    const char  *src, *method;
+
+    memset(t, 0, sizeof(attck_tix_threat_t));
+
+    t->id = atoll(PQgetvalue(res, i, 0));
+    t->seen = atoll(PQgetvalue(res, i, 1));
+
+    src = PQgetvalue(res, i, 2);
+    t->source = strcmp(src, "otx") == 0 ? ATTCK_TIX_OTX
+                : strcmp(src, "virustotal") == 0 ? ATTCK_TIX_VIRUSTOTAL
+                : ATTCK_TIX_TAXII;
+
+    t->type = PQgetisnull(res, i, 3)
+              ? ATTCK_TIX_NONE
+              : attck_tix_writer_str(w, PQgetvalue(res, i, 3),
+                                     PQgetlength(res, i, 3));
+
+    t->ncountries = attck_publish_split(w, PQgetvalue(res, i, 4), vals,
+                                        ATTCK_PUBLISH_MAX_VALUES);
+    t->ntags = attck_publish_split(w, PQgetvalue(res, i, 5),
+                                   vals + t->ncountries,
+                                   ATTCK_PUBLISH_MAX_VALUES);
+    t->nmalware = attck_publish_split(w, PQgetvalue(res, i, 6),
+                                      vals + t->ncountries + t->ntags,
+                                      ATTCK_PUBLISH_MAX_VALUES);
+
+    /* "T1059.001 model 0.87 1", joined */
+
+    nmaps = 0;
+
+    for (p = PQgetvalue(res, i, 7); *p && nmaps < ATTCK_PUBLISH_MAX_VALUES;
+         p = q)
+    {
+        char  id[64], meth[16];
+        float score;
+        int   confirmed;
+
+        q = strchr(p, ATTCK_PUBLISH_SEP);
+        q = q ? q + 1 : p + strlen(p);
+
+        if (sscanf(p, "%63s %15s %f %d", id, meth, &score, &confirmed)
+            != 4)
+        {
+            continue;
+        }
+
+        m = attck_tix_writer_find(w, id);
+
+        if (m == ATTCK_TIX_NONE) {
+            continue;
+        }
+
+        method = meth;
+        maps[nmaps].tech = (uint16_t) m;
+        maps[nmaps].method = strcmp(method, "explicit") == 0
+                             ? ATTCK_TIX_EXPLICIT
+                             : strcmp(method, "analyst") == 0
+                             ? ATTCK_TIX_ANALYST : ATTCK_TIX_MODEL;
+        maps[nmaps].flags = confirmed ? ATTCK_TIX_CONFIRMED : 0;
+        maps[nmaps].score = score < 0 ? 0 : score > 1 ? 1 : score;
+        nmaps++;
+    }
+
+    t->nmaps = (uint16_t) nmaps;
+
+    /* the document's name in Redis: its content */
+
+    attck_publish_digest(PQgetvalue(res, i, 8), PQgetlength(res, i, 8),
+                         t->digest);
+}
+
+
+/*
+ * A threat of the base, unchanged, into the index being written: its
+ * strings and techniques renumbered.  Strings are numbered in the order
+ * they are first met, as when every threat is read, so both ways give the
+ * same bytes.
+ */
+
+static void
+attck_publish_kept(attck_tix_writer_t *w, const attck_tix_t *b, uint32_t i,
+    uint32_t *strmap, const uint32_t *techmap, attck_tix_map_t *maps,
+    uint32_t *vals)
+{
+    uint32_t                   k, n, v;
+    attck_tix_threat_t         t;
+    const attck_snap_str_t    *s;
+    const attck_tix_threat_t  *o;
+
+    o = &b->threats[i];
+    t = *o;
+
+    if (o->type != ATTCK_TIX_NONE) {
+        if (strmap[o->type] == ATTCK_TIX_NONE) {
+            s = &b->strs[o->type];
+            strmap[o->type] = attck_tix_writer_str(w, attck_tix_bytes(b, *s),
+                                                   s->len);
+        }
+
+        t.type = strmap[o->type];
+    }
+
+    n = (uint32_t) o->ncountries + o->ntags + o->nmalware;
+
+    for (k = 0; k < n; k++) {
+        v = b->vals[o->vals + k];
+
+        if (strmap[v] == ATTCK_TIX_NONE) {
+            s = &b->strs[v];
+            strmap[v] = attck_tix_writer_str(w, attck_tix_bytes(b, *s),
+                                             s->len);
+        }
+
+        vals[k] = strmap[v];
+    }
+
+    for (k = 0; k < o->nmaps; k++) {
+        maps[k] = b->maps[o->maps + k];
+        maps[k].tech = (uint16_t) techmap[maps[k].tech];
+    }
+
+    if (attck_tix_writer_threat(w, &t, maps, vals) != 0) {
+        attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: out of memory for the "
+                    "threat index");
+    }
+}
+
+
+/*
+ * The threats newest first: those read, and the base's not read again,
+ * merged (both are newest first: seen descending, then id descending)
+ */
+
+static void
+attck_publish_merge(attck_tix_writer_t *w, PGresult *res,
+    const attck_publish_base_t *base)
+{
+    int                  r, nrows;
+    int64_t              seen, id;
+    uint32_t             i, n, k, *vals, *strmap, *techmap;
+    attck_tix_map_t     *maps;
+    attck_tix_threat_t   t;
+    const attck_tix_t   *b;
 
     vals = attck_xmalloc(3 * ATTCK_PUBLISH_MAX_VALUES * sizeof(uint32_t));
     maps = attck_xmalloc(ATTCK_PUBLISH_MAX_VALUES * sizeof(attck_tix_map_t));
 
-    for (i = 0; i < PQntuples(res); i++) {
-        memset(&t, 0, sizeof(attck_tix_threat_t));
+    b = base ? &base->tix : NULL;
+    n = b ? b->header->nthreats : 0;
+    strmap = NULL;
+    techmap = NULL;
 
-        t.id = atoll(PQgetvalue(res, i, 0));
-        t.seen = atoll(PQgetvalue(res, i, 1));
+    if (b) {
+        strmap = attck_xmalloc((b->header->nstrs + 1) * sizeof(uint32_t));
+        memset(strmap, 0xff, (b->header->nstrs + 1) * sizeof(uint32_t));
+        techmap = attck_xmalloc((b->header->ntechs + 1) * sizeof(uint32_t));
 
-        src = PQgetvalue(res, i, 2);
-        t.source = strcmp(src, "otx") == 0 ? ATTCK_TIX_OTX
-                   : strcmp(src, "virustotal") == 0 ? ATTCK_TIX_VIRUSTOTAL
-                   : ATTCK_TIX_TAXII;
+        for (k = 0; k < b->header->ntechs; k++) {
+            char  id[64];
 
-        t.type = PQgetisnull(res, i, 3)
-                 ? ATTCK_TIX_NONE
-                 : attck_tix_writer_str(w, PQgetvalue(res, i, 3),
-                                        PQgetlength(res, i, 3));
+            snprintf(id, sizeof(id), "%.*s", (int) b->techs[k].id.len,
+                     attck_tix_bytes(b, b->techs[k].id));
+            techmap[k] = attck_tix_writer_find(w, id);
+        }
+    }
 
-        t.ncountries = attck_publish_split(w, PQgetvalue(res, i, 4), vals,
-                                           ATTCK_PUBLISH_MAX_VALUES);
-        t.ntags = attck_publish_split(w, PQgetvalue(res, i, 5),
-                                      vals + t.ncountries,
-                                      ATTCK_PUBLISH_MAX_VALUES);
-        t.nmalware = attck_publish_split(w, PQgetvalue(res, i, 6),
-                                         vals + t.ncountries + t.ntags,
-                                         ATTCK_PUBLISH_MAX_VALUES);
+    nrows = PQntuples(res);
+    r = 0;
+    i = 0;
 
-        /* "T1059.001 model 0.87 1", joined */
-
-        nmaps = 0;
-
-        for (p = PQgetvalue(res, i, 7); *p && nmaps < ATTCK_PUBLISH_MAX_VALUES;
-             p = q)
-        {
-            char  id[64], meth[16];
-            float score;
-            int   confirmed;
-
-            q = strchr(p, ATTCK_PUBLISH_SEP);
-            q = q ? q + 1 : p + strlen(p);
-
-            if (sscanf(p, "%63s %15s %f %d", id, meth, &score, &confirmed)
-                != 4)
-            {
-                continue;
-            }
-
-            m = attck_tix_writer_find(w, id);
-
-            if (m == ATTCK_TIX_NONE) {
-                continue;
-            }
-
-            method = meth;
-            maps[nmaps].tech = (uint16_t) m;
-            maps[nmaps].method = strcmp(method, "explicit") == 0
-                                 ? ATTCK_TIX_EXPLICIT
-                                 : strcmp(method, "analyst") == 0
-                                 ? ATTCK_TIX_ANALYST : ATTCK_TIX_MODEL;
-            maps[nmaps].flags = confirmed ? ATTCK_TIX_CONFIRMED : 0;
-            maps[nmaps].score = score < 0 ? 0 : score > 1 ? 1 : score;
-            nmaps++;
+    for ( ;; ) {
+        while (i < n && attck_publish_base_changed(base, b->threats[i].id)) {
+            i++;
         }
 
-        t.nmaps = (uint16_t) nmaps;
+        if (r == nrows && i == n) {
+            break;
+        }
 
-        /* the document's name in Redis: its content */
+        if (r < nrows && i < n) {
+            seen = atoll(PQgetvalue(res, r, 1));
+            id = atoll(PQgetvalue(res, r, 0));
 
-        attck_publish_digest(PQgetvalue(res, i, 8), PQgetlength(res, i, 8),
-                             t.digest);
+            if (b->threats[i].seen > seen
+                || (b->threats[i].seen == seen && b->threats[i].id > id))
+            {
+                attck_publish_kept(w, b, i++, strmap, techmap, maps, vals);
+                continue;
+            }
+
+        } else if (i < n) {
+            attck_publish_kept(w, b, i++, strmap, techmap, maps, vals);
+            continue;
+        }
+
+        attck_publish_row(w, res, r++, &t, maps, vals);
 
         if (attck_tix_writer_threat(w, &t, maps, vals) != 0) {
             attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: out of memory for "
@@ -333,12 +616,10 @@ attck_publish_threats(PGconn *db, attck_tix_writer_t *w)
         }
     }
 
-    attck_log("info", "publish: threat index of %d threats", PQntuples(res));
-
     free(vals);
     free(maps);
-
-    return res;
+    free(strmap);
+    free(techmap);
 }
 
 
@@ -364,9 +645,10 @@ attck_publish_digest_hex(const uint8_t *digest, char *hex)
 
 
 attck_tix_writer_t *
-attck_publish_index(PGconn *db, const void **data, size_t *size,
-    PGresult **threats)
+attck_publish_index(PGconn *db, const attck_publish_base_t *base,
+    const void **data, size_t *size, PGresult **threats)
 {
+    char                *ids;
     PGresult            *tactics;
     attck_tix_writer_t  *w;
 
@@ -376,15 +658,26 @@ attck_publish_index(PGconn *db, const void **data, size_t *size,
     }
 
     attck_publish_tactics(db, w, &tactics);
-    attck_publish_techniques(db, w, tactics);
+
+    /* the threats first: they say which techniques the index lists */
+
+    *threats = attck_publish_rows(db, base);
+
+    ids = attck_publish_ids(*threats, base);
+    attck_publish_techniques(db, w, tactics, ids);
+    free(ids);
     PQclear(tactics);
 
-    *threats = attck_publish_threats(db, w);
+    attck_publish_merge(w, *threats, base);
 
     if (attck_tix_writer_finish(w, data, size) != 0) {
         attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: cannot lay out the "
                     "threat index (more than 4 GB?)");
     }
+
+    attck_log("info", "publish: threat index of %u threats, %d read",
+              ((const attck_tix_header_t *) *data)->nthreats,
+              PQntuples(*threats));
 
     return w;
 }

@@ -11,16 +11,20 @@
 #include <libpq-fe.h>
 
 #include "../ngx_attck_module/snapshot/attck_tix.h"
+#include "publish_base.h"
 
 
 /*
- * Reads every threat with its mappings, in the transaction open on db.
- * *data lives as long as the writer returned.  *threats: per threat,
- * newest first as in the index, column 8 its document and column 9 its
- * brief (JSON), for Redis.
+ * The index of every threat with its mappings, in the transaction open
+ * on db: every threat read, or with a base only those changed since, the
+ * rest taken from the base's index (the same bytes either way).  *data
+ * lives as long as the writer returned.  *threats: the threats read,
+ * newest first, column 8 their document and column 9 their brief (JSON),
+ * for Redis.
  */
-attck_tix_writer_t *attck_publish_index(PGconn *db, const void **data,
-    size_t *size, PGresult **threats);
+attck_tix_writer_t *attck_publish_index(PGconn *db,
+    const attck_publish_base_t *base, const void **data, size_t *size,
+    PGresult **threats);
 
 /* the name of a document: the first 16 bytes of its SHA-256 */
 void attck_publish_digest(const char *doc, size_t len, uint8_t *digest);
