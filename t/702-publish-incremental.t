@@ -146,6 +146,16 @@ q1("UPDATE threat_intelligence_data SET title = 'Committed change' WHERE id = $i
 ($rc, $out) = run_cmd(worker(), 'publish');
 is($rc, 0, 'publish while the transaction is open') or diag $out;
 like($out, qr/1 changed since/, 'it reads the committed change only');
+like($out, qr/removed 7 documents of generations before 2\b/,
+     'the 7 documents generation 2 retired are removed, without a scan');
+unlike($out, qr/removed \d+ keys of older generations/, 'no key is scanned');
+my $names = $total + 1;   # generation 3's, and the one generation 2 had
+is(scalar(split /\n/, $redis->cli('KEYS', 'attck:doc:*')), $names,
+   "$names documents in Redis: those generations 2 and 3 name");
+is(scalar(split /\n/, $redis->cli('KEYS', 'attck:brief:*')), $names,
+   "and $names briefs");
+is(scalar(split /\n/, $redis->cli('KEYS', 'attck:snapshot:*')), 2,
+   'two snapshots: generations 2 and 3');
 print $psql "COMMIT;\n";
 close($psql);
 cmp_ok(q1('SELECT count(*) FROM threat_changes'), '>=', 1,
@@ -168,6 +178,9 @@ is(sha256_hex(slurp("$dir/attck.snap")), sha256_hex(full_snapshot('full2.snap'))
 is($rc, 0, 'publish with nothing changed') or diag $out;
 like($out, qr/0 changed since/, 'no threat changed');
 like($out, qr/unchanged, generation \d+ stays current/, 'the generation stays');
+
+is(scalar(split /\n/, $redis->cli('KEYS', 'attck:doc:*')), $names,
+   "still $names documents after one more changed");
 
 # a snapshot the database did not publish: everything read
 q1('DELETE FROM published_bases');

@@ -46,6 +46,7 @@
 #include "publish.h"
 #include "publish_base.h"
 #include "publish_index.h"
+#include "publish_sweep.h"
 #include "publish_tops.h"
 #include "publish_taxii.h"
 #include "redis.h"
@@ -64,6 +65,10 @@ typedef struct {
     char             digest[65];  /* of every document's name */
     uint8_t         *names;       /* 16-byte digests of the documents */
     size_t           nnames;      /* sorted */
+    int              all;         /* every threat was read */
+    char             prev_sha[65];  /* the base, when built on one: */
+    uint8_t         *prev;        /* the names its index gives, sorted */
+    size_t           nprev;
 } attck_publish_docs_t;
 
 
@@ -77,12 +82,10 @@ typedef struct {
 static time_t attck_publish_as_of(PGconn *db);
 static void attck_publish_docs(attck_publish_docs_t *docs,
     const void *index);
-static int attck_publish_name_cmp(const void *a, const void *b);
 static size_t attck_publish_names(const void *snap, size_t size,
     uint8_t **names);
-static int attck_publish_unhex(const char *hex, uint8_t *name);
-static int attck_publish_named(const uint8_t *names, size_t n,
-    const uint8_t *name);
+static size_t attck_publish_tix_names(const attck_tix_t *tix,
+    uint8_t **names);
 static void attck_publish_redis(const char *url, const char *sha,
     const void *data, size_t size, attck_publish_docs_t *docs,
     const attck_sign_key_t *key, const char *out);
@@ -96,9 +99,6 @@ static void attck_publish_append(attck_publish_pipe_t *p, const char *fmt,
     ...);
 static void attck_publish_flush(attck_publish_pipe_t *p);
 static redisReply *attck_publish_cmd(redisContext *c, const char *fmt, ...);
-static void attck_publish_sweep(redisContext *c, const char *gen,
-    const char *prev_gen, const char *sha, const char *prev_sha,
-    attck_publish_docs_t *docs, const uint8_t *prev, size_t nprev);
 
 
 /* the new snapshot file under its temporary name, until renamed */
@@ -169,46 +169,6 @@ attck_publish_docs(attck_publish_docs_t *docs, const void *index)
 }
 
 
-static int
-attck_publish_name_cmp(const void *a, const void *b)
-{
-    return memcmp(a, b, 16);
-}
-
-
-static int
-attck_publish_named(const uint8_t *names, size_t n, const uint8_t *name)
-{
-    return n && bsearch(name, names, n, 16, attck_publish_name_cmp) != NULL;
-}
-
-
-/* 32 lower-case hex digits -> 16 bytes: 0, or -1 */
-
-static int
-attck_publish_unhex(const char *hex, uint8_t *name)
-{
-    int  i, hi, lo;
-
-    for (i = 0; i < 16; i++) {
-        hi = hex[2 * i];
-        lo = hex[2 * i + 1];
-        hi = (hi >= '0' && hi <= '9') ? hi - '0'
-             : (hi >= 'a' && hi <= 'f') ? hi - 'a' + 10 : -1;
-        lo = (lo >= '0' && lo <= '9') ? lo - '0'
-             : (lo >= 'a' && lo <= 'f') ? lo - 'a' + 10 : -1;
-
-        if (hi < 0 || lo < 0) {
-            return -1;
-        }
-
-        name[i] = (uint8_t) (hi * 16 + lo);
-    }
-
-    return 0;
-}
-
-
 /*
  * The documents named by the index of a snapshot (the previous one, from
  * Redis), sorted; none when it has no index or does not pass its checks
@@ -218,7 +178,6 @@ static size_t
 attck_publish_names(const void *snap, size_t size, uint8_t **names)
 {
     char          err[256];
-    size_t        i;
     attck_tix_t   tix;
     attck_snap_t  s;
 
@@ -230,16 +189,25 @@ attck_publish_names(const void *snap, size_t size, uint8_t **names)
         return 0;
     }
 
-    *names = attck_xmalloc((tix.header->nthreats ? tix.header->nthreats : 1)
-                           * 16);
+    return attck_publish_tix_names(&tix, names);
+}
 
-    for (i = 0; i < tix.header->nthreats; i++) {
-        memcpy(*names + 16 * i, tix.threats[i].digest, 16);
+
+static size_t
+attck_publish_tix_names(const attck_tix_t *tix, uint8_t **names)
+{
+    size_t  i;
+
+    *names = attck_xmalloc((tix->header->nthreats ? tix->header->nthreats
+                                                  : 1) * 16);
+
+    for (i = 0; i < tix->header->nthreats; i++) {
+        memcpy(*names + 16 * i, tix->threats[i].digest, 16);
     }
 
-    qsort(*names, tix.header->nthreats, 16, attck_publish_name_cmp);
+    qsort(*names, tix->header->nthreats, 16, attck_publish_name_cmp);
 
-    return tix.header->nthreats;
+    return tix->header->nthreats;
 }
 
 
@@ -410,7 +378,11 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
     nprev = 0;
     prevnames = NULL;
 
-    if (prev_sha[0]) {
+    if (prev_sha[0] && docs->prev && strcmp(prev_sha, docs->prev_sha) == 0) {
+        prevnames = docs->prev;
+        nprev = docs->nprev;
+
+    } else if (prev_sha[0]) {
         reply = attck_publish_cmd(p.redis, "GET attck:snapshot:%s",
                                   prev_sha);
 
@@ -483,10 +455,12 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
     attck_stage_count("publish", "threats", NULL, docs->nnames);
     attck_stage_count("publish", "mappings", NULL, docs->mappings);
 
-    attck_publish_sweep(p.redis, gen, prev_gen, sha, prev_sha, docs,
-                        prevnames, nprev);
+    attck_publish_sweep(p.redis, gen, prev_gen, sha, prev_sha, docs->names,
+                        docs->nnames, prevnames, nprev, docs->all);
 
-    free(prevnames);
+    if (prevnames != docs->prev) {
+        free(prevnames);
+    }
 
     redisFree(p.redis);
 }
@@ -553,100 +527,6 @@ attck_publish_cleanup(void)
     if (attck_publish_tmp) {
         (void) unlink(attck_publish_tmp);
     }
-}
-
-
-/*
- * Removes what neither the new nor the previous generation uses: keys of
- * older generations (and of a publish that died half-way), and snapshots
- * nobody points at.
- */
-
-static void
-attck_publish_sweep(redisContext *c, const char *gen, const char *prev_gen,
-    const char *sha, const char *prev_sha, attck_publish_docs_t *docs,
-    const uint8_t *prev, size_t nprev)
-{
-    char         err[512], cursor[32], *key, *dot, *hex;
-    size_t       i, n, removed;
-    uint8_t      name[16];
-    redisReply  *reply, *keys;
-
-    strcpy(cursor, "0");
-    removed = 0;
-
-    do {
-        reply = attck_redis_command(c, err, sizeof(err),
-                                    "SCAN %s MATCH attck:* COUNT 1000",
-                                    cursor);
-        if (reply == NULL) {
-            attck_log("warn", "publish: stale keys left: %s", err);
-            return;
-        }
-
-        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
-        keys = reply->element[1];
-        n = 0;
-
-        for (i = 0; i < keys->elements; i++) {
-            key = keys->element[i]->str + sizeof("attck:") - 1;
-
-            hex = strncmp(key, "doc:", 4) == 0 ? key + 4
-                  : strncmp(key, "brief:", 6) == 0 ? key + 6 : NULL;
-
-            /* a document either generation names */
-
-            if (hex) {
-                if (strlen(hex) != 32
-                    || attck_publish_unhex(hex, name) != 0
-                    || attck_publish_named(docs->names, docs->nnames, name)
-                    || attck_publish_named(prev, nprev, name))
-                {
-                    continue;
-                }
-
-            } else if (strncmp(key, "snapshot:", 9) == 0) {
-                if (strcmp(key + 9, sha) == 0
-                    || strcmp(key + 9, prev_sha) == 0)
-                {
-                    continue;
-                }
-
-            } else {
-                dot = strchr(key, ':');
-
-                if (key[0] < '0' || key[0] > '9' || dot == NULL
-                    || ((size_t) (dot - key) == strlen(gen)
-                        && strncmp(key, gen, dot - key) == 0)
-                    || ((size_t) (dot - key) == strlen(prev_gen)
-                        && strncmp(key, prev_gen, dot - key) == 0))
-                {
-                    continue;
-                }
-            }
-
-            if (redisAppendCommand(c, "UNLINK %s", keys->element[i]->str)
-                != REDIS_OK)
-            {
-                break;
-            }
-
-            n++;
-        }
-
-        freeReplyObject(reply);
-
-        if (attck_redis_drain(c, n, err, sizeof(err)) != 0) {
-            attck_log("warn", "publish: stale keys left: %s", err);
-            return;
-        }
-
-        removed += n;
-
-    } while (strcmp(cursor, "0") != 0);
-
-    attck_log("info", "publish: removed %zu keys of older generations",
-              removed);
 }
 
 
@@ -785,6 +665,7 @@ attck_publish_main(int argc, char **argv)
                     "publish: %s", err);
     }
 
+    memset(&docs, 0, sizeof(attck_publish_docs_t));
     based = attck_publish_base_load(db, redis, out, full, moment,
                                     sizeof(moment), &base);
     n = attck_compile_db_bundles(db, "publish", 0, &bundles);
@@ -795,10 +676,16 @@ attck_publish_main(int argc, char **argv)
         attck_compile_taxii_threats = attck_publish_taxii(db);
     }
     as_of = attck_publish_as_of(db);
-    memset(&docs, 0, sizeof(attck_publish_docs_t));
     tix = attck_publish_index(db, based ? &base : NULL, &index, &index_size,
                               &docs.threats);
     docs.mappings = ((const attck_tix_header_t *) index)->nmaps;
+    docs.all = !based;
+
+    if (based) {
+        memcpy(docs.prev_sha, base.sha, sizeof(base.sha));
+        docs.nprev = attck_publish_tix_names(&base.tix, &docs.prev);
+    }
+
     attck_publish_base_free(&base);
 
     {
@@ -849,6 +736,7 @@ attck_publish_main(int argc, char **argv)
 
     PQclear(docs.threats);
     free(docs.names);
+    free(docs.prev);
 
     attck_sign_key_clear(&key);
 

@@ -694,21 +694,66 @@ attck_tix_place(attck_tix_writer_t *w, attck_tix_buf_t *b, uint32_t n,
 static const attck_tix_threat_t  *attck_tix_sort_base;
 
 
-static int
-attck_tix_by_score(const void *a, const void *b)
-{
-    const attck_tix_post_t  *x = a, *y = b;
-    int64_t                  i, j;
+/*
+ * A technique's posts, given newest id first, put best score first, the
+ * order of equal scores kept: a stable LSD radix sort on the scores' bits
+ * (non-negative floats order as their bits do), 8 bits a pass.  A
+ * comparison sort would read each threat's id for every comparison, all
+ * over the threats, at a million threats most of a publish.
+ */
 
-    if (x->score != y->score) {
-        return x->score > y->score ? -1 : 1;
+static void
+attck_tix_by_score(attck_tix_post_t *posts, attck_tix_post_t *tmp,
+    uint32_t n)
+{
+    float              f;
+    uint32_t           i, shift, key, count[256], sum, c;
+    attck_tix_post_t  *from, *to, *t;
+
+    if (n < 2) {
+        return;
     }
 
-    i = attck_tix_sort_base[x->threat].id;
-    j = attck_tix_sort_base[y->threat].id;
+    from = posts;
+    to = tmp;
 
-    return (i < j) - (i > j);
+    for (shift = 0; shift < 32; shift += 8) {
+        memset(count, 0, sizeof(count));
+
+        for (i = 0; i < n; i++) {
+            f = from[i].score;
+            memcpy(&key, &f, 4);
+            key = f > 0 ? ~key : 0xffffffff;    /* best first; -0 is 0 */
+            count[(key >> shift) & 0xff]++;
+        }
+
+        if (count[(key >> shift) & 0xff] == n) {
+            continue;                           /* the same byte in all */
+        }
+
+        for (i = 0, sum = 0; i < 256; i++) {
+            c = count[i];
+            count[i] = sum;
+            sum += c;
+        }
+
+        for (i = 0; i < n; i++) {
+            f = from[i].score;
+            memcpy(&key, &f, 4);
+            key = f > 0 ? ~key : 0xffffffff;
+            to[count[(key >> shift) & 0xff]++] = from[i];
+        }
+
+        t = from;
+        from = to;
+        to = t;
+    }
+
+    if (from != posts) {
+        memcpy(posts, from, n * sizeof(attck_tix_post_t));
+    }
 }
+
 
 static int
 attck_tix_by_id(const void *a, const void *b)
@@ -762,8 +807,6 @@ attck_tix_writer_finish(attck_tix_writer_t *w, const void **data,
         h.byid = attck_tix_place(w, &b, n, sizeof(uint32_t));
     }
 
-    free(byid);
-
     h.nmaps = (uint32_t) (w->maps.len / sizeof(attck_tix_map_t));
     h.maps = attck_tix_place(w, &w->maps, h.nmaps, sizeof(attck_tix_map_t));
     h.nvals = (uint32_t) (w->vals.len / sizeof(uint32_t));
@@ -774,9 +817,9 @@ attck_tix_writer_finish(attck_tix_writer_t *w, const void **data,
     h.ntechs = (uint32_t) (w->techs.len / sizeof(attck_tix_tech_t));
 
     {
-        uint32_t            k, j, *next;
+        uint32_t            k, j, x, *next, most;
         attck_tix_map_t    *m;
-        attck_tix_post_t   *posts;
+        attck_tix_post_t   *posts, *tmp;
         attck_tix_threat_t *th;
         attck_tix_buf_t     b;
 
@@ -786,6 +829,7 @@ attck_tix_writer_finish(attck_tix_writer_t *w, const void **data,
         if (posts == NULL || next == NULL) {
             free(posts);
             free(next);
+            free(byid);
             return -1;
         }
 
@@ -797,13 +841,29 @@ attck_tix_writer_finish(attck_tix_writer_t *w, const void **data,
             t[m[k].tech].nposts++;
         }
 
+        most = 1;
+
         for (j = 0, k = 0; j < h.ntechs; j++) {
             t[j].posts = k;
             next[j] = k;
             k += t[j].nposts;
+            most = t[j].nposts > most ? t[j].nposts : most;
         }
 
-        for (i = 0; i < n; i++) {
+        tmp = malloc(most * sizeof(attck_tix_post_t));
+
+        if (tmp == NULL) {
+            free(posts);
+            free(next);
+            free(byid);
+            return -1;
+        }
+
+        /* newest id first (byid backwards), then by score, stably */
+
+        for (x = n; x-- > 0; ) {
+            i = byid[x];
+
             for (k = 0; k < th[i].nmaps; k++) {
                 j = m[th[i].maps + k].tech;
                 posts[next[j]].threat = i;
@@ -813,15 +873,17 @@ attck_tix_writer_finish(attck_tix_writer_t *w, const void **data,
         }
 
         for (j = 0; j < h.ntechs; j++) {
-            qsort(posts + t[j].posts, t[j].nposts, sizeof(attck_tix_post_t),
-                  attck_tix_by_score);
+            attck_tix_by_score(posts + t[j].posts, tmp, t[j].nposts);
         }
+
+        free(tmp);
 
         b.data = (unsigned char *) posts;
         h.posts = attck_tix_place(w, &b, h.nmaps, sizeof(attck_tix_post_t));
 
         free(posts);
         free(next);
+        free(byid);
     }
 
     /* strings now know where the text goes */

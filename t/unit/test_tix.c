@@ -89,7 +89,7 @@ test_round_trip(void **state)
 {
     char                 err[256];
     size_t               size;
-    uint32_t             i, t;
+    uint32_t             i, k, t;
     const void          *data;
     attck_tix_t          tix;
     attck_tix_writer_t  *w;
@@ -124,13 +124,21 @@ test_round_trip(void **state)
     assert_int_equal(attck_tix_until(&tix, 1700000000 - 10 * 86400 + 1), 10);
     assert_int_equal(attck_tix_until(&tix, 0), NTHREATS);
 
-    /* postings: every mapping, best score first */
+    /* postings: every mapping, best score first, then the newest id */
 
     assert_int_equal(tix.techs[0].nposts, NTHREATS);
 
-    for (i = 1; i < tix.techs[0].nposts; i++) {
-        assert_true(tix.posts[tix.techs[0].posts + i - 1].score
-                    >= tix.posts[tix.techs[0].posts + i].score);
+    for (k = 0; k < 3; k++) {
+        const attck_tix_post_t  *p = tix.posts + tix.techs[k].posts;
+
+        for (i = 1; i < tix.techs[k].nposts; i++) {
+            assert_true(p[i - 1].score >= p[i].score);
+
+            if (p[i - 1].score == p[i].score) {
+                assert_true(tix.threats[p[i - 1].threat].id
+                            > tix.threats[p[i].threat].id);
+            }
+        }
     }
 
     attck_tix_writer_destroy(w);

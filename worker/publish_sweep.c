@@ -1,0 +1,307 @@
+
+/*
+ * attck-worker publish: removing from Redis what neither the new nor the
+ * previous generation uses.
+ *
+ * Documents are named by their content and shared between generations,
+ * so which are unused is a matter of names: those the previous index
+ * named and the new one does not ("retired") stay one generation (nginx
+ * instances that have not switched still read them) and are removed by
+ * the publish after, from the list this one leaves in attck:retired.  A
+ * publish after N changed threats then removes about N documents without
+ * looking at the others.  Scanning every key is kept for publishes that
+ * read every threat, and whenever the list is not of the generation
+ * before.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "publish_index.h"
+#include "publish_sweep.h"
+#include "redis.h"
+#include "util.h"
+
+
+static int attck_publish_unhex(const char *hex, uint8_t *name);
+static void attck_publish_scan(redisContext *c, const char *gen,
+    const char *prev_gen, const char *sha, const char *prev_sha,
+    const uint8_t *names, size_t nnames, const uint8_t *prev, size_t nprev);
+static int attck_publish_retired(redisContext *c, const char *prev_gen,
+    const char *sha, const char *prev_sha, const uint8_t *names,
+    size_t nnames);
+
+
+int
+attck_publish_name_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+
+int
+attck_publish_named(const uint8_t *names, size_t n, const uint8_t *name)
+{
+    return n && bsearch(name, names, n, 16, attck_publish_name_cmp) != NULL;
+}
+
+
+/* 32 lower-case hex digits -> 16 bytes: 0, or -1 */
+
+static int
+attck_publish_unhex(const char *hex, uint8_t *name)
+{
+    int  i, hi, lo;
+
+    for (i = 0; i < 16; i++) {
+        hi = hex[2 * i];
+        lo = hex[2 * i + 1];
+        hi = (hi >= '0' && hi <= '9') ? hi - '0'
+             : (hi >= 'a' && hi <= 'f') ? hi - 'a' + 10 : -1;
+        lo = (lo >= '0' && lo <= '9') ? lo - '0'
+             : (lo >= 'a' && lo <= 'f') ? lo - 'a' + 10 : -1;
+
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+
+        name[i] = (uint8_t) (hi * 16 + lo);
+    }
+
+    return 0;
+}
+
+
+/*
+ * Every key scanned: keys of older generations (and of a publish that
+ * died half-way), and snapshots nobody points at
+ */
+
+static void
+attck_publish_scan(redisContext *c, const char *gen, const char *prev_gen,
+    const char *sha, const char *prev_sha, const uint8_t *names,
+    size_t nnames, const uint8_t *prev, size_t nprev)
+{
+    char         err[512], cursor[32], *key, *dot, *hex;
+    size_t       i, n, removed;
+    uint8_t      name[16];
+    redisReply  *reply, *keys;
+
+    strcpy(cursor, "0");
+    removed = 0;
+
+    do {
+        reply = attck_redis_command(c, err, sizeof(err),
+                                    "SCAN %s MATCH attck:* COUNT 1000",
+                                    cursor);
+        if (reply == NULL) {
+            attck_log("warn", "publish: stale keys left: %s", err);
+            return;
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
+        keys = reply->element[1];
+        n = 0;
+
+        for (i = 0; i < keys->elements; i++) {
+            key = keys->element[i]->str + sizeof("attck:") - 1;
+
+            hex = strncmp(key, "doc:", 4) == 0 ? key + 4
+                  : strncmp(key, "brief:", 6) == 0 ? key + 6 : NULL;
+
+            /* a document either generation names */
+
+            if (hex) {
+                if (strlen(hex) != 32
+                    || attck_publish_unhex(hex, name) != 0
+                    || attck_publish_named(names, nnames, name)
+                    || attck_publish_named(prev, nprev, name))
+                {
+                    continue;
+                }
+
+            } else if (strncmp(key, "snapshot:", 9) == 0) {
+                if (strcmp(key + 9, sha) == 0
+                    || strcmp(key + 9, prev_sha) == 0)
+                {
+                    continue;
+                }
+
+            } else {
+                dot = strchr(key, ':');
+
+                if (key[0] < '0' || key[0] > '9' || dot == NULL
+                    || ((size_t) (dot - key) == strlen(gen)
+                        && strncmp(key, gen, dot - key) == 0)
+                    || ((size_t) (dot - key) == strlen(prev_gen)
+                        && strncmp(key, prev_gen, dot - key) == 0))
+                {
+                    continue;
+                }
+            }
+
+            if (redisAppendCommand(c, "UNLINK %s", keys->element[i]->str)
+                != REDIS_OK)
+            {
+                break;
+            }
+
+            n++;
+        }
+
+        freeReplyObject(reply);
+
+        if (attck_redis_drain(c, n, err, sizeof(err)) != 0) {
+            attck_log("warn", "publish: stale keys left: %s", err);
+            return;
+        }
+
+        removed += n;
+
+    } while (strcmp(cursor, "0") != 0);
+
+    attck_log("info", "publish: removed %zu keys of older generations",
+              removed);
+}
+
+
+/*
+ * The documents the record of prev_gen lists and gen does not name, and
+ * the snapshot before prev_gen's: 0, or -1 when the record is not of
+ * prev_gen (then everything is scanned)
+ */
+
+static int
+attck_publish_retired(redisContext *c, const char *prev_gen,
+    const char *sha, const char *prev_sha, const uint8_t *names,
+    size_t nnames)
+{
+    char          err[512], hex[33];
+    size_t        i, n, removed;
+    redisReply   *reply;
+    const char   *old;
+    const uint8_t *name;
+
+    reply = attck_redis_command(c, err, sizeof(err),
+                                "HMGET attck:retired generation snapshot "
+                                "names");
+    if (reply == NULL) {
+        attck_log("warn", "publish: stale keys left: %s", err);
+        return 0;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3
+        || reply->element[0]->type != REDIS_REPLY_STRING
+        || strcmp(reply->element[0]->str, prev_gen) != 0
+        || reply->element[1]->type != REDIS_REPLY_STRING
+        || reply->element[2]->type != REDIS_REPLY_STRING
+        || reply->element[2]->len % 16)
+    {
+        attck_log("info", "publish: no list of what generation %s retired: "
+                  "every key is scanned", prev_gen);
+        freeReplyObject(reply);
+        return -1;
+    }
+
+    n = 0;
+    old = reply->element[1]->str;
+
+    if (*old && strcmp(old, sha) != 0 && strcmp(old, prev_sha) != 0) {
+        if (redisAppendCommand(c, "UNLINK attck:snapshot:%s", old)
+            != REDIS_OK)
+        {
+            freeReplyObject(reply);
+            return 0;
+        }
+
+        n++;
+    }
+
+    removed = 0;
+
+    for (i = 0; i < reply->element[2]->len / 16; i++) {
+        name = (const uint8_t *) reply->element[2]->str + 16 * i;
+
+        /* a threat changed back to what it was is named again */
+
+        if (attck_publish_named(names, nnames, name)) {
+            continue;
+        }
+
+        attck_publish_digest_hex(name, hex);
+
+        if (redisAppendCommand(c, "UNLINK attck:doc:%s attck:brief:%s", hex,
+                               hex)
+            != REDIS_OK)
+        {
+            break;
+        }
+
+        n++;
+        removed++;
+    }
+
+    freeReplyObject(reply);
+
+    if (attck_redis_drain(c, n, err, sizeof(err)) != 0) {
+        attck_log("warn", "publish: stale keys left: %s", err);
+        return 0;
+    }
+
+    attck_log("info", "publish: removed %zu documents of generations "
+              "before %s", removed, prev_gen);
+
+    return 0;
+}
+
+
+void
+attck_publish_sweep(redisContext *c, const char *gen, const char *prev_gen,
+    const char *sha, const char *prev_sha, const uint8_t *names, size_t n,
+    const uint8_t *prev, size_t nprev, int everything)
+{
+    char         err[512];
+    size_t       i, k, nretired;
+    uint8_t     *retired;
+    redisReply  *reply;
+
+    if (everything || !prev_gen[0]
+        || attck_publish_retired(c, prev_gen, sha, prev_sha, names, n) != 0)
+    {
+        attck_publish_scan(c, gen, prev_gen, sha, prev_sha, names, n, prev,
+                           nprev);
+    }
+
+    /* what this generation retires: named by prev, not by names (sorted) */
+
+    retired = attck_xmalloc(nprev ? 16 * nprev : 1);
+    nretired = 0;
+
+    for (i = 0, k = 0; i < nprev; i++) {
+        while (k < n && memcmp(names + 16 * k, prev + 16 * i, 16) < 0) {
+            k++;
+        }
+
+        if (k < n && memcmp(names + 16 * k, prev + 16 * i, 16) == 0) {
+            continue;
+        }
+
+        memcpy(retired + 16 * nretired++, prev + 16 * i, 16);
+    }
+
+    reply = attck_redis_command(c, err, sizeof(err),
+                                "HSET attck:retired generation %s snapshot %s "
+                                "names %b", gen, prev_sha, retired,
+                                16 * nretired);
+    if (reply == NULL) {
+        attck_log("warn", "publish: the next publish scans every key: %s",
+                  err);
+
+    } else {
+        freeReplyObject(reply);
+    }
+
+    free(retired);
+}
