@@ -131,6 +131,10 @@ static void ngx_http_attck_out_ranked(ngx_http_attck_out_t *o,
     const char *name, const char *key, const attck_tix_t *tix,
     uint32_t *counts, ngx_uint_t top);
 static int ngx_http_attck_rank_cmp(const void *a, const void *b);
+static void ngx_http_attck_add_units(ngx_http_attck_filter_t *f,
+    ngx_uint_t i0, ngx_uint_t i1, uint32_t *tcount, uint32_t *tincl,
+    double *tsum, float *tbest, uint32_t *ccount, uint32_t **counts,
+    uint32_t *scount);
 static ngx_int_t ngx_http_attck_page_send(ngx_http_request_t *r,
     ngx_http_attck_page_t *pg);
 static ngx_int_t ngx_http_attck_indexed(ngx_http_request_t *r,
@@ -1061,6 +1065,61 @@ ngx_http_attck_out_ranked(ngx_http_attck_out_t *o, const char *name,
 }
 
 
+/*
+ * The sums of units i0 to i1 (those of the sources asked for) into the
+ * counters threats/stats fills when it walks the threats
+ */
+
+static void
+ngx_http_attck_add_units(ngx_http_attck_filter_t *f, ngx_uint_t i0,
+    ngx_uint_t i1, uint32_t *tcount, uint32_t *tincl, double *tsum,
+    float *tbest, uint32_t *ccount, uint32_t **counts, uint32_t *scount)
+{
+    ngx_uint_t                  i, k;
+    const attck_tix_t          *tix;
+    const attck_tix_unit_t     *u;
+    const attck_tix_count_t    *c;
+    const attck_tix_techsum_t  *ts;
+
+    tix = &f->tix;
+
+    for (i = i0; i < i1; i++) {
+        u = &tix->units[i];
+
+        if (f->sources && !(f->sources & (1 << u->source))) {
+            continue;
+        }
+
+        scount[u->source] += u->threats;
+
+        for (k = 0; k < u->ntechsums; k++) {
+            ts = &tix->techsums[u->techsums + k];
+
+            if (ts->count
+                && (tcount[ts->tech] == 0 || ts->best > tbest[ts->tech]))
+            {
+                tbest[ts->tech] = ts->best;
+            }
+
+            tcount[ts->tech] += ts->count;
+            tincl[ts->tech] += ts->incl;
+            tsum[ts->tech] += ts->sum;
+        }
+
+        for (k = 0; k < u->ncounts; k++) {
+            c = &tix->counts[u->counts + k];
+
+            if (c->kind == ATTCK_TIX_TACTIC) {
+                ccount[c->key] += c->count;
+
+            } else {
+                counts[c->kind][c->key] += c->count;
+            }
+        }
+    }
+}
+
+
 ngx_int_t
 ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
@@ -1074,8 +1133,9 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     float                     *tbest;
     ngx_uint_t                 i, k, c, n, i0, i1, generation, ntechs;
     ngx_uint_t                 nstrs, ntac, fam, j, cat, interval;
-    ngx_uint_t                 firstv, nv;
+    ngx_uint_t                 firstv, nv, units;
     const attck_tix_t         *tix;
+    const attck_tix_unit_t    *u;
     const attck_tix_map_t     *m;
     const attck_tix_tech_t    *t;
     const attck_tix_threat_t  *th;
@@ -1124,11 +1184,46 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     i1 = f.has_since ? attck_tix_until(tix, f.since)
                      : tix->header->nthreats;
 
-    /* first pass: what matches, counted; the period of the timeline */
+    /*
+     * Whole days and sources only: the sums of the index's units, not a
+     * walk over the threats (the default view of a dashboard, a month
+     * of a million threats, is some sixty units).  Otherwise, first pass:
+     * what matches, counted; the period of the timeline.
+     */
+
+    units = !f.by_map && f.type_ok == NULL && f.country_ok == NULL
+            && f.tag_ok == NULL
+            && (!f.has_since || f.since % NGX_HTTP_ATTCK_DAY == 0)
+            && (!f.has_until || f.until % NGX_HTTP_ATTCK_DAY == 0);
 
     total = 0;
     first = INT64_MAX;
     last = INT64_MIN;
+
+    if (units) {
+        i0 = f.has_until
+             ? attck_tix_unit_until(tix, f.until / NGX_HTTP_ATTCK_DAY) : 0;
+        i1 = f.has_since
+             ? attck_tix_unit_until(tix, f.since / NGX_HTTP_ATTCK_DAY)
+             : tix->header->nunits;
+
+        ngx_http_attck_add_units(&f, i0, i1, tcount, tincl, tsum, tbest,
+                                 ccount, counts, scount);
+
+        for (i = i0; i < i1; i++) {
+            u = &tix->units[i];
+
+            if (f.sources && !(f.sources & (1 << u->source))) {
+                continue;
+            }
+
+            total += u->threats;
+            first = ngx_min(first, u->first);
+            last = ngx_max(last, u->last);
+        }
+
+        goto counted;
+    }
 
     for (i = i0; i < i1; i++) {
         th = &tix->threats[i];
@@ -1202,6 +1297,8 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         }
     }
 
+counted:
+
     /* the timeline's period: the one asked for, else the data's */
 
     first = f.has_since ? f.since : first;
@@ -1242,7 +1339,25 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 
     /* second pass, only when there is a timeline: the buckets */
 
-    if (nb) {
+    if (nb && units) {
+        for (i = i0; i < i1; i++) {
+            u = &tix->units[i];
+
+            if (f.sources && !(f.sources & (1 << u->source))) {
+                continue;
+            }
+
+            bucket = ngx_http_attck_bucket((int64_t) u->day
+                                           * NGX_HTTP_ATTCK_DAY, interval)
+                     - b;
+
+            if (bucket >= 0 && bucket < nb) {
+                timeline[bucket * ATTCK_TIX_NSOURCES + u->source]
+                    += u->threats;
+            }
+        }
+
+    } else if (nb) {
         for (i = i0; i < i1; i++) {
             th = &tix->threats[i];
 

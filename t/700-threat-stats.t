@@ -162,6 +162,11 @@ compare('country=ZZ', 'a country no threat has');
 compare("source=virustotal&since=2024-06-01&until=2025-06-01"
         . "&technique=$parent&min_score=0.3&country=US,DE", 'six filters');
 compare('release=18.1&domain=enterprise', 'release 18.1, enterprise');
+# whole days and sources are answered from the index's day units, the
+# rest by walking the threats: both against SQL, at and off day bounds
+compare('source=otx&interval=week', 'otx by week (units)');
+compare('since=2024-01-01&interval=month', 'since 2024 by month (units)');
+compare('since=2025-01-01T12:00:00Z&until=2025-03-01', 'off a day bound');
 
 my $m = stats("technique=$none");
 is($m->{total}, 0, "$none: total 0");

@@ -40,6 +40,9 @@ static int attck_tix_array(const attck_tix_t *tix, uint32_t off, uint32_t n,
     size_t elt);
 static int attck_tix_str(const attck_tix_t *tix, attck_snap_str_t s);
 static int attck_tix_check(const attck_tix_t *tix, char *err, size_t errlen);
+static int attck_tix_check_units(const attck_tix_t *tix, char *err,
+    size_t errlen);
+static int attck_tix_units(attck_tix_writer_t *w, attck_tix_header_t *h);
 static int attck_tix_newer(const attck_tix_threat_t *a,
     const attck_tix_threat_t *b);
 static void attck_tix_add(attck_tix_writer_t *w, attck_tix_buf_t *b,
@@ -141,6 +144,12 @@ attck_tix_open(attck_tix_t *tix, const void *data, size_t size, int flags,
                                 sizeof(attck_snap_str_t))
             || !attck_tix_array(tix, h->posts, h->nmaps,
                                 sizeof(attck_tix_post_t))
+            || !attck_tix_array(tix, h->units, h->nunits,
+                                sizeof(attck_tix_unit_t))
+            || !attck_tix_array(tix, h->techsums, h->ntechsums,
+                                sizeof(attck_tix_techsum_t))
+            || !attck_tix_array(tix, h->counts, h->ncounts,
+                                sizeof(attck_tix_count_t))
             || h->ntechs > 65536
             || h->text > size || h->ntext > size - h->text)
         {
@@ -157,6 +166,9 @@ attck_tix_open(attck_tix_t *tix, const void *data, size_t size, int flags,
     tix->tactics = (const void *) (tix->base + h->tactics);
     tix->strs = (const void *) (tix->base + h->strs);
     tix->posts = (const void *) (tix->base + h->posts);
+    tix->units = (const void *) (tix->base + h->units);
+    tix->techsums = (const void *) (tix->base + h->techsums);
+    tix->counts = (const void *) (tix->base + h->counts);
 
     if (flags & ATTCK_SNAP_TRUSTED) {
         return 0;
@@ -288,6 +300,53 @@ attck_tix_check(const attck_tix_t *tix, char *err, size_t errlen)
         }
     }
 
+    return attck_tix_check_units(tix, err, errlen);
+}
+
+
+static int
+attck_tix_check_units(const attck_tix_t *tix, char *err, size_t errlen)
+{
+    uint32_t                    i, k, max;
+    const attck_tix_unit_t     *u;
+    const attck_tix_count_t    *c;
+    const attck_tix_header_t   *h = tix->header;
+
+    for (i = 0; i < h->nunits; i++) {
+        u = &tix->units[i];
+
+        if (u->source >= ATTCK_TIX_NSOURCES
+            || u->techsums > h->ntechsums
+            || u->ntechsums > h->ntechsums - u->techsums
+            || u->counts > h->ncounts || u->ncounts > h->ncounts - u->counts
+            || (i && (u[-1].day < u->day
+                      || (u[-1].day == u->day && u[-1].source >= u->source))))
+        {
+            snprintf(err, errlen, "threat index: unit %u out of range or "
+                     "order", i);
+            return -1;
+        }
+
+        for (k = 0; k < u->ntechsums; k++) {
+            if (tix->techsums[u->techsums + k].tech >= h->ntechs) {
+                snprintf(err, errlen, "threat index: unit %u has a "
+                         "technique out of range", i);
+                return -1;
+            }
+        }
+
+        for (k = 0; k < u->ncounts; k++) {
+            c = &tix->counts[u->counts + k];
+            max = c->kind == ATTCK_TIX_TACTIC ? h->ntactics : h->nstrs;
+
+            if (c->kind >= ATTCK_TIX_NKINDS || c->key >= max) {
+                snprintf(err, errlen, "threat index: unit %u has a value "
+                         "out of range", i);
+                return -1;
+            }
+        }
+    }
+
     return 0;
 }
 
@@ -328,6 +387,29 @@ attck_tix_until(const attck_tix_t *tix, int64_t until)
         mid = lo + (hi - lo) / 2;
 
         if (tix->threats[mid].seen >= until) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    return lo;
+}
+
+
+uint32_t
+attck_tix_unit_until(const attck_tix_t *tix, int64_t until)
+{
+    uint32_t  lo, hi, mid;
+
+    lo = 0;
+    hi = tix->header->nunits;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        if (tix->units[mid].day >= until) {
             lo = mid + 1;
 
         } else {
@@ -767,6 +849,236 @@ attck_tix_by_id(const void *a, const void *b)
 }
 
 
+/*
+ * The units: per day (newest first) and source, the counts threats/stats
+ * gives for them without filters, as it counts them (a value a threat
+ * lists twice once, a tactic or a parent once a threat)
+ */
+
+#define attck_tix_day(seen)                                                 \
+    ((seen) >= 0 ? (seen) / 86400 : -((-(seen) + 86399) / 86400))
+
+static int
+attck_tix_units(attck_tix_writer_t *w, attck_tix_header_t *h)
+{
+    int64_t               day;
+    uint32_t              a, b, i, k, j, v, fam, src, n, ntouched, kind;
+    uint32_t              ntechs, nstrs, ntac, nt, first, nv, size;
+    uint32_t             *tcount, *incl, *tstamp, *vcount, *vstamp;
+    uint32_t             *touched, *ttouched;
+    float                *best;
+    double               *sum;
+    attck_tix_buf_t       units, techsums, counts;
+    attck_tix_unit_t      u;
+    attck_tix_techsum_t   ts;
+    attck_tix_count_t     c;
+    attck_tix_map_t      *m;
+    attck_tix_tech_t     *t;
+    attck_tix_threat_t   *th;
+    uint32_t             *vals;
+    int                   rc;
+
+    n = (uint32_t) (w->threats.len / sizeof(attck_tix_threat_t));
+    ntechs = (uint32_t) (w->techs.len / sizeof(attck_tix_tech_t));
+    ntac = (uint32_t) (w->tactics.len / sizeof(attck_tix_tactic_t));
+    nstrs = (uint32_t) (w->strs.len / sizeof(attck_snap_str_t));
+    th = (attck_tix_threat_t *) w->threats.data;
+    m = (attck_tix_map_t *) w->maps.data;
+    t = (attck_tix_tech_t *) w->techs.data;
+    vals = (uint32_t *) w->vals.data;
+
+    /* per value kind and key: counts and stamps; tactics after strings */
+
+    size = nstrs > ntac ? nstrs : ntac;
+
+    tcount = calloc((size_t) ntechs * 3 + 1, sizeof(uint32_t));
+    best = calloc((size_t) ntechs + 1, sizeof(float));
+    sum = calloc((size_t) ntechs + 1, sizeof(double));
+    vcount = calloc((size_t) ATTCK_TIX_NKINDS * size + 1, sizeof(uint32_t));
+    vstamp = calloc((size_t) ATTCK_TIX_NKINDS * size + 1, sizeof(uint32_t));
+    touched = malloc(((size_t) ATTCK_TIX_NKINDS * size + 1)
+                     * sizeof(uint32_t));
+    ttouched = malloc(((size_t) ntechs + 1) * sizeof(uint32_t));
+
+    memset(&units, 0, sizeof(attck_tix_buf_t));
+    memset(&techsums, 0, sizeof(attck_tix_buf_t));
+    memset(&counts, 0, sizeof(attck_tix_buf_t));
+
+    rc = -1;
+
+    if (tcount == NULL || best == NULL || sum == NULL || vcount == NULL
+        || vstamp == NULL || touched == NULL || ttouched == NULL)
+    {
+        goto done;
+    }
+
+    incl = tcount + ntechs;
+    tstamp = incl + ntechs;
+
+    for (a = 0; a < n; a = b) {
+        day = attck_tix_day(th[a].seen);
+
+        for (b = a; b < n && attck_tix_day(th[b].seen) == day; b++) {
+            /* void */
+        }
+
+        for (src = 0; src < ATTCK_TIX_NSOURCES; src++) {
+            memset(&u, 0, sizeof(attck_tix_unit_t));
+            u.first = INT64_MAX;
+            u.last = INT64_MIN;
+            u.day = (int32_t) day;
+            u.source = src;
+            ntouched = 0;
+            nt = 0;
+
+            for (i = a; i < b; i++) {
+                if (th[i].source != src) {
+                    continue;
+                }
+
+                u.threats++;
+                u.first = th[i].seen < u.first ? th[i].seen : u.first;
+                u.last = th[i].seen > u.last ? th[i].seen : u.last;
+
+                if (th[i].type != ATTCK_TIX_NONE) {
+                    k = ATTCK_TIX_TYPE * size + th[i].type;
+
+                    if (vcount[k]++ == 0) {
+                        touched[ntouched++] = k;
+                    }
+                }
+
+                first = 0;
+
+                for (kind = ATTCK_TIX_COUNTRY; kind <= ATTCK_TIX_MALWARE;
+                     kind++)
+                {
+                    nv = kind == ATTCK_TIX_COUNTRY ? th[i].ncountries
+                         : kind == ATTCK_TIX_TAG ? th[i].ntags
+                         : th[i].nmalware;
+
+                    for (j = 0; j < nv; j++) {
+                        k = kind * size + vals[th[i].vals + first + j];
+
+                        if (vstamp[k] != i + 1) {
+                            vstamp[k] = i + 1;
+
+                            if (vcount[k]++ == 0) {
+                                touched[ntouched++] = k;
+                            }
+                        }
+                    }
+
+                    first += nv;
+                }
+
+                for (j = 0; j < th[i].nmaps; j++) {
+                    k = m[th[i].maps + j].tech;
+
+                    if (tcount[k] == 0 && incl[k] == 0) {
+                        ttouched[nt++] = k;
+                    }
+
+                    if (tcount[k] == 0 || m[th[i].maps + j].score > best[k]) {
+                        best[k] = m[th[i].maps + j].score;
+                    }
+
+                    tcount[k]++;
+                    sum[k] += m[th[i].maps + j].score;
+
+                    fam = t[k].parent == ATTCK_TIX_NONE ? k : t[k].parent;
+
+                    if (tstamp[fam] != i + 1) {
+                        tstamp[fam] = i + 1;
+
+                        if (tcount[fam] == 0 && incl[fam] == 0) {
+                            ttouched[nt++] = fam;
+                        }
+
+                        incl[fam]++;
+                    }
+
+                    for (v = 0; v < t[k].ntactics; v++) {
+                        kind = ATTCK_TIX_TACTIC * size
+                               + vals[t[k].tactics + v];
+
+                        if (vstamp[kind] != i + 1) {
+                            vstamp[kind] = i + 1;
+
+                            if (vcount[kind]++ == 0) {
+                                touched[ntouched++] = kind;
+                            }
+                        }
+                    }
+                }
+            }
+
+            if (u.threats == 0) {
+                continue;
+            }
+
+            u.techsums = (uint32_t) (techsums.len
+                                     / sizeof(attck_tix_techsum_t));
+            u.ntechsums = nt;
+
+            for (j = 0; j < nt; j++) {
+                k = ttouched[j];
+                ts.tech = k;
+                ts.count = tcount[k];
+                ts.incl = incl[k];
+                ts.best = best[k];
+                ts.sum = sum[k];
+                attck_tix_add(w, &techsums, &ts, sizeof(ts));
+                tcount[k] = 0;
+                incl[k] = 0;
+                sum[k] = 0;
+            }
+
+            u.counts = (uint32_t) (counts.len / sizeof(attck_tix_count_t));
+            u.ncounts = ntouched;
+
+            for (j = 0; j < ntouched; j++) {
+                k = touched[j];
+                c.kind = k / size;
+                c.key = k % size;
+                c.count = vcount[k];
+                attck_tix_add(w, &counts, &c, sizeof(c));
+                vcount[k] = 0;
+            }
+
+            attck_tix_add(w, &units, &u, sizeof(u));
+        }
+    }
+
+    h->nunits = (uint32_t) (units.len / sizeof(attck_tix_unit_t));
+    h->units = attck_tix_place(w, &units, h->nunits,
+                               sizeof(attck_tix_unit_t));
+    h->ntechsums = (uint32_t) (techsums.len / sizeof(attck_tix_techsum_t));
+    h->techsums = attck_tix_place(w, &techsums, h->ntechsums,
+                                  sizeof(attck_tix_techsum_t));
+    h->ncounts = (uint32_t) (counts.len / sizeof(attck_tix_count_t));
+    h->counts = attck_tix_place(w, &counts, h->ncounts,
+                                sizeof(attck_tix_count_t));
+
+    rc = w->failed ? -1 : 0;
+
+done:
+
+    free(tcount);
+    free(best);
+    free(sum);
+    free(vcount);
+    free(vstamp);
+    free(touched);
+    free(ttouched);
+    free(units.data);
+    free(techsums.data);
+    free(counts.data);
+
+    return rc;
+}
+
+
 int
 attck_tix_writer_finish(attck_tix_writer_t *w, const void **data,
     size_t *size)
@@ -884,6 +1196,10 @@ attck_tix_writer_finish(attck_tix_writer_t *w, const void **data,
         free(posts);
         free(next);
         free(byid);
+    }
+
+    if (attck_tix_units(w, &h) != 0) {
+        return -1;
     }
 
     /* strings now know where the text goes */

@@ -28,7 +28,7 @@
 
 
 #define ATTCK_TIX_MAGIC      "ATTCKTIX"
-#define ATTCK_TIX_VERSION    1
+#define ATTCK_TIX_VERSION    2
 #define ATTCK_TIX_NONE       0xffffffff
 
 #define ATTCK_TIX_OTX         0
@@ -66,6 +66,12 @@ typedef struct {
     uint32_t  text;         /* the bytes strs point into */
     uint32_t  ntext;
     uint32_t  posts;        /* attck_tix_post_t[nmaps], by technique */
+    uint32_t  units;        /* attck_tix_unit_t[nunits], newest day first */
+    uint32_t  nunits;
+    uint32_t  techsums;     /* attck_tix_techsum_t[ntechsums] */
+    uint32_t  ntechsums;
+    uint32_t  counts;       /* attck_tix_count_t[ncounts] */
+    uint32_t  ncounts;
 } attck_tix_header_t;
 
 
@@ -117,6 +123,54 @@ typedef struct {
 } attck_tix_post_t;
 
 
+/*
+ * The threats of one day and one source, counted as threats/stats counts
+ * them without filters: an answer about whole days and sources is the sum
+ * of a few units, not a walk over their threats.  Every count is of
+ * threats (a threat is in one unit), so units add up.
+ */
+
+typedef struct {
+    int64_t   first;        /* the oldest seen of its threats */
+    int64_t   last;         /* the newest */
+    int32_t   day;          /* days since 1970-01-01, UTC */
+    uint32_t  source;       /* ATTCK_TIX_OTX ... */
+    uint32_t  threats;
+    uint32_t  techsums;     /* first of ntechsums */
+    uint32_t  ntechsums;
+    uint32_t  counts;       /* first of ncounts */
+    uint32_t  ncounts;
+    uint32_t  pad;
+} attck_tix_unit_t;
+
+
+/* a technique in a unit: its mappings, and its family's threats */
+
+typedef struct {
+    uint32_t  tech;
+    uint32_t  count;        /* mappings (threats: one each) */
+    uint32_t  incl;         /* a parent's threats, with its subs' */
+    float     best;
+    double    sum;          /* of the scores, for the mean */
+} attck_tix_techsum_t;
+
+
+#define ATTCK_TIX_TYPE        0
+#define ATTCK_TIX_COUNTRY     1
+#define ATTCK_TIX_TAG         2
+#define ATTCK_TIX_MALWARE     3
+#define ATTCK_TIX_TACTIC      4
+#define ATTCK_TIX_NKINDS      5
+
+/* a value in a unit: a string (type, country, tag, malware) or a tactic */
+
+typedef struct {
+    uint32_t  kind;
+    uint32_t  key;
+    uint32_t  count;
+} attck_tix_count_t;
+
+
 typedef struct {
     attck_snap_str_t  id;          /* "TA0002" */
     attck_snap_str_t  shortname;   /* "execution" */
@@ -140,6 +194,9 @@ typedef struct {
     const attck_tix_tactic_t    *tactics;
     const attck_snap_str_t      *strs;
     const attck_tix_post_t      *posts;
+    const attck_tix_unit_t      *units;
+    const attck_tix_techsum_t   *techsums;
+    const attck_tix_count_t     *counts;
 } attck_tix_t;
 
 
@@ -157,6 +214,9 @@ int attck_tix_of(attck_tix_t *tix, const attck_snap_t *snap);
 
 /* the first threat not newer than seen: threats[i].seen < until */
 uint32_t attck_tix_until(const attck_tix_t *tix, int64_t until);
+
+/* the first unit of a day before until (days): units[i].day < until */
+uint32_t attck_tix_unit_until(const attck_tix_t *tix, int64_t until);
 
 /* the threat of an id, or ATTCK_TIX_NONE */
 uint32_t attck_tix_find(const attck_tix_t *tix, int64_t id);

@@ -189,8 +189,8 @@ test_corruption(void **state)
     refused(copy, size, "bad magic");
 
     memcpy(copy, data, size);
-    h->version = 2;
-    refused(copy, size, "version 2");
+    h->version = ATTCK_TIX_VERSION + 1;
+    refused(copy, size, "version 3");
 
     memcpy(copy, data, size);
     refused(copy, size - 8, "truncated");
@@ -247,6 +247,21 @@ test_corruption(void **state)
     ((attck_tix_post_t *) (copy + h->posts))[0].threat = NTHREATS;
     recrc(copy, size);
     refused(copy, size, "threat out of range");
+
+    memcpy(copy, data, size);
+    ((attck_tix_techsum_t *) (copy + h->techsums))[0].tech = 3;
+    recrc(copy, size);
+    refused(copy, size, "unit 0 has a technique out of range");
+
+    memcpy(copy, data, size);
+    ((attck_tix_count_t *) (copy + h->counts))[0].key = 100;
+    recrc(copy, size);
+    refused(copy, size, "unit 0 has a value out of range");
+
+    memcpy(copy, data, size);
+    ((attck_tix_unit_t *) (copy + h->units))[1].day += 1000;
+    recrc(copy, size);
+    refused(copy, size, "unit 1 out of range or order");
 
     memcpy(copy, data, size);
     ((attck_snap_str_t *) (copy + h->strs))[0].len = 1000000;
