@@ -83,8 +83,8 @@ try {
                     + '#detail iframe').length
             };
         });
-        await page.screenshot({path: path.join(art, `732-detail-${id}.png`),
-                               fullPage: true});
+        await page.locator('#detail').screenshot(
+            {path: path.join(art, `732-detail-${id}.png`)});
     }
 } catch (e) {
     out.error = String(e && e.stack || e);
