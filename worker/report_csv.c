@@ -3,10 +3,10 @@
  * attck-worker report: CSV, every technique seen in the period (not only
  * the top list), one row each, ranked, with its best threats in the
  * columns threat_N_* (threat_N_sentence_M: the sentences of its text
- * that support the mapping, best first).  RFC 4180: CRLF line ends, a header row, fields
- * quoted when they hold a comma or a quote.  UTF-8 without a byte order
- * mark.  Control characters, line ends among them, become spaces, as in
- * the other formats: a record is one line.
+ * that support the mapping, best first).  RFC 4180: CRLF line ends, a
+ * header row, fields quoted when they hold a comma or a quote.  UTF-8
+ * without a byte order mark.  Control characters, line ends among them,
+ * become spaces, as in the other formats: a record is one line.
  *
  * The series of the charts follow the techniques, in the same columns:
  * the last two, section and key, say what a row is ("technique" and its
