@@ -12,6 +12,13 @@
  *               rest (its vocabulary too);
  *   campaigns   every campaign's procedure examples, scored by a model
  *               of everything but campaigns;
+ *   descriptions
+ *               the sentences of technique descriptions in five folds
+ *               by technique, each scored against the technique it
+ *               describes by a model without those techniques' texts,
+ *               whole or in sentences (a sentence's own description
+ *               would hand it its answer); their procedure examples
+ *               stay;
  *   documents   each group's procedure examples of a held-out actor
  *               fold as one document, scored as classify scores a
  *               document (sentences, best sentence per technique), top
@@ -20,7 +27,10 @@
  * micro F1 at top 1 and 3 (one technique per text), exact and rolled up
  * to parents, and for documents micro P/R/F1 at top 10 rolled up, with
  * the reliability of document scores: in bins of score, how many of the
- * techniques given were right.
+ * techniques given were right, both as plain logistic margins and
+ * calibrated as train calibrates them (on the procedure examples of
+ * another actor fold, held out of a first training), which is what a
+ * document threshold of map and classify is compared with.
  */
 
 #include <getopt.h>
@@ -39,7 +49,20 @@
 #define ATTCK_EVAL_SENT     4096
 
 
-enum { ATTCK_EVAL_ACTORS = 0, ATTCK_EVAL_CAMPAIGNS, ATTCK_EVAL_NPROT };
+enum {
+    ATTCK_EVAL_ACTORS = 0,
+    ATTCK_EVAL_CAMPAIGNS,
+    ATTCK_EVAL_DESCRIPTIONS,
+    ATTCK_EVAL_NPROT
+};
+
+
+/* the reliability curve of document scores: margins and calibrated */
+typedef struct {
+    double       n[ATTCK_EVAL_BINS];
+    double       right[ATTCK_EVAL_BINS];
+    double       score[ATTCK_EVAL_BINS];
+} attck_eval_bins_t;
 
 
 /* one method on one sentence protocol: [level exact/parent][top 1/3] */
@@ -51,11 +74,9 @@ typedef struct {
 
 
 typedef struct {
-    double       tp, pred, gold;
-    double       bin_n[ATTCK_EVAL_BINS];
-    double       bin_right[ATTCK_EVAL_BINS];
-    double       bin_score[ATTCK_EVAL_BINS];
-    size_t       docs;
+    double             tp, pred, gold;
+    attck_eval_bins_t  bins[2];      /* plain margins, calibrated */
+    size_t             docs;
 } attck_eval_docs_t;
 
 
@@ -83,8 +104,11 @@ static void attck_eval_sentence(attck_eval_t *ev, int prot, int method,
     const attck_map_model_t *m, const attck_train_example_t *e);
 static void attck_eval_document(attck_eval_t *ev, int method,
     const attck_map_model_t *m, const char *text, const uint8_t *gold);
+static void attck_eval_bin(attck_eval_bins_t *bins, double score,
+    int right);
 static void attck_eval_models(attck_train_t *t, const uint8_t *use,
-    attck_map_model_t *models);
+    int calibrate, uint8_t held, attck_map_model_t *models);
+static uint8_t attck_eval_description_fold(const attck_train_example_t *e);
 static void attck_eval_print(attck_eval_t *ev);
 static int attck_eval_actor_cmp(const void *a, const void *b);
 
@@ -197,7 +221,6 @@ static void
 attck_eval_document(attck_eval_t *ev, int method, const attck_map_model_t *m,
     const char *text, const uint8_t *gold)
 {
-    int                 b;
     size_t              i, j, n, np;
     uint32_t            parent[ATTCK_EVAL_DOC_K], p;
     attck_eval_docs_t  *d;
@@ -224,43 +247,97 @@ attck_eval_document(attck_eval_t *ev, int method, const attck_map_model_t *m,
         d->pred++;
         d->tp += gold[p];
 
-        b = (int) (ev->hits[i].score * ATTCK_EVAL_BINS);
-        b = b < 0 ? 0 : b >= ATTCK_EVAL_BINS ? ATTCK_EVAL_BINS - 1 : b;
-        d->bin_n[b]++;
-        d->bin_right[b] += gold[p];
-        d->bin_score[b] += ev->hits[i].score;
+        /* the same margin, as a plain logistic and as classify gives it */
+
+        attck_eval_bin(&d->bins[0],
+                       (float) attck_cls_calibrate(1.0f, 0.0f,
+                                                   ev->hits[i].margin),
+                       gold[p]);
+        attck_eval_bin(&d->bins[1], ev->hits[i].score, gold[p]);
     }
 }
 
 
-/* the three methods trained on the examples where use[i] is set */
+static void
+attck_eval_bin(attck_eval_bins_t *bins, double score, int right)
+{
+    int  b;
+
+    b = (int) (score * ATTCK_EVAL_BINS);
+    b = b < 0 ? 0 : b >= ATTCK_EVAL_BINS ? ATTCK_EVAL_BINS - 1 : b;
+    bins->n[b]++;
+    bins->right[b] += right;
+    bins->score[b] += score;
+}
+
+
+/*
+ * The three methods trained on the examples where use[i] is set; with
+ * calibrate, the two trained ones calibrated as train calibrates (the
+ * final training is the same, so are margins and ranks).  Train fits
+ * the calibration on actor fold 0: the folds are renumbered for it so
+ * that fold 0 is the one after the held-out fold, never the held-out
+ * one, which is not used and would leave nothing to fit on.
+ */
 
 static void
-attck_eval_models(attck_train_t *t, const uint8_t *use,
-    attck_map_model_t *models)
+attck_eval_models(attck_train_t *t, const uint8_t *use, int calibrate,
+    uint8_t held, attck_map_model_t *models)
 {
     size_t                  i;
-    uint8_t                *prev;
+    uint8_t                *prev, shift;
     attck_train_example_t  *e;
 
     prev = attck_xcalloc(t->examples.n, 1);
+    shift = (uint8_t) ((held + 1) % ATTCK_TRAIN_FOLDS);
 
     for (i = 0; i < t->examples.n; i++) {
         e = attck_vec_at(&t->examples, attck_train_example_t, i);
         prev[i] = use[i] && !e->sentence;
+
+        if (calibrate && e->fold != ATTCK_TRAIN_NO_FOLD) {
+            e->fold = (uint8_t) ((e->fold + ATTCK_TRAIN_FOLDS - shift)
+                                 % ATTCK_TRAIN_FOLDS);
+        }
     }
 
     t->prune = ATTCK_TRAIN_PRUNE_PREV;
-    attck_train_learn(t, prev, 0, &models[0]);
+    attck_train_learn(t, prev, calibrate, &models[0]);
     t->prune = ATTCK_TRAIN_PRUNE;
-    attck_train_learn(t, use, 0, &models[1]);
+    attck_train_learn(t, use, calibrate, &models[1]);
     attck_train_baseline(t, prev, &models[2]);
+
+    for (i = 0; calibrate && i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+
+        if (e->fold != ATTCK_TRAIN_NO_FOLD) {
+            e->fold = (uint8_t) ((e->fold + shift) % ATTCK_TRAIN_FOLDS);
+        }
+    }
 
     for (i = 0; i < ATTCK_EVAL_METHODS; i++) {
         attck_map_model_seal(&models[i]);
     }
 
     free(prev);
+}
+
+
+/* a technique's description and its sentences: a fold by technique */
+
+static uint8_t
+attck_eval_description_fold(const attck_train_example_t *e)
+{
+    uint32_t     h;
+    const char  *p;
+
+    h = 2166136261u;
+
+    for (p = e->technique; *p; p++) {
+        h = (h ^ (unsigned char) *p) * 16777619u;
+    }
+
+    return (uint8_t) (h % ATTCK_TRAIN_FOLDS);
 }
 
 
@@ -288,18 +365,24 @@ attck_eval_actor_cmp(const void *a, const void *b)
 static void
 attck_eval_print(attck_eval_t *ev)
 {
-    int                   prot, a, b, k;
+    int                   prot, a, b, k, cal;
     double                p, r, f1[2][2];
     attck_eval_docs_t    *d;
+    attck_eval_bins_t    *bins;
     attck_eval_counts_t  *c;
 
     static const char  *name[ATTCK_EVAL_NPROT] = {
-        "actors held out (5 folds)", "campaigns held out"
+        "actors held out (5 folds)", "campaigns held out",
+        "technique-description sentences held out (5 folds by technique)"
+    };
+    static const char  *unit[ATTCK_EVAL_NPROT] = {
+        "procedure examples", "procedure examples",
+        "sentences of technique descriptions"
     };
 
     for (prot = 0; prot < ATTCK_EVAL_NPROT; prot++) {
-        printf("%s: %zu procedure examples, micro F1\n\n", name[prot],
-               ev->n[prot]);
+        printf("%s: %zu %s, micro F1\n\n", name[prot], ev->n[prot],
+               unit[prot]);
         printf("| method | exact top 1 | exact top %d | parent top 1 "
                "| parent top %d |\n|---|---|---|---|---|\n",
                ATTCK_EVAL_K, ATTCK_EVAL_K);
@@ -337,23 +420,27 @@ attck_eval_print(attck_eval_t *ev)
     }
 
     printf("\nreliability of document scores (techniques given, by "
-           "score): mean score / fraction right (n)\n\n"
-           "| score | previous | current |\n|---|---|---|\n");
+           "score): mean score / fraction right (n); plain logistic "
+           "margins, and calibrated as train and classify give them\n\n"
+           "| score | previous | current | previous calibrated "
+           "| current calibrated |\n|---|---|---|---|---|\n");
 
     for (b = 0; b < ATTCK_EVAL_BINS; b++) {
         printf("| %.1f-%.1f |", (double) b / ATTCK_EVAL_BINS,
                (double) (b + 1) / ATTCK_EVAL_BINS);
 
-        for (a = 0; a < 2; a++) {
-            d = &ev->d[a];
+        for (cal = 0; cal < 2; cal++) {
+            for (a = 0; a < 2; a++) {
+                bins = &ev->d[a].bins[cal];
 
-            if (d->bin_n[b] == 0) {
-                printf(" - |");
-                continue;
+                if (bins->n[b] == 0) {
+                    printf(" - |");
+                    continue;
+                }
+
+                printf(" %.2f / %.2f (%.0f) |", bins->score[b] / bins->n[b],
+                       bins->right[b] / bins->n[b], bins->n[b]);
             }
-
-            printf(" %.2f / %.2f (%.0f) |", d->bin_score[b] / d->bin_n[b],
-                   d->bin_right[b] / d->bin_n[b], d->bin_n[b]);
         }
 
         printf("\n");
@@ -413,7 +500,7 @@ attck_evaluate_main(int argc, char **argv)
             use[i] = e->fold != fold;
         }
 
-        attck_eval_models(&t, use, models);
+        attck_eval_models(&t, use, 1, (uint8_t) fold, models);
         ngroups = 0;
 
         for (i = 0; i < t.examples.n; i++) {
@@ -497,7 +584,7 @@ attck_evaluate_main(int argc, char **argv)
         use[i] = !e->campaign;
     }
 
-    attck_eval_models(&t, use, models);
+    attck_eval_models(&t, use, 0, 0, models);
 
     for (i = 0; i < t.examples.n; i++) {
         if (use[i]) {
@@ -514,6 +601,45 @@ attck_evaluate_main(int argc, char **argv)
 
     for (a = 0; a < ATTCK_EVAL_METHODS; a++) {
         attck_map_model_free(&models[a]);
+    }
+
+    /*
+     * technique-description sentences held out: the techniques of a fold
+     * lose their description, whole and in sentences, and each of its
+     * sentences is scored against the technique it describes
+     */
+
+    for (fold = 0; fold < ATTCK_TRAIN_FOLDS; fold++) {
+        for (i = 0; i < t.examples.n; i++) {
+            e = attck_vec_at(&t.examples, attck_train_example_t, i);
+            use[i] = !(e->definition || e->sentence)
+                     || attck_eval_description_fold(e) != fold;
+        }
+
+        attck_eval_models(&t, use, 0, 0, models);
+        nidx = 0;
+
+        for (i = 0; i < t.examples.n; i++) {
+            e = attck_vec_at(&t.examples, attck_train_example_t, i);
+            if (use[i] || !e->sentence) {
+                continue;
+            }
+
+            ev.n[ATTCK_EVAL_DESCRIPTIONS]++;
+            nidx++;
+
+            for (a = 0; a < ATTCK_EVAL_METHODS; a++) {
+                attck_eval_sentence(&ev, ATTCK_EVAL_DESCRIPTIONS, a,
+                                    &models[a], e);
+            }
+        }
+
+        attck_log("info", "evaluate: description fold %u: %zu sentences",
+                  fold + 1, nidx);
+
+        for (a = 0; a < ATTCK_EVAL_METHODS; a++) {
+            attck_map_model_free(&models[a]);
+        }
     }
 
     attck_eval_print(&ev);

@@ -26,6 +26,7 @@
 #define ATTCK_REPORT_METHODS      3      /* explicit, model, analyst */
 #define ATTCK_REPORT_TOP_THREATS  5      /* listed under each technique */
 #define ATTCK_REPORT_MAX_TACTICS  63     /* bits of a technique's mask */
+#define ATTCK_REPORT_SENTENCES    3      /* supporting, of each mapping */
 
 
 typedef struct {
@@ -34,6 +35,8 @@ typedef struct {
     const char  *source_id;
     const char  *method;
     double       score;
+    size_t       nsentences;
+    const char  *sentences[ATTCK_REPORT_SENTENCES];  /* best first */
 } attck_report_threat_t;
 
 

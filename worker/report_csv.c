@@ -2,10 +2,11 @@
 /*
  * attck-worker report: CSV, every technique seen in the period (not only
  * the top list), one row each, ranked, with its best threats in the
- * columns threat_N_*.  RFC 4180: CRLF line ends, a header row, fields
- * quoted when they hold a comma or a quote.  UTF-8 without a byte order
- * mark.  Control characters, line ends among them, become spaces, as in
- * the other formats: a record is one line.
+ * columns threat_N_* (threat_N_sentence_M: the sentences of its text
+ * that support the mapping, best first).  RFC 4180: CRLF line ends, a
+ * header row, fields quoted when they hold a comma or a quote.  UTF-8
+ * without a byte order mark.  Control characters, line ends among them,
+ * become spaces, as in the other formats: a record is one line.
  *
  * The series of the charts follow the techniques, in the same columns:
  * the last two, section and key, say what a row is ("technique" and its
@@ -42,8 +43,9 @@ static const char  attck_report_csv_header[] =
     "rank,technique_id,name,tactics,threats,threats_otx,threats_virustotal,"
     "best_score,mean_score,explicit,model,analyst,first_seen,last_seen";
 
-/* empty cells from best_score to the last threat's method */
-#define ATTCK_REPORT_CSV_EMPTY  (7 + 5 * ATTCK_REPORT_TOP_THREATS)
+/* empty cells from best_score to the last threat's last sentence */
+#define ATTCK_REPORT_CSV_EMPTY                                               \
+    (7 + (5 + ATTCK_REPORT_SENTENCES) * ATTCK_REPORT_TOP_THREATS)
 
 
 /* text: the cell's text with its control characters made spaces */
@@ -122,7 +124,7 @@ attck_report_csv(const attck_report_t *r, attck_buf_t *out, char *err,
 {
     int                              k;
     char                             num[64];
-    size_t                           i;
+    size_t                           i, j;
     attck_buf_t                      tactics, text;
     const attck_report_threat_t     *th;
     const attck_report_technique_t  *t;
@@ -136,6 +138,10 @@ attck_report_csv(const attck_report_t *r, attck_buf_t *out, char *err,
         attck_buf_printf(out, ",threat_%d_title,threat_%d_source,"
                          "threat_%d_source_id,threat_%d_score,"
                          "threat_%d_method", k, k, k, k, k);
+
+        for (j = 1; j <= ATTCK_REPORT_SENTENCES; j++) {
+            attck_buf_printf(out, ",threat_%d_sentence_%zu", k, j);
+        }
     }
 
     attck_buf_str(out, ",section,key\r\n");
@@ -187,6 +193,12 @@ attck_report_csv(const attck_report_t *r, attck_buf_t *out, char *err,
             attck_report_csv_cell(out, &text, th ? th->source_id : "", 0);
             attck_report_csv_cell(out, &text, th ? num : "", 0);
             attck_report_csv_cell(out, &text, th ? th->method : "", 0);
+
+            for (j = 0; j < ATTCK_REPORT_SENTENCES; j++) {
+                attck_report_csv_cell(out, &text,
+                                      th && j < th->nsentences
+                                      ? th->sentences[j] : "", 0);
+            }
         }
 
         attck_report_csv_cell(out, &text, "technique", 0);

@@ -65,6 +65,8 @@ static const char  attck_report_html_style[] =
     "td.nw{white-space:nowrap}\n"
     "small{color:#59636e}\n"
     "ol.threats{margin:0;padding-left:20px}\n"
+    "ul.sentences{margin:2px 0 4px;padding-left:16px;color:#444;"
+    "font-size:.9em}\n"
     "tr.threats td{background:#fcfcfd;border-top:none}\n"
     "svg{display:block;margin:8px 0;max-width:100%;height:auto}\n"
     "svg text{font-size:12px;fill:#1f2328}\n"
@@ -325,7 +327,23 @@ attck_report_html_technique(const attck_report_t *r, attck_buf_t *out,
         attck_buf_printf(out, " &middot; score %.3f &middot; ",
                          th->score);
         attck_buf_html(out, th->method, 0);
-        attck_buf_str(out, "</small></li>\n");
+        attck_buf_str(out, "</small>");
+
+        /* what in the threat's text the mapping rests on */
+
+        if (th->nsentences) {
+            attck_buf_str(out, "\n<ul class=\"sentences\">");
+
+            for (k = 0; (size_t) k < th->nsentences; k++) {
+                attck_buf_str(out, "<li><q>");
+                attck_report_html_bdi(out, th->sentences[k]);
+                attck_buf_str(out, "</q></li>");
+            }
+
+            attck_buf_str(out, "</ul>");
+        }
+
+        attck_buf_str(out, "</li>\n");
     }
 
     attck_buf_str(out, "</ol></td></tr>\n");

@@ -103,8 +103,8 @@ static json_t *
 attck_report_json_technique(const attck_report_t *r,
     const attck_report_technique_t *t)
 {
-    size_t                        n;
-    json_t                       *tactics, *top;
+    size_t                        n, k;
+    json_t                       *tactics, *top, *sentences;
     const attck_report_threat_t  *th;
 
     tactics = json_array();
@@ -117,12 +117,18 @@ attck_report_json_technique(const attck_report_t *r,
 
     for (n = 0; n < t->ntop; n++) {
         th = &t->top[n];
+        sentences = json_array();
+
+        for (k = 0; k < th->nsentences; k++) {
+            json_array_append_new(sentences,
+                                  json_string(th->sentences[k]));
+        }
 
         json_array_append_new(top,
-            json_pack("{s:s, s:s, s:s, s:f, s:s}",
+            json_pack("{s:s, s:s, s:s, s:f, s:s, s:o}",
                       "title", th->title, "source", th->source,
                       "source_id", th->source_id, "score", th->score,
-                      "method", th->method));
+                      "method", th->method, "sentences", sentences));
     }
 
     return json_pack("{s:I, s:s, s:s, s:o, s:I, s:o, s:f, s:f, s:o, s:s, "

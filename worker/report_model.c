@@ -58,7 +58,7 @@ typedef struct {
     "         < $3::timestamptz"                                             \
     "     AND ($4::text = '' OR t.source = $4::text)"                        \
     "), mp AS ("                                                             \
-    "  SELECT m.technique_id, m.score, m.method, th.*"                       \
+    "  SELECT m.technique_id, m.score, m.method, m.sentences, th.*"          \
     "    FROM mapped_threat_data m JOIN th ON th.id = m.threat_id"           \
     "), act AS ("                                                            \
     "  SELECT DISTINCT ON (k.attack_id) k.attack_id, k.name, k.tactics"      \
@@ -94,6 +94,8 @@ static void attck_report_techniques(PGconn *db, attck_report_t *r,
     attck_report_mem_t *mem, const char *const *params);
 static void attck_report_moves(PGconn *db, attck_report_t *r,
     attck_report_mem_t *mem, const char *const *params);
+static void attck_report_sentences(attck_report_threat_t *th,
+    attck_report_mem_t *mem, const char *json);
 
 
 /* the mappings moved from revoked techniques in the period (at most 1000) */
@@ -166,7 +168,7 @@ static const char  attck_report_techniques_sql[] =
     "SELECT rk.technique_id, rk.known, rk.name, rk.tactics, rk.threats,"
     "       rk.otx, rk.vt, rk.explicit, rk.model, rk.analyst, rk.best,"
     "       rk.mean, rk.first_seen, rk.last_seen, best.title, best.source,"
-    "       best.source_id, best.score, best.method"
+    "       best.source_id, best.score, best.method, best.sentences"
     "  FROM rk LEFT JOIN best ON best.technique_id = rk.technique_id"
     "                        AND rk.known AND best.rn <= $5::int"
     " ORDER BY rk.rank, best.rn";
@@ -348,7 +350,44 @@ attck_report_techniques(PGconn *db, attck_report_t *r,
         th->source_id = attck_db_text(res, i, 16, &mem->strings);
         th->score = strtod(PQgetvalue(res, i, 17), NULL);
         th->method = attck_db_text(res, i, 18, &mem->strings);
+        attck_report_sentences(th, mem, PQgetvalue(res, i, 19));
     }
+}
+
+
+/*
+ * The texts of a mapping's supporting sentences (map stores them as
+ * [{"start", "end", "text"}], best first); what is not that is left out:
+ * the report is made all the same.
+ */
+
+static void
+attck_report_sentences(attck_report_threat_t *th, attck_report_mem_t *mem,
+    const char *json)
+{
+    char        *copy;
+    size_t       k;
+    json_t      *a, *text;
+
+    a = json_loads(json, 0, NULL);
+
+    for (k = 0; json_is_array(a) && k < json_array_size(a)
+                && th->nsentences < ATTCK_REPORT_SENTENCES; k++)
+    {
+        text = json_object_get(json_array_get(a, k), "text");
+
+        if (!json_is_string(text) || json_string_length(text) == 0) {
+            continue;
+        }
+
+        /* jansson's strings are valid UTF-8, as the model's must be */
+
+        copy = attck_xstrdup(json_string_value(text));
+        *(char **) attck_vec_push(&mem->strings) = copy;
+        th->sentences[th->nsentences++] = copy;
+    }
+
+    json_decref(a);
 }
 
 

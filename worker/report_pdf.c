@@ -184,7 +184,7 @@ attck_report_pdf_technique(attck_report_pdf_t *p, size_t i)
 {
     int                              k;
     double                           x, width;
-    size_t                           n;
+    size_t                           n, j, lines;
     const char                      *text[ATTCK_REPORT_PDF_NCOLS];
     attck_buf_t                      line;
     attck_report_pdf_cell_t          cell[ATTCK_REPORT_PDF_NCOLS];
@@ -194,7 +194,11 @@ attck_report_pdf_technique(attck_report_pdf_t *p, size_t i)
 
     t = &p->report->techniques[i];
 
-    if (attck_report_pdf_need(p, 26 + 10.0 * t->ntop)) {
+    for (n = 0, lines = t->ntop; n < t->ntop; n++) {
+        lines += t->top[n].nsentences;
+    }
+
+    if (attck_report_pdf_need(p, 26 + 10.0 * lines)) {
         attck_report_pdf_table_head(p);
     }
 
@@ -259,6 +263,23 @@ attck_report_pdf_technique(attck_report_pdf_t *p, size_t i)
 
         attck_report_pdf_text(p, x, width, line.data, 0);
         p->y += 10;
+
+        /*
+         * its supporting sentences, a line each, indented, quoted; one
+         * longer than the line is cut at a character with an ellipsis
+         */
+
+        for (j = 0; j < th->nsentences; j++) {
+            line.len = 0;
+            attck_buf_str(&line, "\xe2\x80\x9c");
+            attck_buf_str(&line, th->sentences[j]);
+            attck_buf_str(&line, "\xe2\x80\x9d");
+
+            attck_report_pdf_font(p, 7, 0, 0.4);
+            attck_report_pdf_text(p, x + 12, width - 12, line.data, 0);
+            attck_report_pdf_font(p, 7.5, 0, 0.25);
+            p->y += 10;
+        }
     }
 
     free(line.data);

@@ -1,6 +1,9 @@
 // The threat list and a threat's detail, every value set as text (titles
 // and descriptions come from outside: never markup), and the triage of a
-// threat's techniques.
+// threat's techniques, each with the sentences of the threat's text that
+// support it.
+
+import {renderSentences} from './sentences.js';
 
 function el(tag, text, cls) {
     const e = document.createElement(tag);
@@ -70,6 +73,18 @@ export function renderDetail(box, t, mx, onVerdict) {
                   el('td', m.method + (m.confirmed ? ' (confirmed)' : '')),
                   el('td', ev, 'evidence'), tri);
         tbody.append(tr);
+
+        // the sentences under it, a row of their own
+        const ul = renderSentences(m);
+        if (ul) {
+            const str = el('tr', undefined, 'sentences');
+            str.dataset.for = m.id;
+            const td = el('td');
+            td.colSpan = 5;
+            td.append(ul);
+            str.append(td);
+            tbody.append(str);
+        }
     }
     if (!(t.techniques || []).length) {
         const tr = el('tr');
