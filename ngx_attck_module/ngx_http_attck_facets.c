@@ -57,6 +57,7 @@ typedef struct {
     ngx_uint_t                by_map;      /* a mapping filter is given */
     float                     min_score;
     u_char                   *tech_ok;     /* [ntechs] */
+    uint64_t                 *sel;         /* threats that may match */
     u_char                   *type_ok;     /* [nstrs], NULL: any */
     u_char                   *country_ok;
     u_char                   *tag_ok;
@@ -113,6 +114,11 @@ static ngx_int_t ngx_http_attck_filter_words(ngx_http_request_t *r,
     const char **words, ngx_uint_t nwords, ngx_uint_t *bits);
 static ngx_int_t ngx_http_attck_filter_score(ngx_http_request_t *r,
     ngx_http_attck_ctx_t *ctx, ngx_http_attck_filter_t *f);
+static ngx_int_t ngx_http_attck_select(ngx_http_request_t *r,
+    ngx_http_attck_filter_t *f);
+static ngx_uint_t ngx_http_attck_any_mapping(ngx_http_attck_filter_t *f);
+static ngx_inline ngx_uint_t ngx_http_attck_next(ngx_http_attck_filter_t *f,
+    ngx_uint_t i, ngx_uint_t end);
 static ngx_uint_t ngx_http_attck_matches(ngx_http_attck_filter_t *f,
     const attck_tix_threat_t *t, u_char *pass);
 static ngx_int_t ngx_http_attck_any(const attck_tix_t *tix,
@@ -350,7 +356,113 @@ ngx_http_attck_filter(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
                                |NGX_HTTP_ATTCK_P_DOMAIN
                                |NGX_HTTP_ATTCK_P_RELEASE)) != 0;
 
+    if (f->by_map && ngx_http_attck_select(r, f) != NGX_OK) {
+        return ngx_http_attck_facet_fail(f, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * When the techniques a mapping filter lets pass have few threats, the
+ * threats they list (their postings, best score first, so min_score cuts
+ * them short) are marked, and only those are looked at: technique=T1059
+ * reads its threats, not all of them.  Not worth it when the postings
+ * are a good part of all mappings (domain=enterprise).
+ */
+
+static ngx_int_t
+ngx_http_attck_select(ngx_http_request_t *r, ngx_http_attck_filter_t *f)
+{
+    uint64_t                 *sel;
+    ngx_uint_t                j, k, n;
+    const attck_tix_t        *tix;
+    const attck_tix_tech_t   *t;
+    const attck_tix_post_t   *p;
+
+    tix = &f->tix;
+    n = 0;
+
+    for (j = 0; j < tix->header->ntechs; j++) {
+        if (f->tech_ok[j]) {
+            n += tix->techs[j].nposts;
+        }
+    }
+
+    if (n > tix->header->nmaps / 4) {
+        return NGX_OK;
+    }
+
+    sel = ngx_pcalloc(r->pool, (tix->header->nthreats / 64 + 1)
+                               * sizeof(uint64_t));
+    if (sel == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (j = 0; j < tix->header->ntechs; j++) {
+        if (!f->tech_ok[j]) {
+            continue;
+        }
+
+        t = &tix->techs[j];
+        p = tix->posts + t->posts;
+
+        for (k = 0; k < t->nposts && p[k].score >= f->min_score; k++) {
+            sel[p[k].threat >> 6] |= (uint64_t) 1 << (p[k].threat & 63);
+        }
+    }
+
+    f->sel = sel;
+
+    return NGX_OK;
+}
+
+
+/* whether every mapping passes the mapping filters */
+
+static ngx_uint_t
+ngx_http_attck_any_mapping(ngx_http_attck_filter_t *f)
+{
+    ngx_uint_t  j;
+
+    if (f->sel || f->methods || f->min_score > 0) {
+        return 0;
+    }
+
+    for (j = 0; j < f->tix.header->ntechs; j++) {
+        if (!f->tech_ok[j]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* the next threat from i that may match: i itself without a selection */
+
+static ngx_inline ngx_uint_t
+ngx_http_attck_next(ngx_http_attck_filter_t *f, ngx_uint_t i,
+    ngx_uint_t end)
+{
+    uint64_t  w;
+
+    if (f->sel == NULL) {
+        return i;
+    }
+
+    while (i < end) {
+        w = f->sel[i >> 6] >> (i & 63);
+
+        if (w) {
+            return i + __builtin_ctzll(w);
+        }
+
+        i = (i | 63) + 1;
+    }
+
+    return end;
 }
 
 
@@ -1191,10 +1303,10 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
      * what matches, counted; the period of the timeline.
      */
 
-    units = !f.by_map && f.type_ok == NULL && f.country_ok == NULL
-            && f.tag_ok == NULL
+    units = f.type_ok == NULL && f.country_ok == NULL && f.tag_ok == NULL
             && (!f.has_since || f.since % NGX_HTTP_ATTCK_DAY == 0)
-            && (!f.has_until || f.until % NGX_HTTP_ATTCK_DAY == 0);
+            && (!f.has_until || f.until % NGX_HTTP_ATTCK_DAY == 0)
+            && (!f.by_map || ngx_http_attck_any_mapping(&f));
 
     total = 0;
     first = INT64_MAX;
@@ -1206,6 +1318,26 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         i1 = f.has_since
              ? attck_tix_unit_until(tix, f.since / NGX_HTTP_ATTCK_DAY)
              : tix->header->nunits;
+
+        /*
+         * A mapping filter every mapping passes (domain=enterprise of
+         * enterprise data) asks only for a mapping: the units do, when
+         * all their threats have one
+         */
+
+        for (i = i0; f.by_map && i < i1; i++) {
+            u = &tix->units[i];
+
+            if ((!f.sources || (f.sources & (1 << u->source)))
+                && u->mapped != u->threats)
+            {
+                units = 0;
+                break;
+            }
+        }
+    }
+
+    if (units) {
 
         ngx_http_attck_add_units(&f, i0, i1, tcount, tincl, tsum, tbest,
                                  ccount, counts, scount);
@@ -1225,7 +1357,9 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         goto counted;
     }
 
-    for (i = i0; i < i1; i++) {
+    for (i = ngx_http_attck_next(&f, i0, i1); i < i1;
+         i = ngx_http_attck_next(&f, i + 1, i1))
+    {
         th = &tix->threats[i];
 
         if (!ngx_http_attck_matches(&f, th, pass)) {
@@ -1358,7 +1492,9 @@ counted:
         }
 
     } else if (nb) {
-        for (i = i0; i < i1; i++) {
+        for (i = ngx_http_attck_next(&f, i0, i1); i < i1;
+             i = ngx_http_attck_next(&f, i + 1, i1))
+        {
             th = &tix->threats[i];
 
             if (!ngx_http_attck_matches(&f, th, pass)) {
@@ -1753,7 +1889,9 @@ ngx_http_attck_threats_filtered(ngx_http_request_t *r,
                      : f.tix.header->nthreats;
     n = 0;
 
-    for (i = i0; i < i1; i++) {
+    for (i = ngx_http_attck_next(&f, i0, i1); i < i1;
+         i = ngx_http_attck_next(&f, i + 1, i1))
+    {
         if (!ngx_http_attck_matches(&f, &f.tix.threats[i], pass)) {
             continue;
         }

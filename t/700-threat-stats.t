@@ -167,6 +167,10 @@ compare('release=18.1&domain=enterprise', 'release 18.1, enterprise');
 compare('source=otx&interval=week', 'otx by week (units)');
 compare('since=2024-01-01&interval=month', 'since 2024 by month (units)');
 compare('since=2025-01-01T12:00:00Z&until=2025-03-01', 'off a day bound');
+# a mapping filter every mapping passes, and one whose postings are read
+compare('domain=enterprise,mobile,ics&since=2025-01-01', 'every domain');
+compare("technique=$top&min_score=0.5&since=2025-01-01",
+        "$top from its postings, cut at 0.5");
 
 my $m = stats("technique=$none");
 is($m->{total}, 0, "$none: total 0");

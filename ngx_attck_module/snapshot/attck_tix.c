@@ -937,6 +937,7 @@ attck_tix_units(attck_tix_writer_t *w, attck_tix_header_t *h)
                 }
 
                 u.threats++;
+                u.mapped += th[i].nmaps > 0;
                 u.first = th[i].seen < u.first ? th[i].seen : u.first;
                 u.last = th[i].seen > u.last ? th[i].seen : u.last;
 

@@ -140,7 +140,7 @@ typedef struct {
     uint32_t  ntechsums;
     uint32_t  counts;       /* first of ncounts */
     uint32_t  ncounts;
-    uint32_t  pad;
+    uint32_t  mapped;       /* its threats with a mapping */
 } attck_tix_unit_t;
 
 
