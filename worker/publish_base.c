@@ -68,6 +68,28 @@ attck_publish_base_fetch(const char *redis, const char *out,
             return -1;
         }
 
+        /*
+         * The file is the current snapshot after every publish that
+         * wrote both: read from the disk, not over the network, when its
+         * bytes are the ones named
+         */
+
+        if (out) {
+            base->data = attck_read_file(out, &base->size, err, sizeof(err));
+
+            if (base->data) {
+                attck_sha256_hex(base->data, base->size, base->sha);
+
+                if (strcmp(sha, base->sha) == 0) {
+                    redisFree(c);
+                    return 0;
+                }
+
+                free(base->data);
+                base->data = NULL;
+            }
+        }
+
         reply = attck_redis_command(c, err, sizeof(err),
                                     "GET attck:snapshot:%s", sha);
         if (reply == NULL) {
@@ -146,28 +168,10 @@ attck_publish_base_load(PGconn *db, const char *redis, const char *out,
         goto none;
     }
 
-    if (attck_snap_open(&snap, base->data, base->size, 0, why, sizeof(why))
-        != 0)
-    {
-        goto none;
-    }
-
-    if (attck_tix_of(&base->tix, &snap) != 0
-        || attck_tix_open(&base->tix,
-                          snap.base + snap.header->threats.off,
-                          snap.header->threats.len, 0, why, sizeof(why))
-           != 0)
-    {
-        snprintf(why, sizeof(why), "the snapshot before has no threat "
-                 "index");
-        goto none;
-    }
-
     param[0] = base->sha;
 
     res = attck_db_query(db, "publish",
-        "SELECT pg_snapshot FROM published_bases WHERE snapshot_sha256 = $1",
-        1, param);
+        "SELECT 1 FROM published_bases WHERE snapshot_sha256 = $1", 1, param);
 
     if (PQntuples(res) == 0) {
         PQclear(res);
@@ -177,6 +181,26 @@ attck_publish_base_load(PGconn *db, const char *redis, const char *out,
     }
 
     PQclear(res);
+
+    /*
+     * Bytes a publish of this database wrote (their SHA-256 says so):
+     * read as trusted, without checking them again
+     */
+
+    if (attck_snap_open(&snap, base->data, base->size, ATTCK_SNAP_TRUSTED,
+                        why, sizeof(why))
+        != 0
+        || snap.header->threats.len == 0
+        || attck_tix_open(&base->tix, snap.base + snap.header->threats.off,
+                          snap.header->threats.len, ATTCK_SNAP_TRUSTED, why,
+                          sizeof(why))
+           != 0
+        || base->tix.header->version != ATTCK_TIX_VERSION)
+    {
+        snprintf(why, sizeof(why), "the snapshot before has no threat "
+                 "index of this version");
+        goto none;
+    }
 
     res = attck_db_query(db, "publish",
         "SELECT DISTINCT threat_id FROM threat_changes"
