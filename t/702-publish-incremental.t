@@ -38,7 +38,7 @@ my $total = q1('SELECT count(*) FROM threat_intelligence_data');
 
 ($rc, $out) = run_cmd(worker(), 'publish');
 is($rc, 0, 'first publish') or diag $out;
-like($out, qr/every threat read: nothing is published in Redis/,
+like($out, qr/every threat read: no publish is recorded in the database/,
      'the first publish reads every threat, saying why');
 like($out, qr/threat index of $total threats, $total read/,
      "all $total threats read");
@@ -186,8 +186,19 @@ is(scalar(split /\n/, $redis->cli('KEYS', 'attck:doc:*')), $names,
 q1('DELETE FROM published_bases');
 ($rc, $out) = run_cmd(worker(), 'publish');
 is($rc, 0, 'publish without a recorded base') or diag $out;
-like($out, qr/every threat read: the database did not publish snapshot/,
-     'a base the database does not know is not built on');
+like($out, qr/every threat read: no publish is recorded in the database/,
+     'without a record of the last publish nothing is built on');
+
+# a Redis restarted empty holds none of the documents: everything read
+# and written, not only what changed
+$redis->cli('FLUSHALL');
+($rc, $out) = run_cmd(worker(), 'publish');
+is($rc, 0, 'publish into an empty Redis') or diag $out;
+like($out, qr/every threat read: Redis's current generation is not the one published last/,
+     'an empty Redis is not built on');
+like($out, qr/$total documents written/, "all $total documents written");
+is(scalar(split /\n/, $redis->cli('KEYS', 'attck:doc:*')), $total,
+   "$total documents in Redis");
 
 # TRUNCATE: everything read
 q1('TRUNCATE mapped_threat_data');

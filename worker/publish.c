@@ -86,8 +86,8 @@ static size_t attck_publish_names(const void *snap, size_t size,
     uint8_t **names);
 static size_t attck_publish_tix_names(const attck_tix_t *tix,
     uint8_t **names);
-static void attck_publish_redis(const char *url, const char *sha,
-    const void *data, size_t size, attck_publish_docs_t *docs,
+static void attck_publish_redis(redisContext *c, const char *url,
+    const char *sha, const void *data, size_t size, attck_publish_docs_t *docs,
     const attck_sign_key_t *key, const char *out);
 static void attck_publish_pointer(char *current, const char *gen,
     const char *sha, const attck_sign_key_t *key);
@@ -290,9 +290,9 @@ attck_publish_pointer(char *current, const char *gen, const char *sha,
 
 
 static void
-attck_publish_redis(const char *url, const char *sha, const void *data,
-    size_t size, attck_publish_docs_t *docs, const attck_sign_key_t *key,
-    const char *out)
+attck_publish_redis(redisContext *c, const char *url, const char *sha,
+    const void *data, size_t size, attck_publish_docs_t *docs,
+    const attck_sign_key_t *key, const char *out)
 {
     int                    i, written;
     char                   err[512], gen[32], prev_gen[32], prev_sha[65];
@@ -309,10 +309,7 @@ attck_publish_redis(const char *url, const char *sha, const void *data,
 
     memset(&p, 0, sizeof(attck_publish_pipe_t));
 
-    p.redis = attck_redis_connect(url, err, sizeof(err));
-    if (p.redis == NULL) {
-        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s", err);
-    }
+    p.redis = c;
 
     /* what is current now: kept one more generation, or left alone */
 
@@ -549,6 +546,7 @@ attck_publish_main(int argc, char **argv)
     attck_sign_key_t       key;
     attck_publish_docs_t   docs;
     attck_publish_base_t   base;
+    redisContext          *rc;
     static struct option   longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "redis", required_argument, NULL, 'r' },
@@ -666,7 +664,22 @@ attck_publish_main(int argc, char **argv)
     }
 
     memset(&docs, 0, sizeof(attck_publish_docs_t));
-    based = attck_publish_base_load(db, redis, out, full, moment,
+    /*
+     * One connection to Redis for the run: what is current says whether
+     * Redis holds the generation to build on, and the same connection
+     * publishes (Redis has no idle timeout by default)
+     */
+
+    rc = NULL;
+
+    if (redis) {
+        rc = attck_redis_connect(redis, err, sizeof(err));
+        if (rc == NULL) {
+            attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s", err);
+        }
+    }
+
+    based = attck_publish_base_load(db, rc, out, full, moment,
                                     sizeof(moment), &base);
     n = attck_compile_db_bundles(db, "publish", 0, &bundles);
 
@@ -730,7 +743,7 @@ attck_publish_main(int argc, char **argv)
     }
 
     if (redis) {
-        attck_publish_redis(redis, sha, data, size, &docs,
+        attck_publish_redis(rc, redis, sha, data, size, &docs,
                             key.len ? &key : NULL, out);
     }
 

@@ -2,11 +2,11 @@
 /*
  * attck-worker publish: the generation a publish builds on.
  *
- * A publish reads every threat only when it must.  The snapshot it
- * published last is found where nginx finds it (attck:current in Redis,
- * else the file), its SHA-256 checked against its bytes, and looked up in
- * published_bases: the database snapshot (pg_snapshot) its threat index
- * was read in.  The threats whose change that moment did not see are in
+ * A publish reads every threat only when it must.  The snapshot
+ * published last is the one published_bases names, with the database
+ * snapshot (pg_snapshot) its threat index was read in, built on when Redis
+ * has it current; its bytes are read from the file, or from Redis, and
+ * checked against that SHA-256.  The threats whose change that moment did not see are in
  * threat_changes (triggers, sql/015); only they are read again, the rest
  * of the index is taken from the base.  Anything unexpected (no base, a
  * base from elsewhere, a TRUNCATE, an index that does not pass its
@@ -26,104 +26,107 @@
 #include "util.h"
 
 
-static int attck_publish_base_fetch(const char *redis, const char *out,
-    attck_publish_base_t *base, char *why, size_t len);
+static int attck_publish_base_fetch(PGconn *db, redisContext *redis,
+    const char *out, attck_publish_base_t *base, char *why, size_t len);
 static int attck_publish_base_cmp(const void *a, const void *b);
 
 
-/* the snapshot published last, its bytes matching its name */
+/*
+ * The snapshot published last, as the database recorded it, when Redis
+ * (publishing there) has it current: otherwise Redis does not hold the
+ * documents of the threats not read (a Redis restarted empty, another
+ * one).  Its bytes from the file when it has them (no network), else
+ * from Redis.  Failing any of it, the publish reads everything.
+ */
 
 static int
-attck_publish_base_fetch(const char *redis, const char *out,
+attck_publish_base_fetch(PGconn *db, redisContext *redis, const char *out,
     attck_publish_base_t *base, char *why, size_t len)
 {
-    char           err[512], gen[32], sha[65];
-    redisReply    *reply;
-    redisContext  *c;
+    char          err[512], sha[65], gen[32], cur[65];
+    PGresult     *res;
+    redisReply   *reply;
 
-    sha[0] = '\0';
+    res = attck_db_query(db, "publish",
+        "SELECT snapshot_sha256 FROM published_bases"
+        " ORDER BY published_at DESC LIMIT 1", 0, NULL);
+
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        snprintf(why, len, "no publish is recorded in the database");
+        return -1;
+    }
+
+    snprintf(sha, sizeof(sha), "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
 
     if (redis) {
-        c = attck_redis_connect(redis, err, sizeof(err));
-        if (c == NULL) {
-            attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s", err);
-        }
-
-        reply = attck_redis_command(c, err, sizeof(err), "GET attck:current");
+        reply = attck_redis_command(redis, err, sizeof(err),
+                                    "GET attck:current");
         if (reply == NULL) {
-            attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s", err);
-        }
-
-        if (reply->type != REDIS_REPLY_STRING
-            || sscanf(reply->str, "%31[0-9] %64[0-9a-f]", gen, sha) != 2)
-        {
-            sha[0] = '\0';
-        }
-
-        freeReplyObject(reply);
-
-        if (sha[0] == '\0') {
-            redisFree(c);
-            snprintf(why, len, "nothing is published in Redis");
-            return -1;
-        }
-
-        /*
-         * The file is the current snapshot after every publish that
-         * wrote both: read from the disk, not over the network, when its
-         * bytes are the ones named
-         */
-
-        if (out) {
-            base->data = attck_read_file(out, &base->size, err, sizeof(err));
-
-            if (base->data) {
-                attck_sha256_hex(base->data, base->size, base->sha);
-
-                if (strcmp(sha, base->sha) == 0) {
-                    redisFree(c);
-                    return 0;
-                }
-
-                free(base->data);
-                base->data = NULL;
-            }
-        }
-
-        reply = attck_redis_command(c, err, sizeof(err),
-                                    "GET attck:snapshot:%s", sha);
-        if (reply == NULL) {
-            attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s", err);
-        }
-
-        if (reply->type == REDIS_REPLY_STRING) {
-            base->size = reply->len;
-            base->data = attck_xmalloc(reply->len ? reply->len : 1);
-            memcpy(base->data, reply->str, reply->len);
-        }
-
-        freeReplyObject(reply);
-        redisFree(c);
-
-        if (base->data == NULL) {
-            snprintf(why, len, "the current snapshot is not in Redis");
-            return -1;
-        }
-
-    } else {
-        base->data = attck_read_file(out, &base->size, err, sizeof(err));
-
-        if (base->data == NULL) {
             snprintf(why, len, "%s", err);
             return -1;
         }
+
+        if (reply->type != REDIS_REPLY_STRING
+            || sscanf(reply->str, "%31[0-9] %64[0-9a-f]", gen, cur) != 2
+            || strcmp(cur, sha) != 0)
+        {
+            freeReplyObject(reply);
+            snprintf(why, len, "Redis's current generation is not the one "
+                     "published last");
+            return -1;
+        }
+
+        freeReplyObject(reply);
+    }
+
+    if (out) {
+        base->data = attck_read_file(out, &base->size, err, sizeof(err));
+
+        if (base->data) {
+            attck_sha256_hex(base->data, base->size, base->sha);
+
+            if (strcmp(sha, base->sha) == 0) {
+                return 0;
+            }
+
+            free(base->data);
+            base->data = NULL;
+        }
+    }
+
+    if (redis == NULL) {
+        snprintf(why, len, "%s is not the snapshot published last", out);
+        return -1;
+    }
+
+    reply = attck_redis_command(redis, err, sizeof(err),
+                                "GET attck:snapshot:%s", sha);
+    if (reply == NULL) {
+        snprintf(why, len, "%s", err);
+        return -1;
+    }
+
+    if (reply->type == REDIS_REPLY_STRING) {
+        base->size = reply->len;
+        base->data = attck_xmalloc(reply->len ? reply->len : 1);
+        memcpy(base->data, reply->str, reply->len);
+    }
+
+    freeReplyObject(reply);
+
+    if (base->data == NULL) {
+        snprintf(why, len, "snapshot %.12s, published last, is not in Redis",
+                 sha);
+        return -1;
     }
 
     attck_sha256_hex(base->data, base->size, base->sha);
 
-    if (sha[0] && strcmp(sha, base->sha) != 0) {
-        snprintf(why, len, "the current snapshot's bytes do not match its "
-                 "name");
+    if (strcmp(sha, base->sha) != 0) {
+        snprintf(why, len, "Redis's snapshot %.12s does not have those bytes",
+                 sha);
         return -1;
     }
 
@@ -141,7 +144,7 @@ attck_publish_base_cmp(const void *a, const void *b)
 
 
 int
-attck_publish_base_load(PGconn *db, const char *redis, const char *out,
+attck_publish_base_load(PGconn *db, redisContext *redis, const char *out,
     int full, char *moment, size_t len, attck_publish_base_t *base)
 {
     int            i;
@@ -164,23 +167,13 @@ attck_publish_base_load(PGconn *db, const char *redis, const char *out,
         return 0;
     }
 
-    if (attck_publish_base_fetch(redis, out, base, why, sizeof(why)) != 0) {
+    if (attck_publish_base_fetch(db, redis, out, base, why, sizeof(why))
+        != 0)
+    {
         goto none;
     }
 
     param[0] = base->sha;
-
-    res = attck_db_query(db, "publish",
-        "SELECT 1 FROM published_bases WHERE snapshot_sha256 = $1", 1, param);
-
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        snprintf(why, sizeof(why), "the database did not publish snapshot "
-                 "%.12s", base->sha);
-        goto none;
-    }
-
-    PQclear(res);
 
     /*
      * Bytes a publish of this database wrote (their SHA-256 says so):

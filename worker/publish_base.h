@@ -1,9 +1,9 @@
 
 /*
  * attck-worker publish: the generation a publish builds on.  The
- * snapshot published last (in Redis, else the file), when the database
- * remembers the moment it was read in (published_bases), and the threats
- * changed since (threat_changes): publish reads only those again.
+ * snapshot published last (from the file, else Redis), as the database
+ * recorded it with the moment it was read in (published_bases), and the
+ * threats changed since (threat_changes): publish reads only those again.
  */
 
 #ifndef _ATTCK_PUBLISH_BASE_H_INCLUDED_
@@ -11,6 +11,7 @@
 
 
 #include <stdint.h>
+#include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 
 #include "../ngx_attck_module/snapshot/attck_tix.h"
@@ -28,13 +29,15 @@ typedef struct {
 
 /*
  * In publish's transaction: the moment it reads, as pg_snapshot text,
- * into moment[]; then the base, or 0 when there is none to build on
- * (none published, not from this database, no threat index, a TRUNCATE
- * since, or full set), saying why in the log.  base->data is freed by
+ * into moment[]; then the base, 1, or 0 when there is none to build on
+ * (none recorded, not what Redis, when publishing there, has current, its
+ * bytes nowhere to be found, an older index format, a TRUNCATE since, or
+ * full set), saying why in the log.  base->data is freed by
  * attck_publish_base_free().
  */
-int attck_publish_base_load(PGconn *db, const char *redis, const char *out,
-    int full, char *moment, size_t len, attck_publish_base_t *base);
+int attck_publish_base_load(PGconn *db, redisContext *redis,
+    const char *out, int full, char *moment, size_t len,
+    attck_publish_base_t *base);
 void attck_publish_base_free(attck_publish_base_t *base);
 
 /* whether a threat is among those changed */
