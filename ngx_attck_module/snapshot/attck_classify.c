@@ -33,6 +33,12 @@ typedef struct {
 
 
 typedef struct {
+    float        margin;
+    uint32_t     cls;
+} attck_cls_rank_t;
+
+
+typedef struct {
     char        *out;
     size_t       cap;
     size_t       len;
@@ -52,6 +58,8 @@ static void attck_cls_margins(const attck_cls_model_t *m,
 static void attck_cls_evidence(const attck_cls_model_t *m,
     const attck_cls_work_t *w, size_t nfeat, attck_cls_hit_t *hits,
     size_t n);
+static void attck_cls_evidence_add(attck_cls_hit_t *hit, uint32_t term,
+    double c);
 static size_t attck_cls_bullet(const unsigned char *p, size_t len);
 static int attck_cls_abbrev(const unsigned char *p, size_t i);
 static size_t attck_cls_end_here(const unsigned char *p, size_t len,
@@ -531,7 +539,7 @@ attck_cls_vector(const attck_cls_model_t *m, attck_cls_work_t *w,
 {
     size_t                 i, j, n, nfeat;
     double                 v, norm;
-    uint32_t              *ids;
+    uint32_t              *ids, id;
     attck_cls_terms_ctx_t  tc;
 
     tc.m = m;
@@ -543,8 +551,21 @@ attck_cls_vector(const attck_cls_model_t *m, attck_cls_work_t *w,
     n = tc.n;
     ids = w->ids;
 
-    if (n > 1) {
+    /* a sentence has a few dozen terms: insertion sort beats qsort */
+
+    if (n > 64) {
         qsort(ids, n, sizeof(uint32_t), attck_cls_id_cmp);
+
+    } else {
+        for (i = 1; i < n; i++) {
+            id = ids[i];
+
+            for (j = i; j > 0 && ids[j - 1] > id; j--) {
+                ids[j] = ids[j - 1];
+            }
+
+            ids[j] = id;
+        }
     }
 
     norm = 0.0;
@@ -582,7 +603,8 @@ attck_cls_margins(const attck_cls_model_t *m, attck_cls_work_t *w,
     size_t                        i, j, end;
     const attck_model_posting_t  *p;
 
-    /* in float: a posting is then a load, a multiply and an add */
+    /* in float: a posting is then a load, a multiply and an add; four at
+     * a time, as a term's postings are of distinct classes */
 
     margin = w->margin;
 
@@ -592,29 +614,41 @@ attck_cls_margins(const attck_cls_model_t *m, attck_cls_work_t *w,
 
     for (i = 0; i < nfeat; i++) {
         x = w->feat[i].w;
+        j = m->starts[w->feat[i].id];
         end = m->starts[w->feat[i].id + 1];
+        p = m->postings;
 
-        for (j = m->starts[w->feat[i].id]; j < end; j++) {
-            p = &m->postings[j];
-            margin[p->cls] += p->w * x;
+        for ( /* void */ ; j + 4 <= end; j += 4) {
+            margin[p[j].cls] += p[j].w * x;
+            margin[p[j + 1].cls] += p[j + 1].w * x;
+            margin[p[j + 2].cls] += p[j + 2].w * x;
+            margin[p[j + 3].cls] += p[j + 3].w * x;
+        }
+
+        for ( /* void */ ; j < end; j++) {
+            margin[p[j].cls] += p[j].w * x;
         }
     }
 }
 
 
 /*
- * The terms whose weight added most to each hit's class, from w->feat:
- * one pass over the sentence's postings, whichever hit they are for.
+ * The terms whose weight added most to each hit's class, from w->feat.
+ * A term's postings are by class: under a term with few, a walk over
+ * them finds the hits' classes (w->slot marks them); under one with
+ * many, bisection for each hit is cheaper.  Either way each hit sees the
+ * terms in the same order, so the choice changes no evidence.
  */
 
 static void
 attck_cls_evidence(const attck_cls_model_t *m, const attck_cls_work_t *w,
     size_t nfeat, attck_cls_hit_t *hits, size_t n)
 {
-    size_t                        i, j, end, slot, h;
-    double                        c;
-    attck_cls_hit_t              *hit;
+    size_t                        i, j, lo, len, half, h, first, end;
+    uint32_t                      cls;
     const attck_model_posting_t  *p;
+
+    p = m->postings;
 
     for (h = 0; h < n; h++) {
         hits[h].nevidence = 0;
@@ -622,47 +656,75 @@ attck_cls_evidence(const attck_cls_model_t *m, const attck_cls_work_t *w,
     }
 
     for (i = 0; i < nfeat; i++) {
+        first = m->starts[w->feat[i].id];
         end = m->starts[w->feat[i].id + 1];
 
-        for (j = m->starts[w->feat[i].id]; j < end; j++) {
-            p = &m->postings[j];
-            h = w->slot[p->cls];
+        if (end - first <= 4 * n) {
+            for (j = first; j < end; j++) {
+                h = w->slot[p[j].cls];
 
-            if (h == 0) {
-                continue;
+                if (h) {
+                    attck_cls_evidence_add(&hits[h - 1], w->feat[i].id,
+                                           (double) p[j].w * w->feat[i].w);
+                }
             }
 
-            h--;
-            hit = &hits[h];
-            c = (double) p->w * w->feat[i].w;
+            continue;
+        }
 
-            if (c <= 0) {
-                continue;
+        for (h = 0; h < n; h++) {
+            cls = hits[h].cls;
+
+            /* the last posting of a class <= cls, without branches */
+
+            lo = first;
+            len = end - first;
+
+            while (len > 1) {
+                half = len / 2;
+                lo = (p[lo + half].cls <= cls) ? lo + half : lo;
+                len -= half;
             }
 
-            if (hit->nevidence < ATTCK_CLS_EVIDENCE) {
-                slot = hit->nevidence++;
-
-            } else if (c > hit->ev[ATTCK_CLS_EVIDENCE - 1]) {
-                slot = ATTCK_CLS_EVIDENCE - 1;
-
-            } else {
-                continue;
+            if (p[lo].cls == cls) {
+                attck_cls_evidence_add(&hits[h], w->feat[i].id,
+                                       (double) p[lo].w * w->feat[i].w);
             }
-
-            for ( /* void */ ; slot > 0 && hit->ev[slot - 1] < c; slot--) {
-                hit->ev[slot] = hit->ev[slot - 1];
-                hit->evidence[slot] = hit->evidence[slot - 1];
-            }
-
-            hit->ev[slot] = c;
-            hit->evidence[slot] = w->feat[i].id;
         }
     }
 
     for (h = 0; h < n; h++) {
         w->slot[hits[h].cls] = 0;
     }
+}
+
+
+static void
+attck_cls_evidence_add(attck_cls_hit_t *hit, uint32_t term, double c)
+{
+    size_t  slot;
+
+    if (c <= 0) {
+        return;
+    }
+
+    if (hit->nevidence < ATTCK_CLS_EVIDENCE) {
+        slot = hit->nevidence++;
+
+    } else if (c > hit->ev[ATTCK_CLS_EVIDENCE - 1]) {
+        slot = ATTCK_CLS_EVIDENCE - 1;
+
+    } else {
+        return;
+    }
+
+    for ( /* void */ ; slot > 0 && hit->ev[slot - 1] < c; slot--) {
+        hit->ev[slot] = hit->ev[slot - 1];
+        hit->evidence[slot] = hit->evidence[slot - 1];
+    }
+
+    hit->ev[slot] = c;
+    hit->evidence[slot] = term;
 }
 
 
@@ -941,13 +1003,14 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
     attck_cls_hit_t *hits, size_t *nsent)
 {
     char                ids[ATTCK_CLS_MAX_EXPLICIT][ATTCK_MAP_ID_SIZE];
-    float              *best;
+    float              *best, fm;
     size_t              i, j, s, n, nfound, nexplicit, nfeat, ns, nm, used;
     double              margin, score;
     int64_t             c;
     uint32_t           *bs;
-    attck_cls_hit_t    *hit, *top, tmp;
+    attck_cls_hit_t    *hit, *top;
     attck_cls_span_t   *sp;
+    attck_cls_rank_t    rank[ATTCK_CLS_MAX_K];
 
     n = 0;
 
@@ -1045,12 +1108,13 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
         }
     }
 
-    /* the best k classes not named in the text, ties by class */
+    /* the best k classes not named in the text, ties by class: ranked as
+     * (margin, class) pairs, which move cheaper than hits */
 
     for (i = 0; i < m->nclasses; i++) {
-        margin = w->margin[i];
+        fm = w->margin[i];
 
-        if (nm == k && !(margin > top[nm - 1].margin)) {
+        if (nm == k && !(fm > rank[nm - 1].margin)) {
             continue;
         }
 
@@ -1062,14 +1126,18 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
 
         j = nm < k ? nm++ : nm - 1;
 
-        for ( /* void */ ; j > 0 && top[j - 1].margin < margin; j--) {
-            top[j] = top[j - 1];
+        for ( /* void */ ; j > 0 && rank[j - 1].margin < fm; j--) {
+            rank[j] = rank[j - 1];
         }
 
-        memset(&tmp, 0, sizeof(attck_cls_hit_t));
-        tmp.cls = (uint32_t) i;
-        tmp.margin = (float) margin;
-        top[j] = tmp;
+        rank[j].margin = fm;
+        rank[j].cls = (uint32_t) i;
+    }
+
+    for (i = 0; i < nm; i++) {
+        memset(&top[i], 0, sizeof(attck_cls_hit_t));
+        top[i].cls = rank[i].cls;
+        top[i].margin = rank[i].margin;
     }
 
     for (i = 0; i < nm; i++) {
