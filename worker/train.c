@@ -160,6 +160,14 @@ attck_train_stix(const char *text, const char *technique,
     attck_cls_span_t        spans[256];
     attck_train_example_t  *e;
 
+    if (strcmp(kind, "name") == 0) {
+        attck_train_add(ctx, text, "", ATTCK_TRAIN_NO_FOLD, 0);
+        e = attck_vec_at(&t->examples, attck_train_example_t,
+                         t->examples.n - 1);
+        e->negative = 1;
+        return;
+    }
+
     if (strcmp(kind, "procedure") != 0) {
         attck_train_add(ctx, text, technique, ATTCK_TRAIN_NO_FOLD, 1);
 
@@ -298,7 +306,9 @@ attck_train_classes(attck_train_t *t)
 
     for (i = 0; i < t->examples.n; i++) {
         e = attck_vec_at(&t->examples, attck_train_example_t, i);
-        snprintf(c[n++].id, sizeof(c->id), "%s", e->technique);
+        if (!e->negative) {
+            snprintf(c[n++].id, sizeof(c->id), "%s", e->technique);
+        }
     }
 
     qsort(c, n, sizeof(attck_map_class_t), attck_map_class_cmp);
@@ -311,6 +321,12 @@ attck_train_classes(attck_train_t *t)
 
     for (i = 0; i < t->examples.n; i++) {
         e = attck_vec_at(&t->examples, attck_train_example_t, i);
+
+        if (e->negative) {
+            e->cls = UINT32_MAX;    /* a negative of every class */
+            continue;
+        }
+
         snprintf(key.id, sizeof(key.id), "%s", e->technique);
         e->cls = (uint32_t) ((attck_map_class_t *)
                              bsearch(&key, c, k, sizeof(attck_map_class_t),
@@ -364,7 +380,7 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
     char **argv, const char **labeled, size_t nlabeled)
 {
     char             hash[EVP_MAX_MD_SIZE], *env;
-    size_t           i, j, nsrc, ndef, nproc;
+    size_t           i, j, nsrc, ndef, nproc, nnames;
     PGconn          *db;
     unsigned         hlen;
     attck_model_t    model;
@@ -399,6 +415,7 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
     }
 
     ndef = attck_examples_collect(&model, attck_train_stix, t, &nproc);
+    nnames = attck_examples_names(&model, attck_train_stix, t);
 
     for (i = 0; i < nsrc; i++) {
         j = strlen(t->meta.release);
@@ -415,8 +432,9 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
 
     attck_examples_unload(&model, bundles, nsrc);
 
-    attck_log("info", "%s: %zu technique texts, %zu procedure examples",
-              cmd, ndef, nproc);
+    attck_log("info", "%s: %zu technique texts, %zu procedure examples, "
+              "%zu names of groups and malware (examples of no technique)",
+              cmd, ndef, nproc, nnames);
 
     for (i = 0; i < nlabeled; i++) {
         attck_train_labeled(t, labeled[i]);
@@ -469,6 +487,14 @@ attck_train_vectors(attck_train_t *t, const uint8_t *use,
          * would count its terms twice */
 
         if (use[i] && !e->sentence) {
+            attck_map_vocab_add(vocab, e->text, strlen(e->text));
+        }
+
+        /* a name's words are terms however rarely ATT&CK repeats them:
+         * "hidden cobra" must be a term for the model to learn that it
+         * is a name, not a way of hiding */
+
+        if (use[i] && e->negative) {
             attck_map_vocab_add(vocab, e->text, strlen(e->text));
         }
     }

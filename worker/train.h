@@ -30,6 +30,7 @@ typedef struct {
     unsigned     sentence:1;   /* one sentence of a technique's text */
     unsigned     campaign:1;   /* a campaign's procedure example */
     unsigned     intrusion:1;  /* a group's procedure example */
+    unsigned     negative:1;   /* a name: an example of no technique */
     uint32_t     actor;        /* hash of its actor's id, or 0 */
 } attck_train_example_t;
 
