@@ -1003,7 +1003,7 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
     attck_cls_hit_t *hits, size_t *nsent)
 {
     char                ids[ATTCK_CLS_MAX_EXPLICIT][ATTCK_MAP_ID_SIZE];
-    float              *best, fm;
+    float              *best, fm, floor;
     size_t              i, j, s, n, nfound, nexplicit, nfeat, ns, nm, used;
     double              margin, score;
     int64_t             c;
@@ -1111,10 +1111,12 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
     /* the best k classes not named in the text, ties by class: ranked as
      * (margin, class) pairs, which move cheaper than hits */
 
+    floor = -HUGE_VALF;     /* margins are finite: all pass till k */
+
     for (i = 0; i < m->nclasses; i++) {
         fm = w->margin[i];
 
-        if (nm == k && !(fm > rank[nm - 1].margin)) {
+        if (!(fm > floor)) {
             continue;
         }
 
@@ -1132,6 +1134,10 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
 
         rank[j].margin = fm;
         rank[j].cls = (uint32_t) i;
+
+        if (nm == k) {
+            floor = rank[k - 1].margin;
+        }
     }
 
     for (i = 0; i < nm; i++) {
@@ -1187,6 +1193,19 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
 }
 
 
+/* the bytes a JSON string escapes: controls, '"', '\\' and DEL */
+static const unsigned char  attck_cls_json_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,     /* '\\' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1      /* DEL */
+};
+
+
 static void
 attck_cls_put(attck_cls_buf_t *b, const char *s, size_t len)
 {
@@ -1216,7 +1235,7 @@ attck_cls_put_str(attck_cls_buf_t *b, const char *s, size_t len)
     run = 0;
 
     for (i = 0; i < len; i++) {
-        if (p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' && p[i] != 0x7f) {
+        if (!attck_cls_json_esc[p[i]]) {
             continue;
         }
 
