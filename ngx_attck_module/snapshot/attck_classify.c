@@ -24,6 +24,12 @@
 
 #define attck_cls_digit(c)  ((c) >= '0' && (c) <= '9')
 
+#if defined(__GNUC__)
+#define attck_cls_prefetch(p)  __builtin_prefetch(p)
+#else
+#define attck_cls_prefetch(p)
+#endif
+
 
 typedef struct {
     const attck_cls_model_t  *m;
@@ -399,6 +405,7 @@ attck_cls_check(const attck_cls_model_t *m, char *err, size_t errlen)
 int64_t
 attck_cls_term(const attck_cls_model_t *m, const char *term, size_t len)
 {
+    size_t       k;
     uint32_t     h, i, mask, v;
     const char  *s;
 
@@ -418,7 +425,11 @@ attck_cls_term(const attck_cls_model_t *m, const char *term, size_t len)
         if ((v >> ATTCK_MODEL_SLOT_BITS) == (h >> ATTCK_MODEL_SLOT_BITS)) {
             s = m->strings + m->term_off[(v & ATTCK_MODEL_SLOT_ID) - 1];
 
-            if (strncmp(s, term, len) == 0 && s[len] == '\0') {
+            /* terms are short: a loop here costs less than a call */
+
+            for (k = 0; k < len && s[k] == term[k]; k++) { /* void */ }
+
+            if (k == len && s[len] == '\0') {
                 return (int64_t) (v & ATTCK_MODEL_SLOT_ID) - 1;
             }
         }
@@ -612,11 +623,26 @@ attck_cls_margins(const attck_cls_model_t *m, attck_cls_work_t *w,
         margin[i] = m->classes[i].bias;
     }
 
+    /* a term's postings are far from the last term's: ask for the next
+     * term's while this one's are added up */
+
+    for (i = 0; i < nfeat; i++) {
+        attck_cls_prefetch(&m->starts[w->feat[i].id]);
+    }
+
+    if (nfeat) {
+        attck_cls_prefetch(&m->postings[m->starts[w->feat[0].id]]);
+    }
+
     for (i = 0; i < nfeat; i++) {
         x = w->feat[i].w;
         j = m->starts[w->feat[i].id];
         end = m->starts[w->feat[i].id + 1];
         p = m->postings;
+
+        if (i + 1 < nfeat) {
+            attck_cls_prefetch(&p[m->starts[w->feat[i + 1].id]]);
+        }
 
         for ( /* void */ ; j + 4 <= end; j += 4) {
             margin[p[j].cls] += p[j].w * x;
