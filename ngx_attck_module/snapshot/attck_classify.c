@@ -31,10 +31,17 @@
 #endif
 
 
+/* terms looked up together, so that their memory is asked for at once */
+#define ATTCK_CLS_BATCH  16
+
 typedef struct {
     const attck_cls_model_t  *m;
     attck_cls_work_t         *w;
     size_t                    n;
+    size_t                    npend;
+    uint32_t                  hash[ATTCK_CLS_BATCH];
+    uint32_t                  len[ATTCK_CLS_BATCH];
+    char                      term[ATTCK_CLS_BATCH][ATTCK_MAP_MAX_TERM];
 } attck_cls_terms_ctx_t;
 
 
@@ -55,7 +62,10 @@ static size_t attck_cls_layout(const attck_model_header_t *h,
     size_t *off);
 static int attck_cls_check(const attck_cls_model_t *m, char *err,
     size_t errlen);
+static int64_t attck_cls_term_hashed(const attck_cls_model_t *m,
+    const char *term, size_t len, uint32_t h);
 static void attck_cls_term_id(const char *term, size_t len, void *data);
+static void attck_cls_term_flush(attck_cls_terms_ctx_t *tc);
 static int attck_cls_id_cmp(const void *a, const void *b);
 static size_t attck_cls_vector(const attck_cls_model_t *m,
     attck_cls_work_t *w, const char *text, size_t len);
@@ -405,12 +415,19 @@ attck_cls_check(const attck_cls_model_t *m, char *err, size_t errlen)
 int64_t
 attck_cls_term(const attck_cls_model_t *m, const char *term, size_t len)
 {
+    return attck_cls_term_hashed(m, term, len, attck_cls_hash(term, len));
+}
+
+
+static int64_t
+attck_cls_term_hashed(const attck_cls_model_t *m, const char *term,
+    size_t len, uint32_t h)
+{
     size_t       k;
-    uint32_t     h, i, mask, v;
+    uint32_t     i, mask, v;
     const char  *s;
 
     mask = m->hdr->nslots - 1;
-    h = attck_cls_hash(term, len);
     i = h & mask;
 
     for ( ;; ) {
@@ -514,22 +531,84 @@ attck_cls_calibrate(float a, float b, double margin)
 }
 
 
+/*
+ * A term's lookup is three reads far apart (its slot, its offset, its
+ * string), each likely a cache miss: the terms of a sentence are taken
+ * in batches, and each read is asked for for the whole batch before any
+ * is waited for.  The terms are then looked up in order, as they came.
+ */
+
 static void
 attck_cls_term_id(const char *term, size_t len, void *data)
 {
     attck_cls_terms_ctx_t *tc = data;
 
-    int64_t  id;
+    uint32_t  h;
 
     if (tc->n == ATTCK_CLS_MAX_TERMS) {
         return;
     }
 
-    id = attck_cls_term(tc->m, term, len);
+    h = attck_cls_hash(term, len);
+    attck_cls_prefetch(&tc->m->slots[h & (tc->m->hdr->nslots - 1)]);
 
-    if (id >= 0) {
-        tc->w->ids[tc->n++] = (uint32_t) id;
+    memcpy(tc->term[tc->npend], term, len);
+    tc->len[tc->npend] = (uint32_t) len;
+    tc->hash[tc->npend] = h;
+
+    if (++tc->npend == ATTCK_CLS_BATCH) {
+        attck_cls_term_flush(tc);
     }
+}
+
+
+static void
+attck_cls_term_flush(attck_cls_terms_ctx_t *tc)
+{
+    size_t                    k;
+    int64_t                   id;
+    uint32_t                  v, h;
+    const attck_cls_model_t  *m;
+
+    m = tc->m;
+
+    /* the first slot of each: where it matches, its offset, then its
+     * string (a collision or a probe further on costs a wait, no more) */
+
+    for (k = 0; k < tc->npend; k++) {
+        h = tc->hash[k];
+        v = m->slots[h & (m->hdr->nslots - 1)];
+
+        if (v && (v >> ATTCK_MODEL_SLOT_BITS) == (h >> ATTCK_MODEL_SLOT_BITS))
+        {
+            attck_cls_prefetch(&m->term_off[(v & ATTCK_MODEL_SLOT_ID) - 1]);
+        }
+    }
+
+    for (k = 0; k < tc->npend; k++) {
+        h = tc->hash[k];
+        v = m->slots[h & (m->hdr->nslots - 1)];
+
+        if (v && (v >> ATTCK_MODEL_SLOT_BITS) == (h >> ATTCK_MODEL_SLOT_BITS))
+        {
+            attck_cls_prefetch(m->strings
+                               + m->term_off[(v & ATTCK_MODEL_SLOT_ID) - 1]);
+        }
+    }
+
+    for (k = 0; k < tc->npend; k++) {
+        if (tc->n == ATTCK_CLS_MAX_TERMS) {
+            break;
+        }
+
+        id = attck_cls_term_hashed(m, tc->term[k], tc->len[k], tc->hash[k]);
+
+        if (id >= 0) {
+            tc->w->ids[tc->n++] = (uint32_t) id;
+        }
+    }
+
+    tc->npend = 0;
 }
 
 
@@ -556,8 +635,10 @@ attck_cls_vector(const attck_cls_model_t *m, attck_cls_work_t *w,
     tc.m = m;
     tc.w = w;
     tc.n = 0;
+    tc.npend = 0;
 
     attck_map_terms(text, len, attck_cls_term_id, &tc);
+    attck_cls_term_flush(&tc);
 
     n = tc.n;
     ids = w->ids;
