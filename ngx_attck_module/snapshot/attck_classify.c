@@ -711,8 +711,8 @@ attck_cls_margins(const attck_cls_model_t *m, attck_cls_work_t *w,
         attck_cls_prefetch(&m->starts[w->feat[i].id]);
     }
 
-    if (nfeat) {
-        attck_cls_prefetch(&m->postings[m->starts[w->feat[0].id]]);
+    for (i = 0; i < nfeat && i < 3; i++) {
+        attck_cls_prefetch(&m->postings[m->starts[w->feat[i].id]]);
     }
 
     for (i = 0; i < nfeat; i++) {
@@ -721,8 +721,8 @@ attck_cls_margins(const attck_cls_model_t *m, attck_cls_work_t *w,
         end = m->starts[w->feat[i].id + 1];
         p = m->postings;
 
-        if (i + 1 < nfeat) {
-            attck_cls_prefetch(&p[m->starts[w->feat[i + 1].id]]);
+        if (i + 3 < nfeat) {
+            attck_cls_prefetch(&p[m->starts[w->feat[i + 3].id]]);
         }
 
         for ( /* void */ ; j + 4 <= end; j += 4) {
