@@ -10,6 +10,10 @@
  * calibration (Platt) is fitted on procedure examples of actors held out
  * of a first training, then the model is trained again on everything:
  * a score means the same for every technique.
+ *
+ * Each technique's SVM is solved on a working set of its examples and
+ * the negatives near them (attck_train_class), and the names of groups
+ * and malware are examples of no technique: names, not behaviour.
  */
 
 #include <getopt.h>
@@ -637,8 +641,8 @@ attck_train_score_cmp(const void *a, const void *b)
  * problem on the class's examples and the negatives most like them (by
  * their centroid), the solution is checked against every other negative,
  * those within the margin join, and again until none is: the solution
- * of the whole problem (to liblinear's tolerance), for a tenth of the
- * work of solving it whole.  *sign and the weights of the last model.
+ * of the whole problem (to liblinear's tolerance), for a sixth of the
+ * time of solving it whole.  Returns liblinear's model of the last set.
  */
 
 static struct model *
