@@ -48,7 +48,7 @@ typedef struct {
 
 /* what train learns from by default; "evaluate" compares it with the
  * previous method: no sentence examples, weights pruned at 0.01 */
-#define ATTCK_TRAIN_PRUNE       0.03
+#define ATTCK_TRAIN_PRUNE       0.05
 #define ATTCK_TRAIN_PRUNE_PREV  0.01
 
 
