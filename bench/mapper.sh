@@ -2,8 +2,8 @@
 # Benchmark: the mapper.  Training a full ATT&CK release (time, peak
 # memory, model size), model load, and classify throughput on one core
 # for report-sized sentences (~150 characters, top 10 with evidence),
-# this build beside the previous classifier (the commit before the
-# shared one, built here from git) in the same run; then POST {api}/map
+# this build beside the previous classifier (1f3b250, the build before the
+# working sets, built here from git) in the same run; then POST {api}/map
 # in nginx (one worker process on one core, wrk on the other) for a
 # 150-character sentence and a 20 KB report, beside GET
 # techniques/T1059.001.  Targets of the mapping issue: train <= 60 s,
@@ -24,7 +24,7 @@ worker=$build/attck-worker
 seconds=${BENCH_SECONDS:-10}
 conns=${BENCH_CONNECTIONS:-16}
 lines=${BENCH_LINES:-40000}
-previous=${BENCH_PREVIOUS:-7e3bf7f}
+previous=${BENCH_PREVIOUS:-1f3b250}
 
 dir=$(mktemp -d /tmp/attck-bench-map.XXXXXX)
 . "$root/bench/lib.sh"

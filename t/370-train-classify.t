@@ -37,8 +37,11 @@ like($log, qr/labeled\.jsonl: 3 labeled examples, 2 refused/,
 like($log, qr/wrote .*a\.model: \d+ examples \(\d+ of them sentences of technique texts\), 691 techniques/,
      'model covers every technique');
 my ($all, $sent) = $log =~ /wrote .*a\.model: (\d+) examples \((\d+) of them/;
-is($all - $sent, 16711, 'the technique texts, procedure examples and labels, '
-                        . 'and each sentence of a technique text besides');
+my ($names) = $log =~ /(\d+) names of groups and malware/;
+ok($names, "names of groups and malware as examples of no technique: $names");
+is($all - $sent - $names, 16711, 'the technique texts, procedure examples '
+                        . 'and labels, and each sentence of a technique text '
+                        . 'and each name besides');
 ok($sent > 691, "$sent sentences of technique texts");
 ok(-s "$dir/a.model" < 50 * 1024 * 1024, 'model under 50 MB');
 

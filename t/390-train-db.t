@@ -48,8 +48,11 @@ like($out, qr/691 technique texts, 16017 procedure examples/,
      'the same examples as from the bundle');
 like($out, qr/1 analyst-confirmed mappings/, 'the confirmed mapping too');
 my ($all, $sent) = $out =~ /(\d+) examples \((\d+) of them sentences of technique texts\), 691 techniques/;
-is(($all // 0) - ($sent // 0), 16709, 'all of them trained on (and each sentence '
-                                       . 'of a technique text besides)');
+my ($names) = $out =~ /(\d+) names of groups and malware/;
+ok($names, 'the names of groups and malware too, as examples of no '
+           . 'technique');
+is(($all // 0) - ($sent // 0) - ($names // 0), 16709, 'all of them trained '
+   . 'on (and each sentence of a technique text and each name besides)');
 
 open(my $in, '>', "$dir/in.jsonl") or die;
 print $in JSON::XS->new->encode({ id => 1, text => 'The victim received a '

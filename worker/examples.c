@@ -174,6 +174,56 @@ attck_examples_procedures(attck_model_t *m, attck_examples_pt cb, void *ctx)
 }
 
 
+/*
+ * The names of actors and their malware: a group's name and aliases
+ * ("HIDDEN COBRA", "Wizard Spider"), a malware's name and aliases.  They
+ * name someone or something, they say nothing of a behaviour, so the
+ * mapper learns them as examples of no technique.  Campaigns are left
+ * out: their names tell what happened ("3CX Supply Chain Attack"), and
+ * tools too ("schtasks", "PsExec" are a behaviour's very words).
+ */
+
+size_t
+attck_examples_names(attck_model_t *m, attck_examples_pt cb, void *ctx)
+{
+    size_t        i, k, n;
+    json_t       *aliases, *a;
+    const char   *name, *key;
+    attck_obj_t  *o;
+
+    n = 0;
+
+    for (i = 0; i < m->objs.n; i++) {
+        o = attck_model_obj(m, i);
+
+        if (!attck_obj_active(o) || o->id == NULL || o->name == NULL
+            || !(o->kind == ATTCK_KIND_GROUP
+                 || (o->kind == ATTCK_KIND_SOFTWARE
+                     && strcmp(o->type, "malware") == 0)))
+        {
+            continue;
+        }
+
+        cb(o->name, "", o->id, "name", ctx);
+        n++;
+
+        key = o->kind == ATTCK_KIND_GROUP ? "aliases" : "x_mitre_aliases";
+        aliases = json_object_get(o->stix, key);
+
+        json_array_foreach(aliases, k, a) {
+            name = json_string_value(a);
+
+            if (name && *name && strcmp(name, o->name) != 0) {
+                cb(name, "", o->id, "name", ctx);
+                n++;
+            }
+        }
+    }
+
+    return n;
+}
+
+
 size_t
 attck_examples_load(const char *cmd, int argc, char **argv, attck_model_t *m,
     attck_bundle_t **bundles)

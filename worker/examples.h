@@ -36,5 +36,12 @@ void attck_examples_unload(attck_model_t *m, attck_bundle_t *bundles,
 size_t attck_examples_collect(attck_model_t *m, attck_examples_pt cb,
     void *ctx, size_t *nproc);
 
+/*
+ * Gives the name and every alias of each active group and malware (kind
+ * "name", technique ""): names, not behaviour; returns how many.
+ */
+size_t attck_examples_names(attck_model_t *m, attck_examples_pt cb,
+    void *ctx);
+
 
 #endif /* _ATTCK_EXAMPLES_H_INCLUDED_ */

@@ -10,6 +10,10 @@
  * calibration (Platt) is fitted on procedure examples of actors held out
  * of a first training, then the model is trained again on everything:
  * a score means the same for every technique.
+ *
+ * Each technique's SVM is solved on a working set of its examples and
+ * the negatives near them (attck_train_class), and the names of groups
+ * and malware are examples of no technique: names, not behaviour.
  */
 
 #include <getopt.h>
@@ -39,6 +43,18 @@ typedef struct {
 } attck_train_triple_t;
 
 
+/* a negative and how like a class's examples it is */
+typedef struct {
+    double               score;
+    uint32_t             i;
+} attck_train_score_t;
+
+
+/* the first working set: this many negatives and this many per positive */
+#define ATTCK_TRAIN_WS_FIRST    500
+#define ATTCK_TRAIN_WS_PER_POS  20
+
+
 /* the bias of a class no example was used for: never ranked first */
 #define ATTCK_TRAIN_ABSENT     -1e30f
 
@@ -63,6 +79,13 @@ static void attck_train_model_classes(attck_train_t *t,
     attck_map_model_t *m, float bias);
 static void attck_train_postings(attck_vec_t *all, uint32_t nfeat,
     attck_map_model_t *m);
+static double attck_train_dot(const double *w,
+    const struct feature_node *x);
+static int attck_train_score_cmp(const void *a, const void *b);
+static struct model *attck_train_class(struct feature_node **x,
+    const uint32_t *neg, size_t nneg, const uint32_t *posi, size_t npos,
+    uint32_t nfeat, double *dense, uint8_t *in, struct problem *prob,
+    const struct parameter *param, attck_train_score_t *sc, size_t *set);
 static void attck_train_ovr(attck_train_t *t, struct feature_node **x,
     uint32_t nfeat, const uint8_t *use, int hold_fold0,
     attck_map_model_t *m);
@@ -140,6 +163,14 @@ attck_train_stix(const char *text, const char *technique,
     const char             *p;
     attck_cls_span_t        spans[256];
     attck_train_example_t  *e;
+
+    if (strcmp(kind, "name") == 0) {
+        attck_train_add(ctx, text, "", ATTCK_TRAIN_NO_FOLD, 0);
+        e = attck_vec_at(&t->examples, attck_train_example_t,
+                         t->examples.n - 1);
+        e->negative = 1;
+        return;
+    }
 
     if (strcmp(kind, "procedure") != 0) {
         attck_train_add(ctx, text, technique, ATTCK_TRAIN_NO_FOLD, 1);
@@ -279,7 +310,9 @@ attck_train_classes(attck_train_t *t)
 
     for (i = 0; i < t->examples.n; i++) {
         e = attck_vec_at(&t->examples, attck_train_example_t, i);
-        snprintf(c[n++].id, sizeof(c->id), "%s", e->technique);
+        if (!e->negative) {
+            snprintf(c[n++].id, sizeof(c->id), "%s", e->technique);
+        }
     }
 
     qsort(c, n, sizeof(attck_map_class_t), attck_map_class_cmp);
@@ -292,6 +325,12 @@ attck_train_classes(attck_train_t *t)
 
     for (i = 0; i < t->examples.n; i++) {
         e = attck_vec_at(&t->examples, attck_train_example_t, i);
+
+        if (e->negative) {
+            e->cls = UINT32_MAX;    /* a negative of every class */
+            continue;
+        }
+
         snprintf(key.id, sizeof(key.id), "%s", e->technique);
         e->cls = (uint32_t) ((attck_map_class_t *)
                              bsearch(&key, c, k, sizeof(attck_map_class_t),
@@ -345,7 +384,7 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
     char **argv, const char **labeled, size_t nlabeled)
 {
     char             hash[EVP_MAX_MD_SIZE], *env;
-    size_t           i, j, nsrc, ndef, nproc;
+    size_t           i, j, nsrc, ndef, nproc, nnames;
     PGconn          *db;
     unsigned         hlen;
     attck_model_t    model;
@@ -380,6 +419,7 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
     }
 
     ndef = attck_examples_collect(&model, attck_train_stix, t, &nproc);
+    nnames = attck_examples_names(&model, attck_train_stix, t);
 
     for (i = 0; i < nsrc; i++) {
         j = strlen(t->meta.release);
@@ -396,8 +436,9 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
 
     attck_examples_unload(&model, bundles, nsrc);
 
-    attck_log("info", "%s: %zu technique texts, %zu procedure examples",
-              cmd, ndef, nproc);
+    attck_log("info", "%s: %zu technique texts, %zu procedure examples, "
+              "%zu names of groups and malware (examples of no technique)",
+              cmd, ndef, nproc, nnames);
 
     for (i = 0; i < nlabeled; i++) {
         attck_train_labeled(t, labeled[i]);
@@ -450,6 +491,14 @@ attck_train_vectors(attck_train_t *t, const uint8_t *use,
          * would count its terms twice */
 
         if (use[i] && !e->sentence) {
+            attck_map_vocab_add(vocab, e->text, strlen(e->text));
+        }
+
+        /* a name's words are terms however rarely ATT&CK repeats them:
+         * "hidden cobra" must be a term for the model to learn that it
+         * is a name, not a way of hiding */
+
+        if (use[i] && e->negative) {
             attck_map_vocab_add(vocab, e->text, strlen(e->text));
         }
     }
@@ -557,6 +606,166 @@ attck_train_postings(attck_vec_t *all, uint32_t nfeat, attck_map_model_t *m)
 }
 
 
+/* w * x over liblinear's vector, the bias feature included */
+
+static double
+attck_train_dot(const double *w, const struct feature_node *x)
+{
+    double  d;
+
+    for (d = 0; x->index != -1; x++) {
+        d += w[x->index - 1] * x->value;
+    }
+
+    return d;
+}
+
+
+static int
+attck_train_score_cmp(const void *a, const void *b)
+{
+    const attck_train_score_t  *sa = a, *sb = b;
+
+    if (sa->score != sb->score) {
+        return sa->score < sb->score ? 1 : -1;
+    }
+
+    return (sa->i > sb->i) - (sa->i < sb->i);
+}
+
+
+/*
+ * One class's SVM by working sets: a support vector machine's solution
+ * depends on its support vectors alone, and of the other techniques'
+ * twenty thousand examples a few hundred are.  So liblinear solves the
+ * problem on the class's examples and the negatives most like them (by
+ * their centroid), the solution is checked against every other negative,
+ * those within the margin join, and again until none is: the solution
+ * of the whole problem (to liblinear's tolerance), for a sixth of the
+ * time of solving it whole.  Returns liblinear's model of the last set.
+ */
+
+static struct model *
+attck_train_class(struct feature_node **x, const uint32_t *neg,
+    size_t nneg, const uint32_t *posi, size_t npos, uint32_t nfeat,
+    double *dense, uint8_t *in, struct problem *prob,
+    const struct parameter *param, attck_train_score_t *sc, size_t *set)
+{
+    size_t                 i, k, nset, nadd, want;
+    double                 d;
+    const char            *msg;
+    struct model          *mdl;
+    struct feature_node   *f;
+
+    /* the positives' centroid ranks the negatives */
+
+    for (i = 0; i < npos; i++) {
+        for (f = x[posi[i]]; f->index != -1; f++) {
+            if ((uint32_t) f->index <= nfeat) {
+                dense[f->index - 1] += f->value;
+            }
+        }
+    }
+
+    for (k = 0; k < nneg; k++) {
+        sc[k].score = attck_train_dot(dense, x[neg[k]]);
+        sc[k].i = (uint32_t) k;
+    }
+
+    for (i = 0; i < npos; i++) {
+        for (f = x[posi[i]]; f->index != -1; f++) {
+            if ((uint32_t) f->index <= nfeat) {
+                dense[f->index - 1] = 0;
+            }
+        }
+    }
+
+    want = ATTCK_TRAIN_WS_FIRST + ATTCK_TRAIN_WS_PER_POS * npos;
+    if (want > nneg) {
+        want = nneg;
+    }
+
+    qsort(sc, nneg, sizeof(attck_train_score_t), attck_train_score_cmp);
+
+    memset(in, 0, nneg);
+    nset = 0;
+
+    for (k = 0; k < want; k++) {
+        in[sc[k].i] = 1;
+    }
+
+    for ( ;; ) {
+
+        /* the examples in the order they came: the same input, the same
+         * model */
+
+        nset = 0;
+
+        for (k = 0; k < nneg; k++) {
+            if (in[k]) {
+                set[nset++] = k;
+            }
+        }
+
+        prob->l = 0;
+
+        for (i = 0; i < npos; i++) {
+            prob->x[prob->l] = x[posi[i]];
+            prob->y[prob->l++] = 1;
+        }
+
+        for (k = 0; k < nset; k++) {
+            prob->x[prob->l] = x[neg[set[k]]];
+            prob->y[prob->l++] = -1;
+        }
+
+        msg = check_parameter(prob, param);
+        if (msg) {
+            attck_fatal(ATTCK_EXIT_SOFTWARE, "train: liblinear: %s", msg);
+        }
+
+        /* liblinear visits examples in rand() order: the same seed, the
+         * same model */
+        srand(1);
+        mdl = train(prob, param);
+
+        if (nset == nneg) {
+            return mdl;
+        }
+
+        /* the negatives left out that the margin does not clear */
+
+        for (k = 0; k < (size_t) mdl->nr_feature + 1; k++) {
+            dense[k] = (mdl->nr_class == 2 && mdl->label[0] == 1)
+                       ? mdl->w[k] : -mdl->w[k];
+        }
+
+        nadd = 0;
+
+        for (k = 0; k < nneg; k++) {
+            if (in[k]) {
+                continue;
+            }
+
+            d = attck_train_dot(dense, x[neg[k]]);
+
+            if (d > -1.0) {
+                in[k] = 1;
+                nadd++;
+            }
+        }
+
+        memset(dense, 0, ((size_t) nfeat + 1) * sizeof(double));
+
+        if (nadd == 0) {
+            return mdl;
+        }
+
+        free_and_destroy_model(&mdl);
+    }
+}
+
+
 /*
  * One binary problem per technique: its examples against all the others,
  * except other labels of its own texts.  Weights that matter are kept,
@@ -567,15 +776,15 @@ static void
 attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
     const uint8_t *use, int hold_fold0, attck_map_model_t *m)
 {
-    size_t                  i, k, n;
-    double                  w, sign;
-    uint8_t                *pos;
-    uint32_t                c;
-    const char             *msg;
+    size_t                  i, k, npos, nneg, *set;
+    double                  w, sign, *dense;
+    uint8_t                *pos, *in;
+    uint32_t                c, *neg, *posi;
     attck_vec_t             all;
     struct model           *mdl;
     struct problem          prob;
     struct parameter        param;
+    attck_train_score_t    *sc;
     attck_train_triple_t   *tr;
     attck_train_example_t  *e;
 
@@ -591,6 +800,12 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
     prob.y = attck_xcalloc(t->examples.n, sizeof(double));
 
     pos = attck_xcalloc(t->ngroups ? t->ngroups : 1, 1);
+    neg = attck_xcalloc(t->examples.n + 1, sizeof(uint32_t));
+    posi = attck_xcalloc(t->examples.n + 1, sizeof(uint32_t));
+    in = attck_xcalloc(t->examples.n + 1, 1);
+    set = attck_xcalloc(t->examples.n + 1, sizeof(size_t));
+    sc = attck_xcalloc(t->examples.n + 1, sizeof(attck_train_score_t));
+    dense = attck_xcalloc((size_t) nfeat + 1, sizeof(double));
     attck_vec_init(&all, sizeof(attck_train_triple_t));
 
     attck_train_model_classes(t, m, ATTCK_TRAIN_ABSENT);
@@ -598,45 +813,34 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
 
     for (c = 0; c < t->nclasses; c++) {
         memset(pos, 0, t->ngroups ? t->ngroups : 1);
-        n = 0;
+        npos = 0;
 
         for (i = 0; i < t->examples.n; i++) {
             e = attck_vec_at(&t->examples, attck_train_example_t, i);
             if (use[i] && !(hold_fold0 && e->fold == 0) && e->cls == c) {
                 pos[e->group] = 1;
-                n++;
+                posi[npos++] = (uint32_t) i;
             }
         }
 
-        if (n == 0) {
+        if (npos == 0) {
             continue;
         }
 
-        prob.l = 0;
+        nneg = 0;
 
         for (i = 0; i < t->examples.n; i++) {
             e = attck_vec_at(&t->examples, attck_train_example_t, i);
 
-            if (!use[i] || (hold_fold0 && e->fold == 0)
-                || (pos[e->group] && e->cls != c))
-            {
+            if (!use[i] || (hold_fold0 && e->fold == 0) || pos[e->group]) {
                 continue;
             }
 
-            prob.x[prob.l] = x[i];
-            prob.y[prob.l] = e->cls == c ? 1 : -1;
-            prob.l++;
+            neg[nneg++] = (uint32_t) i;
         }
 
-        msg = check_parameter(&prob, &param);
-        if (msg) {
-            attck_fatal(ATTCK_EXIT_SOFTWARE, "train: liblinear: %s", msg);
-        }
-
-        /* liblinear visits examples in rand() order: the same seed, the
-         * same model */
-        srand(1);
-        mdl = train(&prob, &param);
+        mdl = attck_train_class(x, neg, nneg, posi, npos, nfeat, dense, in,
+                                &prob, &param, sc, set);
 
         /* one weight vector for two labels, for the first label seen */
 
@@ -663,6 +867,12 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
 
     attck_train_postings(&all, nfeat, m);
     free(pos);
+    free(neg);
+    free(posi);
+    free(in);
+    free(set);
+    free(sc);
+    free(dense);
     free(prob.x);
     free(prob.y);
 }

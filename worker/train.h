@@ -30,6 +30,7 @@ typedef struct {
     unsigned     sentence:1;   /* one sentence of a technique's text */
     unsigned     campaign:1;   /* a campaign's procedure example */
     unsigned     intrusion:1;  /* a group's procedure example */
+    unsigned     negative:1;   /* a name: an example of no technique */
     uint32_t     actor;        /* hash of its actor's id, or 0 */
 } attck_train_example_t;
 
@@ -47,7 +48,7 @@ typedef struct {
 
 /* what train learns from by default; "evaluate" compares it with the
  * previous method: no sentence examples, weights pruned at 0.01 */
-#define ATTCK_TRAIN_PRUNE       0.03
+#define ATTCK_TRAIN_PRUNE       0.05
 #define ATTCK_TRAIN_PRUNE_PREV  0.01
 
 

@@ -24,12 +24,31 @@
 
 #define attck_cls_digit(c)  ((c) >= '0' && (c) <= '9')
 
+#if defined(__GNUC__)
+#define attck_cls_prefetch(p)  __builtin_prefetch(p)
+#else
+#define attck_cls_prefetch(p)
+#endif
+
+
+/* terms looked up together, so that their memory is asked for at once */
+#define ATTCK_CLS_BATCH  16
 
 typedef struct {
     const attck_cls_model_t  *m;
     attck_cls_work_t         *w;
     size_t                    n;
+    size_t                    npend;
+    uint32_t                  hash[ATTCK_CLS_BATCH];
+    uint32_t                  len[ATTCK_CLS_BATCH];
+    char                      term[ATTCK_CLS_BATCH][ATTCK_MAP_MAX_TERM];
 } attck_cls_terms_ctx_t;
+
+
+typedef struct {
+    float        margin;
+    uint32_t     cls;
+} attck_cls_rank_t;
 
 
 typedef struct {
@@ -43,7 +62,10 @@ static size_t attck_cls_layout(const attck_model_header_t *h,
     size_t *off);
 static int attck_cls_check(const attck_cls_model_t *m, char *err,
     size_t errlen);
+static int64_t attck_cls_term_hashed(const attck_cls_model_t *m,
+    const char *term, size_t len, uint32_t h);
 static void attck_cls_term_id(const char *term, size_t len, void *data);
+static void attck_cls_term_flush(attck_cls_terms_ctx_t *tc);
 static int attck_cls_id_cmp(const void *a, const void *b);
 static size_t attck_cls_vector(const attck_cls_model_t *m,
     attck_cls_work_t *w, const char *text, size_t len);
@@ -52,6 +74,8 @@ static void attck_cls_margins(const attck_cls_model_t *m,
 static void attck_cls_evidence(const attck_cls_model_t *m,
     const attck_cls_work_t *w, size_t nfeat, attck_cls_hit_t *hits,
     size_t n);
+static void attck_cls_evidence_add(attck_cls_hit_t *hit, uint32_t term,
+    double c);
 static size_t attck_cls_bullet(const unsigned char *p, size_t len);
 static int attck_cls_abbrev(const unsigned char *p, size_t i);
 static size_t attck_cls_end_here(const unsigned char *p, size_t len,
@@ -391,11 +415,19 @@ attck_cls_check(const attck_cls_model_t *m, char *err, size_t errlen)
 int64_t
 attck_cls_term(const attck_cls_model_t *m, const char *term, size_t len)
 {
-    uint32_t     h, i, mask, v;
+    return attck_cls_term_hashed(m, term, len, attck_cls_hash(term, len));
+}
+
+
+static int64_t
+attck_cls_term_hashed(const attck_cls_model_t *m, const char *term,
+    size_t len, uint32_t h)
+{
+    size_t       k;
+    uint32_t     i, mask, v;
     const char  *s;
 
     mask = m->hdr->nslots - 1;
-    h = attck_cls_hash(term, len);
     i = h & mask;
 
     for ( ;; ) {
@@ -410,7 +442,11 @@ attck_cls_term(const attck_cls_model_t *m, const char *term, size_t len)
         if ((v >> ATTCK_MODEL_SLOT_BITS) == (h >> ATTCK_MODEL_SLOT_BITS)) {
             s = m->strings + m->term_off[(v & ATTCK_MODEL_SLOT_ID) - 1];
 
-            if (strncmp(s, term, len) == 0 && s[len] == '\0') {
+            /* terms are short: a loop here costs less than a call */
+
+            for (k = 0; k < len && s[k] == term[k]; k++) { /* void */ }
+
+            if (k == len && s[len] == '\0') {
                 return (int64_t) (v & ATTCK_MODEL_SLOT_ID) - 1;
             }
         }
@@ -495,22 +531,84 @@ attck_cls_calibrate(float a, float b, double margin)
 }
 
 
+/*
+ * A term's lookup is three reads far apart (its slot, its offset, its
+ * string), each likely a cache miss: the terms of a sentence are taken
+ * in batches, and each read is asked for for the whole batch before any
+ * is waited for.  The terms are then looked up in order, as they came.
+ */
+
 static void
 attck_cls_term_id(const char *term, size_t len, void *data)
 {
     attck_cls_terms_ctx_t *tc = data;
 
-    int64_t  id;
+    uint32_t  h;
 
     if (tc->n == ATTCK_CLS_MAX_TERMS) {
         return;
     }
 
-    id = attck_cls_term(tc->m, term, len);
+    h = attck_cls_hash(term, len);
+    attck_cls_prefetch(&tc->m->slots[h & (tc->m->hdr->nslots - 1)]);
 
-    if (id >= 0) {
-        tc->w->ids[tc->n++] = (uint32_t) id;
+    memcpy(tc->term[tc->npend], term, len);
+    tc->len[tc->npend] = (uint32_t) len;
+    tc->hash[tc->npend] = h;
+
+    if (++tc->npend == ATTCK_CLS_BATCH) {
+        attck_cls_term_flush(tc);
     }
+}
+
+
+static void
+attck_cls_term_flush(attck_cls_terms_ctx_t *tc)
+{
+    size_t                    k;
+    int64_t                   id;
+    uint32_t                  v, h;
+    const attck_cls_model_t  *m;
+
+    m = tc->m;
+
+    /* the first slot of each: where it matches, its offset, then its
+     * string (a collision or a probe further on costs a wait, no more) */
+
+    for (k = 0; k < tc->npend; k++) {
+        h = tc->hash[k];
+        v = m->slots[h & (m->hdr->nslots - 1)];
+
+        if (v && (v >> ATTCK_MODEL_SLOT_BITS) == (h >> ATTCK_MODEL_SLOT_BITS))
+        {
+            attck_cls_prefetch(&m->term_off[(v & ATTCK_MODEL_SLOT_ID) - 1]);
+        }
+    }
+
+    for (k = 0; k < tc->npend; k++) {
+        h = tc->hash[k];
+        v = m->slots[h & (m->hdr->nslots - 1)];
+
+        if (v && (v >> ATTCK_MODEL_SLOT_BITS) == (h >> ATTCK_MODEL_SLOT_BITS))
+        {
+            attck_cls_prefetch(m->strings
+                               + m->term_off[(v & ATTCK_MODEL_SLOT_ID) - 1]);
+        }
+    }
+
+    for (k = 0; k < tc->npend; k++) {
+        if (tc->n == ATTCK_CLS_MAX_TERMS) {
+            break;
+        }
+
+        id = attck_cls_term_hashed(m, tc->term[k], tc->len[k], tc->hash[k]);
+
+        if (id >= 0) {
+            tc->w->ids[tc->n++] = (uint32_t) id;
+        }
+    }
+
+    tc->npend = 0;
 }
 
 
@@ -531,20 +629,35 @@ attck_cls_vector(const attck_cls_model_t *m, attck_cls_work_t *w,
 {
     size_t                 i, j, n, nfeat;
     double                 v, norm;
-    uint32_t              *ids;
+    uint32_t              *ids, id;
     attck_cls_terms_ctx_t  tc;
 
     tc.m = m;
     tc.w = w;
     tc.n = 0;
+    tc.npend = 0;
 
     attck_map_terms(text, len, attck_cls_term_id, &tc);
+    attck_cls_term_flush(&tc);
 
     n = tc.n;
     ids = w->ids;
 
-    if (n > 1) {
+    /* a sentence has a few dozen terms: insertion sort beats qsort */
+
+    if (n > 64) {
         qsort(ids, n, sizeof(uint32_t), attck_cls_id_cmp);
+
+    } else {
+        for (i = 1; i < n; i++) {
+            id = ids[i];
+
+            for (j = i; j > 0 && ids[j - 1] > id; j--) {
+                ids[j] = ids[j - 1];
+            }
+
+            ids[j] = id;
+        }
     }
 
     norm = 0.0;
@@ -582,7 +695,8 @@ attck_cls_margins(const attck_cls_model_t *m, attck_cls_work_t *w,
     size_t                        i, j, end;
     const attck_model_posting_t  *p;
 
-    /* in float: a posting is then a load, a multiply and an add */
+    /* in float: a posting is then a load, a multiply and an add; four at
+     * a time, as a term's postings are of distinct classes */
 
     margin = w->margin;
 
@@ -590,31 +704,58 @@ attck_cls_margins(const attck_cls_model_t *m, attck_cls_work_t *w,
         margin[i] = m->classes[i].bias;
     }
 
+    /* a term's postings are far from the last term's: ask for the next
+     * term's while this one's are added up */
+
+    for (i = 0; i < nfeat; i++) {
+        attck_cls_prefetch(&m->starts[w->feat[i].id]);
+    }
+
+    for (i = 0; i < nfeat && i < 3; i++) {
+        attck_cls_prefetch(&m->postings[m->starts[w->feat[i].id]]);
+    }
+
     for (i = 0; i < nfeat; i++) {
         x = w->feat[i].w;
+        j = m->starts[w->feat[i].id];
         end = m->starts[w->feat[i].id + 1];
+        p = m->postings;
 
-        for (j = m->starts[w->feat[i].id]; j < end; j++) {
-            p = &m->postings[j];
-            margin[p->cls] += p->w * x;
+        if (i + 3 < nfeat) {
+            attck_cls_prefetch(&p[m->starts[w->feat[i + 3].id]]);
+        }
+
+        for ( /* void */ ; j + 4 <= end; j += 4) {
+            margin[p[j].cls] += p[j].w * x;
+            margin[p[j + 1].cls] += p[j + 1].w * x;
+            margin[p[j + 2].cls] += p[j + 2].w * x;
+            margin[p[j + 3].cls] += p[j + 3].w * x;
+        }
+
+        for ( /* void */ ; j < end; j++) {
+            margin[p[j].cls] += p[j].w * x;
         }
     }
 }
 
 
 /*
- * The terms whose weight added most to each hit's class, from w->feat:
- * one pass over the sentence's postings, whichever hit they are for.
+ * The terms whose weight added most to each hit's class, from w->feat.
+ * A term's postings are by class: under a term with few, a walk over
+ * them finds the hits' classes (w->slot marks them); under one with
+ * many, bisection for each hit is cheaper.  Either way each hit sees the
+ * terms in the same order, so the choice changes no evidence.
  */
 
 static void
 attck_cls_evidence(const attck_cls_model_t *m, const attck_cls_work_t *w,
     size_t nfeat, attck_cls_hit_t *hits, size_t n)
 {
-    size_t                        i, j, end, slot, h;
-    double                        c;
-    attck_cls_hit_t              *hit;
+    size_t                        i, j, lo, len, half, h, first, end;
+    uint32_t                      cls;
     const attck_model_posting_t  *p;
+
+    p = m->postings;
 
     for (h = 0; h < n; h++) {
         hits[h].nevidence = 0;
@@ -622,47 +763,75 @@ attck_cls_evidence(const attck_cls_model_t *m, const attck_cls_work_t *w,
     }
 
     for (i = 0; i < nfeat; i++) {
+        first = m->starts[w->feat[i].id];
         end = m->starts[w->feat[i].id + 1];
 
-        for (j = m->starts[w->feat[i].id]; j < end; j++) {
-            p = &m->postings[j];
-            h = w->slot[p->cls];
+        if (end - first <= 4 * n) {
+            for (j = first; j < end; j++) {
+                h = w->slot[p[j].cls];
 
-            if (h == 0) {
-                continue;
+                if (h) {
+                    attck_cls_evidence_add(&hits[h - 1], w->feat[i].id,
+                                           (double) p[j].w * w->feat[i].w);
+                }
             }
 
-            h--;
-            hit = &hits[h];
-            c = (double) p->w * w->feat[i].w;
+            continue;
+        }
 
-            if (c <= 0) {
-                continue;
+        for (h = 0; h < n; h++) {
+            cls = hits[h].cls;
+
+            /* the last posting of a class <= cls, without branches */
+
+            lo = first;
+            len = end - first;
+
+            while (len > 1) {
+                half = len / 2;
+                lo = (p[lo + half].cls <= cls) ? lo + half : lo;
+                len -= half;
             }
 
-            if (hit->nevidence < ATTCK_CLS_EVIDENCE) {
-                slot = hit->nevidence++;
-
-            } else if (c > hit->ev[ATTCK_CLS_EVIDENCE - 1]) {
-                slot = ATTCK_CLS_EVIDENCE - 1;
-
-            } else {
-                continue;
+            if (p[lo].cls == cls) {
+                attck_cls_evidence_add(&hits[h], w->feat[i].id,
+                                       (double) p[lo].w * w->feat[i].w);
             }
-
-            for ( /* void */ ; slot > 0 && hit->ev[slot - 1] < c; slot--) {
-                hit->ev[slot] = hit->ev[slot - 1];
-                hit->evidence[slot] = hit->evidence[slot - 1];
-            }
-
-            hit->ev[slot] = c;
-            hit->evidence[slot] = w->feat[i].id;
         }
     }
 
     for (h = 0; h < n; h++) {
         w->slot[hits[h].cls] = 0;
     }
+}
+
+
+static void
+attck_cls_evidence_add(attck_cls_hit_t *hit, uint32_t term, double c)
+{
+    size_t  slot;
+
+    if (c <= 0) {
+        return;
+    }
+
+    if (hit->nevidence < ATTCK_CLS_EVIDENCE) {
+        slot = hit->nevidence++;
+
+    } else if (c > hit->ev[ATTCK_CLS_EVIDENCE - 1]) {
+        slot = ATTCK_CLS_EVIDENCE - 1;
+
+    } else {
+        return;
+    }
+
+    for ( /* void */ ; slot > 0 && hit->ev[slot - 1] < c; slot--) {
+        hit->ev[slot] = hit->ev[slot - 1];
+        hit->evidence[slot] = hit->evidence[slot - 1];
+    }
+
+    hit->ev[slot] = c;
+    hit->evidence[slot] = term;
 }
 
 
@@ -941,13 +1110,14 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
     attck_cls_hit_t *hits, size_t *nsent)
 {
     char                ids[ATTCK_CLS_MAX_EXPLICIT][ATTCK_MAP_ID_SIZE];
-    float              *best;
+    float              *best, fm, floor;
     size_t              i, j, s, n, nfound, nexplicit, nfeat, ns, nm, used;
     double              margin, score;
     int64_t             c;
     uint32_t           *bs;
-    attck_cls_hit_t    *hit, *top, tmp;
+    attck_cls_hit_t    *hit, *top;
     attck_cls_span_t   *sp;
+    attck_cls_rank_t    rank[ATTCK_CLS_MAX_K];
 
     n = 0;
 
@@ -1045,12 +1215,15 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
         }
     }
 
-    /* the best k classes not named in the text, ties by class */
+    /* the best k classes not named in the text, ties by class: ranked as
+     * (margin, class) pairs, which move cheaper than hits */
+
+    floor = -HUGE_VALF;     /* margins are finite: all pass till k */
 
     for (i = 0; i < m->nclasses; i++) {
-        margin = w->margin[i];
+        fm = w->margin[i];
 
-        if (nm == k && !(margin > top[nm - 1].margin)) {
+        if (!(fm > floor)) {
             continue;
         }
 
@@ -1062,14 +1235,22 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
 
         j = nm < k ? nm++ : nm - 1;
 
-        for ( /* void */ ; j > 0 && top[j - 1].margin < margin; j--) {
-            top[j] = top[j - 1];
+        for ( /* void */ ; j > 0 && rank[j - 1].margin < fm; j--) {
+            rank[j] = rank[j - 1];
         }
 
-        memset(&tmp, 0, sizeof(attck_cls_hit_t));
-        tmp.cls = (uint32_t) i;
-        tmp.margin = (float) margin;
-        top[j] = tmp;
+        rank[j].margin = fm;
+        rank[j].cls = (uint32_t) i;
+
+        if (nm == k) {
+            floor = rank[k - 1].margin;
+        }
+    }
+
+    for (i = 0; i < nm; i++) {
+        memset(&top[i], 0, sizeof(attck_cls_hit_t));
+        top[i].cls = rank[i].cls;
+        top[i].margin = rank[i].margin;
     }
 
     for (i = 0; i < nm; i++) {
@@ -1119,6 +1300,19 @@ attck_cls_classify(const attck_cls_model_t *m, attck_cls_work_t *w,
 }
 
 
+/* the bytes a JSON string escapes: controls, '"', '\\' and DEL */
+static const unsigned char  attck_cls_json_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,     /* '\\' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1      /* DEL */
+};
+
+
 static void
 attck_cls_put(attck_cls_buf_t *b, const char *s, size_t len)
 {
@@ -1148,7 +1342,7 @@ attck_cls_put_str(attck_cls_buf_t *b, const char *s, size_t len)
     run = 0;
 
     for (i = 0; i < len; i++) {
-        if (p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' && p[i] != 0x7f) {
+        if (!attck_cls_json_esc[p[i]]) {
             continue;
         }
 

@@ -55,15 +55,33 @@ static const char  *attck_map_stop_words[] = {
 
 
 /*
- * Bytes that may stand inside a compound: path, switch, file name,
- * variable and address punctuation.  Everything else not a letter or a
- * digit separates tokens.
+ * Bytes that belong in a token: letters, digits, non-ASCII, and those
+ * that may stand inside a compound: path, switch, file name, variable
+ * and address punctuation (. - _ \ / : % $ @ # ~ + &).  Everything else
+ * separates tokens.  A table: the tokenizer asks it of every byte.
  */
-static int
-attck_map_joiner(unsigned char c)
-{
-    return c != '\0' && strchr(".-_\\/:%$@#~+&", c) != NULL;
-}
+static const unsigned char  attck_map_in_token[256] = {
+    /* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /*  !"#$%&'()*+,-./ */
+               0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 1, 1,
+    /* 0-9:;<=>? */
+               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    /* @A-O */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* P-Z[\]^_ */
+               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1,
+    /* `a-o */ 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* p-z{|}~ */
+               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0,
+    /* 0x80 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+};
 
 
 void
@@ -94,13 +112,13 @@ attck_map_tokens(const char *text, size_t len, attck_map_token_pt cb,
             }
         }
 
-        if (!attck_map_alnum(p[i]) && !attck_map_joiner(p[i])) {
+        if (!attck_map_in_token[p[i]]) {
             i++;
             continue;
         }
 
         for (j = i; j < len; j++) {
-            if (!attck_map_alnum(p[j]) && !attck_map_joiner(p[j])) {
+            if (!attck_map_in_token[p[j]]) {
                 break;
             }
 
@@ -321,20 +339,40 @@ attck_map_emit(const unsigned char *p, size_t len, attck_map_kind_e kind,
 }
 
 
+/* the list is in byte order: bisection, a few comparisons a word */
+
 static int
 attck_map_stop_word(const char *w, size_t len)
 {
-    const char  **s;
+    int          c;
+    size_t       lo, hi, mid;
+    const char  *s;
 
     if (len > 5) {
         return 0;
     }
 
-    for (s = attck_map_stop_words; *s; s++) {
-        if ((*s)[0] == w[0] && strlen(*s) == len
-            && memcmp(*s, w, len) == 0)
-        {
-            return 1;
+    lo = 0;
+    hi = sizeof(attck_map_stop_words) / sizeof(attck_map_stop_words[0]) - 1;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        s = attck_map_stop_words[mid];
+        c = strncmp(s, w, len);
+
+        if (c == 0) {
+            if (s[len] == '\0') {
+                return 1;
+            }
+
+            c = 1;
+        }
+
+        if (c < 0) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
         }
     }
 
