@@ -369,7 +369,7 @@ ngx_http_attck_filter(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx,
  * threats they list (their postings, best score first, so min_score cuts
  * them short) are marked, and only those are looked at: technique=T1059
  * reads its threats, not all of them.  Not worth it when the postings
- * are a good part of all mappings (domain=enterprise).
+ * are most of all mappings (domain=enterprise).
  */
 
 static ngx_int_t
@@ -390,7 +390,7 @@ ngx_http_attck_select(ngx_http_request_t *r, ngx_http_attck_filter_t *f)
         }
     }
 
-    if (n > tix->header->nmaps / 4) {
+    if (n > tix->header->nmaps / 4 * 3) {
         return NGX_OK;
     }
 
