@@ -140,7 +140,7 @@ static int ngx_http_attck_rank_cmp(const void *a, const void *b);
 static void ngx_http_attck_add_units(ngx_http_attck_filter_t *f,
     ngx_uint_t i0, ngx_uint_t i1, uint32_t *tcount, uint32_t *tincl,
     double *tsum, float *tbest, uint32_t *ccount, uint32_t **counts,
-    uint32_t *scount);
+    uint32_t *scount, uint32_t *total, int64_t *first, int64_t *last);
 static ngx_int_t ngx_http_attck_page_send(ngx_http_request_t *r,
     ngx_http_attck_page_t *pg);
 static ngx_int_t ngx_http_attck_indexed(ngx_http_request_t *r,
@@ -1185,7 +1185,8 @@ ngx_http_attck_out_ranked(ngx_http_attck_out_t *o, const char *name,
 static void
 ngx_http_attck_add_units(ngx_http_attck_filter_t *f, ngx_uint_t i0,
     ngx_uint_t i1, uint32_t *tcount, uint32_t *tincl, double *tsum,
-    float *tbest, uint32_t *ccount, uint32_t **counts, uint32_t *scount)
+    float *tbest, uint32_t *ccount, uint32_t **counts, uint32_t *scount,
+    uint32_t *total, int64_t *first, int64_t *last)
 {
     ngx_uint_t                  i, k;
     const attck_tix_t          *tix;
@@ -1203,6 +1204,9 @@ ngx_http_attck_add_units(ngx_http_attck_filter_t *f, ngx_uint_t i0,
         }
 
         scount[u->source] += u->threats;
+        *total += u->threats;
+        *first = ngx_min(*first, u->first);
+        *last = ngx_max(*last, u->last);
 
         for (k = 0; k < u->ntechsums; k++) {
             ts = &tix->techsums[u->techsums + k];
@@ -1245,7 +1249,7 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     float                     *tbest;
     ngx_uint_t                 i, k, c, n, i0, i1, generation, ntechs;
     ngx_uint_t                 nstrs, ntac, fam, j, cat, interval;
-    ngx_uint_t                 firstv, nv, units;
+    ngx_uint_t                 firstv, nv, units, u0, u1;
     const attck_tix_t         *tix;
     const attck_tix_unit_t    *u;
     const attck_tix_map_t     *m;
@@ -1312,10 +1316,15 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     first = INT64_MAX;
     last = INT64_MIN;
 
+    /* units' indexes, apart from the threats' i0, i1 a walk still needs */
+
+    u0 = 0;
+    u1 = 0;
+
     if (units) {
-        i0 = f.has_until
+        u0 = f.has_until
              ? attck_tix_unit_until(tix, f.until / NGX_HTTP_ATTCK_DAY) : 0;
-        i1 = f.has_since
+        u1 = f.has_since
              ? attck_tix_unit_until(tix, f.since / NGX_HTTP_ATTCK_DAY)
              : tix->header->nunits;
 
@@ -1325,7 +1334,7 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
          * all their threats have one
          */
 
-        for (i = i0; f.by_map && i < i1; i++) {
+        for (i = u0; f.by_map && i < u1; i++) {
             u = &tix->units[i];
 
             if ((!f.sources || (f.sources & (1 << u->source)))
@@ -1338,22 +1347,9 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     }
 
     if (units) {
-
-        ngx_http_attck_add_units(&f, i0, i1, tcount, tincl, tsum, tbest,
-                                 ccount, counts, scount);
-
-        for (i = i0; i < i1; i++) {
-            u = &tix->units[i];
-
-            if (f.sources && !(f.sources & (1 << u->source))) {
-                continue;
-            }
-
-            total += u->threats;
-            first = ngx_min(first, u->first);
-            last = ngx_max(last, u->last);
-        }
-
+        ngx_http_attck_add_units(&f, u0, u1, tcount, tincl, tsum, tbest,
+                                 ccount, counts, scount, &total, &first,
+                                 &last);
         goto counted;
     }
 
@@ -1474,7 +1470,7 @@ counted:
     /* second pass, only when there is a timeline: the buckets */
 
     if (nb && units) {
-        for (i = i0; i < i1; i++) {
+        for (i = u0; i < u1; i++) {
             u = &tix->units[i];
 
             if (f.sources && !(f.sources & (1 << u->source))) {

@@ -81,7 +81,7 @@ typedef struct {
 
 static time_t attck_publish_as_of(PGconn *db);
 static void attck_publish_docs(attck_publish_docs_t *docs,
-    const void *index);
+    const attck_tix_t *tix);
 static size_t attck_publish_names(const void *snap, size_t size,
     uint8_t **names);
 static size_t attck_publish_tix_names(const attck_tix_t *tix,
@@ -136,43 +136,18 @@ attck_publish_as_of(PGconn *db)
 
 
 /*
- * The documents' names, sorted, and the digest of what Redis will hold:
- * the names in the index's order (a document is named by its bytes, and
- * a brief is made of the same row)
+ * The documents' names, sorted, and the digest of what Redis will hold,
+ * of those names (a document is named by its bytes, and a brief is made
+ * of the same row)
  */
 
 static void
-attck_publish_docs(attck_publish_docs_t *docs, const void *index)
+attck_publish_docs(attck_publish_docs_t *docs, const attck_tix_t *tix)
 {
-    uint32_t     i;
-    attck_tix_t  tix;
-    char         err[160];
-
-    if (attck_tix_open(&tix, index, ((const attck_tix_header_t *) index)
-                                    ->size, ATTCK_SNAP_TRUSTED, err,
-                       sizeof(err))
-        != 0)
-    {
-        attck_fatal(ATTCK_EXIT_SOFTWARE, "publish: %s", err);
-    }
-
-    docs->nnames = tix.header->nthreats;
-    docs->names = attck_xmalloc((docs->nnames ? docs->nnames : 1) * 16);
-
-    for (i = 0; i < tix.header->nthreats; i++) {
-        memcpy(docs->names + 16 * i, tix.threats[i].digest, 16);
-    }
-
+    docs->nnames = attck_publish_tix_names(tix, &docs->names);
     attck_sha256_hex(docs->names, 16 * docs->nnames, docs->digest);
-
-    qsort(docs->names, docs->nnames, 16, attck_publish_name_cmp);
 }
 
-
-/*
- * The documents named by the index of a snapshot (the previous one, from
- * Redis), sorted; none when it has no index or does not pass its checks
- */
 
 static size_t
 attck_publish_names(const void *snap, size_t size, uint8_t **names)
@@ -546,6 +521,7 @@ attck_publish_main(int argc, char **argv)
     attck_sign_key_t       key;
     attck_publish_docs_t   docs;
     attck_publish_base_t   base;
+    attck_tix_t            written;
     redisContext          *rc;
     static struct option   longopts[] = {
         { "output", required_argument, NULL, 'o' },
@@ -701,15 +677,10 @@ attck_publish_main(int argc, char **argv)
 
     attck_publish_base_free(&base);
 
-    {
-        attck_tix_t  t;
-
-        (void) attck_tix_open(&t, index, index_size, ATTCK_SNAP_TRUSTED, err,
-                              sizeof(err));
-        threats = attck_publish_tops(db, &t, atoi(top));
-    }
-
-    attck_publish_docs(&docs, index);
+    (void) attck_tix_open(&written, index, index_size, ATTCK_SNAP_TRUSTED,
+                          err, sizeof(err));
+    threats = attck_publish_tops(db, &written, atoi(top));
+    attck_publish_docs(&docs, &written);
 
     (void) attck_db_exec(db, "COMMIT", err, sizeof(err));
 

@@ -784,11 +784,21 @@ static const attck_tix_threat_t  *attck_tix_sort_base;
  * over the threats, at a million threats most of a publish.
  */
 
+static uint32_t
+attck_tix_score_key(float score)
+{
+    uint32_t  key;
+
+    memcpy(&key, &score, 4);
+
+    return score > 0 ? ~key : 0xffffffff;       /* best first; -0 is 0 */
+}
+
+
 static void
 attck_tix_by_score(attck_tix_post_t *posts, attck_tix_post_t *tmp,
     uint32_t n)
 {
-    float              f;
     uint32_t           i, shift, key, count[256], sum, c;
     attck_tix_post_t  *from, *to, *t;
 
@@ -803,9 +813,7 @@ attck_tix_by_score(attck_tix_post_t *posts, attck_tix_post_t *tmp,
         memset(count, 0, sizeof(count));
 
         for (i = 0; i < n; i++) {
-            f = from[i].score;
-            memcpy(&key, &f, 4);
-            key = f > 0 ? ~key : 0xffffffff;    /* best first; -0 is 0 */
+            key = attck_tix_score_key(from[i].score);
             count[(key >> shift) & 0xff]++;
         }
 
@@ -820,9 +828,7 @@ attck_tix_by_score(attck_tix_post_t *posts, attck_tix_post_t *tmp,
         }
 
         for (i = 0; i < n; i++) {
-            f = from[i].score;
-            memcpy(&key, &f, 4);
-            key = f > 0 ? ~key : 0xffffffff;
+            key = attck_tix_score_key(from[i].score);
             to[count[(key >> shift) & 0xff]++] = from[i];
         }
 
