@@ -36,6 +36,10 @@
 
 #define NGX_HTTP_ATTCK_FACET_TOP      25
 #define NGX_HTTP_ATTCK_MAX_BUCKETS    5000
+/* a threat's values of one kind deduplicated by comparing them */
+#define NGX_HTTP_ATTCK_FEW_VALUES     16
+/* more days than the most buckets of months can hold */
+#define NGX_HTTP_ATTCK_MAX_DAYS       (NGX_HTTP_ATTCK_MAX_BUCKETS * 31 + 31)
 #define NGX_HTTP_ATTCK_MAX_VALUES     64      /* in one comma list */
 
 #define NGX_HTTP_ATTCK_DAY            86400
@@ -899,6 +903,20 @@ bad_technique:
 }
 
 
+/* a threat's mappings and values, fetched before they are read */
+
+static ngx_inline void
+ngx_http_attck_prefetch(const attck_tix_t *tix, ngx_uint_t i)
+{
+    const attck_tix_threat_t  *t;
+
+    t = &tix->threats[i];
+
+    __builtin_prefetch(&tix->maps[t->maps]);
+    __builtin_prefetch(&tix->vals[t->vals]);
+}
+
+
 /* NGX_OK when a value of the threat's slice is in ok */
 
 static ngx_int_t
@@ -1242,8 +1260,13 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     u_char                    *pass, etag[48], score[32];
     size_t                     len;
     int64_t                    first, last, b, nb, bucket, day, span;
-    uint32_t                  *tcount, *tincl, *tstamp, *cstamp, *ccount;
+    uint32_t                  *tcount, *tincl, *tstamp, *ccount;
     uint32_t                  *counts[4], *stamps[4], *timeline, v;
+    uint32_t                  *dayline, *row;
+    int64_t                    dmin, dmax, ndays;
+    ngx_uint_t                 far, near;
+    uint64_t                   tactics, *tmask;
+    const uint32_t            *vp;
     uint32_t                   total, scount[ATTCK_TIX_NSOURCES];
     double                    *tsum;
     float                     *tbest;
@@ -1270,7 +1293,7 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 
     /* the counters: per technique, per tactic, per value of each kind */
 
-    tcount = ngx_pcalloc(r->pool, (3 * ntechs + 2 * ntac + 7 * nstrs + 4)
+    tcount = ngx_pcalloc(r->pool, (3 * ntechs + ntac + 7 * nstrs + 4)
                                   * sizeof(uint32_t)
                                   + ntechs * (sizeof(double) + sizeof(float))
                                   + 65536 + 16);
@@ -1281,8 +1304,7 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     tincl = tcount + ntechs;
     tstamp = tincl + ntechs;
     ccount = tstamp + ntechs;
-    cstamp = ccount + ntac;
-    counts[0] = cstamp + ntac;              /* types */
+    counts[0] = ccount + ntac;              /* types */
     counts[1] = counts[0] + nstrs;          /* countries */
     counts[2] = counts[1] + nstrs;          /* tags */
     counts[3] = counts[2] + nstrs;          /* malware */
@@ -1295,6 +1317,9 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
     pass = (u_char *) (tbest + ntechs);     /* 65536: a threat's mappings */
 
     ngx_memzero(scount, sizeof(scount));
+    dayline = NULL;
+    dmin = 0;
+    ndays = 0;
 
     i0 = attck_tix_until(tix, f.until);
     i1 = f.has_since ? attck_tix_until(tix, f.since)
@@ -1353,9 +1378,79 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         goto counted;
     }
 
+    /*
+     * A technique's tactics as bits (an index has at most 64 tactics):
+     * a threat's tactics are an or of its mappings', each counted once
+     */
+
+    tmask = ngx_pcalloc(r->pool, (ntechs ? ntechs : 1) * sizeof(uint64_t));
+    if (tmask == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (j = 0; j < ntechs; j++) {
+        t = &tix->techs[j];
+
+        for (c = 0; c < t->ntactics; c++) {
+            tmask[j] |= (uint64_t) 1 << tix->vals[t->tactics + c];
+        }
+    }
+
+    /*
+     * The walk counts per day as it goes, for the timeline's buckets
+     * after it (a bucket of a day, not of each threat, and no second
+     * walk).  A span of days no timeline can have is not counted: its
+     * period is refused below.
+     */
+
+    if (i0 < i1) {
+        dmax = ngx_http_attck_bucket(tix->threats[i0].seen,
+                                     NGX_HTTP_ATTCK_DAILY);
+        dmin = ngx_http_attck_bucket(tix->threats[i1 - 1].seen,
+                                     NGX_HTTP_ATTCK_DAILY);
+
+        if (dmax - dmin < NGX_HTTP_ATTCK_MAX_DAYS) {
+            ndays = dmax - dmin + 1;
+            dayline = ngx_pcalloc(r->pool, ndays * ATTCK_TIX_NSOURCES
+                                           * sizeof(uint32_t));
+            if (dayline == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+
+    /*
+     * The walk is bound by memory, not work: the threats a selection
+     * leaves are scattered, so their records and mappings are fetched
+     * ahead, the records 16 threats ahead, their mappings and values 8
+     */
+
+    far = ngx_http_attck_next(&f, i0, i1);
+    near = far;
+
+    for (k = 0; k < 16 && far < i1; k++) {
+        __builtin_prefetch(&tix->threats[far]);
+        far = ngx_http_attck_next(&f, far + 1, i1);
+
+        if (k >= 8) {
+            ngx_http_attck_prefetch(tix, near);
+            near = ngx_http_attck_next(&f, near + 1, i1);
+        }
+    }
+
     for (i = ngx_http_attck_next(&f, i0, i1); i < i1;
          i = ngx_http_attck_next(&f, i + 1, i1))
     {
+        if (far < i1) {
+            __builtin_prefetch(&tix->threats[far]);
+            far = ngx_http_attck_next(&f, far + 1, i1);
+        }
+
+        if (near < i1) {
+            ngx_http_attck_prefetch(tix, near);
+            near = ngx_http_attck_next(&f, near + 1, i1);
+        }
+
         th = &tix->threats[i];
 
         if (!ngx_http_attck_matches(&f, th, pass)) {
@@ -1366,6 +1461,11 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         scount[th->source]++;
         first = ngx_min(first, th->seen);
         last = ngx_max(last, th->seen);
+
+        if (dayline) {
+            day = ngx_http_attck_bucket(th->seen, NGX_HTTP_ATTCK_DAILY);
+            dayline[(day - dmin) * ATTCK_TIX_NSOURCES + th->source]++;
+        }
 
         if (th->type != ATTCK_TIX_NONE) {
             counts[0][th->type]++;
@@ -1378,20 +1478,35 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
         for (cat = 1; cat < 4; cat++) {
             nv = cat == 1 ? th->ncountries : cat == 2 ? th->ntags
                                                        : th->nmalware;
+            vp = &tix->vals[th->vals + firstv];
+            firstv += nv;
+
+            /* a few values: compared with each other, not stamped */
+
+            if (nv <= NGX_HTTP_ATTCK_FEW_VALUES) {
+                for (k = 0; k < nv; k++) {
+                    for (c = 0; c < k && vp[c] != vp[k]; c++) {
+                        /* void */
+                    }
+
+                    counts[cat][vp[k]] += (c == k);
+                }
+
+                continue;
+            }
 
             for (k = 0; k < nv; k++) {
-                v = tix->vals[th->vals + firstv + k];
+                v = vp[k];
 
                 if (stamps[cat][v] != i + 1) {
                     stamps[cat][v] = (uint32_t) (i + 1);
                     counts[cat][v]++;
                 }
             }
-
-            firstv += nv;
         }
 
         m = &tix->maps[th->maps];
+        tactics = 0;
 
         for (k = 0; k < th->nmaps; k++) {
             if (!pass[k]) {
@@ -1416,14 +1531,14 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
                 tincl[fam]++;
             }
 
-            for (c = 0; c < t->ntactics; c++) {
-                v = tix->vals[t->tactics + c];
+            tactics |= tmask[j];
+        }
 
-                if (cstamp[v] != i + 1) {
-                    cstamp[v] = (uint32_t) (i + 1);
-                    ccount[v]++;
-                }
-            }
+        /* the threat's tactics, each once */
+
+        while (tactics) {
+            ccount[__builtin_ctzll(tactics)]++;
+            tactics &= tactics - 1;
         }
     }
 
@@ -1487,7 +1602,26 @@ counted:
             }
         }
 
+    } else if (nb && dayline) {
+        for (day = 0; day < ndays; day++) {
+            row = &dayline[day * ATTCK_TIX_NSOURCES];
+            bucket = ngx_http_attck_bucket((dmin + day) * NGX_HTTP_ATTCK_DAY,
+                                           interval)
+                     - b;
+
+            if (bucket >= 0 && bucket < nb) {
+                for (k = 0; k < ATTCK_TIX_NSOURCES; k++) {
+                    timeline[bucket * ATTCK_TIX_NSOURCES + k] += row[k];
+                }
+            }
+        }
+
     } else if (nb) {
+        /*
+         * the period's threats span more days than a timeline may have
+         * (a date centuries off): a second walk for the buckets
+         */
+
         for (i = ngx_http_attck_next(&f, i0, i1); i < i1;
              i = ngx_http_attck_next(&f, i + 1, i1))
         {

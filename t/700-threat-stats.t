@@ -274,4 +274,41 @@ is(get('threats/stats?tag=%22%3E%3Cx%3E%5C')->{status}, 200,
 is_deeply(stats('tag=%22%3E%3Cx%3E%5C')->{filters}{tag}, [ '"><x>\\' ],
           '... echoed as JSON');
 
+# --- a threat with many values, one dated centuries off -----------------
+# More than a few values of a kind are deduplicated another way than a
+# few; a period whose threats span more days than a timeline may have
+# counts its buckets in a second walk.  Both against SQL.
+
+q1(q{INSERT INTO threat_intelligence_data (source, source_id, title,
+        description, threat_type, countries, first_seen, last_seen, tags,
+        malware_families, content_sha256)
+     VALUES ('otx', 'odd-1', 'Many values', 'odd', 'apt',
+             ARRAY['DE', 'US', 'DE'], '2025-03-01', '2025-03-02',
+             ARRAY['tag3', 'tag3', 'tag5', 'a1', 'a2', 'a3', 'a4', 'a5',
+                   'a6', 'a7', 'a8', 'a9', 'a10', 'a11', 'a12', 'a13',
+                   'a14', 'tag5', 'a1'],
+             ARRAY['family1', 'family1'], md5('odd-1')),
+            ('otx', 'odd-2', 'Centuries off', 'odd', 'apt', ARRAY['FR'],
+             '1500-06-01', '1500-06-02', ARRAY['tag3'], '{}', md5('odd-2'))});
+q1(qq{INSERT INTO mapped_threat_data (threat_id, technique_id, score, method,
+        confirmed, content_sha256)
+     SELECT id, '$top', 0.75, 'model', false, content_sha256
+       FROM threat_intelligence_data WHERE source_id LIKE 'odd-%'});
+($rc, $out) = run_cmd(worker(), 'publish');
+is($rc, 0, 'publish with the odd threats') or diag $out;
+my $g = decode_json(get('threats/stats?since=2030-01-01')->{content})
+        ->{generation};
+$ng->reload;
+for (1 .. 100) {
+    last if decode_json(get('threats/stats?since=2030-01-01')->{content})
+            ->{generation} != $g;
+    sleep 0.1;
+}
+compare('since=2025-03-01&until=2025-03-03&interval=day',
+        'seventeen tags and more, some twice');
+compare('country=DE&tag=tag3', 'a period of centuries, a country');
+compare("technique=$top&country=US", "$top and a country, centuries");
+error_is('threats/stats?tag=tag3', qr/more than 5000 months/,
+         'centuries of matching threats: too many buckets');
+
 done_testing();

@@ -150,7 +150,7 @@ attck_tix_open(attck_tix_t *tix, const void *data, size_t size, int flags,
                                 sizeof(attck_tix_techsum_t))
             || !attck_tix_array(tix, h->counts, h->ncounts,
                                 sizeof(attck_tix_count_t))
-            || h->ntechs > 65536
+            || h->ntechs > 65536 || h->ntactics > ATTCK_TIX_MAX_TACTICS
             || h->text > size || h->ntext > size - h->text)
         {
             snprintf(err, errlen, "threat index header out of range");
@@ -652,6 +652,13 @@ attck_tix_writer_tactic(attck_tix_writer_t *w, const char *id,
     const char *shortname, const char *name, uint32_t domains)
 {
     attck_tix_tactic_t  t;
+
+    if (w->tactics.len / sizeof(attck_tix_tactic_t)
+        >= ATTCK_TIX_MAX_TACTICS)
+    {
+        w->failed = 1;
+        return ATTCK_TIX_NONE;
+    }
 
     memset(&t, 0, sizeof(attck_tix_tactic_t));
 

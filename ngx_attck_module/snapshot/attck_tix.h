@@ -30,6 +30,8 @@
 #define ATTCK_TIX_MAGIC      "ATTCKTIX"
 #define ATTCK_TIX_VERSION    2
 #define ATTCK_TIX_NONE       0xffffffff
+/* a threat's tactics are a set of 64 bits where threats are counted */
+#define ATTCK_TIX_MAX_TACTICS  64
 
 #define ATTCK_TIX_OTX         0
 #define ATTCK_TIX_VIRUSTOTAL  1

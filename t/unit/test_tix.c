@@ -280,7 +280,44 @@ test_corruption(void **state)
     recrc(copy, size);
     refused(copy, size, "technique 1 out of range");
 
+    /* a threat's tactics are 64 bits where they are counted */
+    memcpy(copy, data, size);
+    h->ntactics = ATTCK_TIX_MAX_TACTICS + 1;
+    h->tactics = sizeof(attck_tix_header_t);
+    recrc(copy, size);
+    refused(copy, size, "header out of range");
+
     free(copy);
+    attck_tix_writer_destroy(w);
+}
+
+
+/* no more tactics than a threat's 64 bits: the writer fails */
+
+static void
+test_too_many_tactics(void **state)
+{
+    int                  i;
+    char                 id[16];
+    size_t               size;
+    const void          *data;
+    attck_tix_writer_t  *w;
+
+    w = attck_tix_writer_create();
+    assert_non_null(w);
+
+    for (i = 0; i < ATTCK_TIX_MAX_TACTICS; i++) {
+        snprintf(id, sizeof(id), "TA%04d", i);
+        assert_int_equal(attck_tix_writer_tactic(w, id, id, id,
+                                                 ATTCK_DOMAIN_ENTERPRISE),
+                         i);
+    }
+
+    assert_int_equal(attck_tix_writer_tactic(w, "TA9999", "x", "x",
+                                             ATTCK_DOMAIN_ENTERPRISE),
+                     ATTCK_TIX_NONE);
+    assert_int_equal(attck_tix_writer_finish(w, &data, &size), -1);
+
     attck_tix_writer_destroy(w);
 }
 
@@ -291,6 +328,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_corruption),
+        cmocka_unit_test(test_too_many_tactics),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
