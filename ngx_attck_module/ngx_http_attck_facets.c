@@ -31,44 +31,18 @@
 
 #include "ngx_http_attck_api.h"
 #include "ngx_http_attck_redis.h"
-#include "snapshot/attck_tix.h"
+#include "ngx_http_attck_facets.h"
 
 
 #define NGX_HTTP_ATTCK_FACET_TOP      25
 #define NGX_HTTP_ATTCK_MAX_BUCKETS    5000
-/* a threat's values of one kind deduplicated by comparing them */
-#define NGX_HTTP_ATTCK_FEW_VALUES     16
 /* more days than the most buckets of months can hold */
 #define NGX_HTTP_ATTCK_MAX_DAYS       (NGX_HTTP_ATTCK_MAX_BUCKETS * 31 + 31)
 #define NGX_HTTP_ATTCK_MAX_VALUES     64      /* in one comma list */
 
-#define NGX_HTTP_ATTCK_DAY            86400
-
 #define NGX_HTTP_ATTCK_DAILY          0
 #define NGX_HTTP_ATTCK_WEEKLY         1
 #define NGX_HTTP_ATTCK_MONTHLY        2
-
-
-typedef struct {
-    attck_tix_t               tix;
-    int64_t                   since;       /* inclusive */
-    int64_t                   until;       /* exclusive */
-    ngx_uint_t                has_since;
-    ngx_uint_t                has_until;
-    ngx_uint_t                sources;     /* bits; 0: any */
-    ngx_uint_t                methods;
-    ngx_uint_t                domains;
-    ngx_uint_t                by_map;      /* a mapping filter is given */
-    float                     min_score;
-    u_char                   *tech_ok;     /* [ntechs] */
-    uint64_t                 *sel;         /* threats that may match */
-    u_char                   *type_ok;     /* [nstrs], NULL: any */
-    u_char                   *country_ok;
-    u_char                   *tag_ok;
-    ngx_uint_t                interval;
-    ngx_str_t                 echo;        /* the filters, as JSON members */
-    ngx_int_t                 rc;          /* the answer to a bad filter */
-} ngx_http_attck_filter_t;
 
 
 /* a growing answer */
@@ -85,6 +59,21 @@ typedef struct {
     uint32_t                  count;
     uint32_t                  key;
 } ngx_http_attck_rank_t;
+
+
+/* threats/stats between its count and its answer */
+
+typedef struct {
+    ngx_http_attck_ctx_t     *ctx;
+    ngx_http_attck_filter_t   f;
+    ngx_http_attck_tally_t    tally;
+    ngx_uint_t                generation;
+    ngx_uint_t                units;       /* counted from u0 to u1 */
+    ngx_uint_t                u0;
+    ngx_uint_t                u1;
+    ngx_uint_t                i0;          /* else walked from i0 to i1 */
+    ngx_uint_t                i1;
+} ngx_http_attck_stats_t;
 
 
 typedef struct {
@@ -121,13 +110,6 @@ static ngx_int_t ngx_http_attck_filter_score(ngx_http_request_t *r,
 static ngx_int_t ngx_http_attck_select(ngx_http_request_t *r,
     ngx_http_attck_filter_t *f);
 static ngx_uint_t ngx_http_attck_any_mapping(ngx_http_attck_filter_t *f);
-static ngx_inline ngx_uint_t ngx_http_attck_next(ngx_http_attck_filter_t *f,
-    ngx_uint_t i, ngx_uint_t end);
-static ngx_uint_t ngx_http_attck_matches(ngx_http_attck_filter_t *f,
-    const attck_tix_threat_t *t, u_char *pass);
-static ngx_int_t ngx_http_attck_any(const attck_tix_t *tix,
-    const attck_tix_threat_t *t, ngx_uint_t first, ngx_uint_t n,
-    u_char *ok);
 static int64_t ngx_http_attck_bucket(int64_t seen, ngx_uint_t interval);
 static int64_t ngx_http_attck_bucket_day(int64_t bucket,
     ngx_uint_t interval);
@@ -141,10 +123,10 @@ static void ngx_http_attck_out_ranked(ngx_http_attck_out_t *o,
     const char *name, const char *key, const attck_tix_t *tix,
     uint32_t *counts, ngx_uint_t top);
 static int ngx_http_attck_rank_cmp(const void *a, const void *b);
-static void ngx_http_attck_add_units(ngx_http_attck_filter_t *f,
-    ngx_uint_t i0, ngx_uint_t i1, uint32_t *tcount, uint32_t *tincl,
-    double *tsum, float *tbest, uint32_t *ccount, uint32_t **counts,
-    uint32_t *scount, uint32_t *total, int64_t *first, int64_t *last);
+static void ngx_http_attck_stats_counted(ngx_http_request_t *r,
+    void *data);
+static ngx_int_t ngx_http_attck_stats_answer(ngx_http_request_t *r,
+    ngx_http_attck_stats_t *st);
 static ngx_int_t ngx_http_attck_page_send(ngx_http_request_t *r,
     ngx_http_attck_page_t *pg);
 static ngx_int_t ngx_http_attck_indexed(ngx_http_request_t *r,
@@ -441,32 +423,6 @@ ngx_http_attck_any_mapping(ngx_http_attck_filter_t *f)
     }
 
     return 1;
-}
-
-
-/* the next threat from i that may match: i itself without a selection */
-
-static ngx_inline ngx_uint_t
-ngx_http_attck_next(ngx_http_attck_filter_t *f, ngx_uint_t i,
-    ngx_uint_t end)
-{
-    uint64_t  w;
-
-    if (f->sel == NULL) {
-        return i;
-    }
-
-    while (i < end) {
-        w = f->sel[i >> 6] >> (i & 63);
-
-        if (w) {
-            return i + __builtin_ctzll(w);
-        }
-
-        i = (i | 63) + 1;
-    }
-
-    return end;
 }
 
 
@@ -903,76 +859,6 @@ bad_technique:
 }
 
 
-/* a threat's mappings and values, fetched before they are read */
-
-static ngx_inline void
-ngx_http_attck_prefetch(const attck_tix_t *tix, ngx_uint_t i)
-{
-    const attck_tix_threat_t  *t;
-
-    t = &tix->threats[i];
-
-    __builtin_prefetch(&tix->maps[t->maps]);
-    __builtin_prefetch(&tix->vals[t->vals]);
-}
-
-
-/* NGX_OK when a value of the threat's slice is in ok */
-
-static ngx_int_t
-ngx_http_attck_any(const attck_tix_t *tix, const attck_tix_threat_t *t,
-    ngx_uint_t first, ngx_uint_t n, u_char *ok)
-{
-    ngx_uint_t  k;
-
-    for (k = 0; k < n; k++) {
-        if (ok[tix->vals[t->vals + first + k]]) {
-            return NGX_OK;
-        }
-    }
-
-    return NGX_DECLINED;
-}
-
-
-/*
- * Whether the threat matches; pass[k] says whether its mapping k passes
- * the mapping filters
- */
-
-static ngx_uint_t
-ngx_http_attck_matches(ngx_http_attck_filter_t *f,
-    const attck_tix_threat_t *t, u_char *pass)
-{
-    ngx_uint_t              k, any;
-    const attck_tix_map_t  *m;
-
-    if ((f->sources && !(f->sources & (1 << t->source)))
-        || (f->type_ok && (t->type == ATTCK_TIX_NONE || !f->type_ok[t->type]))
-        || (f->country_ok
-            && ngx_http_attck_any(&f->tix, t, 0, t->ncountries,
-                                  f->country_ok) != NGX_OK)
-        || (f->tag_ok
-            && ngx_http_attck_any(&f->tix, t, t->ncountries, t->ntags,
-                                  f->tag_ok) != NGX_OK))
-    {
-        return 0;
-    }
-
-    any = 0;
-    m = &f->tix.maps[t->maps];
-
-    for (k = 0; k < t->nmaps; k++) {
-        pass[k] = f->tech_ok[m[k].tech]
-                  && (!f->methods || (f->methods & (1 << m[k].method)))
-                  && m[k].score >= f->min_score;
-        any |= pass[k];
-    }
-
-    return any || !f->by_map;
-}
-
-
 /* a time's bucket: days, weeks from a Monday, or months since 1970 */
 
 static int64_t
@@ -1196,161 +1082,56 @@ ngx_http_attck_out_ranked(ngx_http_attck_out_t *o, const char *name,
 
 
 /*
- * The sums of units i0 to i1 (those of the sources asked for) into the
- * counters threats/stats fills when it walks the threats
+ * GET threats/stats: the filters checked; the threats that match counted
+ * from the day units, or by a walk of the threats (on attck_thread_pool
+ * when long); then the answer
  */
-
-static void
-ngx_http_attck_add_units(ngx_http_attck_filter_t *f, ngx_uint_t i0,
-    ngx_uint_t i1, uint32_t *tcount, uint32_t *tincl, double *tsum,
-    float *tbest, uint32_t *ccount, uint32_t **counts, uint32_t *scount,
-    uint32_t *total, int64_t *first, int64_t *last)
-{
-    ngx_uint_t                  i, k;
-    const attck_tix_t          *tix;
-    const attck_tix_unit_t     *u;
-    const attck_tix_count_t    *c;
-    const attck_tix_techsum_t  *ts;
-
-    tix = &f->tix;
-
-    for (i = i0; i < i1; i++) {
-        u = &tix->units[i];
-
-        if (f->sources && !(f->sources & (1 << u->source))) {
-            continue;
-        }
-
-        scount[u->source] += u->threats;
-        *total += u->threats;
-        *first = ngx_min(*first, u->first);
-        *last = ngx_max(*last, u->last);
-
-        for (k = 0; k < u->ntechsums; k++) {
-            ts = &tix->techsums[u->techsums + k];
-
-            if (ts->count
-                && (tcount[ts->tech] == 0 || ts->best > tbest[ts->tech]))
-            {
-                tbest[ts->tech] = ts->best;
-            }
-
-            tcount[ts->tech] += ts->count;
-            tincl[ts->tech] += ts->incl;
-            tsum[ts->tech] += ts->sum;
-        }
-
-        for (k = 0; k < u->ncounts; k++) {
-            c = &tix->counts[u->counts + k];
-
-            if (c->kind == ATTCK_TIX_TACTIC) {
-                ccount[c->key] += c->count;
-
-            } else {
-                counts[c->kind][c->key] += c->count;
-            }
-        }
-    }
-}
-
 
 ngx_int_t
 ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
 {
-    u_char                    *pass, etag[48], score[32];
-    size_t                     len;
-    int64_t                    first, last, b, nb, bucket, day, span;
-    uint32_t                  *tcount, *tincl, *tstamp, *ccount;
-    uint32_t                  *counts[4], *stamps[4], *timeline, v;
-    uint32_t                  *dayline, *row;
     int64_t                    dmin, dmax, ndays;
-    ngx_uint_t                 far, near;
-    uint64_t                   tactics, *tmask;
-    const uint32_t            *vp;
-    uint32_t                   total, scount[ATTCK_TIX_NSOURCES];
-    double                    *tsum;
-    float                     *tbest;
-    ngx_uint_t                 i, k, c, n, i0, i1, generation, ntechs;
-    ngx_uint_t                 nstrs, ntac, fam, j, cat, interval;
-    ngx_uint_t                 firstv, nv, units, u0, u1;
+    ngx_int_t                  rc;
+    ngx_uint_t                 i, units, u0, u1, i0, i1;
     const attck_tix_t         *tix;
     const attck_tix_unit_t    *u;
-    const attck_tix_map_t     *m;
-    const attck_tix_tech_t    *t;
-    const attck_tix_threat_t  *th;
-    const attck_tix_tactic_t  *tac;
-    ngx_http_attck_out_t       o;
-    ngx_http_attck_filter_t    f;
+    ngx_http_attck_stats_t    *st;
+    ngx_http_attck_filter_t   *f;
 
-    if (ngx_http_attck_filter(r, ctx, &f, &generation) != NGX_OK) {
-        return f.rc;
-    }
-
-    tix = &f.tix;
-    ntechs = tix->header->ntechs;
-    nstrs = tix->header->nstrs;
-    ntac = tix->header->ntactics;
-
-    /* the counters: per technique, per tactic, per value of each kind */
-
-    tcount = ngx_pcalloc(r->pool, (3 * ntechs + ntac + 7 * nstrs + 4)
-                                  * sizeof(uint32_t)
-                                  + ntechs * (sizeof(double) + sizeof(float))
-                                  + 65536 + 16);
-    if (tcount == NULL) {
+    st = ngx_pcalloc(r->pool, sizeof(ngx_http_attck_stats_t));
+    if (st == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    tincl = tcount + ntechs;
-    tstamp = tincl + ntechs;
-    ccount = tstamp + ntechs;
-    counts[0] = ccount + ntac;              /* types */
-    counts[1] = counts[0] + nstrs;          /* countries */
-    counts[2] = counts[1] + nstrs;          /* tags */
-    counts[3] = counts[2] + nstrs;          /* malware */
-    stamps[1] = counts[3] + nstrs;
-    stamps[2] = stamps[1] + nstrs;
-    stamps[3] = stamps[2] + nstrs;
-    stamps[0] = NULL;
-    tsum = (double *) ngx_align_ptr(stamps[3] + nstrs + 1, 8);
-    tbest = (float *) (tsum + ntechs);
-    pass = (u_char *) (tbest + ntechs);     /* 65536: a threat's mappings */
+    st->ctx = ctx;
+    f = &st->f;
 
-    ngx_memzero(scount, sizeof(scount));
-    dayline = NULL;
-    dmin = 0;
-    ndays = 0;
+    if (ngx_http_attck_filter(r, ctx, f, &st->generation) != NGX_OK) {
+        return f->rc;
+    }
 
-    i0 = attck_tix_until(tix, f.until);
-    i1 = f.has_since ? attck_tix_until(tix, f.since)
-                     : tix->header->nthreats;
+    tix = &f->tix;
+
+    i0 = attck_tix_until(tix, f->until);
+    i1 = f->has_since ? attck_tix_until(tix, f->since)
+                      : tix->header->nthreats;
 
     /*
      * Whole days and sources only: the sums of the index's units, not a
      * walk over the threats (the default view of a dashboard, a month
-     * of a million threats, is some sixty units).  Otherwise, first pass:
-     * what matches, counted; the period of the timeline.
+     * of a million threats, is some sixty units)
      */
 
-    units = f.type_ok == NULL && f.country_ok == NULL && f.tag_ok == NULL
-            && (!f.has_since || f.since % NGX_HTTP_ATTCK_DAY == 0)
-            && (!f.has_until || f.until % NGX_HTTP_ATTCK_DAY == 0)
-            && (!f.by_map || ngx_http_attck_any_mapping(&f));
-
-    total = 0;
-    first = INT64_MAX;
-    last = INT64_MIN;
-
-    /* units' indexes, apart from the threats' i0, i1 a walk still needs */
-
-    u0 = 0;
-    u1 = 0;
+    units = f->type_ok == NULL && f->country_ok == NULL && f->tag_ok == NULL
+            && (!f->has_since || f->since % NGX_HTTP_ATTCK_DAY == 0)
+            && (!f->has_until || f->until % NGX_HTTP_ATTCK_DAY == 0)
+            && (!f->by_map || ngx_http_attck_any_mapping(f));
 
     if (units) {
-        u0 = f.has_until
-             ? attck_tix_unit_until(tix, f.until / NGX_HTTP_ATTCK_DAY) : 0;
-        u1 = f.has_since
-             ? attck_tix_unit_until(tix, f.since / NGX_HTTP_ATTCK_DAY)
+        u0 = f->has_until
+             ? attck_tix_unit_until(tix, f->until / NGX_HTTP_ATTCK_DAY) : 0;
+        u1 = f->has_since
+             ? attck_tix_unit_until(tix, f->since / NGX_HTTP_ATTCK_DAY)
              : tix->header->nunits;
 
         /*
@@ -1359,197 +1140,134 @@ ngx_http_attck_threat_stats(ngx_http_request_t *r, ngx_http_attck_ctx_t *ctx)
          * all their threats have one
          */
 
-        for (i = u0; f.by_map && i < u1; i++) {
+        for (i = u0; f->by_map && i < u1; i++) {
             u = &tix->units[i];
 
-            if ((!f.sources || (f.sources & (1 << u->source)))
+            if ((!f->sources || (f->sources & (1 << u->source)))
                 && u->mapped != u->threats)
             {
                 units = 0;
                 break;
             }
         }
-    }
 
-    if (units) {
-        ngx_http_attck_add_units(&f, u0, u1, tcount, tincl, tsum, tbest,
-                                 ccount, counts, scount, &total, &first,
-                                 &last);
-        goto counted;
-    }
+        if (units) {
+            if (ngx_http_attck_tally_init(r->pool, &st->tally, tix, 0, 0)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
 
-    /*
-     * A technique's tactics as bits (an index has at most 64 tactics):
-     * a threat's tactics are an or of its mappings', each counted once
-     */
+            ngx_http_attck_tally_units(f, &st->tally, u0, u1);
 
-    tmask = ngx_pcalloc(r->pool, (ntechs ? ntechs : 1) * sizeof(uint64_t));
-    if (tmask == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+            st->units = 1;
+            st->u0 = u0;
+            st->u1 = u1;
 
-    for (j = 0; j < ntechs; j++) {
-        t = &tix->techs[j];
-
-        for (c = 0; c < t->ntactics; c++) {
-            tmask[j] |= (uint64_t) 1 << tix->vals[t->tactics + c];
+            return ngx_http_attck_stats_answer(r, st);
         }
     }
 
     /*
      * The walk counts per day as it goes, for the timeline's buckets
      * after it (a bucket of a day, not of each threat, and no second
-     * walk).  A span of days no timeline can have is not counted: its
-     * period is refused below.
+     * walk).  A span of days no timeline can have is not counted so.
      */
 
+    dmin = 0;
+    ndays = 0;
+
     if (i0 < i1) {
-        dmax = ngx_http_attck_bucket(tix->threats[i0].seen,
-                                     NGX_HTTP_ATTCK_DAILY);
-        dmin = ngx_http_attck_bucket(tix->threats[i1 - 1].seen,
-                                     NGX_HTTP_ATTCK_DAILY);
+        dmax = ngx_http_attck_day(tix->threats[i0].seen);
+        dmin = ngx_http_attck_day(tix->threats[i1 - 1].seen);
 
         if (dmax - dmin < NGX_HTTP_ATTCK_MAX_DAYS) {
             ndays = dmax - dmin + 1;
-            dayline = ngx_pcalloc(r->pool, ndays * ATTCK_TIX_NSOURCES
-                                           * sizeof(uint32_t));
-            if (dayline == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
         }
     }
 
-    /*
-     * The walk is bound by memory, not work: the threats a selection
-     * leaves are scattered, so their records and mappings are fetched
-     * ahead, the records 16 threats ahead, their mappings and values 8
-     */
-
-    far = ngx_http_attck_next(&f, i0, i1);
-    near = far;
-
-    for (k = 0; k < 16 && far < i1; k++) {
-        __builtin_prefetch(&tix->threats[far]);
-        far = ngx_http_attck_next(&f, far + 1, i1);
-
-        if (k >= 8) {
-            ngx_http_attck_prefetch(tix, near);
-            near = ngx_http_attck_next(&f, near + 1, i1);
-        }
-    }
-
-    for (i = ngx_http_attck_next(&f, i0, i1); i < i1;
-         i = ngx_http_attck_next(&f, i + 1, i1))
+    if (ngx_http_attck_tally_init(r->pool, &st->tally, tix, dmin, ndays)
+        != NGX_OK)
     {
-        if (far < i1) {
-            __builtin_prefetch(&tix->threats[far]);
-            far = ngx_http_attck_next(&f, far + 1, i1);
-        }
-
-        if (near < i1) {
-            ngx_http_attck_prefetch(tix, near);
-            near = ngx_http_attck_next(&f, near + 1, i1);
-        }
-
-        th = &tix->threats[i];
-
-        if (!ngx_http_attck_matches(&f, th, pass)) {
-            continue;
-        }
-
-        total++;
-        scount[th->source]++;
-        first = ngx_min(first, th->seen);
-        last = ngx_max(last, th->seen);
-
-        if (dayline) {
-            day = ngx_http_attck_bucket(th->seen, NGX_HTTP_ATTCK_DAILY);
-            dayline[(day - dmin) * ATTCK_TIX_NSOURCES + th->source]++;
-        }
-
-        if (th->type != ATTCK_TIX_NONE) {
-            counts[0][th->type]++;
-        }
-
-        /* a value listed twice by one threat counts once */
-
-        firstv = 0;
-
-        for (cat = 1; cat < 4; cat++) {
-            nv = cat == 1 ? th->ncountries : cat == 2 ? th->ntags
-                                                       : th->nmalware;
-            vp = &tix->vals[th->vals + firstv];
-            firstv += nv;
-
-            /* a few values: compared with each other, not stamped */
-
-            if (nv <= NGX_HTTP_ATTCK_FEW_VALUES) {
-                for (k = 0; k < nv; k++) {
-                    for (c = 0; c < k && vp[c] != vp[k]; c++) {
-                        /* void */
-                    }
-
-                    counts[cat][vp[k]] += (c == k);
-                }
-
-                continue;
-            }
-
-            for (k = 0; k < nv; k++) {
-                v = vp[k];
-
-                if (stamps[cat][v] != i + 1) {
-                    stamps[cat][v] = (uint32_t) (i + 1);
-                    counts[cat][v]++;
-                }
-            }
-        }
-
-        m = &tix->maps[th->maps];
-        tactics = 0;
-
-        for (k = 0; k < th->nmaps; k++) {
-            if (!pass[k]) {
-                continue;
-            }
-
-            j = m[k].tech;
-            t = &tix->techs[j];
-
-            tsum[j] += m[k].score;
-
-            if (tcount[j] == 0 || m[k].score > tbest[j]) {
-                tbest[j] = m[k].score;
-            }
-
-            tcount[j]++;
-
-            fam = t->parent == ATTCK_TIX_NONE ? j : t->parent;
-
-            if (tstamp[fam] != i + 1) {
-                tstamp[fam] = (uint32_t) (i + 1);
-                tincl[fam]++;
-            }
-
-            tactics |= tmask[j];
-        }
-
-        /* the threat's tactics, each once */
-
-        while (tactics) {
-            ccount[__builtin_ctzll(tactics)]++;
-            tactics &= tactics - 1;
-        }
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-counted:
+    st->i0 = i0;
+    st->i1 = i1;
+
+    rc = ngx_http_attck_tally_count(r, f, &st->tally, i0, i1,
+                                    ngx_http_attck_stats_counted, st);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_DONE;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_attck_stats_answer(r, st);
+}
+
+
+/* the walk done on the thread pool, in the event loop again */
+
+static void
+ngx_http_attck_stats_counted(ngx_http_request_t *r, void *data)
+{
+    ngx_http_finalize_request(r, ngx_http_attck_stats_answer(r, data));
+}
+
+
+/* the answer of threats/stats from its tally */
+
+static ngx_int_t
+ngx_http_attck_stats_answer(ngx_http_request_t *r, ngx_http_attck_stats_t *st)
+{
+    u_char                     etag[48], score[32];
+    size_t                     len;
+    int64_t                    first, last, b, nb, bucket, day, span;
+    uint32_t                  *tcount, *tincl, *ccount, *scount;
+    uint32_t                  **counts, *timeline, *row, total;
+    double                    *tsum;
+    float                     *tbest;
+    ngx_uint_t                 i, k, c, n, generation, ntechs;
+    ngx_uint_t                 ntac, j, interval;
+    const attck_tix_t         *tix;
+    const attck_tix_unit_t    *u;
+    const attck_tix_tech_t    *t;
+    const attck_tix_threat_t  *th;
+    const attck_tix_tactic_t  *tac;
+    ngx_http_attck_ctx_t      *ctx;
+    ngx_http_attck_tally_t    *tl;
+    ngx_http_attck_filter_t   *f;
+    ngx_http_attck_out_t       o;
+
+    ctx = st->ctx;
+    f = &st->f;
+    tl = &st->tally;
+    tix = &f->tix;
+    generation = st->generation;
+    ntechs = tix->header->ntechs;
+    ntac = tix->header->ntactics;
+
+    tcount = tl->tcount;
+    tincl = tl->tincl;
+    ccount = tl->ccount;
+    counts = tl->counts;
+    scount = tl->scount;
+    tsum = tl->tsum;
+    tbest = tl->tbest;
+    total = tl->total;
+    first = tl->first;
+    last = tl->last;
 
     /* the timeline's period: the one asked for, else the data's */
 
-    first = f.has_since ? f.since : first;
-    last = f.has_until ? f.until - 1 : last;
+    first = f->has_since ? f->since : first;
+    last = f->has_until ? f->until - 1 : last;
 
-    interval = f.interval;
+    interval = f->interval;
 
     if (!(ctx->given & NGX_HTTP_ATTCK_P_INTERVAL) && first <= last) {
         span = (last - first) / NGX_HTTP_ATTCK_DAY + 1;
@@ -1584,11 +1302,11 @@ counted:
 
     /* second pass, only when there is a timeline: the buckets */
 
-    if (nb && units) {
-        for (i = u0; i < u1; i++) {
+    if (nb && st->units) {
+        for (i = st->u0; i < st->u1; i++) {
             u = &tix->units[i];
 
-            if (f.sources && !(f.sources & (1 << u->source))) {
+            if (f->sources && !(f->sources & (1 << u->source))) {
                 continue;
             }
 
@@ -1602,10 +1320,11 @@ counted:
             }
         }
 
-    } else if (nb && dayline) {
-        for (day = 0; day < ndays; day++) {
-            row = &dayline[day * ATTCK_TIX_NSOURCES];
-            bucket = ngx_http_attck_bucket((dmin + day) * NGX_HTTP_ATTCK_DAY,
+    } else if (nb && tl->dayline) {
+        for (day = 0; day < tl->ndays; day++) {
+            row = &tl->dayline[day * ATTCK_TIX_NSOURCES];
+            bucket = ngx_http_attck_bucket((tl->dmin + day)
+                                           * NGX_HTTP_ATTCK_DAY,
                                            interval)
                      - b;
 
@@ -1622,12 +1341,12 @@ counted:
          * (a date centuries off): a second walk for the buckets
          */
 
-        for (i = ngx_http_attck_next(&f, i0, i1); i < i1;
-             i = ngx_http_attck_next(&f, i + 1, i1))
+        for (i = ngx_http_attck_next(f, st->i0, st->i1); i < st->i1;
+             i = ngx_http_attck_next(f, i + 1, st->i1))
         {
             th = &tix->threats[i];
 
-            if (!ngx_http_attck_matches(&f, th, pass)) {
+            if (!ngx_http_attck_matches(f, th, tl->pass)) {
                 continue;
             }
 
@@ -1641,7 +1360,7 @@ counted:
 
     /* the answer */
 
-    len = 4096 + f.echo.len + 12 * r->args.len + nb * 96 + ntechs * 160
+    len = 4096 + f->echo.len + 12 * r->args.len + nb * 96 + ntechs * 160
           + ntac * 96;
 
     o.pool = r->pool;
@@ -1654,13 +1373,13 @@ counted:
     o.end = o.start + len;
 
     o.pos = ngx_sprintf(o.pos, "{\"generation\":%ui,\"filters\":{%V",
-                        generation, &f.echo);
+                        generation, &f->echo);
 
     /* the period in effect: the one given, else the data's days */
 
     o.pos = ngx_cpymem(o.pos, "\"since\":", 8);
 
-    if (f.has_since) {
+    if (f->has_since) {
         ngx_http_attck_out_str(&o, ctx->param[NGX_HTTP_ATTCK_I_SINCE].data,
                                ctx->param[NGX_HTTP_ATTCK_I_SINCE].len);
 
@@ -1677,7 +1396,7 @@ counted:
 
     o.pos = ngx_cpymem(o.pos, ",\"until\":", 9);
 
-    if (f.has_until) {
+    if (f->has_until) {
         ngx_http_attck_out_str(&o, ctx->param[NGX_HTTP_ATTCK_I_UNTIL].data,
                                ctx->param[NGX_HTTP_ATTCK_I_UNTIL].len);
 

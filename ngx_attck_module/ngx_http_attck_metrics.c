@@ -868,6 +868,20 @@ ngx_http_attck_metrics_send(ngx_http_request_t *r, ngx_http_attck_m_ctx_t *ctx)
                         m->redis_waiting);
     }
 
+    /* threats/stats walks: in the event loop, or on attck_thread_pool */
+
+    p = ngx_http_attck_m_family(p, "attck_threat_walks_total", "counter",
+                                "threats/stats answers that walked the "
+                                "threat index, by where the walk ran.");
+    p = ngx_sprintf(p, "attck_threat_walks_total{where=\"event_loop\"} %uA\n"
+                    "attck_threat_walks_total{where=\"thread_pool\"} %uA\n",
+                    m->tally_walks[0], m->tally_walks[1]);
+    p = ngx_http_attck_m_family(p, "attck_threat_walk_slices_total",
+                                "counter", "Slices of those walks run on "
+                                "attck_thread_pool's threads.");
+    p = ngx_sprintf(p, "attck_threat_walk_slices_total %uA\n",
+                    m->tally_slices);
+
     /* the training services' overlay */
 
     p = ngx_http_attck_m_family(p, "attck_overlay_subrequests_total",

@@ -56,6 +56,9 @@ typedef struct ngx_http_attck_metrics_s {
     ngx_atomic_t               overlay[NGX_HTTP_ATTCK_M_TRAININGS]
                                       [NGX_HTTP_ATTCK_M_OUTCOMES];
     ngx_http_attck_m_histogram_t  overlay_duration[NGX_HTTP_ATTCK_M_TRAININGS];
+
+    ngx_atomic_t               tally_walks[2];  /* event loop, thread pool */
+    ngx_atomic_t               tally_slices;
 } ngx_http_attck_metrics_t;
 
 

@@ -167,6 +167,14 @@ static ngx_command_t  ngx_http_attck_commands[] = {
       offsetof(ngx_http_attck_loc_conf_t, map_max_body),
       NULL },
 
+    { ngx_string("attck_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF
+                        |NGX_CONF_TAKE12,
+      ngx_http_attck_thread_pool,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -372,6 +380,8 @@ ngx_http_attck_create_loc_conf(ngx_conf_t *cf)
     alcf->training = NGX_CONF_UNSET_PTR;
     alcf->max_age = NGX_CONF_UNSET;
     alcf->map_max_body = NGX_CONF_UNSET_SIZE;
+    alcf->thread_pool = NGX_CONF_UNSET_PTR;
+    alcf->thread_min = NGX_CONF_UNSET_UINT;
 
     return alcf;
 }
@@ -390,6 +400,9 @@ ngx_http_attck_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->taxii_prefix, prev->taxii_prefix, "");
     ngx_conf_merge_size_value(conf->map_max_body, prev->map_max_body,
                               8 * 1024);
+    ngx_conf_merge_ptr_value(conf->thread_pool, prev->thread_pool, NULL);
+    ngx_conf_merge_uint_value(conf->thread_min, prev->thread_min,
+                              NGX_HTTP_ATTCK_THREAD_MIN);
 
     return NGX_CONF_OK;
 }

@@ -125,8 +125,13 @@ typedef struct {
     time_t                     max_age;     /* attck_health_max_age */
     ngx_str_t                  taxii_prefix; /* the attck_taxii location */
     size_t                     map_max_body; /* attck_map_max_body */
+    void                      *thread_pool; /* ngx_thread_pool_t, or NULL */
+    ngx_uint_t                 thread_min;  /* min_threats= */
 } ngx_http_attck_loc_conf_t;
 
+
+/* attck_thread_pool's min_threats: about a millisecond's walk */
+#define NGX_HTTP_ATTCK_THREAD_MIN    50000
 
 #define NGX_HTTP_ATTCK_HEALTH_LIVE   1
 #define NGX_HTTP_ATTCK_HEALTH_READY  2
@@ -233,6 +238,9 @@ char *ngx_http_attck_triage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 /* attck_model and POST {api}/map, ngx_http_attck_map.c */
 typedef struct ngx_http_attck_map_conf_s  ngx_http_attck_map_conf_t;
 char *ngx_http_attck_model(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+/* attck_thread_pool, ngx_http_attck_tally.c */
+char *ngx_http_attck_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_uint_t ngx_http_attck_map_is(ngx_http_request_t *r, ngx_str_t *prefix);
 ngx_int_t ngx_http_attck_map_handler(ngx_http_request_t *r);
 

@@ -70,7 +70,11 @@ like($out, qr/threat index of \d+ threats/, 'publish writes the index');
 my $ng = Attck::Test->start_nginx(
     http   => "attck_zone attck 64m; attck_snapshot $dir/attck.snap;"
               . "attck_redis 127.0.0.1:$redis->{port};",
-    server => 'location /api/v1/ { attck_api; }');
+    server => 'location /api/v1/ { attck_api; }'
+              # the same, its walks in slices on the default thread pool
+              . 'location /api/v2/ { attck_api;'
+              . ' attck_thread_pool default min_threats=100; }'
+              . 'location = /metrics { attck_metrics; }');
 
 sub get { $ng->get("/api/v1/$_[0]") }
 sub stats {
@@ -99,6 +103,9 @@ sub compare {
             grep { length } split /&/, $q;
     my $m = stats($q);
     my $e = sql_facets($pg, %f);
+    is($ng->get("/api/v2/threats/stats?$q")->{content},
+       get("threats/stats?$q")->{content},
+       "$label: the same answer from slices on a thread pool");
     is($m->{total}, $e->{total}, "$label: total $e->{total}");
     my @mt = map { { id => $_->{id}, count => $_->{count},
                      best => round4($_->{best}), mean => round4($_->{mean}),
@@ -273,6 +280,14 @@ is(get('threats/stats?tag=%22%3E%3Cx%3E%5C')->{status}, 200,
    'markup in a tag is a value like another');
 is_deeply(stats('tag=%22%3E%3Cx%3E%5C')->{filters}{tag}, [ '"><x>\\' ],
           '... echoed as JSON');
+
+# the walks above ran on the thread pool, in slices
+my $metrics = $ng->get('/metrics')->{content};
+my ($pooled) = $metrics =~ /^attck_threat_walks_total\{where="thread_pool"\} (\d+)/m;
+my ($slices) = $metrics =~ /^attck_threat_walk_slices_total (\d+)/m;
+ok(($pooled // 0) >= 10, "walks on the thread pool: $pooled")
+    or diag $metrics;
+ok(($slices // 0) >= 2 * $pooled, "... in slices: $slices");
 
 # --- a threat with many values, one dated centuries off -----------------
 # More than a few values of a kind are deduplicated another way than a
