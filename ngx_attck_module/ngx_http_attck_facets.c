@@ -867,9 +867,7 @@ ngx_http_attck_bucket(int64_t seen, ngx_uint_t interval)
     int64_t    days;
     ngx_int_t  y, m, d;
 
-    days = seen >= 0 ? seen / NGX_HTTP_ATTCK_DAY
-                     : -((-seen + NGX_HTTP_ATTCK_DAY - 1)
-                         / NGX_HTTP_ATTCK_DAY);
+    days = ngx_http_attck_day(seen);
 
     switch (interval) {
 

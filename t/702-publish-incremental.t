@@ -182,6 +182,32 @@ like($out, qr/unchanged, generation \d+ stays current/, 'the generation stays');
 is(scalar(split /\n/, $redis->cli('KEYS', 'attck:doc:*')), $names,
    "still $names documents after one more changed");
 
+# a publish that dies after writing, before its switch (Redis refuses
+# PUBLISH, so the switch's transaction is aborted): the next publish that
+# switches removes what it wrote, without a scan
+q1("UPDATE threat_intelligence_data SET title = 'Dead run' WHERE id IN ($ids[1], $ids[2])");
+$redis->cli('ACL', 'SETUSER', 'default', '-publish');
+($rc, $out) = run_cmd(worker(), 'publish');
+$redis->cli('ACL', 'SETUSER', 'default', '+publish');
+is($rc, 75, 'a publish whose switch is refused exits 75') or diag $out;
+like($out, qr/the current generation is unchanged/, '... and says so');
+is(scalar(split /\n/, $redis->cli('KEYS', 'attck:doc:*')), $names + 2,
+   'it left the 2 documents it wrote');
+is(scalar(split /\n/, $redis->cli('KEYS', 'attck:snapshot:*')), 3,
+   '... and its snapshot');
+q1("UPDATE threat_intelligence_data SET title = 'After it' WHERE id IN ($ids[1], $ids[2])");
+($rc, $out) = run_cmd(worker(), 'publish');
+is($rc, 0, 'the next publish') or diag $out;
+like($out, qr/removed 2 documents and 1 snapshots that publishes which did not switch wrote/,
+     '... removes them') or diag $out;
+unlike($out, qr/removed \d+ keys of older generations/, '... without a scan');
+is(scalar(split /\n/, $redis->cli('KEYS', 'attck:doc:*')), $total + 2,
+   "$total documents and the 2 generation before names: those the last two "
+   . 'generations name');
+is(scalar(split /\n/, $redis->cli('KEYS', 'attck:snapshot:*')), 2,
+   'two snapshots: the last two generations');
+is($redis->cli('EXISTS', 'attck:unpublished'), 0, 'the record is gone');
+
 # a snapshot the database did not publish: everything read
 q1('DELETE FROM published_bases');
 ($rc, $out) = run_cmd(worker(), 'publish');

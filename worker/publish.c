@@ -269,18 +269,19 @@ attck_publish_redis(redisContext *c, const char *url, const char *sha,
     const void *data, size_t size, attck_publish_docs_t *docs,
     const attck_sign_key_t *key, const char *out)
 {
-    int                    i, written;
+    int                    i, written, *rows;
     char                   err[512], gen[32], prev_gen[32], prev_sha[65];
     char                   current[ATTCK_PUBLISH_POINTER], stamp[32];
     char                   hex[33];
-    size_t                 nprev;
-    uint8_t                name[16], *prevnames;
+    size_t                 nprev, nfresh;
+    uint8_t               *prevnames, *fresh;
     char                   prev[ATTCK_PUBLISH_POINTER];
     char                   same[ATTCK_PUBLISH_POINTER];
     time_t                 now;
     struct tm              tm;
     redisReply            *reply;
     attck_publish_pipe_t   p;
+    attck_publish_left_t   left;
 
     memset(&p, 0, sizeof(attck_publish_pipe_t));
 
@@ -333,18 +334,6 @@ attck_publish_redis(redisContext *c, const char *url, const char *sha,
     snprintf(gen, sizeof(gen), "%lld", reply->integer);
     freeReplyObject(reply);
 
-    /* content-addressed: a snapshot already there is not sent again */
-
-    reply = attck_publish_cmd(p.redis, "EXISTS attck:snapshot:%s", sha);
-
-    if (reply->integer == 0) {
-        freeReplyObject(reply);
-        reply = attck_publish_cmd(p.redis, "SET attck:snapshot:%s %b", sha,
-                                  data, size);
-    }
-
-    freeReplyObject(reply);
-
     /* the documents of the previous generation stay: only new ones */
 
     nprev = 0;
@@ -365,24 +354,53 @@ attck_publish_redis(redisContext *c, const char *url, const char *sha,
         freeReplyObject(reply);
     }
 
-    written = 0;
+    nfresh = 0;
+    fresh = attck_xmalloc(16 * PQntuples(docs->threats) + 1);
+    rows = attck_xmalloc(sizeof(int) * PQntuples(docs->threats) + 1);
 
     for (i = 0; i < PQntuples(docs->threats); i++) {
         attck_publish_digest(PQgetvalue(docs->threats, i, 8),
-                             PQgetlength(docs->threats, i, 8), name);
+                             PQgetlength(docs->threats, i, 8),
+                             fresh + 16 * nfresh);
 
-        if (attck_publish_named(prevnames, nprev, name)) {
-            continue;
+        if (!attck_publish_named(prevnames, nprev, fresh + 16 * nfresh)) {
+            rows[nfresh++] = i;
         }
+    }
 
-        attck_publish_digest_hex(name, hex);
+    /* recorded before it is written, for a run that dies before the switch */
+
+    if (attck_publish_unpublished(p.redis, sha, fresh, nfresh, &left, err,
+                                  sizeof(err))
+        != 0)
+    {
+        attck_fatal(ATTCK_EXIT_TEMPFAIL, "publish: %s; the current "
+                    "generation is unchanged", err);
+    }
+
+    /* content-addressed: a snapshot already there is not sent again */
+
+    reply = attck_publish_cmd(p.redis, "EXISTS attck:snapshot:%s", sha);
+
+    if (reply->integer == 0) {
+        freeReplyObject(reply);
+        reply = attck_publish_cmd(p.redis, "SET attck:snapshot:%s %b", sha,
+                                  data, size);
+    }
+
+    freeReplyObject(reply);
+
+    written = 0;
+
+    for (i = 0; i < (int) nfresh; i++) {
+        attck_publish_digest_hex(fresh + 16 * i, hex);
 
         attck_publish_append(&p, "SET attck:doc:%s %b", hex,
-                             PQgetvalue(docs->threats, i, 8),
-                             (size_t) PQgetlength(docs->threats, i, 8));
+                             PQgetvalue(docs->threats, rows[i], 8),
+                             (size_t) PQgetlength(docs->threats, rows[i], 8));
         attck_publish_append(&p, "SET attck:brief:%s %b", hex,
-                             PQgetvalue(docs->threats, i, 9),
-                             (size_t) PQgetlength(docs->threats, i, 9));
+                             PQgetvalue(docs->threats, rows[i], 9),
+                             (size_t) PQgetlength(docs->threats, rows[i], 9));
         written++;
     }
 
@@ -428,7 +446,11 @@ attck_publish_redis(redisContext *c, const char *url, const char *sha,
     attck_stage_count("publish", "mappings", NULL, docs->mappings);
 
     attck_publish_sweep(p.redis, gen, prev_gen, sha, prev_sha, docs->names,
-                        docs->nnames, prevnames, nprev, docs->all);
+                        docs->nnames, prevnames, nprev, docs->all, &left);
+
+    attck_publish_left_free(&left);
+    free(fresh);
+    free(rows);
 
     if (prevnames != docs->prev) {
         free(prevnames);

@@ -12,6 +12,12 @@
  * looking at the others.  Scanning every key is kept for publishes that
  * read every threat, and whenever the list is not of the generation
  * before.
+ *
+ * A publish that dies between writing and its switch leaves a snapshot
+ * and documents no generation names.  So each run first adds what it is
+ * about to write to attck:unpublished, and the next run that switches
+ * removes what is listed there and named by neither generation, then the
+ * list.
  */
 
 
@@ -26,6 +32,9 @@
 
 
 static int attck_publish_unhex(const char *hex, uint8_t *name);
+static void attck_publish_leftovers(redisContext *c, const char *sha,
+    const char *prev_sha, const uint8_t *names, size_t nnames,
+    const uint8_t *prev, size_t nprev, const attck_publish_left_t *left);
 static void attck_publish_scan(redisContext *c, const char *gen,
     const char *prev_gen, const char *sha, const char *prev_sha,
     const uint8_t *names, size_t nnames, const uint8_t *prev, size_t nprev);
@@ -257,10 +266,155 @@ attck_publish_retired(redisContext *c, const char *prev_gen,
 }
 
 
+int
+attck_publish_unpublished(redisContext *c, const char *sha,
+    const uint8_t *fresh, size_t nfresh, attck_publish_left_t *left,
+    char *err, size_t errlen)
+{
+    int          rc;
+    char        *snapshots;
+    size_t       n;
+    uint8_t     *names;
+    redisReply  *reply;
+
+    memset(left, 0, sizeof(attck_publish_left_t));
+
+    reply = attck_redis_command(c, err, errlen,
+                                "HMGET attck:unpublished snapshots names");
+    if (reply == NULL) {
+        return -1;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+        && reply->element[0]->type == REDIS_REPLY_STRING
+        && reply->element[1]->type == REDIS_REPLY_STRING
+        && reply->element[1]->len % 16 == 0)
+    {
+        left->snapshots = attck_xstrdup(reply->element[0]->str);
+        left->n = reply->element[1]->len / 16;
+        left->names = attck_xmalloc(16 * left->n + 1);
+        memcpy(left->names, reply->element[1]->str, 16 * left->n);
+
+    } else {
+        left->snapshots = attck_xstrdup("");
+    }
+
+    freeReplyObject(reply);
+
+    n = left->n + nfresh;
+    names = attck_xmalloc(16 * n + 1);
+    memcpy(names, left->names, 16 * left->n);
+    memcpy(names + 16 * left->n, fresh, 16 * nfresh);
+
+    snapshots = attck_xmalloc(strlen(left->snapshots) + 66);
+    sprintf(snapshots, "%s%s%s", left->snapshots,
+            left->snapshots[0] ? " " : "", sha);
+
+    reply = attck_redis_command(c, err, errlen,
+                                "HSET attck:unpublished snapshots %s "
+                                "names %b", snapshots, names, 16 * n);
+    rc = reply ? 0 : -1;
+
+    if (reply) {
+        freeReplyObject(reply);
+    }
+
+    free(snapshots);
+    free(names);
+
+    return rc;
+}
+
+
+void
+attck_publish_left_free(attck_publish_left_t *left)
+{
+    free(left->names);
+    free(left->snapshots);
+}
+
+
+/*
+ * What runs that did not switch left, now that this one has: removed
+ * unless a generation names it, then the record
+ */
+
+static void
+attck_publish_leftovers(redisContext *c, const char *sha,
+    const char *prev_sha, const uint8_t *names, size_t nnames,
+    const uint8_t *prev, size_t nprev, const attck_publish_left_t *left)
+{
+    char        err[512], hex[33], *snaps, *one, *save;
+    size_t      i, n, ndocs, nsnaps;
+    const uint8_t  *name;
+
+    n = 0;
+    ndocs = 0;
+    nsnaps = 0;
+
+    for (i = 0; i < left->n; i++) {
+        name = left->names + 16 * i;
+
+        if (attck_publish_named(names, nnames, name)
+            || attck_publish_named(prev, nprev, name))
+        {
+            continue;
+        }
+
+        attck_publish_digest_hex(name, hex);
+
+        if (redisAppendCommand(c, "UNLINK attck:doc:%s attck:brief:%s", hex,
+                               hex)
+            != REDIS_OK)
+        {
+            break;
+        }
+
+        n++;
+        ndocs++;
+    }
+
+    snaps = attck_xstrdup(left->snapshots);
+
+    for (one = strtok_r(snaps, " ", &save); one;
+         one = strtok_r(NULL, " ", &save))
+    {
+        if (strcmp(one, sha) == 0 || strcmp(one, prev_sha) == 0
+            || redisAppendCommand(c, "UNLINK attck:snapshot:%s", one)
+               != REDIS_OK)
+        {
+            continue;
+        }
+
+        n++;
+        nsnaps++;
+    }
+
+    free(snaps);
+
+    if (redisAppendCommand(c, "DEL attck:unpublished") == REDIS_OK) {
+        n++;
+    }
+
+    if (attck_redis_drain(c, n, err, sizeof(err)) != 0) {
+        attck_log("warn", "publish: what a publish that did not switch "
+                  "wrote is left: %s", err);
+        return;
+    }
+
+    if (ndocs || nsnaps) {
+        attck_log("info", "publish: removed %zu documents and %zu "
+                  "snapshots that publishes which did not switch wrote",
+                  ndocs, nsnaps);
+    }
+}
+
+
 void
 attck_publish_sweep(redisContext *c, const char *gen, const char *prev_gen,
     const char *sha, const char *prev_sha, const uint8_t *names, size_t n,
-    const uint8_t *prev, size_t nprev, int everything)
+    const uint8_t *prev, size_t nprev, int everything,
+    const attck_publish_left_t *left)
 {
     char         err[512];
     size_t       i, k, nretired;
@@ -273,6 +427,8 @@ attck_publish_sweep(redisContext *c, const char *gen, const char *prev_gen,
         attck_publish_scan(c, gen, prev_gen, sha, prev_sha, names, n, prev,
                            nprev);
     }
+
+    attck_publish_leftovers(c, sha, prev_sha, names, n, prev, nprev, left);
 
     /* what this generation retires: named by prev, not by names (sorted) */
 

@@ -14,6 +14,14 @@
 #include <hiredis/hiredis.h>
 
 
+/* what publishes that did not switch wrote (attck:unpublished) */
+typedef struct {
+    uint8_t                 *names;      /* 16 bytes each */
+    size_t                   n;
+    char                    *snapshots;  /* SHA-256 hex, space-separated */
+} attck_publish_left_t;
+
+
 /* the documents' names: 16 bytes each, sorted with this */
 int attck_publish_name_cmp(const void *a, const void *b);
 int attck_publish_named(const uint8_t *names, size_t n,
@@ -32,7 +40,19 @@ int attck_publish_named(const uint8_t *names, size_t n,
 void attck_publish_sweep(redisContext *c, const char *gen,
     const char *prev_gen, const char *sha, const char *prev_sha,
     const uint8_t *names, size_t n, const uint8_t *prev, size_t nprev,
-    int everything);
+    int everything, const attck_publish_left_t *left);
+
+/*
+ * Before a publish writes its snapshot sha and its new documents
+ * fresh[nfresh]: they are added to attck:unpublished, the record of what
+ * runs not yet switched wrote, and *left is what was there (runs that
+ * died before their switch), for the sweep after the switch to remove.
+ * 0, or -1 with err.
+ */
+int attck_publish_unpublished(redisContext *c, const char *sha,
+    const uint8_t *fresh, size_t nfresh, attck_publish_left_t *left,
+    char *err, size_t errlen);
+void attck_publish_left_free(attck_publish_left_t *left);
 
 
 #endif /* _ATTCK_PUBLISH_SWEEP_H_INCLUDED_ */
