@@ -32,6 +32,7 @@
 
 
 static int attck_publish_unhex(const char *hex, uint8_t *name);
+static int attck_publish_unlink(redisContext *c, const uint8_t *name);
 static void attck_publish_leftovers(redisContext *c, const char *sha,
     const char *prev_sha, const uint8_t *names, size_t nnames,
     const uint8_t *prev, size_t nprev, const attck_publish_left_t *left);
@@ -80,6 +81,20 @@ attck_publish_unhex(const char *hex, uint8_t *name)
     }
 
     return 0;
+}
+
+
+/* a document and its brief, to be removed in the pipeline */
+
+static int
+attck_publish_unlink(redisContext *c, const uint8_t *name)
+{
+    char  hex[33];
+
+    attck_publish_digest_hex(name, hex);
+
+    return redisAppendCommand(c, "UNLINK attck:doc:%s attck:brief:%s", hex,
+                              hex);
 }
 
 
@@ -187,7 +202,7 @@ attck_publish_retired(redisContext *c, const char *prev_gen,
     const char *sha, const char *prev_sha, const uint8_t *names,
     size_t nnames)
 {
-    char          err[512], hex[33];
+    char          err[512];
     size_t        i, n, removed;
     redisReply   *reply;
     const char   *old;
@@ -239,12 +254,7 @@ attck_publish_retired(redisContext *c, const char *prev_gen,
             continue;
         }
 
-        attck_publish_digest_hex(name, hex);
-
-        if (redisAppendCommand(c, "UNLINK attck:doc:%s attck:brief:%s", hex,
-                               hex)
-            != REDIS_OK)
-        {
+        if (attck_publish_unlink(c, name) != REDIS_OK) {
             break;
         }
 
@@ -344,8 +354,8 @@ attck_publish_leftovers(redisContext *c, const char *sha,
     const char *prev_sha, const uint8_t *names, size_t nnames,
     const uint8_t *prev, size_t nprev, const attck_publish_left_t *left)
 {
-    char        err[512], hex[33], *snaps, *one, *save;
-    size_t      i, n, ndocs, nsnaps;
+    char            err[512], *snaps, *one, *save;
+    size_t          i, n, ndocs, nsnaps;
     const uint8_t  *name;
 
     n = 0;
@@ -361,12 +371,7 @@ attck_publish_leftovers(redisContext *c, const char *sha,
             continue;
         }
 
-        attck_publish_digest_hex(name, hex);
-
-        if (redisAppendCommand(c, "UNLINK attck:doc:%s attck:brief:%s", hex,
-                               hex)
-            != REDIS_OK)
-        {
+        if (attck_publish_unlink(c, name) != REDIS_OK) {
             break;
         }
 
