@@ -120,22 +120,9 @@ static attck_train_t  *attck_eval_examples;
 static void
 attck_eval_init(attck_eval_t *ev, attck_train_t *t)
 {
-    uint32_t            i;
-    attck_map_class_t   key, *p;
-
     memset(ev, 0, sizeof(attck_eval_t));
     ev->nclasses = t->nclasses;
-    ev->parent = attck_xcalloc(t->nclasses, sizeof(uint32_t));
-
-    for (i = 0; i < t->nclasses; i++) {
-        memset(&key, 0, sizeof(key));
-        memcpy(key.id, t->classes[i].id, 5);
-
-        p = bsearch(&key, t->classes, t->nclasses, sizeof(attck_map_class_t),
-                    attck_map_class_cmp);
-
-        ev->parent[i] = p ? (uint32_t) (p - t->classes) : i;
-    }
+    ev->parent = attck_train_parents(t);
 }
 
 
@@ -302,8 +289,10 @@ attck_eval_models(attck_train_t *t, const uint8_t *use, int calibrate,
     }
 
     t->prune = ATTCK_TRAIN_PRUNE_PREV;
+    t->previous = 1;
     attck_train_learn(t, prev, calibrate, &models[0]);
     t->prune = ATTCK_TRAIN_PRUNE;
+    t->previous = 0;
     attck_train_learn(t, use, calibrate, &models[1]);
     attck_train_baseline(t, prev, &models[2]);
 
