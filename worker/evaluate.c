@@ -3,9 +3,11 @@
  * attck-worker evaluate: how well the mapper maps text it has not seen,
  * by several protocols, so that progress on one is not mistaken for
  * progress: the previous method (technique texts whole, weights pruned
- * at 0.01), the current one (technique texts and each of their
- * sentences, pruned at 0.03) and a zero-training TF-IDF baseline, each
- * trained without what it is tested on:
+ * at 0.01, every other technique's examples negatives), the current one
+ * (technique texts and each of their sentences, pruned at 0.05, a
+ * technique's parent and sub-techniques not its negatives, its own
+ * examples weighing twice: train.h) and a zero-training TF-IDF
+ * baseline, each trained without what it is tested on:
  *
  *   actors      procedure examples in five folds by actor (group,
  *               software, campaign), each fold scored by a model of the
