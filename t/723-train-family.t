@@ -6,8 +6,11 @@
 # (attck_model_format.h): the labeled technique weighs the word up, some
 # technique of another family weighs it down (the examples were its
 # negatives), and the family's other member has no weight on it at all,
-# since the examples were never in its problem.  Also: the sub-technique
-# is ranked first on such a text, and training stays deterministic.
+# since the examples were never in its problem (with the rule before,
+# T1059 and three of its sub-techniques had weights on them: the labeled
+# texts are worded like T1059's own examples so that they are in its
+# working set).  Also: the sub-technique is ranked first on such a text,
+# and training stays deterministic.
 
 use strict;
 use warnings;
@@ -24,12 +27,13 @@ my $json = JSON::XS->new->utf8->canonical;
 
 my %word = (sub => 'flurblexa', parent => 'zorblaxit');
 my @sub_texts = (
-    "The operators ran PowerShell scripts through the $word{sub} loader "
-    . 'with encoded commands.',
-    "A $word{sub} stage invoked powershell.exe -nop -w hidden to fetch "
-    . 'the next script.',
-    "The $word{sub} implant executed PowerShell cmdlets in memory.",
-    "Encoded PowerShell launched by $word{sub} downloaded the payload.",
+    "The $word{sub} toolkit used PowerShell to run scripts and commands on "
+    . 'the host.',
+    "Scripts were interpreted by $word{sub} through PowerShell on the "
+    . 'command line.',
+    "The $word{sub} operators executed commands and scripts through "
+    . 'PowerShell.',
+    "Encoded PowerShell commands launched by $word{sub} ran the script.",
 );
 my @parent_texts = (
     "The $word{parent} toolkit used command interpreters to run scripts "
