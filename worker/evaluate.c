@@ -3,9 +3,11 @@
  * attck-worker evaluate: how well the mapper maps text it has not seen,
  * by several protocols, so that progress on one is not mistaken for
  * progress: the previous method (technique texts whole, weights pruned
- * at 0.01), the current one (technique texts and each of their
- * sentences, pruned at 0.03) and a zero-training TF-IDF baseline, each
- * trained without what it is tested on:
+ * at 0.01, every other technique's examples negatives), the current one
+ * (technique texts and each of their sentences, pruned at 0.05, a
+ * technique's parent and sub-techniques not its negatives, its own
+ * examples weighing twice: train.h) and a zero-training TF-IDF
+ * baseline, each trained without what it is tested on:
  *
  *   actors      procedure examples in five folds by actor (group,
  *               software, campaign), each fold scored by a model of the
@@ -120,22 +122,9 @@ static attck_train_t  *attck_eval_examples;
 static void
 attck_eval_init(attck_eval_t *ev, attck_train_t *t)
 {
-    uint32_t            i;
-    attck_map_class_t   key, *p;
-
     memset(ev, 0, sizeof(attck_eval_t));
     ev->nclasses = t->nclasses;
-    ev->parent = attck_xcalloc(t->nclasses, sizeof(uint32_t));
-
-    for (i = 0; i < t->nclasses; i++) {
-        memset(&key, 0, sizeof(key));
-        memcpy(key.id, t->classes[i].id, 5);
-
-        p = bsearch(&key, t->classes, t->nclasses, sizeof(attck_map_class_t),
-                    attck_map_class_cmp);
-
-        ev->parent[i] = p ? (uint32_t) (p - t->classes) : i;
-    }
+    ev->parent = attck_train_parents(t);
 }
 
 
@@ -302,8 +291,10 @@ attck_eval_models(attck_train_t *t, const uint8_t *use, int calibrate,
     }
 
     t->prune = ATTCK_TRAIN_PRUNE_PREV;
+    t->previous = 1;
     attck_train_learn(t, prev, calibrate, &models[0]);
     t->prune = ATTCK_TRAIN_PRUNE;
+    t->previous = 0;
     attck_train_learn(t, use, calibrate, &models[1]);
     attck_train_baseline(t, prev, &models[2]);
 

@@ -13,7 +13,11 @@
  *
  * Each technique's SVM is solved on a working set of its examples and
  * the negatives near them (attck_train_class), and the names of groups
- * and malware are examples of no technique: names, not behaviour.
+ * and malware are examples of no technique: names, not behaviour.  A
+ * technique's parent and sub-techniques are not its negatives (a
+ * sub-technique's example is an example of its parent's behaviour too),
+ * and its own examples weigh ATTCK_TRAIN_POS_WEIGHT times as much as
+ * each negative.
  */
 
 #include <getopt.h>
@@ -766,20 +770,48 @@ attck_train_class(struct feature_node **x, const uint32_t *neg,
 }
 
 
+uint32_t *
+attck_train_parents(attck_train_t *t)
+{
+    uint32_t            i, *parent;
+    attck_map_class_t   key, *p;
+
+    parent = attck_xcalloc(t->nclasses ? t->nclasses : 1, sizeof(uint32_t));
+
+    for (i = 0; i < t->nclasses; i++) {
+        memset(&key, 0, sizeof(key));
+        memcpy(key.id, t->classes[i].id, 5);
+
+        p = bsearch(&key, t->classes, t->nclasses, sizeof(attck_map_class_t),
+                    attck_map_class_cmp);
+
+        parent[i] = p ? (uint32_t) (p - t->classes) : i;
+    }
+
+    return parent;
+}
+
+
 /*
  * One binary problem per technique: its examples against all the others,
- * except other labels of its own texts.  Weights that matter are kept,
- * by term, in m (starts, postings, class biases).
+ * except other labels of its own texts and (but for the previous method)
+ * the examples of its parent and of its sub-techniques: "PowerShell ran
+ * an encoded script" is T1059.001 and T1059 alike, and as a negative of
+ * T1059 it taught the parent that its own behaviour is not its own.
+ * Siblings stay negatives of each other: they are the distinction a
+ * sub-technique makes.  Weights that matter are kept, by term, in m
+ * (starts, postings, class biases).
  */
 
 static void
 attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
     const uint8_t *use, int hold_fold0, attck_map_model_t *m)
 {
+    int                     pos_label;
     size_t                  i, k, npos, nneg, *set;
-    double                  w, sign, *dense;
+    double                  w, sign, *dense, pos_weight;
     uint8_t                *pos, *in;
-    uint32_t                c, *neg, *posi;
+    uint32_t                c, *neg, *posi, *parent;
     attck_vec_t             all;
     struct model           *mdl;
     struct problem          prob;
@@ -792,6 +824,17 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
     param.solver_type = L2R_L2LOSS_SVC_DUAL;
     param.C = ATTCK_TRAIN_C;
     param.eps = ATTCK_TRAIN_EPS;
+
+    pos_label = 1;
+    pos_weight = ATTCK_TRAIN_POS_WEIGHT;
+
+    if (!t->previous) {
+        param.nr_weight = 1;
+        param.weight_label = &pos_label;
+        param.weight = &pos_weight;
+    }
+
+    parent = attck_train_parents(t);
 
     memset(&prob, 0, sizeof(struct problem));
     prob.n = (int) nfeat + 1;
@@ -836,6 +879,12 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
                 continue;
             }
 
+            if (!t->previous && !e->negative && e->cls != c
+                && (parent[e->cls] == c || parent[c] == e->cls))
+            {
+                continue;           /* its parent or a sub-technique */
+            }
+
             neg[nneg++] = (uint32_t) i;
         }
 
@@ -866,6 +915,7 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
     }
 
     attck_train_postings(&all, nfeat, m);
+    free(parent);
     free(pos);
     free(neg);
     free(posi);

@@ -43,13 +43,22 @@ typedef struct {
     uint32_t            ngroups;
     EVP_MD_CTX         *sha;
     double              prune;      /* weights under it are left out */
+    int                 previous;   /* evaluate's previous method */
 } attck_train_t;
 
 
-/* what train learns from by default; "evaluate" compares it with the
- * previous method: no sentence examples, weights pruned at 0.01 */
+/*
+ * What train learns from by default; "evaluate" compares it with the
+ * previous method (t->previous): no sentence examples, weights pruned at
+ * 0.01, every other technique's examples negatives, a technique's own
+ * examples weighed as its negatives are.
+ */
 #define ATTCK_TRAIN_PRUNE       0.05
 #define ATTCK_TRAIN_PRUNE_PREV  0.01
+
+/* C of a technique's own examples, times C: a few dozen against twenty
+ * thousand others */
+#define ATTCK_TRAIN_POS_WEIGHT  2.0
 
 
 /*
@@ -73,6 +82,10 @@ void attck_train_learn(attck_train_t *t, const uint8_t *use, int calibrate,
  */
 void attck_train_baseline(attck_train_t *t, const uint8_t *use,
     attck_map_model_t *m);
+
+/* class -> its parent's class ("T1059.001" -> "T1059"), or itself when
+ * the parent has no class; free(3) it */
+uint32_t *attck_train_parents(attck_train_t *t);
 
 void attck_train_free(attck_train_t *t);
 
