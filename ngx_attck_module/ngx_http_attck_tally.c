@@ -307,7 +307,7 @@ ngx_http_attck_tally_slices(ngx_http_request_t *r, ngx_thread_pool_t *tp,
     ngx_http_attck_counted_pt done, void *data)
 {
     ngx_uint_t                  k, posted;
-    ngx_thread_task_t          *task;
+    ngx_thread_task_t          *task, **tasks;
     ngx_http_attck_count_t     *count;
     ngx_http_attck_slice_t     *slice;
     ngx_http_attck_main_conf_t *amcf;
@@ -328,7 +328,7 @@ ngx_http_attck_tally_slices(ngx_http_request_t *r, ngx_thread_pool_t *tp,
     count->done = done;
     count->data = data;
 
-    /* every slice ready before any is posted */
+    /* every slice and task ready before any is posted */
 
     for (k = 0; k < n; k++) {
         if (ngx_http_attck_tally_init(r->pool, &count->parts[k], &f->tix,
@@ -339,14 +339,23 @@ ngx_http_attck_tally_slices(ngx_http_request_t *r, ngx_thread_pool_t *tp,
         }
     }
 
+    tasks = ngx_palloc(r->pool, n * sizeof(ngx_thread_task_t *));
+    if (tasks == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (k = 0; k < n; k++) {
+        tasks[k] = ngx_thread_task_alloc(r->pool,
+                                         sizeof(ngx_http_attck_slice_t));
+        if (tasks[k] == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     posted = 0;
 
     for (k = 0; k < n; k++) {
-        task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_attck_slice_t));
-        if (task == NULL) {
-            return posted ? NGX_AGAIN : NGX_ERROR;
-        }
-
+        task = tasks[k];
         slice = task->ctx;
         slice->filter = f;
         slice->tmask = tmask;
