@@ -130,7 +130,7 @@ typedef struct {
 } ngx_http_attck_loc_conf_t;
 
 
-/* attck_thread_pool's min_threats: about a millisecond's walk */
+/* attck_thread_pool's min_threats: a few milliseconds' walk */
 #define NGX_HTTP_ATTCK_THREAD_MIN    50000
 
 #define NGX_HTTP_ATTCK_HEALTH_LIVE   1

@@ -50,6 +50,8 @@ struct ngx_http_attck_count_s {
 };
 
 
+static ngx_uint_t ngx_http_attck_walk_size(const ngx_http_attck_filter_t *f,
+    ngx_uint_t i0, ngx_uint_t i1);
 static void ngx_http_attck_tally_walk(const ngx_http_attck_filter_t *f,
     const uint64_t *tmask, ngx_http_attck_tally_t *t, ngx_uint_t i0,
     ngx_uint_t i1);
@@ -239,6 +241,35 @@ ngx_http_attck_tally_units(const ngx_http_attck_filter_t *f,
 }
 
 
+/* the threats from i0 to i1 a walk looks at: those selected, if any */
+
+static ngx_uint_t
+ngx_http_attck_walk_size(const ngx_http_attck_filter_t *f, ngx_uint_t i0,
+    ngx_uint_t i1)
+{
+    uint64_t    w;
+    ngx_uint_t  i, n;
+
+    if (f->sel == NULL || i0 >= i1) {
+        return i1 > i0 ? i1 - i0 : 0;
+    }
+
+    n = 0;
+
+    for (i = i0; i < i1; i = (i | 63) + 1) {
+        w = f->sel[i >> 6] >> (i & 63);
+
+        if ((i | 63) >= i1) {
+            w &= ((uint64_t) 1 << (i1 - i)) - 1;
+        }
+
+        n += __builtin_popcountll(w);
+    }
+
+    return n;
+}
+
+
 ngx_int_t
 ngx_http_attck_tally_count(ngx_http_request_t *r,
     const ngx_http_attck_filter_t *f, ngx_http_attck_tally_t *t,
@@ -246,7 +277,7 @@ ngx_http_attck_tally_count(ngx_http_request_t *r,
     void *data)
 {
     uint64_t                   *tmask;
-    ngx_uint_t                  j, c, n;
+    ngx_uint_t                  j, c, n, w;
     const attck_tix_t          *tix;
     const attck_tix_tech_t     *tech;
     ngx_http_attck_loc_conf_t  *alcf;
@@ -276,9 +307,13 @@ ngx_http_attck_tally_count(ngx_http_request_t *r,
 
     n = 0;
 
-    if (alcf->thread_pool && i1 > i0 && i1 - i0 >= alcf->thread_min) {
-        n = ngx_min(NGX_HTTP_ATTCK_SLICES,
-                    (i1 - i0 + alcf->thread_min - 1) / alcf->thread_min);
+    if (alcf->thread_pool) {
+        w = ngx_http_attck_walk_size(f, i0, i1);
+
+        if (w >= alcf->thread_min) {
+            n = ngx_min(NGX_HTTP_ATTCK_SLICES,
+                        (w + alcf->thread_min - 1) / alcf->thread_min);
+        }
     }
 
 #if (NGX_THREADS)
