@@ -93,6 +93,12 @@ static struct model *attck_train_class(struct feature_node **x,
 static void attck_train_ovr(attck_train_t *t, struct feature_node **x,
     uint32_t nfeat, const uint8_t *use, int hold_fold0,
     attck_map_model_t *m);
+static void attck_train_average(const attck_map_model_t *a,
+    const attck_map_model_t *b, double mix, uint32_t nfeat, double prune,
+    attck_train_t *t, attck_map_model_t *m);
+static void attck_train_ensemble(attck_train_t *t, struct feature_node **x,
+    uint32_t nfeat, const uint8_t *use, int hold_fold0,
+    attck_map_model_t *m);
 static void attck_train_margins(const attck_map_model_t *m,
     const struct feature_node *x, uint32_t nfeat, double *margin);
 static void attck_train_platt(attck_train_t *t,
@@ -397,6 +403,14 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
     memset(t, 0, sizeof(attck_train_t));
     attck_vec_init(&t->examples, sizeof(attck_train_example_t));
     t->prune = ATTCK_TRAIN_PRUNE;
+    t->mix = ATTCK_TRAIN_MIX;
+
+    /* for evaluate's comparisons of mixes, not a setting */
+
+    env = getenv("ATTCK_TRAIN_MIX_TRY");
+    if (env && *env) {
+        t->mix = atof(env);
+    }
 
     t->sha = EVP_MD_CTX_new();
     if (t->sha == NULL || !EVP_DigestInit_ex(t->sha, EVP_sha256(), NULL)) {
@@ -928,6 +942,122 @@ attck_train_ovr(attck_train_t *t, struct feature_node **x, uint32_t nfeat,
 }
 
 
+/*
+ * mix * a + (1 - mix) * b, term by term and class by class (each term's
+ * postings are in class order in both), weights under prune left out.
+ * A class absent from either is absent.
+ */
+
+static void
+attck_train_average(const attck_map_model_t *a, const attck_map_model_t *b,
+    double mix, uint32_t nfeat, double prune, attck_train_t *t,
+    attck_map_model_t *m)
+{
+    double                 w;
+    uint32_t               k, i, j, ie, je, c;
+    attck_vec_t            all;
+    attck_train_triple_t  *tr;
+
+    attck_vec_init(&all, sizeof(attck_train_triple_t));
+    attck_train_model_classes(t, m, ATTCK_TRAIN_ABSENT);
+
+    for (c = 0; c < t->nclasses; c++) {
+        if (a->classes[c].bias != ATTCK_TRAIN_ABSENT
+            && b->classes[c].bias != ATTCK_TRAIN_ABSENT)
+        {
+            m->classes[c].bias = (float) (mix * a->classes[c].bias
+                                          + (1 - mix) * b->classes[c].bias);
+        }
+    }
+
+    for (k = 0; k < nfeat; k++) {
+        i = a->starts[k];
+        ie = a->starts[k + 1];
+        j = b->starts[k];
+        je = b->starts[k + 1];
+
+        while (i < ie || j < je) {
+            if (j == je || (i < ie && a->postings[i].cls < b->postings[j].cls))
+            {
+                c = a->postings[i].cls;
+                w = mix * a->postings[i++].w;
+
+            } else if (i == ie || b->postings[j].cls < a->postings[i].cls) {
+                c = b->postings[j].cls;
+                w = (1 - mix) * b->postings[j++].w;
+
+            } else {
+                c = a->postings[i].cls;
+                w = mix * a->postings[i++].w + (1 - mix) * b->postings[j++].w;
+            }
+
+            if (fabs(w) >= prune
+                && m->classes[c].bias != ATTCK_TRAIN_ABSENT)
+            {
+                tr = attck_vec_push(&all);
+                tr->term = k;
+                tr->p.cls = c;
+                tr->p.w = (float) w;
+            }
+        }
+    }
+
+    attck_train_postings(&all, nfeat, m);
+}
+
+
+/*
+ * The model train writes: the average of two linear models over the
+ * same terms.  The previous method (technique texts whole, every other
+ * technique's examples negatives) ranks the exact technique a sentence
+ * of a description names best; the current one (sentences of technique
+ * texts as examples, the family rule, positives weighing twice) ranks
+ * parents and procedures best.  Their average is again a linear model,
+ * so classify, the model file and the module are unchanged.  Each part
+ * is pruned at ATTCK_TRAIN_PRUNE_PART, the average at t->prune.
+ */
+
+static void
+attck_train_ensemble(attck_train_t *t, struct feature_node **x,
+    uint32_t nfeat, const uint8_t *use, int hold_fold0, attck_map_model_t *m)
+{
+    size_t                  i;
+    double                  prune;
+    uint8_t                *whole;
+    attck_map_model_t       a, b;
+    attck_train_example_t  *e;
+
+    if (t->previous || t->mix <= 0) {
+        attck_train_ovr(t, x, nfeat, use, hold_fold0, m);
+        return;
+    }
+
+    whole = attck_xcalloc(t->examples.n ? t->examples.n : 1, 1);
+
+    for (i = 0; i < t->examples.n; i++) {
+        e = attck_vec_at(&t->examples, attck_train_example_t, i);
+        whole[i] = use[i] && !e->sentence;
+    }
+
+    memset(&a, 0, sizeof(attck_map_model_t));
+    memset(&b, 0, sizeof(attck_map_model_t));
+    prune = t->prune;
+    t->prune = ATTCK_TRAIN_PRUNE_PART;
+
+    t->previous = 1;
+    attck_train_ovr(t, x, nfeat, whole, hold_fold0, &a);
+    t->previous = 0;
+    attck_train_ovr(t, x, nfeat, use, hold_fold0, &b);
+
+    t->prune = prune;
+    attck_train_average(&a, &b, t->mix, nfeat, prune, t, m);
+
+    attck_map_model_free(&a);
+    attck_map_model_free(&b);
+    free(whole);
+}
+
+
 /* every class's margin for one example: bias + sum of w * x */
 
 static void
@@ -1111,12 +1241,12 @@ attck_train_learn(attck_train_t *t, const uint8_t *use, int calibrate,
 
     if (calibrate) {
         memset(&held, 0, sizeof(attck_map_model_t));
-        attck_train_ovr(t, x, nfeat, use, 1, &held);
+        attck_train_ensemble(t, x, nfeat, use, 1, &held);
         attck_train_platt(t, &held, x, nfeat, use);
         attck_map_model_free(&held);
     }
 
-    attck_train_ovr(t, x, nfeat, use, 0, m);
+    attck_train_ensemble(t, x, nfeat, use, 0, m);
     attck_train_free_vectors(t, x);
 
     m->meta = t->meta;

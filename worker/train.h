@@ -44,6 +44,7 @@ typedef struct {
     EVP_MD_CTX         *sha;
     double              prune;      /* weights under it are left out */
     int                 previous;   /* evaluate's previous method */
+    double              mix;        /* the previous method's part */
 } attck_train_t;
 
 
@@ -59,6 +60,14 @@ typedef struct {
 /* C of a technique's own examples, times C: a few dozen against twenty
  * thousand others */
 #define ATTCK_TRAIN_POS_WEIGHT  2.0
+
+/*
+ * The model is mix * previous + (1 - mix) * current (train.c,
+ * attck_train_ensemble), each part's weights pruned at PRUNE_PART before
+ * the average is pruned at PRUNE.
+ */
+#define ATTCK_TRAIN_MIX         0.5
+#define ATTCK_TRAIN_PRUNE_PART  0.01
 
 
 /*
