@@ -9,8 +9,12 @@
 # since the examples were never in its problem (with the rule before,
 # T1059 and three of its sub-techniques had weights on them: the labeled
 # texts are worded like T1059's own examples so that they are in its
-# working set).  Also: the sub-technique is ranked first on such a text,
-# and training stays deterministic.
+# working set).  The rule is the current method's: the model train writes
+# averages that method's model with the previous method's, where the
+# family are negatives (t/724), so the weights are read from a model of
+# the current method alone (ATTCK_TRAIN_MIX_TRY=0, the previous method's
+# part 0).  Also: with the average, as train writes it, the sub-technique
+# is ranked first on such a text, and training stays deterministic.
 
 use strict;
 use warnings;
@@ -50,9 +54,13 @@ print $lf $json->encode({ text => $_, techniques => ['T1059'] }), "\n"
     for @parent_texts;
 close $lf;
 
-my ($rc, $log) = run_cmd(worker(), 'train', '-o', "$dir/a.model", '--stix',
-                         $bundle, '--labeled', "$dir/labeled.jsonl");
-is($rc, 0, 'train exits 0') or diag $log;
+my ($rc, $log);
+{
+    local $ENV{ATTCK_TRAIN_MIX_TRY} = '0';
+    ($rc, $log) = run_cmd(worker(), 'train', '-o', "$dir/a.model", '--stix',
+                          $bundle, '--labeled', "$dir/labeled.jsonl");
+}
+is($rc, 0, 'train of the current method alone exits 0') or diag $log;
 like($log, qr/labeled\.jsonl: 7 labeled examples, 0 refused/,
      'the seven labeled examples are read');
 
@@ -121,21 +129,25 @@ ok((grep { $_ !~ /^T1059(\.|$)/ && $wp->{$_} < 0 } keys %$wp),
 
 # --- and classify ranks the sub-technique first on such a text ---------------
 
+($rc, $log) = run_cmd(worker(), 'train', '-o', "$dir/b.model", '--stix',
+                      $bundle, '--labeled', "$dir/labeled.jsonl");
+is($rc, 0, 'train (the average) exits 0') or diag $log;
+
 open(my $in, '>', "$dir/in.jsonl") or die;
 print $in $json->encode({ id => 1, text => "The $word{sub} loader ran "
                                           . 'PowerShell.' }), "\n";
 close $in;
-$rc = system(worker() . " classify --model $dir/a.model --top 3 "
+$rc = system(worker() . " classify --model $dir/b.model --top 3 "
              . "< $dir/in.jsonl > $dir/out.jsonl 2> $dir/err");
 is($rc >> 8, 0, 'classify exits 0');
 open(my $out, '<', "$dir/out.jsonl") or die;
 my $r = $json->decode(scalar <$out>);
 is($r->{techniques}[0]{id}, 'T1059.001', 'T1059.001 first');
 
-($rc, $log) = run_cmd(worker(), 'train', '-o', "$dir/b.model", '--stix',
+($rc, $log) = run_cmd(worker(), 'train', '-o', "$dir/c.model", '--stix',
                       $bundle, '--labeled', "$dir/labeled.jsonl");
 is($rc, 0, 'second training exits 0');
-is(system('cmp', '-s', "$dir/a.model", "$dir/b.model"), 0,
+is(system('cmp', '-s', "$dir/b.model", "$dir/c.model"), 0,
    'same input, same model bytes');
 
 done_testing();

@@ -6,7 +6,8 @@
  * at 0.01, every other technique's examples negatives), the current one
  * (technique texts and each of their sentences, pruned at 0.05, a
  * technique's parent and sub-techniques not its negatives, its own
- * examples weighing twice: train.h) and a zero-training TF-IDF
+ * examples weighing twice: train.h, averaged with a model of the
+ * previous method as train writes it) and a zero-training TF-IDF
  * baseline, each trained without what it is tested on:
  *
  *   actors      procedure examples in five folds by actor (group,

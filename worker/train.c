@@ -17,7 +17,9 @@
  * technique's parent and sub-techniques are not its negatives (a
  * sub-technique's example is an example of its parent's behaviour too),
  * and its own examples weigh ATTCK_TRAIN_POS_WEIGHT times as much as
- * each negative.
+ * each negative.  The model written is the average of that model and
+ * one of the previous method (attck_train_ensemble), which names the
+ * exact technique of a description's sentence better.
  */
 
 #include <getopt.h>
