@@ -101,6 +101,18 @@ cmp_ok(scalar keys %{ $half->{w} }, '<', scalar(keys %{ $prev->{w} })
        . 'its parts together');
 note("averages pruned: $pruned, classes absent: $absent");
 
+# the knob is a number from 0 to 1, or train refuses to start
+
+for my $bad ('abc', '1.5', '-0.1') {
+    local $ENV{ATTCK_TRAIN_MIX_TRY} = $bad;
+    my ($rc, $log) = run_cmd(worker(), 'train', '-o', "$dir/bad.model",
+                             '--stix', $bundle);
+    is($rc, 64, "ATTCK_TRAIN_MIX_TRY=$bad: exit 64");
+    like($log, qr/ATTCK_TRAIN_MIX_TRY: not a number from 0 to 1/,
+         'one line says why');
+    ok(!-e "$dir/bad.model", 'no model written');
+}
+
 done_testing();
 
 

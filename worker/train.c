@@ -395,7 +395,7 @@ void
 attck_train_collect(attck_train_t *t, const char *cmd, int argc,
     char **argv, const char **labeled, size_t nlabeled)
 {
-    char             hash[EVP_MAX_MD_SIZE], *env;
+    char             hash[EVP_MAX_MD_SIZE], *env, *end;
     size_t           i, j, nsrc, ndef, nproc, nnames;
     PGconn          *db;
     unsigned         hlen;
@@ -407,11 +407,16 @@ attck_train_collect(attck_train_t *t, const char *cmd, int argc,
     t->prune = ATTCK_TRAIN_PRUNE;
     t->mix = ATTCK_TRAIN_MIX;
 
-    /* for evaluate's comparisons of mixes, not a setting */
+    /* the previous method's part, for experiments (evaluate, t/724) */
 
     env = getenv("ATTCK_TRAIN_MIX_TRY");
     if (env && *env) {
-        t->mix = atof(env);
+        t->mix = strtod(env, &end);
+
+        if (*end != '\0' || !(t->mix >= 0 && t->mix <= 1)) {
+            attck_fatal(ATTCK_EXIT_USAGE, "%s: ATTCK_TRAIN_MIX_TRY: not a "
+                        "number from 0 to 1", cmd);
+        }
     }
 
     t->sha = EVP_MD_CTX_new();
