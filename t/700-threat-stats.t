@@ -289,6 +289,25 @@ ok(($pooled // 0) >= 10, "walks on the thread pool: $pooled")
     or diag $metrics;
 ok(($slices // 0) >= 2 * $pooled, "... in slices: $slices");
 
+# attck_thread_pool's own mistakes, refused by nginx -t
+for ([ 'default min_threats=0', qr/invalid value "min_threats=0"/ ],
+     [ 'default threads=4', qr/invalid parameter "threads=4"/ ],
+     [ 'off min_threats=5', qr/takes no parameter after "off"/ ],
+     [ 'nosuch', qr/unknown thread pool "nosuch"/ ]) {
+    my ($args, $re) = @$_;
+    my ($trc, $tout) = Attck::Test->test_nginx_conf(
+        http   => "attck_zone attck 64m; attck_snapshot $dir/attck.snap;",
+        server => "location /api/v1/ { attck_api; attck_thread_pool $args; }");
+    isnt($trc, 0, "nginx -t refuses attck_thread_pool $args");
+    like($tout, $re, '... saying why') or diag $tout;
+}
+my ($trc, $tout) = Attck::Test->test_nginx_conf(
+    http   => "attck_zone attck 64m; attck_snapshot $dir/attck.snap;"
+              . 'attck_thread_pool default; attck_thread_pool off;',
+    server => 'location /api/v1/ { attck_api; }');
+like($tout, qr/"attck_thread_pool" directive is duplicate/,
+     'a second attck_thread_pool in one block is refused');
+
 # --- a threat with many values, one dated centuries off -----------------
 # More than a few values of a kind are deduplicated another way than a
 # few; a period whose threats span more days than a timeline may have
